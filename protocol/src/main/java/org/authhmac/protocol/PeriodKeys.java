@@ -1,0 +1,13 @@
+package org.authhmac.protocol;
+
+/**
+ * Where period keys come from. The protocol never sees a primary secret: a key vault (TPM, PKCS#12,
+ * PKCS#11, or a mail client's own store) answers with K_p for a key id, signing domain and period.
+ */
+public interface PeriodKeys {
+    /**
+     * @throws UnknownKeyException the key id is not held, is retired, or may not sign for this domain (a permanent answer)
+     * @throws KeyUnavailableException the key source cannot answer right now (TPM down); the caller must retry later
+     */
+    PeriodKey periodKey(KdfContext context) throws UnknownKeyException, KeyUnavailableException;
+}

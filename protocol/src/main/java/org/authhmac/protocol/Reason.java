@@ -1,0 +1,43 @@
+package org.authhmac.protocol;
+
+/** Machine-readable reason carried with every verdict; the tokens are part of the wire contract (docs/PROTOCOL.md). */
+public enum Reason {
+    /** pass: the MAC, body hash, window, recipient and replay checks all held. */
+    VERIFIED("verified"),
+    /** none: the message carries no signature header. */
+    NO_SIGNATURE("no-signature"),
+    BAD_MAC("bad-mac"),
+    BODY_CHANGED("body-changed"),
+    EXPIRED("expired"),
+    FUTURE("future"),
+    UNKNOWN_KEY("unknown-key"),
+    REPLAY("replay"),
+    MALFORMED("malformed"),
+    WRONG_RECIPIENT("wrong-recipient"),
+    DUPLICATE_HEADER("duplicate-header"),
+    UNSUPPORTED_VERSION("unsupported-version"),
+    UNSUPPORTED_ALGORITHM("unsupported-algorithm"),
+    /** temperror: the key source (for example the TPM) could not be reached; retry later. */
+    KEY_UNAVAILABLE("key-unavailable"),
+    /** temperror: the verifier itself could not finish (I/O error reading the message, replay store down). */
+    INTERNAL_ERROR("internal-error");
+
+    private final String token;
+
+    Reason(String token) {
+        this.token = token;
+    }
+
+    public String token() {
+        return token;
+    }
+
+    public static Reason fromToken(String token) {
+        for (Reason r : values()) {
+            if (r.token.equals(token)) {
+                return r;
+            }
+        }
+        throw new IllegalArgumentException("unknown reason '" + token + "'");
+    }
+}
