@@ -1,10 +1,20 @@
 package org.authhmac.tpm;
 
 import java.nio.file.Path;
+import java.time.Clock;
 import java.util.Properties;
+import org.authhmac.tpm.pkcs12.Pkcs12Backend;
+import org.authhmac.tpm.tpm2.CharacterDeviceTpm;
+import org.authhmac.tpm.tpm2.TcpTpmDevice;
+import org.authhmac.tpm.tpm2.TpmBackend;
+import tss.TpmDeviceTbs;
 
 /** Opens the vault that conf/auth-hmac.properties describes. See docs/KEYS.md for the properties. */
 public final class KeyVaults {
+    enum Backend { TPM, PKCS12, PKCS11 }
+
+    enum Device { TCP, LINUX, TBS }
+
     private KeyVaults() {
     }
 
@@ -20,6 +30,55 @@ public final class KeyVaults {
 
     /** Same as {@link #open}, with the key-lifecycle operations the command line needs. */
     public static ManagedKeyVault openManaged(Properties properties, Path baseDir) {
-        throw new VaultConfigException("vault.backend", "no backend implemented yet");
+        return open(properties, baseDir, Clock.systemUTC(), true);
+    }
+
+    /** For tests and tools: a given clock, and the background prefetch thread on or off. */
+    public static DefaultKeyVault open(Properties properties, Path baseDir, Clock clock, boolean prefetch) {
+        VaultProperties p = new VaultProperties(properties, baseDir);
+        Backend backendType = p.choice("vault.backend", Backend.class, null);
+        Path keyset = p.path("vault.keysetFile", "auth-hmac-keyset.properties");
+        CacheSettings cache = new CacheSettings(
+                p.integer("cache.previousPeriods", CacheSettings.DEFAULTS.previousPeriods(), 0, 100),
+                p.integer("cache.prefetchSeconds", CacheSettings.DEFAULTS.prefetchSeconds(), 0, 86_400),
+                p.integer("cache.maxEntries", CacheSettings.DEFAULTS.maxEntries(), 1, 10_000_000));
+        KeyBackend backend = switch (backendType) {
+            case TPM -> tpm(p);
+            case PKCS12 -> new Pkcs12Backend(p.path("pkcs12.file", null), p.secret("pkcs12.password", "pkcs12.passwordFile"));
+            case PKCS11 -> throw new VaultConfigException("vault.backend", "pkcs11 is not implemented in this version; use tpm or pkcs12");
+        };
+        try {
+            return new DefaultKeyVault(backend, keyset, cache, clock, prefetch);
+        } catch (RuntimeException e) {
+            backend.close();
+            throw e;
+        }
+    }
+
+    private static KeyBackend tpm(VaultProperties p) {
+        Path blobDir = p.path("vault.blobDir", "auth-hmac-keys");
+        Device device = p.choice("tpm.device", Device.class, null);
+        int timeout = p.integer("tpm.timeoutMillis", 5_000, 1, 600_000);
+        return switch (device) {
+            case TCP -> {
+                String host = p.string("tpm.host", "127.0.0.1");
+                int port = p.integer("tpm.port", -1, -1, 65_534);
+                if (port < 1) {
+                    throw new VaultConfigException("tpm.port", "is required with tpm.device=tcp (the emulator's command port, 1..65534)");
+                }
+                boolean noDelay = p.bool("tpm.tcpNoDelay", true);
+                yield new TpmBackend(() -> new TcpTpmDevice(host, port, noDelay, timeout), "tcp:" + host + ":" + port, blobDir, true);
+            }
+            case LINUX -> {
+                String path = p.string("tpm.devicePath", "/dev/tpmrm0");
+                yield new TpmBackend(() -> new CharacterDeviceTpm(path), path, blobDir, false);
+            }
+            case TBS -> {
+                if (!System.getProperty("os.name", "").startsWith("Windows")) {
+                    throw new VaultConfigException("tpm.device", "tbs (TPM Base Services) exists only on Windows");
+                }
+                yield new TpmBackend(TpmDeviceTbs::new, "Windows TBS", blobDir, false);
+            }
+        };
     }
 }

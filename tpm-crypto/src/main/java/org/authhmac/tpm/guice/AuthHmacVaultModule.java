@@ -8,6 +8,7 @@ import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Properties;
+import org.authhmac.protocol.PeriodKeys;
 import org.authhmac.tpm.KeyVault;
 import org.authhmac.tpm.KeyVaults;
 import org.authhmac.tpm.VaultConfigException;
@@ -24,7 +25,8 @@ public class AuthHmacVaultModule extends AbstractModule {
 
     @Override
     protected void configure() {
-        // everything is in the provider method
+        // the mailets may ask for the narrower protocol interface
+        bind(PeriodKeys.class).to(KeyVault.class);
     }
 
     @Provides

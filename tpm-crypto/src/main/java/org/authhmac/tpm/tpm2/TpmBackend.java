@@ -1,0 +1,356 @@
+package org.authhmac.tpm.tpm2;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
+import org.authhmac.protocol.KeyUnavailableException;
+import org.authhmac.tpm.KeyBackend;
+import org.authhmac.tpm.VaultHealth;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import tss.Tpm;
+import tss.TpmDevice;
+import tss.TpmException;
+import tss.tpm.CreatePrimaryResponse;
+import tss.tpm.CreateResponse;
+import tss.tpm.GetCapabilityResponse;
+import tss.tpm.TPM2B_DIGEST_KEYEDHASH;
+import tss.tpm.TPM2B_PRIVATE;
+import tss.tpm.TPMA_OBJECT;
+import tss.tpm.TPML_HANDLE;
+import tss.tpm.TPMS_ECC_PARMS;
+import tss.tpm.TPMS_ECC_POINT;
+import tss.tpm.TPMS_KEYEDHASH_PARMS;
+import tss.tpm.TPMS_NULL_ASYM_SCHEME;
+import tss.tpm.TPMS_NULL_KDF_SCHEME;
+import tss.tpm.TPMS_PCR_SELECTION;
+import tss.tpm.TPMS_SCHEME_HMAC;
+import tss.tpm.TPMS_SENSITIVE_CREATE;
+import tss.tpm.TPMT_PUBLIC;
+import tss.tpm.TPMT_SYM_DEF_OBJECT;
+import tss.tpm.TPM_ALG_ID;
+import tss.tpm.TPM_CAP;
+import tss.tpm.TPM_ECC_CURVE;
+import tss.tpm.TPM_HANDLE;
+import tss.tpm.TPM_HT;
+import tss.tpm.TPM_RC;
+import tss.tpm.TPM_RH;
+import tss.tpm.TPM_SU;
+
+/**
+ * Primaries as keyed-hash (HMAC) objects under an ECC P-256 storage key in the owner hierarchy. The storage key is
+ * re-created from the owner seed on every connection (same template, same key), so only the wrapped HMAC objects
+ * are kept on disk, as &lt;key id&gt;.pub / &lt;key id&gt;.priv in tpm2-tools' TPM2B format. Both objects are fixedTPM and
+ * fixedParent: a blob copied to another machine does not load there.
+ *
+ * <p>Without a resource manager (swtpm over TCP) transient handles stay in the TPM until flushed, so leftovers are
+ * flushed at connection time and the few handles we need are kept loaded; when they vanish (TPM restarted, another
+ * client flushed them) they are reloaded and the command is retried once. A TPM that stays away gives
+ * {@link KeyUnavailableException}; a result is only ever the TPM's own HMAC output.
+ */
+public final class TpmBackend implements KeyBackend {
+    private static final Logger LOG = LoggerFactory.getLogger(TpmBackend.class);
+    private static final byte[] EMPTY = new byte[0];
+
+    private final Supplier<TpmDevice> devices;
+    private final String description;
+    private final Path blobDir;
+    private final boolean sendStartup;
+    private final AtomicLong commands = new AtomicLong();
+    private final Map<String, TPM_HANDLE> loaded = new HashMap<>();
+    private Tpm tpm;
+    private TPM_HANDLE storageKey;
+    private String lastError = "not connected yet";
+
+    /**
+     * @param devices     makes a fresh, unconnected device for every (re)connection
+     * @param sendStartup send TPM2_Startup(CLEAR) after connecting (a bare simulator; never for an OS-managed TPM)
+     */
+    public TpmBackend(Supplier<TpmDevice> devices, String description, Path blobDir, boolean sendStartup) {
+        this.devices = devices;
+        this.description = description;
+        this.blobDir = blobDir;
+        this.sendStartup = sendStartup;
+    }
+
+    @Override
+    public String name() {
+        return "tpm";
+    }
+
+    @Override
+    public synchronized String store(String keyId, byte[] primary) throws KeyUnavailableException {
+        CreateResponse created = withTpm("importing key " + keyId, () -> {
+            TPMS_SENSITIVE_CREATE sensitive = new TPMS_SENSITIVE_CREATE(EMPTY, primary.clone());
+            try {
+                return tpm.Create(storageKey, sensitive, hmacKeyTemplate(), EMPTY, new TPMS_PCR_SELECTION[0]);
+            } finally {
+                Arrays.fill(sensitive.data, (byte) 0);
+            }
+        });
+        try {
+            Files.createDirectories(blobDir);
+            writeSized(blobDir.resolve(keyId + ".pub"), created.outPublic.toBytes());
+            writeSized(blobDir.resolve(keyId + ".priv"), created.outPrivate.buffer);
+        } catch (IOException e) {
+            throw new KeyUnavailableException("cannot write the key blob for " + keyId + " to " + blobDir + ": " + e.getMessage(), e);
+        }
+        return keyId;
+    }
+
+    @Override
+    public synchronized byte[] hmacSha256(String keyId, String reference, byte[] data) throws KeyUnavailableException {
+        return withTpm("deriving with key " + keyId, () -> {
+            TPM_HANDLE key = loaded.get(keyId);
+            if (key == null) {
+                key = load(keyId, reference);
+                loaded.put(keyId, key);
+            }
+            byte[] mac = tpm.HMAC(key, data, TPM_ALG_ID.SHA256);
+            if (mac == null || mac.length != 32) {
+                throw new TpmException("TPM2_HMAC returned " + (mac == null ? "nothing" : mac.length + " bytes"));
+            }
+            return mac;
+        });
+    }
+
+    @Override
+    public synchronized VaultHealth health() {
+        try {
+            withTpm("health check", () -> tpm.GetRandom(8));
+            return VaultHealth.up("TPM reachable at " + description);
+        } catch (KeyUnavailableException e) {
+            return VaultHealth.down(e.getMessage());
+        }
+    }
+
+    @Override
+    public long operationCount() {
+        return commands.get();
+    }
+
+    @Override
+    public synchronized void keysetChanged() {
+        // a key id may now name another blob; the next use loads it again
+        flushLoadedKeys();
+    }
+
+    @Override
+    public synchronized void close() {
+        if (tpm != null) {
+            flushLoadedKeys();
+            flushQuietly(storageKey);
+            disconnect();
+        }
+    }
+
+    /** Whether the TPM has no transient objects of ours beyond the storage key and loaded keys; for tests. */
+    public synchronized int transientObjectCount() throws KeyUnavailableException {
+        return withTpm("listing handles", () -> transientHandles().length);
+    }
+
+    private interface TpmCall<T> {
+        T run() throws KeyUnavailableException;
+    }
+
+    /**
+     * Runs a call with a connected TPM and a loaded storage key; on a broken connection or vanished handles it
+     * reconnects and tries once more. Everything else is a {@link KeyUnavailableException} naming the cause.
+     */
+    private <T> T withTpm(String what, TpmCall<T> call) throws KeyUnavailableException {
+        RuntimeException failure = null;
+        for (int attempt = 0; attempt < 2; attempt++) {
+            try {
+                ensureConnected();
+                T result = call.run();
+                lastError = null;
+                return result;
+            } catch (TpmTransportException e) {
+                failure = e;
+                LOG.warn("TPM connection lost while {}: {}", what, e.getMessage());
+                disconnect();
+            } catch (TpmException e) {
+                failure = e;
+                if (!isLostState(e)) {
+                    break;
+                }
+                LOG.info("TPM lost our objects ({}) while {}; reloading", e.ResponseCode, what);
+                resetObjects();
+            }
+        }
+        lastError = what + ": " + failure.getMessage();
+        throw new KeyUnavailableException("TPM " + description + " unavailable while " + what + ": " + failure.getMessage(), failure);
+    }
+
+    private static boolean isLostState(TpmException e) {
+        TPM_RC rc = e.ResponseCode;
+        return rc == TPM_RC.HANDLE || rc == TPM_RC.REFERENCE_H0 || rc == TPM_RC.INITIALIZE
+                || rc == TPM_RC.OBJECT_MEMORY || rc == TPM_RC.SESSION_MEMORY;
+    }
+
+    private void ensureConnected() {
+        if (tpm == null) {
+            TpmDevice device = devices.get();
+            if (!device.connect()) {
+                String why = device instanceof TcpTpmDevice tcp && tcp.lastConnectError() != null
+                        ? tcp.lastConnectError().getMessage()
+                        : device instanceof CharacterDeviceTpm cd && cd.lastConnectError() != null
+                        ? cd.lastConnectError().getMessage() : "connect failed";
+                device.close();
+                throw new TpmTransportException("cannot connect to " + description + ": " + why, null);
+            }
+            Tpm t = new Tpm();
+            t._setDevice(device);
+            t._setCallback((cc, rc, in, out) -> commands.incrementAndGet());
+            tpm = t;
+            if (sendStartup) {
+                tpm._allowErrors().Startup(TPM_SU.CLEAR); // TPM_RC_INITIALIZE when already started: fine
+            }
+            flushLeftovers();
+            loaded.clear();
+            storageKey = null;
+        }
+        if (storageKey == null) {
+            CreatePrimaryResponse primary = tpm.CreatePrimary(TPM_HANDLE.from(TPM_RH.OWNER),
+                    new TPMS_SENSITIVE_CREATE(EMPTY, EMPTY), storageKeyTemplate(), EMPTY, new TPMS_PCR_SELECTION[0]);
+            storageKey = primary.handle;
+        }
+    }
+
+    /** Transient objects left by an earlier run that crashed, or by another client: the TPM has only a few slots. */
+    private void flushLeftovers() {
+        TPM_HANDLE[] handles = transientHandles();
+        for (TPM_HANDLE h : handles) {
+            flushQuietly(h);
+        }
+        if (handles.length > 0) {
+            LOG.info("flushed {} leftover transient objects from {}", handles.length, description);
+        }
+    }
+
+    private TPM_HANDLE[] transientHandles() {
+        GetCapabilityResponse caps = tpm.GetCapability(TPM_CAP.HANDLES, TPM_HT.TRANSIENT.toInt() << 24, 64);
+        return ((TPML_HANDLE) caps.capabilityData).handle;
+    }
+
+    private TPM_HANDLE load(String keyId, String reference) throws KeyUnavailableException {
+        byte[] pub;
+        byte[] priv;
+        try {
+            pub = readSized(blobDir.resolve(reference + ".pub"));
+            priv = readSized(blobDir.resolve(reference + ".priv"));
+        } catch (NoSuchFileException e) {
+            throw new KeyUnavailableException("key blob for " + keyId + " is missing: " + e.getFile());
+        } catch (IOException e) {
+            throw new KeyUnavailableException("cannot read the key blob for " + keyId + ": " + e.getMessage(), e);
+        }
+        TPM_HANDLE h = tpm._allowErrors().Load(storageKey, new TPM2B_PRIVATE(priv), TPMT_PUBLIC.fromBytes(pub));
+        TPM_RC rc = tpm._getLastResponseCode();
+        if (rc != TPM_RC.SUCCESS) {
+            if (isLostState(new TpmException(rc))) {
+                throw new TpmException(rc);
+            }
+            throw new KeyUnavailableException("key blob for " + keyId + " does not load on " + description + " (" + rc
+                    + "): it was made by another TPM, or this TPM's owner hierarchy was cleared");
+        }
+        return h;
+    }
+
+    private void resetObjects() {
+        loaded.clear();
+        storageKey = null;
+        if (tpm != null) {
+            try {
+                flushLeftovers();
+            } catch (TpmTransportException e) {
+                disconnect();
+            } catch (TpmException ignored) {
+                // the next attempt reports whatever is wrong
+            }
+        }
+    }
+
+    private void flushLoadedKeys() {
+        for (TPM_HANDLE h : loaded.values()) {
+            flushQuietly(h);
+        }
+        loaded.clear();
+    }
+
+    private void flushQuietly(TPM_HANDLE h) {
+        if (tpm == null || h == null) {
+            return;
+        }
+        try {
+            tpm._allowErrors().FlushContext(h);
+        } catch (RuntimeException ignored) {
+            // best effort: a handle that is gone needs no flushing
+        }
+    }
+
+    private void disconnect() {
+        loaded.clear();
+        storageKey = null;
+        if (tpm != null) {
+            try {
+                tpm._getDevice().close();
+            } catch (RuntimeException ignored) {
+                // already broken
+            }
+            tpm = null;
+        }
+    }
+
+    /** The owner-hierarchy storage key: ECC P-256, AES-128-CFB, restricted decrypt, fixedTPM/fixedParent. */
+    public static TPMT_PUBLIC storageKeyTemplate() {
+        return new TPMT_PUBLIC(TPM_ALG_ID.SHA256,
+                new TPMA_OBJECT(TPMA_OBJECT.fixedTPM, TPMA_OBJECT.fixedParent, TPMA_OBJECT.sensitiveDataOrigin,
+                        TPMA_OBJECT.userWithAuth, TPMA_OBJECT.noDA, TPMA_OBJECT.restricted, TPMA_OBJECT.decrypt),
+                EMPTY,
+                new TPMS_ECC_PARMS(new TPMT_SYM_DEF_OBJECT(TPM_ALG_ID.AES, 128, TPM_ALG_ID.CFB),
+                        new TPMS_NULL_ASYM_SCHEME(), TPM_ECC_CURVE.NIST_P256, new TPMS_NULL_KDF_SCHEME()),
+                new TPMS_ECC_POINT(EMPTY, EMPTY));
+    }
+
+    /** An imported HMAC-SHA256 key (sensitiveDataOrigin clear: the secret comes from outside, the peer has it too). */
+    static TPMT_PUBLIC hmacKeyTemplate() {
+        return new TPMT_PUBLIC(TPM_ALG_ID.SHA256,
+                new TPMA_OBJECT(TPMA_OBJECT.fixedTPM, TPMA_OBJECT.fixedParent, TPMA_OBJECT.userWithAuth,
+                        TPMA_OBJECT.noDA, TPMA_OBJECT.sign),
+                EMPTY,
+                new TPMS_KEYEDHASH_PARMS(new TPMS_SCHEME_HMAC(TPM_ALG_ID.SHA256)),
+                new TPM2B_DIGEST_KEYEDHASH(EMPTY));
+    }
+
+    private static void writeSized(Path file, byte[] body) throws IOException {
+        ByteArrayOutputStream out = new ByteArrayOutputStream(body.length + 2);
+        out.writeBytes(ByteBuffer.allocate(2).putShort((short) body.length).array());
+        out.writeBytes(body);
+        Files.write(file, out.toByteArray());
+    }
+
+    private static byte[] readSized(Path file) throws IOException {
+        byte[] all = Files.readAllBytes(file);
+        if (all.length < 2) {
+            throw new IOException(file + " is truncated");
+        }
+        int size = ByteBuffer.wrap(all, 0, 2).getShort() & 0xffff;
+        if (size != all.length - 2) {
+            throw new IOException(file + " is not a TPM2B structure (size " + size + ", file " + all.length + " bytes)");
+        }
+        return Arrays.copyOfRange(all, 2, all.length);
+    }
+
+    @Override
+    public String toString() {
+        return "TpmBackend[" + description + ", blobs in " + blobDir + "]";
+    }
+}
