@@ -1,13 +1,14 @@
 package org.authhmac.protocol;
 
+import java.util.ArrayList;
+import java.util.Base64;
 import java.util.List;
+import java.util.Locale;
 
 /**
- * A parsed X-Auth-HMAC header value (docs/PROTOCOL.md, "Header"). Byte-valued tags are kept in their
- * base64 wire form so that the record stays a plain value.
- *
- * <p>STUB by the coordinator: the protocol work replaces this with the full parser; the accessor names
- * below are relied on by the James module and must stay.
+ * A parsed X-Auth-HMAC header value (docs/PROTOCOL.md, "Header"). Byte-valued tags (bh, b) are kept in their
+ * base64 wire form, without folding whitespace, so that the record stays a plain value. Domains and the
+ * recipient are held in lower case; {@code canonicalization} is always the full "header/body" form.
  */
 public record SignatureHeader(
         int version,
@@ -22,4 +23,265 @@ public record SignatureHeader(
         String recipient,
         String nonce,
         String mac) {
+
+    public static final int VERSION = 1;
+    public static final String ALGORITHM = "hmac-sha256";
+    public static final String DEFAULT_HEADER_NAME = "X-Auth-HMAC";
+    public static final int DEFAULT_PERIOD_SECONDS = 900;
+    public static final int MIN_PERIOD_SECONDS = 60;
+    public static final int MAX_PERIOD_SECONDS = 86_400;
+    public static final String DEFAULT_CANONICALIZATION = "relaxed/relaxed";
+    public static final int MIN_NONCE_CHARS = 16;
+    public static final int MAX_NONCE_CHARS = 64;
+
+    public SignatureHeader {
+        signedHeaders = signedHeaders == null ? List.of() : List.copyOf(signedHeaders);
+    }
+
+    /** Header canonicalization named by c=. */
+    public Canonicalization headerCanonicalization() {
+        return Canonicalization.fromToken(canonicalization.substring(0, canonicalization.indexOf('/')));
+    }
+
+    /** Body canonicalization named by c=. */
+    public Canonicalization bodyCanonicalization() {
+        return Canonicalization.fromToken(canonicalization.substring(canonicalization.indexOf('/') + 1));
+    }
+
+    /** floor(t / p): the period index that selects K_p. */
+    public long period() {
+        return KdfContext.periodOf(time, periodSeconds);
+    }
+
+    /** The context K_p is derived for. */
+    public KdfContext kdfContext() {
+        return new KdfContext(keyId, domain, periodSeconds, period());
+    }
+
+    /** True when r= names a mailbox (server-to-client binding) rather than a domain. */
+    public boolean bindsMailbox() {
+        return recipient.indexOf('@') >= 0;
+    }
+
+    public SignatureHeader withMac(String newMac) {
+        return new SignatureHeader(version, algorithm, domain, keyId, time, periodSeconds, canonicalization,
+                signedHeaders, bodyHash, recipient, nonce, newMac);
+    }
+
+    /**
+     * The tag list in signing order: v a d s t p c r n h bh b. With a null or empty {@code mac} it ends in
+     * "b=", which is the form the MAC is computed over.
+     */
+    public String format() {
+        return "v=" + version
+                + "; a=" + algorithm
+                + "; d=" + domain
+                + "; s=" + keyId
+                + "; t=" + time
+                + "; p=" + periodSeconds
+                + "; c=" + canonicalization
+                + "; r=" + recipient
+                + "; n=" + nonce
+                + "; h=" + String.join(":", signedHeaders)
+                + "; bh=" + bodyHash
+                + "; b=" + (mac == null ? "" : mac);
+    }
+
+    /**
+     * Parses a header field value (everything after the colon, folding allowed). Unknown tags are ignored.
+     *
+     * @throws SignatureFormatException with reason malformed, unsupported-version or unsupported-algorithm
+     */
+    public static SignatureHeader parse(String value) throws SignatureFormatException {
+        TagList tags = TagList.parse(value);
+
+        String v = required(tags, "v");
+        if (!v.equals("1")) {
+            throw new SignatureFormatException(Reason.UNSUPPORTED_VERSION, "unsupported version v=" + TagList.printable(v));
+        }
+        String a = required(tags, "a").toLowerCase(Locale.ROOT);
+        if (!a.equals(ALGORITHM)) {
+            throw new SignatureFormatException(Reason.UNSUPPORTED_ALGORITHM, "unsupported algorithm a=" + TagList.printable(a));
+        }
+        String d = required(tags, "d").toLowerCase(Locale.ROOT);
+        if (!isDomain(d)) {
+            throw malformed("d= is not a domain name");
+        }
+        String s = required(tags, "s");
+        if (!isKeyId(s)) {
+            throw malformed("s= must be 1..64 characters of [A-Za-z0-9._-]");
+        }
+        long t = number(required(tags, "t"), 12, "t");
+        int p = DEFAULT_PERIOD_SECONDS;
+        TagList.Tag pTag = tags.get("p");
+        if (pTag != null) {
+            long pv = number(pTag.value(), 5, "p");
+            if (pv < MIN_PERIOD_SECONDS || pv > MAX_PERIOD_SECONDS) {
+                throw malformed("p= must be " + MIN_PERIOD_SECONDS + ".." + MAX_PERIOD_SECONDS);
+            }
+            p = (int) pv;
+        }
+        String c = DEFAULT_CANONICALIZATION;
+        TagList.Tag cTag = tags.get("c");
+        if (cTag != null) {
+            c = canonicalization(cTag.value());
+        }
+        String r = required(tags, "r").toLowerCase(Locale.ROOT);
+        if (!isRecipient(r)) {
+            throw malformed("r= must be a domain or a mailbox local@domain");
+        }
+        String n = required(tags, "n");
+        if (!isNonce(n)) {
+            throw malformed("n= must be " + MIN_NONCE_CHARS + ".." + MAX_NONCE_CHARS + " base64url characters");
+        }
+        List<String> h = headerList(required(tags, "h"));
+        String bh = base64Digest(required(tags, "bh"), "bh");
+        String b = base64Digest(required(tags, "b"), "b");
+        return new SignatureHeader(VERSION, a, d, s, t, p, c, h, bh, r, n, b);
+    }
+
+    private static String required(TagList tags, String name) throws SignatureFormatException {
+        TagList.Tag t = tags.get(name);
+        if (t == null) {
+            throw malformed("missing tag " + name + "=");
+        }
+        if (t.value().isEmpty()) {
+            throw malformed("empty tag " + name + "=");
+        }
+        return t.value();
+    }
+
+    private static long number(String v, int maxDigits, String tag) throws SignatureFormatException {
+        if (v.isEmpty() || v.length() > maxDigits) {
+            throw malformed(tag + "= must be 1.." + maxDigits + " digits");
+        }
+        for (int i = 0; i < v.length(); i++) {
+            if (v.charAt(i) < '0' || v.charAt(i) > '9') {
+                throw malformed(tag + "= must be digits only");
+            }
+        }
+        return Long.parseLong(v);
+    }
+
+    private static String canonicalization(String v) throws SignatureFormatException {
+        String lower = v.toLowerCase(Locale.ROOT);
+        int slash = lower.indexOf('/');
+        // As in DKIM, a lone algorithm names the header canonicalization and the body one defaults to simple.
+        String header = slash < 0 ? lower : lower.substring(0, slash);
+        String body = slash < 0 ? "simple" : lower.substring(slash + 1);
+        if (!isCanon(header) || !isCanon(body)) {
+            throw malformed("c= must be simple or relaxed, optionally /simple or /relaxed");
+        }
+        return header + "/" + body;
+    }
+
+    private static boolean isCanon(String s) {
+        return s.equals("simple") || s.equals("relaxed");
+    }
+
+    private static List<String> headerList(String v) throws SignatureFormatException {
+        String compact = TagList.stripFws(v);
+        List<String> names = new ArrayList<>();
+        for (String part : compact.split(":", -1)) {
+            if (part.isEmpty()) {
+                throw malformed("h= has an empty header name");
+            }
+            for (int i = 0; i < part.length(); i++) {
+                char ch = part.charAt(i);
+                if (ch < 33 || ch > 126 || ch == ':') {
+                    throw malformed("h= has a bad header name");
+                }
+            }
+            names.add(part.toLowerCase(Locale.ROOT));
+        }
+        if (!names.contains("from")) {
+            throw malformed("h= does not include from");
+        }
+        return names;
+    }
+
+    private static String base64Digest(String v, String tag) throws SignatureFormatException {
+        String compact = TagList.stripFws(v);
+        byte[] decoded;
+        try {
+            decoded = Base64.getDecoder().decode(compact);
+        } catch (IllegalArgumentException e) {
+            throw malformed(tag + "= is not base64");
+        }
+        if (decoded.length != 32) {
+            throw malformed(tag + "= must decode to 32 bytes");
+        }
+        return compact;
+    }
+
+    static boolean isKeyId(String s) {
+        if (s.isEmpty() || s.length() > Kdf.MAX_KEY_ID_BYTES) {
+            return false;
+        }
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
+                    || c == '.' || c == '_' || c == '-')) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    static boolean isNonce(String s) {
+        if (s.length() < MIN_NONCE_CHARS || s.length() > MAX_NONCE_CHARS) {
+            return false;
+        }
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-')) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** A lower-case LDH domain (A-labels for IDNs), 1..253 characters, labels 1..63, no leading/trailing '-'. */
+    static boolean isDomain(String d) {
+        if (d.isEmpty() || d.length() > 253) {
+            return false;
+        }
+        for (String label : d.split("\\.", -1)) {
+            if (label.isEmpty() || label.length() > 63 || label.startsWith("-") || label.endsWith("-")) {
+                return false;
+            }
+            for (int i = 0; i < label.length(); i++) {
+                char c = label.charAt(i);
+                if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-')) {
+                    return false;
+                }
+            }
+        }
+        return true;
+    }
+
+    /** A domain, or local@domain with a dot-atom local part (RFC 5322 atext and dots). */
+    static boolean isRecipient(String r) {
+        int at = r.lastIndexOf('@');
+        if (at < 0) {
+            return isDomain(r);
+        }
+        String local = r.substring(0, at);
+        if (local.isEmpty() || local.length() > 64 || local.startsWith(".") || local.endsWith(".") || local.contains("..")) {
+            return false;
+        }
+        for (int i = 0; i < local.length(); i++) {
+            char c = local.charAt(i);
+            boolean atext = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
+                    || "!#$%&'*+-/=?^_`{|}~.".indexOf(c) >= 0;
+            if (!atext) {
+                return false;
+            }
+        }
+        return isDomain(r.substring(at + 1));
+    }
+
+    private static SignatureFormatException malformed(String msg) {
+        return new SignatureFormatException(Reason.MALFORMED, msg);
+    }
 }

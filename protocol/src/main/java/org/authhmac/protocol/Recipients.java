@@ -1,0 +1,44 @@
+package org.authhmac.protocol;
+
+import java.net.IDN;
+import java.util.Locale;
+
+/** Normal forms for d= and r=: lower case, IDN domains as A-labels (docs/PROTOCOL.md, "Recipient binding"). */
+final class Recipients {
+    private Recipients() {
+    }
+
+    /** A domain in the form d= and r= carry; IllegalArgumentException when it is not a domain name. */
+    static String domain(String domain) {
+        String d = domain.trim();
+        if (d.endsWith(".")) {
+            d = d.substring(0, d.length() - 1);
+        }
+        String ascii = IDN.toASCII(d, IDN.ALLOW_UNASSIGNED).toLowerCase(Locale.ROOT);
+        if (!SignatureHeader.isDomain(ascii)) {
+            throw new IllegalArgumentException("not a domain name: " + TagList.printable(domain));
+        }
+        return ascii;
+    }
+
+    /** A domain or local@domain in the form r= carries; IllegalArgumentException when it cannot be bound. */
+    static String binding(String recipient) {
+        String r = recipient.trim();
+        int at = r.lastIndexOf('@');
+        if (at < 0) {
+            return domain(r);
+        }
+        String normal = r.substring(0, at).toLowerCase(Locale.ROOT) + "@" + domain(r.substring(at + 1));
+        if (!SignatureHeader.isRecipient(normal)) {
+            throw new IllegalArgumentException("mailbox cannot be bound (r= needs a dot-atom ASCII local part; bind the domain instead): "
+                    + TagList.printable(recipient));
+        }
+        return normal;
+    }
+
+    /** The domain part of an envelope recipient, or the argument itself when it is already a domain. */
+    static String domainOf(String recipient) {
+        int at = recipient.lastIndexOf('@');
+        return domain(at < 0 ? recipient : recipient.substring(at + 1));
+    }
+}

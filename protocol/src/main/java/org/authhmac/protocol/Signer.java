@@ -1,0 +1,131 @@
+package org.authhmac.protocol;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * Makes X-Auth-HMAC header fields for a raw RFC 5322 message, one per {@link SignRequest}. The message is read
+ * once: the header block into memory (bounded), the body streamed into SHA-256. Thread-safe.
+ */
+public final class Signer {
+    /** RFC 5322 §3.6 allows each of these at most once; a verifier rejects a second one as duplicate-header. */
+    static final List<String> SINGLETON_HEADERS =
+            List.of("from", "sender", "reply-to", "to", "cc", "subject", "date", "message-id");
+
+    private final SignerSettings settings;
+    private final SecureRandom random;
+
+    public Signer(SignerSettings settings) {
+        this(settings, new SecureRandom());
+    }
+
+    public Signer(SignerSettings settings, SecureRandom random) {
+        this.settings = Objects.requireNonNull(settings, "settings");
+        this.random = Objects.requireNonNull(random, "random");
+    }
+
+    public SignerSettings settings() {
+        return settings;
+    }
+
+    /**
+     * Returns complete header field lines ("X-Auth-HMAC: v=1; ...") without trailing CRLF, in request order.
+     * The caller prepends them to the message unchanged.
+     *
+     * @throws MalformedMessageException the message cannot be signed (no or several From, a duplicated
+     *         singleton header, a header block over the bound, a line that is not a header field)
+     * @throws IllegalArgumentException a request names a key id, domain or recipient that cannot go on the wire
+     */
+    public List<String> sign(InputStream message, List<SignRequest> requests, PeriodKeys keys)
+            throws IOException, UnknownKeyException, KeyUnavailableException {
+        Objects.requireNonNull(requests, "requests");
+        Objects.requireNonNull(keys, "keys");
+        List<Prepared> prepared = new ArrayList<>(requests.size());
+        for (SignRequest r : requests) {
+            prepared.add(prepare(r));
+        }
+        RawMessage msg = RawMessage.read(message, settings.maxHeaderBytes());
+        Map<String, Integer> counts = countByName(msg.fields());
+        if (counts.getOrDefault("from", 0) != 1) {
+            throw new MalformedMessageException("cannot sign: the message has " + counts.getOrDefault("from", 0)
+                    + " From header fields, exactly one is required");
+        }
+        for (String name : SINGLETON_HEADERS) {
+            if (counts.getOrDefault(name, 0) > 1) {
+                throw new MalformedMessageException("cannot sign: " + counts.get(name) + " '" + name
+                        + "' header fields; RFC 5322 allows one and verifiers reject the message as duplicate-header");
+            }
+        }
+        String bodyHash = Base64.getEncoder().encodeToString(BodyHash.of(settings.bodyCanonicalization(), msg.body()));
+        List<String> h = signedHeaderList(counts);
+        String c = settings.headerCanonicalization().token() + "/" + settings.bodyCanonicalization().token();
+
+        List<String> lines = new ArrayList<>(prepared.size());
+        for (Prepared p : prepared) {
+            String nonce = p.nonce != null ? p.nonce : newNonce();
+            SignatureHeader header = new SignatureHeader(SignatureHeader.VERSION, SignatureHeader.ALGORITHM, p.domain,
+                    p.keyId, p.time, settings.periodSeconds(), c, h, bodyHash, p.recipient, nonce, null);
+            String unsigned = settings.headerName() + ": " + header.format();
+            PeriodKey key = keys.periodKey(header.kdfContext());
+            byte[] mac = key.newMac().doFinal(MacInput.build(msg.fields(), h, settings.headerCanonicalization(), unsigned));
+            lines.add(unsigned + Base64.getEncoder().encodeToString(mac));
+        }
+        return lines;
+    }
+
+    private record Prepared(String keyId, String domain, String recipient, long time, String nonce) {
+    }
+
+    private Prepared prepare(SignRequest r) {
+        if (!SignatureHeader.isKeyId(r.keyId())) {
+            throw new IllegalArgumentException("key id must be 1..64 characters of [A-Za-z0-9._-]: " + TagList.printable(r.keyId()));
+        }
+        if (r.time().getEpochSecond() < 0) {
+            throw new IllegalArgumentException("signing time before 1970");
+        }
+        return new Prepared(r.keyId(), Recipients.domain(r.domain()), Recipients.binding(r.recipient()),
+                r.time().getEpochSecond(), r.fixedNonce());
+    }
+
+    /** Oversigned names appear (occurrences + 1) times, so that a later added instance breaks the MAC. */
+    private List<String> signedHeaderList(Map<String, Integer> counts) {
+        List<String> h = new ArrayList<>();
+        for (String name : settings.oversignedHeaders()) {
+            int n = counts.getOrDefault(name, 0) + 1;
+            for (int i = 0; i < n; i++) {
+                h.add(name);
+            }
+        }
+        for (String name : settings.signedIfPresentHeaders()) {
+            if (settings.oversignedHeaders().contains(name)) {
+                continue;
+            }
+            int n = counts.getOrDefault(name, 0);
+            for (int i = 0; i < n; i++) {
+                h.add(name);
+            }
+        }
+        return h;
+    }
+
+    static Map<String, Integer> countByName(List<HeaderField> fields) {
+        Map<String, Integer> counts = new HashMap<>();
+        for (HeaderField f : fields) {
+            counts.merge(f.lowerName(), 1, Integer::sum);
+        }
+        return counts;
+    }
+
+    private String newNonce() {
+        byte[] b = new byte[16];
+        random.nextBytes(b);
+        return Base64.getUrlEncoder().withoutPadding().encodeToString(b);
+    }
+}

@@ -1,0 +1,324 @@
+package org.authhmac.protocol;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.security.MessageDigest;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.Collection;
+import java.util.EnumMap;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * Checks X-Auth-HMAC signatures on a raw RFC 5322 message, in the order docs/PROTOCOL.md "Verification"
+ * prescribes. It never throws for anything in the message: every outcome is a {@link Verdict}, and when it
+ * cannot decide it answers temperror, never pass. Thread-safe if its PeriodKeys and ReplayCache are.
+ */
+public final class Verifier {
+    private final VerifierSettings settings;
+    private final PeriodKeys keys;
+    private final ReplayCache replayCache;
+    private final String headerNameLower;
+
+    public Verifier(VerifierSettings settings, PeriodKeys keys, ReplayCache replayCache) {
+        this.settings = Objects.requireNonNull(settings, "settings");
+        this.keys = Objects.requireNonNull(keys, "keys");
+        this.replayCache = Objects.requireNonNull(replayCache, "replayCache");
+        this.headerNameLower = settings.headerName().toLowerCase(Locale.ROOT);
+    }
+
+    public VerifierSettings settings() {
+        return settings;
+    }
+
+    /**
+     * @param acceptedAt when the receiving server accepted the message (SMTP end of DATA), not the processing time
+     * @param recipient  the envelope recipient (local@domain) or, for a domain-level check, the domain
+     */
+    public Verdict verify(InputStream message, Instant acceptedAt, String recipient) {
+        Objects.requireNonNull(recipient, "recipient");
+        return verify(message, acceptedAt, List.of(recipient)).get(recipient);
+    }
+
+    /** One verdict per recipient (in the given order); the message is read and its body hashed once. */
+    public Map<String, Verdict> verify(InputStream message, Instant acceptedAt, Collection<String> recipients) {
+        Objects.requireNonNull(message, "message");
+        Objects.requireNonNull(acceptedAt, "acceptedAt");
+        Objects.requireNonNull(recipients, "recipients");
+        for (String r : recipients) {
+            Objects.requireNonNull(r, "recipient");
+        }
+        try {
+            return verifyMessage(message, acceptedAt, recipients);
+        } catch (MalformedMessageException e) {
+            return all(recipients, new Verdict.PermError(Reason.MALFORMED, Optional.empty(), "malformed message: " + e.getMessage()));
+        } catch (IOException e) {
+            return all(recipients, new Verdict.TempError(Reason.INTERNAL_ERROR, Optional.empty(),
+                    "could not read the message: " + e.getClass().getSimpleName()));
+        } catch (RuntimeException e) {
+            // Fail closed: a verifier that cannot decide says temperror.
+            return all(recipients, new Verdict.TempError(Reason.INTERNAL_ERROR, Optional.empty(),
+                    "verifier error: " + e.getClass().getSimpleName()));
+        }
+    }
+
+    /** One signature header field and what has been decided about it so far. */
+    private static final class Candidate {
+        final HeaderField field;
+        SignatureHeader header;
+        /** A verdict reached before any recipient is considered (parse, policy, window). */
+        Verdict early;
+        /** A verdict from key, MAC or body hash; null after success. */
+        Verdict crypto;
+        boolean cryptoDone;
+
+        Candidate(HeaderField field) {
+            this.field = field;
+        }
+    }
+
+    private record Recipient(String given, String domain, String mailbox) {
+        boolean matches(SignatureHeader h) {
+            String want = h.bindsMailbox() ? mailbox : domain;
+            return want != null && want.equals(h.recipient());
+        }
+
+        String replayId() {
+            return mailbox != null ? mailbox : given.trim().toLowerCase(Locale.ROOT);
+        }
+    }
+
+    private Map<String, Verdict> verifyMessage(InputStream message, Instant acceptedAt, Collection<String> recipients)
+            throws IOException {
+        RawMessage msg = RawMessage.read(message, settings.maxHeaderBytes());
+        List<Candidate> candidates = new ArrayList<>();
+        int signatureFields = 0;
+        for (HeaderField f : msg.fields()) {
+            if (f.lowerName().equals(headerNameLower)) {
+                signatureFields++;
+                // Top-most first; fields beyond maxHeaders are never looked at, so they cannot cost work.
+                if (candidates.size() < settings.maxHeaders()) {
+                    candidates.add(new Candidate(f));
+                }
+            }
+        }
+        if (signatureFields == 0) {
+            return all(recipients, new Verdict.None());
+        }
+        for (Candidate c : candidates) {
+            precheck(c, acceptedAt);
+        }
+
+        Map<String, Integer> counts = Signer.countByName(msg.fields());
+        for (String name : Signer.SINGLETON_HEADERS) {
+            int n = counts.getOrDefault(name, 0);
+            if (n > 1) {
+                Optional<SignatureHeader> first = candidates.stream().filter(c -> c.header != null).map(c -> c.header).findFirst();
+                return all(recipients, new Verdict.Fail(Reason.DUPLICATE_HEADER, first,
+                        n + " '" + name + "' header fields; RFC 5322 allows one"));
+            }
+        }
+
+        List<Recipient> rcpts = new ArrayList<>();
+        for (String r : recipients) {
+            rcpts.add(recipient(r));
+        }
+
+        // Body hashes are computed once per body canonicalization that a still-viable signature needs.
+        Map<Canonicalization, BodyCanonicalizer> bodyCanons = new EnumMap<>(Canonicalization.class);
+        for (Candidate c : candidates) {
+            if (c.early == null && rcpts.stream().anyMatch(r -> r.matches(c.header))) {
+                bodyCanons.computeIfAbsent(c.header.bodyCanonicalization(), BodyCanonicalizer::new);
+            }
+        }
+        Map<Canonicalization, byte[]> bodyHashes = new EnumMap<>(Canonicalization.class);
+        if (!bodyCanons.isEmpty()) {
+            byte[] buf = new byte[16 * 1024];
+            InputStream body = msg.body();
+            int n;
+            while ((n = body.read(buf)) > 0) {
+                for (BodyCanonicalizer bc : bodyCanons.values()) {
+                    bc.update(buf, 0, n);
+                }
+            }
+            bodyCanons.forEach((canon, bc) -> bodyHashes.put(canon, bc.finish()));
+        }
+
+        Map<ReplayCache.Entry, Verdict> replayChecked = new HashMap<>();
+        Map<String, Verdict> out = new LinkedHashMap<>();
+        for (Recipient r : rcpts) {
+            out.put(r.given(), verdictFor(r, candidates, msg.fields(), bodyHashes, replayChecked));
+        }
+        return out;
+    }
+
+    private Verdict verdictFor(Recipient r, List<Candidate> candidates, List<HeaderField> fields,
+                               Map<Canonicalization, byte[]> bodyHashes, Map<ReplayCache.Entry, Verdict> replayChecked) {
+        List<Verdict> verdicts = new ArrayList<>();
+        List<Boolean> addressedHere = new ArrayList<>();
+        for (Candidate c : candidates) {
+            Verdict v;
+            boolean matches = c.header != null && r.matches(c.header);
+            if (c.early != null) {
+                v = c.early;
+            } else if (!matches) {
+                v = fail(Reason.WRONG_RECIPIENT, c.header, "r=" + c.header.recipient() + " does not bind this recipient");
+            } else {
+                if (!c.cryptoDone) {
+                    c.crypto = cryptoCheck(c, fields, bodyHashes);
+                    c.cryptoDone = true;
+                }
+                v = c.crypto != null ? c.crypto : replayCheck(c.header, r, replayChecked);
+            }
+            if (v instanceof Verdict.Pass) {
+                return v;
+            }
+            verdicts.add(v);
+            addressedHere.add(matches);
+        }
+        // No pass. A temperror wins: a retry may pass. Then the first signature made for this recipient.
+        for (Verdict v : verdicts) {
+            if (v instanceof Verdict.TempError) {
+                return v;
+            }
+        }
+        for (int i = 0; i < verdicts.size(); i++) {
+            if (addressedHere.get(i)) {
+                return verdicts.get(i);
+            }
+        }
+        return verdicts.get(0);
+    }
+
+    /** Parse, algorithm policy and time window: all before any key is derived, so forged t costs no key work. */
+    private void precheck(Candidate c, Instant acceptedAt) {
+        try {
+            c.header = SignatureHeader.parse(c.field.value());
+        } catch (SignatureFormatException e) {
+            c.early = new Verdict.PermError(e.reason(), Optional.empty(), e.getMessage());
+            return;
+        }
+        SignatureHeader h = c.header;
+        if (!settings.allowedAlgorithms().contains(h.algorithm())) {
+            c.early = new Verdict.PermError(Reason.UNSUPPORTED_ALGORITHM, Optional.of(h), "algorithm not allowed: " + h.algorithm());
+            return;
+        }
+        long accepted = acceptedAt.getEpochSecond();
+        long t = h.time();
+        int p = h.periodSeconds();
+        if (t - accepted > settings.maxFutureSkew().toSeconds()) {
+            c.early = fail(Reason.FUTURE, h, "t is " + (t - accepted) + " s after acceptance, more than the allowed skew");
+            return;
+        }
+        long periodsBack = Math.floorDiv(accepted, p) - Math.floorDiv(t, p);
+        if (periodsBack > settings.previousPeriods()) {
+            c.early = fail(Reason.EXPIRED, h, "signed " + periodsBack + " periods before acceptance");
+            return;
+        }
+        if (accepted - t > settings.maxAgeFor(p).toSeconds()) {
+            c.early = fail(Reason.EXPIRED, h, "signed " + (accepted - t) + " s before acceptance, more than the maximum age");
+        }
+    }
+
+    /** Key, MAC, body hash; null when all three hold. */
+    private Verdict cryptoCheck(Candidate c, List<HeaderField> fields, Map<Canonicalization, byte[]> bodyHashes) {
+        SignatureHeader h = c.header;
+        PeriodKey key;
+        try {
+            key = keys.periodKey(h.kdfContext());
+        } catch (UnknownKeyException e) {
+            return new Verdict.PermError(Reason.UNKNOWN_KEY, Optional.of(h), "unknown key id " + h.keyId());
+        } catch (KeyUnavailableException e) {
+            return new Verdict.TempError(Reason.KEY_UNAVAILABLE, Optional.of(h), "key source unavailable: " + e.getMessage());
+        } catch (RuntimeException e) {
+            return new Verdict.TempError(Reason.INTERNAL_ERROR, Optional.of(h), "key source failed: " + e.getClass().getSimpleName());
+        }
+        String emptied;
+        try {
+            emptied = withEmptyB(c.field);
+        } catch (SignatureFormatException e) {
+            return new Verdict.PermError(Reason.MALFORMED, Optional.of(h), e.getMessage());
+        }
+        byte[] input = MacInput.build(fields, h.signedHeaders(), h.headerCanonicalization(), emptied);
+        byte[] expected = key.newMac().doFinal(input);
+        if (!MessageDigest.isEqual(expected, Base64.getDecoder().decode(h.mac()))) {
+            return fail(Reason.BAD_MAC, h, "MAC does not match");
+        }
+        // The MAC covers bh=, so a mismatch here means the body changed after signing.
+        if (!MessageDigest.isEqual(bodyHashes.get(h.bodyCanonicalization()), Base64.getDecoder().decode(h.bodyHash()))) {
+            return fail(Reason.BODY_CHANGED, h, "body hash does not match");
+        }
+        return null;
+    }
+
+    private Verdict replayCheck(SignatureHeader h, Recipient r, Map<ReplayCache.Entry, Verdict> checked) {
+        String scopeId = settings.replayScope() == ReplayScope.RECIPIENT ? r.replayId() : "";
+        ReplayCache.Entry entry = new ReplayCache.Entry(h.domain(), h.keyId(), h.nonce(), scopeId);
+        Verdict known = checked.get(entry);
+        if (known != null) {
+            // Several recipients of one message share one sighting when the scope is the signature.
+            return known;
+        }
+        Instant expiresAt = Instant.ofEpochSecond(h.time()).plus(settings.maxAgeFor(h.periodSeconds()));
+        Verdict v;
+        try {
+            v = replayCache.recordIfAbsent(entry, expiresAt)
+                    ? new Verdict.Pass(h)
+                    : fail(Reason.REPLAY, h, "nonce already seen for key id " + h.keyId());
+        } catch (ReplayCacheException e) {
+            v = new Verdict.TempError(Reason.INTERNAL_ERROR, Optional.of(h), "replay cache: " + e.getMessage());
+        } catch (RuntimeException e) {
+            v = new Verdict.TempError(Reason.INTERNAL_ERROR, Optional.of(h), "replay cache failed: " + e.getClass().getSimpleName());
+        }
+        checked.put(entry, v);
+        return v;
+    }
+
+    /** The signature field as the MAC saw it: the b= value (with its surrounding whitespace) removed. */
+    static String withEmptyB(HeaderField field) throws SignatureFormatException {
+        String raw = field.raw();
+        int valueStart = raw.indexOf(':') + 1;
+        TagList.Tag b = TagList.parse(raw.substring(valueStart)).get("b");
+        if (b == null) {
+            throw new SignatureFormatException(Reason.MALFORMED, "missing tag b=");
+        }
+        return raw.substring(0, valueStart + b.valueStart()) + raw.substring(valueStart + b.valueEnd());
+    }
+
+    private static Recipient recipient(String given) {
+        String domain;
+        try {
+            domain = Recipients.domainOf(given);
+        } catch (IllegalArgumentException e) {
+            return new Recipient(given, null, null);
+        }
+        String mailbox = null;
+        if (given.indexOf('@') >= 0) {
+            try {
+                mailbox = Recipients.binding(given);
+            } catch (IllegalArgumentException e) {
+                // A mailbox r= cannot name it, but a domain binding still can.
+            }
+        }
+        return new Recipient(given, domain, mailbox);
+    }
+
+    private static Verdict fail(Reason reason, SignatureHeader h, String detail) {
+        return new Verdict.Fail(reason, Optional.ofNullable(h), detail);
+    }
+
+    private static Map<String, Verdict> all(Collection<String> recipients, Verdict v) {
+        Map<String, Verdict> out = new LinkedHashMap<>();
+        for (String r : recipients) {
+            out.put(r, v);
+        }
+        return out;
+    }
+}

@@ -1,0 +1,102 @@
+package org.authhmac.protocol;
+
+import java.time.Duration;
+import java.util.Locale;
+import java.util.Objects;
+import java.util.Set;
+import java.util.stream.Collectors;
+
+/**
+ * Verification policy (docs/PROTOCOL.md, "Verification"). Defaults: header X-Auth-HMAC, the current and one
+ * previous period, 300 s future skew, maximum age (previousPeriods + 1) * p when {@code maxAge} is null,
+ * at most 5 signature headers evaluated, hmac-sha256 only, replay scope per recipient.
+ */
+public record VerifierSettings(
+        String headerName,
+        int previousPeriods,
+        Duration maxFutureSkew,
+        Duration maxAge,
+        int maxHeaders,
+        Set<String> allowedAlgorithms,
+        int maxHeaderBytes,
+        ReplayScope replayScope) {
+
+    public static final int DEFAULT_PREVIOUS_PERIODS = 1;
+    public static final Duration DEFAULT_MAX_FUTURE_SKEW = Duration.ofSeconds(300);
+    public static final int DEFAULT_MAX_HEADERS = 5;
+
+    public VerifierSettings {
+        headerName = SignerSettings.checkHeaderName(headerName, "headerName");
+        if (previousPeriods < 0 || previousPeriods > 96) {
+            throw new IllegalArgumentException("previousPeriods must be 0..96: " + previousPeriods);
+        }
+        Objects.requireNonNull(maxFutureSkew, "maxFutureSkew");
+        if (maxFutureSkew.isNegative()) {
+            throw new IllegalArgumentException("maxFutureSkew must not be negative: " + maxFutureSkew);
+        }
+        if (maxAge != null && (maxAge.isNegative() || maxAge.isZero())) {
+            throw new IllegalArgumentException("maxAge must be positive: " + maxAge);
+        }
+        if (maxHeaders < 1 || maxHeaders > 50) {
+            throw new IllegalArgumentException("maxHeaders must be 1..50: " + maxHeaders);
+        }
+        Objects.requireNonNull(allowedAlgorithms, "allowedAlgorithms");
+        allowedAlgorithms = allowedAlgorithms.stream().map(a -> a.toLowerCase(Locale.ROOT)).collect(Collectors.toUnmodifiableSet());
+        if (allowedAlgorithms.isEmpty()) {
+            throw new IllegalArgumentException("allowedAlgorithms must not be empty");
+        }
+        for (String a : allowedAlgorithms) {
+            if (!a.equals(SignatureHeader.ALGORITHM)) {
+                throw new IllegalArgumentException("allowedAlgorithms: unsupported algorithm '" + a + "', v1 defines only hmac-sha256");
+            }
+        }
+        if (maxHeaderBytes < 1024) {
+            throw new IllegalArgumentException("maxHeaderBytes must be at least 1024: " + maxHeaderBytes);
+        }
+        Objects.requireNonNull(replayScope, "replayScope");
+    }
+
+    public static VerifierSettings defaults() {
+        return new VerifierSettings(SignatureHeader.DEFAULT_HEADER_NAME, DEFAULT_PREVIOUS_PERIODS, DEFAULT_MAX_FUTURE_SKEW,
+                null, DEFAULT_MAX_HEADERS, Set.of(SignatureHeader.ALGORITHM), SignerSettings.DEFAULT_MAX_HEADER_BYTES,
+                ReplayScope.RECIPIENT);
+    }
+
+    /** The maximum age for a signature with period length p. */
+    public Duration maxAgeFor(int periodSeconds) {
+        return maxAge != null ? maxAge : Duration.ofSeconds((long) (previousPeriods + 1) * periodSeconds);
+    }
+
+    public VerifierSettings withHeaderName(String name) {
+        return new VerifierSettings(name, previousPeriods, maxFutureSkew, maxAge, maxHeaders, allowedAlgorithms, maxHeaderBytes, replayScope);
+    }
+
+    public VerifierSettings withPreviousPeriods(int n) {
+        return new VerifierSettings(headerName, n, maxFutureSkew, maxAge, maxHeaders, allowedAlgorithms, maxHeaderBytes, replayScope);
+    }
+
+    public VerifierSettings withMaxFutureSkew(Duration d) {
+        return new VerifierSettings(headerName, previousPeriods, d, maxAge, maxHeaders, allowedAlgorithms, maxHeaderBytes, replayScope);
+    }
+
+    /** null restores the default (previousPeriods + 1) * p. */
+    public VerifierSettings withMaxAge(Duration d) {
+        return new VerifierSettings(headerName, previousPeriods, maxFutureSkew, d, maxHeaders, allowedAlgorithms, maxHeaderBytes, replayScope);
+    }
+
+    public VerifierSettings withMaxHeaders(int n) {
+        return new VerifierSettings(headerName, previousPeriods, maxFutureSkew, maxAge, n, allowedAlgorithms, maxHeaderBytes, replayScope);
+    }
+
+    public VerifierSettings withAllowedAlgorithms(Set<String> algorithms) {
+        return new VerifierSettings(headerName, previousPeriods, maxFutureSkew, maxAge, maxHeaders, algorithms, maxHeaderBytes, replayScope);
+    }
+
+    public VerifierSettings withMaxHeaderBytes(int bytes) {
+        return new VerifierSettings(headerName, previousPeriods, maxFutureSkew, maxAge, maxHeaders, allowedAlgorithms, bytes, replayScope);
+    }
+
+    public VerifierSettings withReplayScope(ReplayScope scope) {
+        return new VerifierSettings(headerName, previousPeriods, maxFutureSkew, maxAge, maxHeaders, allowedAlgorithms, maxHeaderBytes, scope);
+    }
+}
