@@ -1,0 +1,179 @@
+package org.authhmac.protocol;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+class SignatureHeaderTest {
+    private static final String BH = "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=";
+    private static final String MAC = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+    private static final String VALID = "v=1; a=hmac-sha256; d=a.example; s=k1; t=1763776800; p=900; c=relaxed/relaxed;"
+            + " r=b.example; n=Vb3kq9x0TtyZ2mQ8pL1aUw; h=from:from:to:subject; bh=" + BH + "; b=" + MAC;
+
+    @Test
+    void parsesEveryTagOfAValidHeader() throws Exception {
+        SignatureHeader h = SignatureHeader.parse(VALID);
+
+        assertThat(h.version()).isEqualTo(1);
+        assertThat(h.algorithm()).isEqualTo("hmac-sha256");
+        assertThat(h.domain()).isEqualTo("a.example");
+        assertThat(h.keyId()).isEqualTo("k1");
+        assertThat(h.time()).isEqualTo(1_763_776_800L);
+        assertThat(h.periodSeconds()).isEqualTo(900);
+        assertThat(h.canonicalization()).isEqualTo("relaxed/relaxed");
+        assertThat(h.recipient()).isEqualTo("b.example");
+        assertThat(h.nonce()).isEqualTo("Vb3kq9x0TtyZ2mQ8pL1aUw");
+        assertThat(h.signedHeaders()).containsExactly("from", "from", "to", "subject");
+        assertThat(h.bodyHash()).isEqualTo(BH);
+        assertThat(h.mac()).isEqualTo(MAC);
+        assertThat(h.period()).isEqualTo(1_959_752L);
+    }
+
+    @Test
+    void formatsInSigningOrderAndParsesBackToTheSameValue() throws Exception {
+        SignatureHeader h = SignatureHeader.parse(VALID);
+
+        assertThat(h.format()).isEqualTo(VALID);
+        assertThat(SignatureHeader.parse(h.format())).isEqualTo(h);
+    }
+
+    @Test
+    void formatsAnUnsignedHeaderWithAnEmptyB() throws Exception {
+        assertThat(SignatureHeader.parse(VALID).withMac(null).format()).endsWith("; bh=" + BH + "; b=");
+    }
+
+    @Test
+    void acceptsFoldingWhitespaceInsideBase64AndHeaderList() throws Exception {
+        String folded = VALID.replace("h=from:from:to:subject", "h=from : from:\r\n\tto:subject")
+                .replace("b=" + MAC, "b=AAECAwQFBgcICQoLDA0O\r\n DxAREhMUFRYXGBkaGxwdHh8=");
+
+        SignatureHeader h = SignatureHeader.parse(folded);
+
+        assertThat(h.signedHeaders()).containsExactly("from", "from", "to", "subject");
+        assertThat(h.mac()).isEqualTo(MAC);
+    }
+
+    @Test
+    void defaultsPeriodAndCanonicalizationWhenAbsent() throws Exception {
+        SignatureHeader h = SignatureHeader.parse(VALID.replace(" p=900;", "").replace(" c=relaxed/relaxed;", ""));
+
+        assertThat(h.periodSeconds()).isEqualTo(900);
+        assertThat(h.canonicalization()).isEqualTo("relaxed/relaxed");
+    }
+
+    @Test
+    void readsALoneCanonicalizationAsHeaderAlgorithmWithSimpleBodyAsDkimDoes() throws Exception {
+        SignatureHeader h = SignatureHeader.parse(VALID.replace("c=relaxed/relaxed", "c=relaxed"));
+
+        assertThat(h.headerCanonicalization()).isEqualTo(Canonicalization.RELAXED);
+        assertThat(h.bodyCanonicalization()).isEqualTo(Canonicalization.SIMPLE);
+    }
+
+    @Test
+    void ignoresUnknownTagsAndAcceptsATrailingSemicolon() throws Exception {
+        SignatureHeader h = SignatureHeader.parse("x_future=whatever ; " + VALID + ";");
+
+        assertThat(h.keyId()).isEqualTo("k1");
+    }
+
+    @Test
+    void rejectsAVersionOtherThanOneAsUnsupportedVersion() {
+        assertThatThrownBy(() -> SignatureHeader.parse(VALID.replace("v=1", "v=2")))
+                .isInstanceOfSatisfying(SignatureFormatException.class,
+                        e -> assertThat(e.reason()).isEqualTo(Reason.UNSUPPORTED_VERSION));
+    }
+
+    @Test
+    void rejectsAnotherAlgorithmAsUnsupportedAlgorithm() {
+        assertThatThrownBy(() -> SignatureHeader.parse(VALID.replace("hmac-sha256", "hmac-sha1")))
+                .isInstanceOfSatisfying(SignatureFormatException.class,
+                        e -> assertThat(e.reason()).isEqualTo(Reason.UNSUPPORTED_ALGORITHM));
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {
+            "s=k1; s=k2",          // duplicate tag
+            "d=a.example;;",       // empty tag-spec
+            "1x=y",                // bad tag name
+            "novalue",             // no '='
+            "t=-5",                // not digits
+            "t=1234567890123",     // more than 12 digits
+            "p=30",                // below the minimum period
+            "c=relaxed/fancy",     // unknown canonicalization
+            "r=not a domain",      // whitespace in r=
+            "r=bob@",              // empty domain
+            "n=short",             // nonce under 16 chars
+            "d=-bad-.example",     // label with leading '-'
+            "h=to:subject",        // From not signed
+            "h=from::to",          // empty name in h=
+            "bh=AAAA",             // not 32 bytes
+            "b=!!!notbase64!!!",   // not base64
+            "b=",                  // empty MAC
+            "s=key/with/slash",    // key id charset
+    })
+    void rejectsBrokenTagsAsMalformed(String broken) {
+        String tag = broken.contains("=") ? broken.substring(0, broken.indexOf('=')) : null;
+        String header = tag != null && VALID.contains(" " + tag + "=") || (tag != null && VALID.startsWith(tag + "="))
+                ? replaceTag(VALID, tag, broken) : VALID + "; " + broken;
+
+        assertThatThrownBy(() -> SignatureHeader.parse(header))
+                .isInstanceOfSatisfying(SignatureFormatException.class,
+                        e -> assertThat(e.reason()).isEqualTo(Reason.MALFORMED));
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"v", "a", "d", "s", "t", "r", "n", "h", "bh", "b"})
+    void rejectsAHeaderMissingARequiredTag(String tag) {
+        String header = removeTag(VALID, tag);
+
+        assertThatThrownBy(() -> SignatureHeader.parse(header))
+                .isInstanceOfSatisfying(SignatureFormatException.class,
+                        e -> assertThat(e.reason()).isEqualTo(Reason.MALFORMED));
+    }
+
+    @Test
+    void rejectsNonAsciiAsMalformed() {
+        assertThatThrownBy(() -> SignatureHeader.parse(VALID.replace("d=a.example", "d=\u00e9.example")))
+                .isInstanceOfSatisfying(SignatureFormatException.class,
+                        e -> assertThat(e.reason()).isEqualTo(Reason.MALFORMED));
+    }
+
+    @Test
+    void holdsDomainsAndRecipientInLowerCase() throws Exception {
+        SignatureHeader h = SignatureHeader.parse(VALID.replace("d=a.example", "d=A.Example").replace("r=b.example", "r=Bob@B.Example"));
+
+        assertThat(h.domain()).isEqualTo("a.example");
+        assertThat(h.recipient()).isEqualTo("bob@b.example");
+        assertThat(h.bindsMailbox()).isTrue();
+    }
+
+    private static String replaceTag(String header, String tag, String replacement) {
+        StringBuilder sb = new StringBuilder();
+        for (String part : header.split(";")) {
+            String t = part.trim();
+            if (!sb.isEmpty()) {
+                sb.append("; ");
+            }
+            sb.append(t.startsWith(tag + "=") ? replacement : t);
+        }
+        return sb.toString();
+    }
+
+    private static String removeTag(String header, String tag) {
+        StringBuilder sb = new StringBuilder();
+        for (String part : header.split(";")) {
+            String t = part.trim();
+            if (t.startsWith(tag + "=")) {
+                continue;
+            }
+            if (!sb.isEmpty()) {
+                sb.append("; ");
+            }
+            sb.append(t);
+        }
+        return sb.toString();
+    }
+}

@@ -1,0 +1,107 @@
+package org.authhmac.protocol;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.authhmac.protocol.Fixtures.*;
+
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class SignerTest {
+    private final Signer signer = new Signer(SignerSettings.defaults());
+
+    @Test
+    void producesOneCompleteHeaderLinePerRequestWithTagsInSigningOrder() throws Exception {
+        List<String> lines = signer.sign(stream(MESSAGE), List.of(request()), keys());
+
+        assertThat(lines).singleElement().satisfies(line -> {
+            assertThat(line).startsWith("X-Auth-HMAC: v=1; a=hmac-sha256; d=a.example; s=k1; t=1763776800; p=900;"
+                    + " c=relaxed/relaxed; r=b.example; n=Vb3kq9x0TtyZ2mQ8pL1aUw; h=");
+            assertThat(line).doesNotContain("\r", "\n");
+            assertThat(line).matches(".*; bh=[A-Za-z0-9+/]{43}=; b=[A-Za-z0-9+/]{43}=$");
+        });
+    }
+
+    @Test
+    void oversignsTheDefaultHeadersAndSignsPresentMimeHeadersOnce() throws Exception {
+        String line = signer.sign(stream(MESSAGE), List.of(request()), keys()).get(0);
+
+        SignatureHeader h = SignatureHeader.parse(line.substring(line.indexOf(':') + 1));
+
+        assertThat(h.signedHeaders()).containsExactly(
+                "from", "from", "to", "to", "cc", "subject", "subject", "date", "date",
+                "message-id", "message-id", "reply-to", "mime-version", "content-type");
+    }
+
+    @Test
+    void isDeterministicForAFixedNonceAndTime() throws Exception {
+        String first = signer.sign(stream(MESSAGE), List.of(request()), keys()).get(0);
+        String second = signer.sign(stream(MESSAGE), List.of(request()), keys()).get(0);
+
+        assertThat(second).isEqualTo(first);
+    }
+
+    @Test
+    void drawsA128BitNonceWhenNoneIsFixed() throws Exception {
+        SignRequest random = new SignRequest(KEY_ID, SIGNING_DOMAIN, "b.example", SIGNED_AT);
+
+        List<String> lines = signer.sign(stream(MESSAGE), List.of(random, random), keys());
+
+        List<String> nonces = lines.stream().map(l -> l.replaceAll(".*; n=([^;]*);.*", "$1")).toList();
+        assertThat(nonces).allMatch(n -> n.matches("[A-Za-z0-9_-]{22}")).doesNotHaveDuplicates();
+    }
+
+    @Test
+    void writesDomainsAndRecipientsInLowerCaseWithIdnAsALabels() throws Exception {
+        SignRequest r = new SignRequest(KEY_ID, "A.Example", "Bob@B\u00fccher.Example", SIGNED_AT).withFixedNonce(NONCE);
+
+        String line = signer.sign(stream(MESSAGE), List.of(r), keys()).get(0);
+
+        assertThat(line).contains("; d=a.example;", "; r=bob@xn--bcher-kva.example;");
+    }
+
+    @Test
+    void refusesAMessageWithoutFrom() {
+        String noFrom = MESSAGE.replace("From: Alice <alice@a.example>\r\n", "");
+
+        assertThatThrownBy(() -> signer.sign(stream(noFrom), List.of(request()), keys()))
+                .isInstanceOf(MalformedMessageException.class).hasMessageContaining("0 From");
+    }
+
+    @Test
+    void refusesAMessageThatVerifiersWouldRejectAsDuplicateHeader() {
+        String twoSubjects = MESSAGE.replace("Subject: Quarterly figures\r\n", "Subject: a\r\nSubject: b\r\n");
+
+        assertThatThrownBy(() -> signer.sign(stream(twoSubjects), List.of(request()), keys()))
+                .isInstanceOf(MalformedMessageException.class).hasMessageContaining("subject");
+    }
+
+    @Test
+    void refusesAHeaderBlockLargerThanTheBound() {
+        Signer small = new Signer(SignerSettings.defaults().withMaxHeaderBytes(1024));
+        String big = "X-Filler: " + "x".repeat(2000) + "\r\n" + MESSAGE;
+
+        assertThatThrownBy(() -> small.sign(stream(big), List.of(request()), keys()))
+                .isInstanceOf(MalformedMessageException.class).hasMessageContaining("1024");
+    }
+
+    @Test
+    void passesUnknownKeyFromTheKeySource() {
+        SignRequest r = new SignRequest("nope", SIGNING_DOMAIN, "b.example", SIGNED_AT);
+
+        assertThatThrownBy(() -> signer.sign(stream(MESSAGE), List.of(r), keys())).isInstanceOf(UnknownKeyException.class);
+    }
+
+    @Test
+    void rejectsSettingsThatWouldNotSignFrom() {
+        assertThatThrownBy(() -> SignerSettings.defaults().withSignedHeaders(List.of("subject"), List.of()))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("from");
+    }
+
+    @Test
+    void usesAConfiguredHeaderName() throws Exception {
+        Signer custom = new Signer(SignerSettings.defaults().withHeaderName("X-Partner-MAC"));
+
+        assertThat(custom.sign(stream(MESSAGE), List.of(request()), keys()).get(0)).startsWith("X-Partner-MAC: v=1;");
+    }
+}

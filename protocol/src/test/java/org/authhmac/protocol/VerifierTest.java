@@ -1,0 +1,490 @@
+package org.authhmac.protocol;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.authhmac.protocol.Fixtures.*;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Nested;
+import org.junit.jupiter.api.Test;
+
+class VerifierTest {
+    private static final int P = 900;
+
+    static String signedMessage() throws Exception {
+        return signed(MESSAGE, request());
+    }
+
+    @Test
+    void passesAFreshlySignedMessage() throws Exception {
+        Verdict v = verify(signedMessage(), SIGNED_AT.plusSeconds(5));
+
+        assertThat(v).isInstanceOf(Verdict.Pass.class);
+        assertThat(v.result()).isEqualTo(AuthResult.PASS);
+        assertThat(v.reason()).isEqualTo(Reason.VERIFIED);
+        assertThat(v.signature()).get().extracting(SignatureHeader::keyId).isEqualTo(KEY_ID);
+    }
+
+    @Test
+    void saysNoneForAMessageWithoutSignature() {
+        Verdict v = verify(MESSAGE, SIGNED_AT);
+
+        assertThat(v.result()).isEqualTo(AuthResult.NONE);
+        assertThat(v.reason()).isEqualTo(Reason.NO_SIGNATURE);
+    }
+
+    @Nested
+    class TransitChanges {
+        @Test
+        void relaxedCanonicalizationSurvivesRefoldingWhitespaceAndLineEndRewrites() throws Exception {
+            String changed = signedMessage()
+                    .replace("Subject: Quarterly figures", "Subject:   Quarterly\r\n\tfigures  ")
+                    .replace("Hello Bob,", "Hello   Bob,\t")
+                    .replace("\r\n", "\n")
+                    + "\n\n";
+
+            assertThat(verify(changed, SIGNED_AT).result()).isEqualTo(AuthResult.PASS);
+        }
+
+        @Test
+        void unsignedHeadersMayBeAddedAnywhere() throws Exception {
+            String changed = "Received: from mx.a.example by mx.b.example\r\n" + signedMessage()
+                    .replace("MIME-Version", "X-Spam-Score: 0\r\nMIME-Version");
+
+            assertThat(verify(changed, SIGNED_AT).result()).isEqualTo(AuthResult.PASS);
+        }
+
+        @Test
+        void aChangedSignedHeaderIsABadMac() throws Exception {
+            String changed = signedMessage().replace("Subject: Quarterly figures", "Subject: Quarterly figures (corrected)");
+
+            Verdict v = verify(changed, SIGNED_AT);
+
+            assertThat(v.result()).isEqualTo(AuthResult.FAIL);
+            assertThat(v.reason()).isEqualTo(Reason.BAD_MAC);
+        }
+
+        @Test
+        void anAddedCcIsABadMacBecauseCcIsOversigned() throws Exception {
+            String changed = signedMessage().replace("Subject:", "Cc: eve@evil.example\r\nSubject:");
+
+            assertThat(verify(changed, SIGNED_AT).reason()).isEqualTo(Reason.BAD_MAC);
+        }
+
+        @Test
+        void aChangedBodyIsBodyChanged() throws Exception {
+            String changed = signedMessage().replace("the figures are attached.", "the figures are NOT attached.");
+
+            Verdict v = verify(changed, SIGNED_AT);
+
+            assertThat(v.result()).isEqualTo(AuthResult.FAIL);
+            assertThat(v.reason()).isEqualTo(Reason.BODY_CHANGED);
+        }
+
+        @Test
+        void simpleCanonicalizationRejectsTrailingWhitespaceAddedToTheBody() throws Exception {
+            Signer simple = new Signer(SignerSettings.defaults().withCanonicalization(Canonicalization.SIMPLE, Canonicalization.SIMPLE));
+            String changed = signed(simple, MESSAGE, request()).replace("Hello Bob,", "Hello Bob, ");
+
+            assertThat(verify(changed, SIGNED_AT).reason()).isEqualTo(Reason.BODY_CHANGED);
+        }
+
+        @Test
+        void aSecondFromIsADuplicateHeaderEvenIfAddedAboveTheSignature() throws Exception {
+            String changed = "From: Mallory <m@evil.example>\r\n" + signedMessage();
+
+            Verdict v = verify(changed, SIGNED_AT);
+
+            assertThat(v.result()).isEqualTo(AuthResult.FAIL);
+            assertThat(v.reason()).isEqualTo(Reason.DUPLICATE_HEADER);
+        }
+
+        @Test
+        void aSecondSubjectIsADuplicateHeader() throws Exception {
+            String changed = signedMessage().replace("Date:", "Subject: urgent\r\nDate:");
+
+            assertThat(verify(changed, SIGNED_AT).reason()).isEqualTo(Reason.DUPLICATE_HEADER);
+        }
+    }
+
+    @Nested
+    class TimeWindow {
+        // SIGNED_AT is the first second of a period.
+
+        @Test
+        void passesAtTheLastSecondOfTheSigningPeriod() throws Exception {
+            assertThat(verify(signedMessage(), SIGNED_AT.plusSeconds(P - 1)).result()).isEqualTo(AuthResult.PASS);
+        }
+
+        @Test
+        void passesThroughoutThePreviousPeriodWindow() throws Exception {
+            assertThat(verify(signedMessage(), SIGNED_AT.plusSeconds(P)).result()).isEqualTo(AuthResult.PASS);
+            assertThat(verify(signedMessage(), SIGNED_AT.plusSeconds(2L * P - 1)).result()).isEqualTo(AuthResult.PASS);
+        }
+
+        @Test
+        void rejectsSignatureFromTwoPeriodsAgo() throws Exception {
+            Verdict v = verify(signedMessage(), SIGNED_AT.plusSeconds(2L * P));
+
+            assertThat(v.result()).isEqualTo(AuthResult.FAIL);
+            assertThat(v.reason()).isEqualTo(Reason.EXPIRED);
+        }
+
+        @Test
+        void measuresAgeAgainstAcceptanceTimeNotProcessingTime() throws Exception {
+            // The replay cache clock (processing time) is an hour later; only acceptedAt counts.
+            Verifier late = verifier(VerifierSettings.defaults(),
+                    new InMemoryReplayCache(10, Clock.fixed(SIGNED_AT.plus(Duration.ofHours(1)), ZoneOffset.UTC)));
+
+            Verdict v = late.verify(stream(signedMessage()), SIGNED_AT.plusSeconds(60), RECIPIENT);
+
+            assertThat(v.result()).isEqualTo(AuthResult.PASS);
+        }
+
+        @Test
+        void appliesAConfiguredMaximumAgeInsideThePeriodWindow() throws Exception {
+            Verifier strict = verifier(VerifierSettings.defaults().withMaxAge(Duration.ofSeconds(600)),
+                    new InMemoryReplayCache(10, Clock.systemUTC()));
+
+            assertThat(strict.verify(stream(signedMessage()), SIGNED_AT.plusSeconds(600), RECIPIENT).result())
+                    .isEqualTo(AuthResult.PASS);
+            assertThat(strict.verify(stream(signedMessage()), SIGNED_AT.plusSeconds(601), RECIPIENT).reason())
+                    .isEqualTo(Reason.EXPIRED);
+        }
+
+        @Test
+        void acceptsSigningTimesUpToTheFutureSkew() throws Exception {
+            assertThat(verify(signedMessage(), SIGNED_AT.minusSeconds(300)).result()).isEqualTo(AuthResult.PASS);
+        }
+
+        @Test
+        void rejectsSigningTimesBeyondTheFutureSkew() throws Exception {
+            Verdict v = verify(signedMessage(), SIGNED_AT.minusSeconds(301));
+
+            assertThat(v.result()).isEqualTo(AuthResult.FAIL);
+            assertThat(v.reason()).isEqualTo(Reason.FUTURE);
+        }
+
+        @Test
+        void decidesTheWindowBeforeAskingForAKey() throws Exception {
+            AtomicInteger derivations = new AtomicInteger();
+            PeriodKeys counting = ctx -> {
+                derivations.incrementAndGet();
+                return keys().periodKey(ctx);
+            };
+            Verifier v = new Verifier(VerifierSettings.defaults(), counting, new InMemoryReplayCache(10, Clock.systemUTC()));
+
+            v.verify(stream(signedMessage()), SIGNED_AT.plusSeconds(10L * P), RECIPIENT);
+            v.verify(stream(signedMessage()), SIGNED_AT.minusSeconds(10L * P), RECIPIENT);
+
+            assertThat(derivations).hasValue(0);
+        }
+    }
+
+    @Nested
+    class Keys {
+        @Test
+        void anUnknownKeyIdIsAPermanentError() throws Exception {
+            Verifier v = new Verifier(VerifierSettings.defaults(), StaticPeriodKeys.of("other", PRIMARY),
+                    new InMemoryReplayCache(10, Clock.systemUTC()));
+
+            Verdict verdict = v.verify(stream(signedMessage()), SIGNED_AT, RECIPIENT);
+
+            assertThat(verdict.result()).isEqualTo(AuthResult.PERMERROR);
+            assertThat(verdict.reason()).isEqualTo(Reason.UNKNOWN_KEY);
+        }
+
+        @Test
+        void anUnreachableKeySourceIsATemporaryErrorNeverAPass() throws Exception {
+            PeriodKeys down = ctx -> {
+                throw new KeyUnavailableException("TPM not answering");
+            };
+            Verdict verdict = new Verifier(VerifierSettings.defaults(), down, new InMemoryReplayCache(10, Clock.systemUTC()))
+                    .verify(stream(signedMessage()), SIGNED_AT, RECIPIENT);
+
+            assertThat(verdict.result()).isEqualTo(AuthResult.TEMPERROR);
+            assertThat(verdict.reason()).isEqualTo(Reason.KEY_UNAVAILABLE);
+        }
+
+        @Test
+        void aCrashingKeySourceIsATemporaryError() throws Exception {
+            PeriodKeys broken = ctx -> {
+                throw new IllegalStateException("bug");
+            };
+            Verdict verdict = new Verifier(VerifierSettings.defaults(), broken, new InMemoryReplayCache(10, Clock.systemUTC()))
+                    .verify(stream(signedMessage()), SIGNED_AT, RECIPIENT);
+
+            assertThat(verdict.result()).isEqualTo(AuthResult.TEMPERROR);
+            assertThat(verdict.reason()).isEqualTo(Reason.INTERNAL_ERROR);
+        }
+
+        @Test
+        void aWrongPrimaryIsABadMac() throws Exception {
+            byte[] other = PRIMARY.clone();
+            other[0] ^= 1;
+            Verdict verdict = new Verifier(VerifierSettings.defaults(), StaticPeriodKeys.of(KEY_ID, other),
+                    new InMemoryReplayCache(10, Clock.systemUTC())).verify(stream(signedMessage()), SIGNED_AT, RECIPIENT);
+
+            assertThat(verdict.reason()).isEqualTo(Reason.BAD_MAC);
+        }
+    }
+
+    @Nested
+    class Recipients {
+        @Test
+        void aDomainBindingCoversEveryMailboxOfTheDomain() throws Exception {
+            assertThat(verifier().verify(stream(signedMessage()), SIGNED_AT, "carol@B.EXAMPLE").result())
+                    .isEqualTo(AuthResult.PASS);
+        }
+
+        @Test
+        void aSignatureForAnotherDomainIsWrongRecipient() throws Exception {
+            Verdict v = verifier().verify(stream(signedMessage()), SIGNED_AT, "carol@c.example");
+
+            assertThat(v.result()).isEqualTo(AuthResult.FAIL);
+            assertThat(v.reason()).isEqualTo(Reason.WRONG_RECIPIENT);
+        }
+
+        @Test
+        void aMailboxBindingPassesOnlyForThatMailbox() throws Exception {
+            String msg = signed(MESSAGE, new SignRequest(KEY_ID, SIGNING_DOMAIN, "Bob@b.example", SIGNED_AT).withFixedNonce(NONCE));
+
+            assertThat(verifier().verify(stream(msg), SIGNED_AT, "bob@b.example").result()).isEqualTo(AuthResult.PASS);
+            assertThat(verifier().verify(stream(msg), SIGNED_AT, "carol@b.example").reason()).isEqualTo(Reason.WRONG_RECIPIENT);
+        }
+
+        @Test
+        void givesEachRecipientItsOwnVerdictFromOneRead() throws Exception {
+            CountingStream in = new CountingStream(stream(signedMessage()));
+
+            Map<String, Verdict> verdicts = verifier().verify(in, SIGNED_AT, List.of("bob@b.example", "carol@b.example", "dave@c.example"));
+
+            assertThat(verdicts).hasSize(3);
+            assertThat(verdicts.get("bob@b.example").result()).isEqualTo(AuthResult.PASS);
+            assertThat(verdicts.get("carol@b.example").result()).isEqualTo(AuthResult.PASS);
+            assertThat(verdicts.get("dave@c.example").reason()).isEqualTo(Reason.WRONG_RECIPIENT);
+            assertThat(in.closedOrExhausted()).isTrue();
+        }
+    }
+
+    @Nested
+    class MultipleSignatures {
+        private final Signer signer = new Signer(SignerSettings.defaults());
+
+        @Test
+        void usesTheSignatureMadeForThisRecipient() throws Exception {
+            String msg = signed(signer, MESSAGE,
+                    new SignRequest(KEY_ID, SIGNING_DOMAIN, "c.example", SIGNED_AT),
+                    new SignRequest(KEY_ID, SIGNING_DOMAIN, "b.example", SIGNED_AT));
+
+            assertThat(verify(msg, SIGNED_AT).result()).isEqualTo(AuthResult.PASS);
+        }
+
+        @Test
+        void evaluatesAtMostTheConfiguredNumberOfHeadersTopMostFirst() throws Exception {
+            SignRequest[] requests = new SignRequest[3];
+            requests[0] = new SignRequest(KEY_ID, SIGNING_DOMAIN, "c.example", SIGNED_AT);
+            requests[1] = new SignRequest(KEY_ID, SIGNING_DOMAIN, "d.example", SIGNED_AT);
+            requests[2] = new SignRequest(KEY_ID, SIGNING_DOMAIN, "b.example", SIGNED_AT);
+            String msg = signed(signer, MESSAGE, requests);
+            Verifier two = verifier(VerifierSettings.defaults().withMaxHeaders(2), new InMemoryReplayCache(10, Clock.systemUTC()));
+
+            assertThat(two.verify(stream(msg), SIGNED_AT, RECIPIENT).reason()).isEqualTo(Reason.WRONG_RECIPIENT);
+            assertThat(verify(msg, SIGNED_AT).result()).isEqualTo(AuthResult.PASS);
+        }
+
+        @Test
+        void reportsTheSignatureMadeForThisRecipientWhenNonePasses() throws Exception {
+            String msg = signed(signer, MESSAGE,
+                    new SignRequest(KEY_ID, SIGNING_DOMAIN, "c.example", SIGNED_AT),
+                    new SignRequest(KEY_ID, SIGNING_DOMAIN, "b.example", SIGNED_AT))
+                    .replace("the figures", "other figures");
+
+            assertThat(verify(msg, SIGNED_AT).reason()).isEqualTo(Reason.BODY_CHANGED);
+        }
+
+        @Test
+        void aMalformedHeaderDoesNotHideAValidOne() throws Exception {
+            String msg = "X-Auth-HMAC: v=1; this is; not=valid\r\n" + signedMessage();
+
+            assertThat(verify(msg, SIGNED_AT).result()).isEqualTo(AuthResult.PASS);
+        }
+    }
+
+    @Nested
+    class Replay {
+        @Test
+        void theSameSignatureDeliveredTwiceToTheSameRecipientIsAReplay() throws Exception {
+            Verifier v = verifier();
+            String msg = signedMessage();
+
+            Verdict first = v.verify(stream(msg), SIGNED_AT, RECIPIENT);
+            Verdict second = v.verify(stream(msg), SIGNED_AT.plusSeconds(30), RECIPIENT);
+
+            assertThat(first.result()).isEqualTo(AuthResult.PASS);
+            assertThat(second.result()).isEqualTo(AuthResult.FAIL);
+            assertThat(second.reason()).isEqualTo(Reason.REPLAY);
+        }
+
+        @Test
+        void aRetryThatDeliversTheRemainingRecipientsIsNotAReplay() throws Exception {
+            Verifier v = verifier();
+            String msg = signedMessage();
+
+            v.verify(stream(msg), SIGNED_AT, "bob@b.example");
+            Verdict retry = v.verify(stream(msg), SIGNED_AT.plusSeconds(600), "carol@b.example");
+
+            assertThat(retry.result()).isEqualTo(AuthResult.PASS);
+        }
+
+        @Test
+        void signatureScopeTreatsAnySecondSightingAsAReplay() throws Exception {
+            Verifier v = verifier(VerifierSettings.defaults().withReplayScope(ReplayScope.SIGNATURE),
+                    new InMemoryReplayCache(10, Clock.fixed(SIGNED_AT, ZoneOffset.UTC)));
+            String msg = signedMessage();
+
+            Map<String, Verdict> together = v.verify(stream(msg), SIGNED_AT, List.of("bob@b.example", "carol@b.example"));
+            Verdict later = v.verify(stream(msg), SIGNED_AT, "dave@b.example");
+
+            assertThat(together.values()).extracting(Verdict::result).containsOnly(AuthResult.PASS);
+            assertThat(later.reason()).isEqualTo(Reason.REPLAY);
+        }
+
+        @Test
+        void checksReplayOnlyAfterTheMacAndBodyPass() throws Exception {
+            Verifier v = verifier();
+            String msg = signedMessage();
+            String forged = msg.replace("Quarterly", "Annual");
+
+            assertThat(v.verify(stream(forged), SIGNED_AT, RECIPIENT).reason()).isEqualTo(Reason.BAD_MAC);
+            assertThat(v.verify(stream(msg), SIGNED_AT, RECIPIENT).result()).isEqualTo(AuthResult.PASS);
+        }
+
+        @Test
+        void aFailingReplayStoreIsATemporaryError() throws Exception {
+            ReplayCache down = (entry, expiresAt) -> {
+                throw new ReplayCacheException("store unreachable");
+            };
+
+            Verdict v = verifier(VerifierSettings.defaults(), down).verify(stream(signedMessage()), SIGNED_AT, RECIPIENT);
+
+            assertThat(v.result()).isEqualTo(AuthResult.TEMPERROR);
+            assertThat(v.reason()).isEqualTo(Reason.INTERNAL_ERROR);
+        }
+    }
+
+    @Nested
+    class HostileInput {
+        @Test
+        void aMalformedHeaderIsAPermErrorNotAnException() {
+            Verdict v = verify("X-Auth-HMAC: v=1; a=hmac-sha256; d=\r\n" + MESSAGE, SIGNED_AT);
+
+            assertThat(v.result()).isEqualTo(AuthResult.PERMERROR);
+            assertThat(v.reason()).isEqualTo(Reason.MALFORMED);
+        }
+
+        @Test
+        void randomGarbageNeverEscapesAsAnException() throws Exception {
+            Random random = new Random(7);
+            String base = signedMessage();
+            int headerEnd = base.indexOf("\r\nFrom:");
+            for (int i = 0; i < 2000; i++) {
+                char[] mutated = base.substring(0, headerEnd).toCharArray();
+                for (int j = 0; j < 3; j++) {
+                    mutated[12 + random.nextInt(mutated.length - 12)] = (char) random.nextInt(128);
+                }
+                String msg = new String(mutated) + base.substring(headerEnd);
+
+                Verdict v = verify(msg, SIGNED_AT);
+
+                assertThat(v).isNotNull();
+                assertThat(v.reason()).isNotNull();
+            }
+        }
+
+        @Test
+        void anOversizedHeaderBlockIsMalformed() throws Exception {
+            Verifier small = verifier(VerifierSettings.defaults().withMaxHeaderBytes(1024), new InMemoryReplayCache(10, Clock.systemUTC()));
+            String msg = "X-Filler: " + "y".repeat(4000) + "\r\n" + signedMessage();
+
+            Verdict v = small.verify(stream(msg), SIGNED_AT, RECIPIENT);
+
+            assertThat(v.result()).isEqualTo(AuthResult.PERMERROR);
+            assertThat(v.reason()).isEqualTo(Reason.MALFORMED);
+        }
+
+        @Test
+        void aBrokenStreamIsATemporaryError() {
+            InputStream broken = new InputStream() {
+                @Override
+                public int read() throws IOException {
+                    throw new IOException("connection reset");
+                }
+            };
+
+            Verdict v = verifier().verify(broken, SIGNED_AT, RECIPIENT);
+
+            assertThat(v.result()).isEqualTo(AuthResult.TEMPERROR);
+            assertThat(v.reason()).isEqualTo(Reason.INTERNAL_ERROR);
+        }
+
+        @Test
+        void looksOnlyForTheConfiguredHeaderName() throws Exception {
+            String msg = signed(new Signer(SignerSettings.defaults().withHeaderName("X-Partner-MAC")), MESSAGE, request());
+            Verifier custom = verifier(VerifierSettings.defaults().withHeaderName("x-partner-mac"), new InMemoryReplayCache(10, Clock.systemUTC()));
+
+            assertThat(custom.verify(stream(msg), SIGNED_AT, RECIPIENT).result()).isEqualTo(AuthResult.PASS);
+            assertThat(verify(msg, SIGNED_AT).result()).isEqualTo(AuthResult.NONE);
+        }
+    }
+
+    @Test
+    void passesAMessageWithAnEmptyBodyAndNoBlankLine() throws Exception {
+        String headersOnly = "From: a@a.example\r\nTo: b@b.example\r\nSubject: empty";
+        String msg = signed(headersOnly, request());
+
+        assertThat(verify(msg, SIGNED_AT).result()).isEqualTo(AuthResult.PASS);
+        assertThat(verify(msg + "\r\n\r\n\r\n", SIGNED_AT).result()).isEqualTo(AuthResult.PASS);
+        assertThat(verify(msg + "\r\n\r\nP.S.", SIGNED_AT).reason()).isEqualTo(Reason.BODY_CHANGED);
+    }
+
+    /** Records whether the verifier read the stream to its end. */
+    static final class CountingStream extends InputStream {
+        private final InputStream in;
+        private boolean exhausted;
+
+        CountingStream(InputStream in) {
+            this.in = in;
+        }
+
+        @Override
+        public int read() throws IOException {
+            int c = in.read();
+            exhausted |= c < 0;
+            return c;
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) throws IOException {
+            int n = in.read(b, off, len);
+            exhausted |= n < 0;
+            return n;
+        }
+
+        boolean closedOrExhausted() {
+            return exhausted;
+        }
+    }
+
+    static Instant at(long seconds) {
+        return Instant.ofEpochSecond(seconds);
+    }
+}
