@@ -1,0 +1,140 @@
+package org.authhmac.it;
+
+import jakarta.mail.Folder;
+import jakarta.mail.Message;
+import jakarta.mail.MessagingException;
+import jakarta.mail.Session;
+import jakarta.mail.Store;
+import jakarta.mail.search.HeaderTerm;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.Properties;
+
+/** Reads a mailbox over IMAP (Angus Mail), as the recipient's mail client does. */
+public final class ImapReader {
+    private final int port;
+    private final String user;
+    private final String password;
+
+    public ImapReader(int port, String user, String password) {
+        this.port = port;
+        this.user = user;
+        this.password = password;
+    }
+
+    /** A message as the recipient sees it: its raw bytes, and its headers by name. */
+    public record Received(String raw, List<String> headerLines) {
+        public List<String> header(String name) {
+            List<String> values = new ArrayList<>();
+            String prefix = name.toLowerCase() + ":";
+            for (String line : headerLines) {
+                if (line.toLowerCase().startsWith(prefix)) {
+                    values.add(line.substring(prefix.length()).trim());
+                }
+            }
+            return values;
+        }
+
+        public String body() {
+            int split = raw.indexOf("\r\n\r\n");
+            return split < 0 ? "" : raw.substring(split + 4);
+        }
+    }
+
+    /** Messages in INBOX carrying this Message-ID (normally zero or one). */
+    public List<Received> findByMessageId(String messageId) {
+        return withInbox(inbox -> {
+            List<Received> found = new ArrayList<>();
+            for (Message m : inbox.search(new HeaderTerm("Message-ID", messageId))) {
+                found.add(read(m));
+            }
+            return found;
+        });
+    }
+
+    public Optional<Received> awaitMessageId(String messageId, Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        do {
+            List<Received> found = findByMessageId(messageId);
+            if (!found.isEmpty()) {
+                return Optional.of(found.get(0));
+            }
+            sleep(250);
+        } while (System.nanoTime() < deadline);
+        return Optional.empty();
+    }
+
+    public int count() {
+        return withInbox(Folder::getMessageCount);
+    }
+
+    /** Every message's Message-ID header value, in INBOX order. */
+    public List<String> messageIds() {
+        return withInbox(inbox -> {
+            List<String> ids = new ArrayList<>();
+            Message[] all = inbox.getMessages();
+            jakarta.mail.FetchProfile fp = new jakarta.mail.FetchProfile();
+            fp.add("Message-ID");
+            inbox.fetch(all, fp);
+            for (Message m : all) {
+                String[] h = m.getHeader("Message-ID");
+                ids.add(h == null ? "" : h[0].trim());
+            }
+            return ids;
+        });
+    }
+
+    private interface InboxWork<T> {
+        T run(Folder inbox) throws MessagingException, IOException;
+    }
+
+    private <T> T withInbox(InboxWork<T> work) {
+        Properties props = new Properties();
+        props.put("mail.imap.connectiontimeout", "10000");
+        props.put("mail.imap.timeout", "60000");
+        Session session = Session.getInstance(props);
+        try (Store store = session.getStore("imap")) {
+            store.connect("127.0.0.1", port, user, password);
+            Folder inbox = store.getFolder("INBOX");
+            inbox.open(Folder.READ_ONLY);
+            try {
+                return work.run(inbox);
+            } finally {
+                inbox.close(false);
+            }
+        } catch (MessagingException | IOException e) {
+            throw new IllegalStateException("IMAP " + user + "@127.0.0.1:" + port + " failed: " + e.getMessage(), e);
+        }
+    }
+
+    private static Received read(Message m) throws MessagingException, IOException {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        m.writeTo(out);
+        String raw = out.toString(StandardCharsets.UTF_8);
+        int split = raw.indexOf("\r\n\r\n");
+        String head = split < 0 ? raw : raw.substring(0, split);
+        List<String> lines = new ArrayList<>();
+        for (String line : head.split("\r\n")) {
+            if ((line.startsWith(" ") || line.startsWith("\t")) && !lines.isEmpty()) {
+                lines.set(lines.size() - 1, lines.get(lines.size() - 1) + " " + line.trim());
+            } else {
+                lines.add(line);
+            }
+        }
+        return new Received(raw, lines);
+    }
+
+    private static void sleep(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+}

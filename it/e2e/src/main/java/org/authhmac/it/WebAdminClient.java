@@ -1,0 +1,130 @@
+package org.authhmac.it;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+/** James WebAdmin over plain HTTP, as an administrator's curl would use it. */
+public final class WebAdminClient {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private final URI base;
+    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
+    public WebAdminClient(URI base) {
+        this.base = base;
+    }
+
+    public URI base() {
+        return base;
+    }
+
+    public void addDomain(String domain) {
+        expect(send("PUT", "/domains/" + enc(domain), null), 204);
+    }
+
+    public void addUser(String user, String password) {
+        expect(send("PUT", "/users/" + enc(user), "{\"password\":\"" + password + "\"}"), 204);
+    }
+
+    public HttpResponse<String> healthcheck() {
+        return send("GET", "/healthcheck", null);
+    }
+
+    /** Keys of the mails in a repository, for example {@code memory://var/mail/auth-hmac-quarantine/}. */
+    public List<String> mailKeys(String repositoryUrl) {
+        HttpResponse<String> r = send("GET", "/mailRepositories/" + enc(repositoryUrl) + "/mails?limit=10000", null);
+        if (r.statusCode() == 404) {
+            return List.of();
+        }
+        expect(r, 200);
+        List<String> keys = new ArrayList<>();
+        json(r.body()).forEach(n -> keys.add(n.asText()));
+        return keys;
+    }
+
+    /** Size of a repository; 0 when James has not created it yet (no mail was ever stored there). */
+    public long repositorySize(String repositoryUrl) {
+        HttpResponse<String> r = send("GET", "/mailRepositories/" + enc(repositoryUrl), null);
+        if (r.statusCode() == 404) {
+            return 0;
+        }
+        expect(r, 200);
+        return json(r.body()).path("size").asLong();
+    }
+
+    /** A stored mail with its attributes and headers (WebAdmin's additionalFields). */
+    public JsonNode mail(String repositoryUrl, String key) {
+        HttpResponse<String> r = send("GET", "/mailRepositories/" + enc(repositoryUrl) + "/mails/" + enc(key)
+                + "?additionalFields=attributes,headers,textBody", null);
+        expect(r, 200);
+        return json(r.body());
+    }
+
+    /** The documented release route: reprocess one mail of a repository into a processor, and wait for the task. */
+    public JsonNode reprocess(String repositoryUrl, String key, String processor) {
+        HttpResponse<String> r = send("PATCH", "/mailRepositories/" + enc(repositoryUrl) + "/mails/" + enc(key)
+                + "?action=reprocess&processor=" + enc(processor), null);
+        expect(r, 201);
+        return awaitTask(json(r.body()).path("taskId").asText());
+    }
+
+    public JsonNode awaitTask(String taskId) {
+        HttpResponse<String> r = send("GET", "/tasks/" + enc(taskId) + "/await?timeout=30seconds", null);
+        expect(r, 200);
+        return json(r.body());
+    }
+
+    /** Number of mails waiting in a mail queue ("spool", "outgoing"). */
+    public long queueSize(String queue) {
+        HttpResponse<String> r = send("GET", "/mailQueues/" + enc(queue), null);
+        if (r.statusCode() == 404) {
+            return 0;
+        }
+        expect(r, 200);
+        return json(r.body()).path("size").asLong();
+    }
+
+    public HttpResponse<String> send(String method, String path, String body) {
+        HttpRequest.Builder b = HttpRequest.newBuilder(base.resolve(path)).timeout(Duration.ofSeconds(60));
+        b.method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+        if (body != null) {
+            b.header("Content-Type", "application/json");
+        }
+        try {
+            return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+        } catch (IOException e) {
+            throw new UncheckedIOException(method + " " + path, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static void expect(HttpResponse<String> r, int status) {
+        if (r.statusCode() != status) {
+            throw new IllegalStateException(r.request().method() + " " + r.uri() + " -> " + r.statusCode() + " " + r.body());
+        }
+    }
+
+    private static JsonNode json(String body) {
+        try {
+            return JSON.readTree(body);
+        } catch (IOException e) {
+            throw new UncheckedIOException(body, e);
+        }
+    }
+
+    static String enc(String s) {
+        return URLEncoder.encode(s, StandardCharsets.UTF_8).replace("+", "%20");
+    }
+}
