@@ -1,0 +1,36 @@
+package org.authhmac.james;
+
+import org.apache.mailet.AttributeName;
+
+/**
+ * Names of the mail attributes the validating matcher writes and the quarantine mailet reads, so that later
+ * matchers route on attributes instead of re-parsing headers (docs/CONFIGURATION.md lists them).
+ */
+public final class AuthHmacAttributes {
+    private static final String PREFIX = "org.authhmac.";
+
+    /** RFC 8601 result token of the decisive verdict: pass, fail, none, neutral, permerror (String). */
+    public static final AttributeName RESULT = AttributeName.of(PREFIX + "result");
+    /** Reason token: verified, bad-mac, expired, replay, ... (String). */
+    public static final AttributeName REASON = AttributeName.of(PREFIX + "reason");
+    /** s= of the deciding signature, when one could be parsed (String). */
+    public static final AttributeName KEY_ID = AttributeName.of(PREFIX + "keyId");
+    /** d= of the deciding signature (String). */
+    public static final AttributeName DOMAIN = AttributeName.of(PREFIX + "domain");
+    /** t= of the deciding signature, Unix seconds (Long). */
+    public static final AttributeName SIGNING_TIME = AttributeName.of(PREFIX + "signingTime");
+    /** Human-readable detail, never key material (String). */
+    public static final AttributeName DETAIL = AttributeName.of(PREFIX + "detail");
+    /** Verdict per envelope recipient, "result reason" (Map of String to String). */
+    public static final AttributeName RECIPIENT_VERDICTS = AttributeName.of(PREFIX + "recipientVerdicts");
+    /**
+     * When this James accepted the mail (epoch milliseconds, Long), pinned at the first verification attempt
+     * from {@code Mail.getLastUpdated()}, so that retries and re-queues measure the window from acceptance.
+     */
+    public static final AttributeName ACCEPTED_AT = AttributeName.of(PREFIX + "acceptedAt");
+    /** How many times verification ended in temperror for this mail (Integer). */
+    public static final AttributeName TEMPERROR_ATTEMPTS = AttributeName.of(PREFIX + "temperrorAttempts");
+
+    private AuthHmacAttributes() {
+    }
+}

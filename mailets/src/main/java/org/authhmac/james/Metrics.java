@@ -1,0 +1,47 @@
+package org.authhmac.james;
+
+import org.apache.james.metrics.api.MetricFactory;
+import org.apache.james.metrics.api.TimeMetric;
+import org.authhmac.protocol.AuthResult;
+import org.authhmac.protocol.Reason;
+
+/**
+ * Metric names (docs/OPERATIONS.md lists them). Only MetricFactory.generate/timer and Metric.increment /
+ * TimeMetric.stopAndPublish are used: they exist unchanged in James 3.8 and 3.9.
+ */
+public final class Metrics {
+    public static final String PREFIX = "authhmac.";
+    public static final String VERIFY_TIMER = PREFIX + "verify.time";
+    public static final String SIGN_TIMER = PREFIX + "sign.time";
+    public static final String SIGNED = PREFIX + "sign.signed";
+    public static final String SIGN_SKIPPED = PREFIX + "sign.skipped";
+    public static final String SIGN_STRIPPED = PREFIX + "sign.strippedForeignHeaders";
+    public static final String SIGN_KEY_UNAVAILABLE = PREFIX + "sign.keyUnavailable";
+    public static final String SIGN_FAILED = PREFIX + "sign.failed";
+    public static final String VERIFY_RESULT = PREFIX + "verify.result.";
+    public static final String VERIFY_REASON = PREFIX + "verify.reason.";
+    public static final String VERIFY_SKIPPED = PREFIX + "verify.skipped";
+    public static final String VERIFY_REUSED = PREFIX + "verify.reused";
+    public static final String AR_STRIPPED = PREFIX + "verify.strippedAuthenticationResults";
+    public static final String HELD = PREFIX + "quarantine.action.";
+    public static final String NOTICES = PREFIX + "quarantine.notices";
+
+    private final MetricFactory factory;
+
+    public Metrics(MetricFactory factory) {
+        this.factory = factory;
+    }
+
+    public void count(String name) {
+        factory.generate(name).increment();
+    }
+
+    public void countVerdict(AuthResult result, Reason reason) {
+        count(VERIFY_RESULT + result.token());
+        count(VERIFY_REASON + reason.token());
+    }
+
+    public TimeMetric timer(String name) {
+        return factory.timer(name);
+    }
+}

@@ -1,0 +1,156 @@
+package org.authhmac.james;
+
+import java.net.IDN;
+import java.time.Duration;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.regex.Pattern;
+import org.apache.mailet.MailetException;
+
+/**
+ * Strict parsing of mailet and matcher parameters. Every error names the parameter, so that a typo in
+ * mailetcontainer.xml stops James at start-up instead of surfacing as a lost or unsigned mail.
+ */
+public final class Parameters {
+    private static final Pattern KEYSET = Pattern.compile("[A-Za-z0-9._-]{1,64}");
+    private static final Pattern DURATION = Pattern.compile("(\\d+)\\s*(ms|s|m|h|d)?");
+
+    private Parameters() {
+    }
+
+    public static MailetException error(String parameter, String problem) {
+        return new MailetException("auth-hmac: invalid parameter '" + parameter + "': " + problem);
+    }
+
+    public static String required(String parameter, String value) throws MailetException {
+        if (value == null || value.isBlank()) {
+            throw error(parameter, "is required");
+        }
+        return value.trim();
+    }
+
+    /** A boolean written exactly as true/false/yes/no: "ture" must not silently mean false. */
+    public static boolean bool(String parameter, String value, boolean defaultValue) throws MailetException {
+        if (value == null || value.isBlank()) {
+            return defaultValue;
+        }
+        return switch (value.trim().toLowerCase(Locale.ROOT)) {
+            case "true", "yes" -> true;
+            case "false", "no" -> false;
+            default -> throw error(parameter, "expected true or false, got '" + value.trim() + "'");
+        };
+    }
+
+    public static int integer(String parameter, String value, int defaultValue, int min, int max) throws MailetException {
+        if (value == null || value.isBlank()) {
+            return defaultValue;
+        }
+        try {
+            int n = Integer.parseInt(value.trim());
+            if (n < min || n > max) {
+                throw error(parameter, "must be " + min + ".." + max + ", got " + n);
+            }
+            return n;
+        } catch (NumberFormatException e) {
+            throw error(parameter, "expected a whole number, got '" + value.trim() + "'");
+        }
+    }
+
+    /** A duration such as 300, 300s, 5m, 2h, 1d or 500ms; a bare number means seconds. */
+    public static Duration duration(String parameter, String value, Duration defaultValue) throws MailetException {
+        if (value == null || value.isBlank()) {
+            return defaultValue;
+        }
+        var m = DURATION.matcher(value.trim().toLowerCase(Locale.ROOT));
+        if (!m.matches()) {
+            throw error(parameter, "expected a duration such as 300s, 5m, 2h or 1d, got '" + value.trim() + "'");
+        }
+        long n = Long.parseLong(m.group(1));
+        String unit = m.group(2) == null ? "s" : m.group(2);
+        return switch (unit) {
+            case "ms" -> Duration.ofMillis(n);
+            case "m" -> Duration.ofMinutes(n);
+            case "h" -> Duration.ofHours(n);
+            case "d" -> Duration.ofDays(n);
+            default -> Duration.ofSeconds(n);
+        };
+    }
+
+    /** A domain in the form the protocol carries: trimmed, lower case, IDN as A-label. */
+    public static String domain(String parameter, String value) throws MailetException {
+        String d = required(parameter, value);
+        if (d.endsWith(".")) {
+            d = d.substring(0, d.length() - 1);
+        }
+        try {
+            String ascii = IDN.toASCII(d, IDN.ALLOW_UNASSIGNED).toLowerCase(Locale.ROOT);
+            if (ascii.isEmpty() || !ascii.matches("[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*")) {
+                throw error(parameter, "'" + value.trim() + "' is not a domain name");
+            }
+            return ascii;
+        } catch (IllegalArgumentException e) {
+            throw error(parameter, "'" + value.trim() + "' is not a domain name");
+        }
+    }
+
+    /** Normal form of a domain seen in mail (never throws: a strange domain simply matches no partner). */
+    public static Optional<String> normalDomain(String domain) {
+        try {
+            String d = domain.trim();
+            if (d.endsWith(".")) {
+                d = d.substring(0, d.length() - 1);
+            }
+            return Optional.of(IDN.toASCII(d, IDN.ALLOW_UNASSIGNED).toLowerCase(Locale.ROOT));
+        } catch (RuntimeException e) {
+            return Optional.empty();
+        }
+    }
+
+    /**
+     * Partner domains and their keysets: {@code b.example=partner-b, c.example=partner-c} (',' or whitespace
+     * between entries; ':' is accepted instead of '=' so that the list also fits in a matcher condition).
+     */
+    public static Map<String, String> partners(String parameter, String value) throws MailetException {
+        String v = required(parameter, value);
+        Map<String, String> map = new LinkedHashMap<>();
+        for (String entry : v.split("[,\\s]+")) {
+            if (entry.isEmpty()) {
+                continue;
+            }
+            int sep = entry.indexOf('=') >= 0 ? entry.indexOf('=') : entry.indexOf(':');
+            if (sep <= 0 || sep == entry.length() - 1) {
+                throw error(parameter, "entry '" + entry + "' is not domain=keyset");
+            }
+            String domain = domain(parameter, entry.substring(0, sep));
+            String keyset = entry.substring(sep + 1).trim();
+            if (!KEYSET.matcher(keyset).matches()) {
+                throw error(parameter, "keyset '" + keyset + "' must be 1..64 characters of [A-Za-z0-9._-]");
+            }
+            if (map.putIfAbsent(domain, keyset) != null) {
+                throw error(parameter, "domain " + domain + " is listed twice");
+            }
+        }
+        if (map.isEmpty()) {
+            throw error(parameter, "lists no partner domain");
+        }
+        return Collections.unmodifiableMap(map);
+    }
+
+    /** A header field name: printable ASCII without ':' or spaces. */
+    public static String headerName(String parameter, String value, String defaultValue) throws MailetException {
+        if (value == null || value.isBlank()) {
+            return defaultValue;
+        }
+        String v = value.trim();
+        for (int i = 0; i < v.length(); i++) {
+            char c = v.charAt(i);
+            if (c < 33 || c > 126 || c == ':') {
+                throw error(parameter, "'" + v + "' is not a header field name");
+            }
+        }
+        return v;
+    }
+}

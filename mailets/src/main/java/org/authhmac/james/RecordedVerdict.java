@@ -1,0 +1,106 @@
+package org.authhmac.james;
+
+import java.time.Instant;
+import java.util.Optional;
+import org.apache.mailet.Attribute;
+import org.apache.mailet.AttributeValue;
+import org.apache.mailet.Mail;
+import org.authhmac.protocol.AuthResult;
+import org.authhmac.protocol.Reason;
+import org.authhmac.protocol.SignatureHeader;
+import org.authhmac.protocol.Verdict;
+
+/** A verdict as it travels on a James mail: plain values that survive queues and mail repositories. */
+public record RecordedVerdict(AuthResult result, Reason reason, Optional<String> keyId, Optional<String> domain,
+                              Optional<Instant> signingTime, String detail) {
+
+    public static RecordedVerdict of(Verdict verdict) {
+        Optional<SignatureHeader> sig = verdict.signature();
+        return new RecordedVerdict(verdict.result(), verdict.reason(),
+                sig.map(SignatureHeader::keyId), sig.map(SignatureHeader::domain),
+                sig.map(s -> Instant.ofEpochSecond(s.time())), verdict.detail());
+    }
+
+    /** Writes the verdict attributes (result, reason, key id, domain, signing time, detail) onto the mail. */
+    public void writeTo(Mail mail) {
+        mail.setAttribute(new Attribute(AuthHmacAttributes.RESULT, AttributeValue.of(result.token())));
+        mail.setAttribute(new Attribute(AuthHmacAttributes.REASON, AttributeValue.of(reason.token())));
+        mail.setAttribute(new Attribute(AuthHmacAttributes.DETAIL, AttributeValue.of(detail)));
+        keyId.ifPresentOrElse(k -> mail.setAttribute(new Attribute(AuthHmacAttributes.KEY_ID, AttributeValue.of(k))),
+                () -> mail.removeAttribute(AuthHmacAttributes.KEY_ID));
+        domain.ifPresentOrElse(d -> mail.setAttribute(new Attribute(AuthHmacAttributes.DOMAIN, AttributeValue.of(d))),
+                () -> mail.removeAttribute(AuthHmacAttributes.DOMAIN));
+        signingTime.ifPresentOrElse(
+                t -> mail.setAttribute(new Attribute(AuthHmacAttributes.SIGNING_TIME, AttributeValue.of(t.getEpochSecond()))),
+                () -> mail.removeAttribute(AuthHmacAttributes.SIGNING_TIME));
+    }
+
+    /** The verdict recorded on the mail, if the validating matcher has seen it. */
+    public static Optional<RecordedVerdict> readFrom(Mail mail) {
+        Optional<String> result = string(mail, AuthHmacAttributes.RESULT);
+        Optional<String> reason = string(mail, AuthHmacAttributes.REASON);
+        if (result.isEmpty() || reason.isEmpty()) {
+            return Optional.empty();
+        }
+        try {
+            return Optional.of(new RecordedVerdict(AuthResult.fromToken(result.get()), Reason.fromToken(reason.get()),
+                    string(mail, AuthHmacAttributes.KEY_ID), string(mail, AuthHmacAttributes.DOMAIN),
+                    mail.getAttribute(AuthHmacAttributes.SIGNING_TIME)
+                            .flatMap(a -> a.getValue().valueAs(Long.class)).map(Instant::ofEpochSecond),
+                    string(mail, AuthHmacAttributes.DETAIL).orElse("")));
+        } catch (IllegalArgumentException e) {
+            return Optional.empty();
+        }
+    }
+
+    /** "fail bad-mac": result and reason. */
+    public String shortForm() {
+        return result.token() + " " + reason.token();
+    }
+
+    /** One-line form kept per recipient: "fail bad-mac s=k1 d=a.example t=1763776800" (tags only when known). */
+    public String encode() {
+        StringBuilder b = new StringBuilder(shortForm());
+        keyId.ifPresent(k -> b.append(" s=").append(k));
+        domain.ifPresent(d -> b.append(" d=").append(d));
+        signingTime.ifPresent(t -> b.append(" t=").append(t.getEpochSecond()));
+        return b.toString();
+    }
+
+    /** Reads {@link #encode()}'s form; empty when it is not one (an attribute written by something else). */
+    public static Optional<RecordedVerdict> decode(String encoded) {
+        String[] parts = encoded.trim().split(" ");
+        if (parts.length < 2) {
+            return Optional.empty();
+        }
+        try {
+            AuthResult result = AuthResult.fromToken(parts[0]);
+            Reason reason = Reason.fromToken(parts[1]);
+            Optional<String> keyId = Optional.empty();
+            Optional<String> domain = Optional.empty();
+            Optional<Instant> time = Optional.empty();
+            for (int i = 2; i < parts.length; i++) {
+                String p = parts[i];
+                if (p.startsWith("s=")) {
+                    keyId = Optional.of(p.substring(2));
+                } else if (p.startsWith("d=")) {
+                    domain = Optional.of(p.substring(2));
+                } else if (p.startsWith("t=")) {
+                    time = Optional.of(Instant.ofEpochSecond(Long.parseLong(p.substring(2))));
+                }
+            }
+            return Optional.of(new RecordedVerdict(result, reason, keyId, domain, time, "recorded earlier"));
+        } catch (IllegalArgumentException e) {
+            return Optional.empty();
+        }
+    }
+
+    /** Same outcome and same deciding signature (the detail text may differ). */
+    public boolean sameAs(RecordedVerdict other) {
+        return encode().equals(other.encode());
+    }
+
+    private static Optional<String> string(Mail mail, org.apache.mailet.AttributeName name) {
+        return mail.getAttribute(name).flatMap(a -> a.getValue().valueAs(String.class));
+    }
+}

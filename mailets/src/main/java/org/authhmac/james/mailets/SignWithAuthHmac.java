@@ -1,0 +1,208 @@
+package org.authhmac.james.mailets;
+
+import com.google.inject.Inject;
+import jakarta.mail.MessagingException;
+import jakarta.mail.internet.MimeMessage;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+import org.apache.james.core.MailAddress;
+import org.apache.james.metrics.api.MetricFactory;
+import org.apache.james.metrics.api.TimeMetric;
+import org.apache.mailet.Mail;
+import org.apache.mailet.MailetException;
+import org.apache.mailet.base.Converter7Bit;
+import org.apache.mailet.base.GenericMailet;
+import org.authhmac.james.MessageHeaders;
+import org.authhmac.james.Metrics;
+import org.authhmac.james.Parameters;
+import org.authhmac.protocol.Canonicalization;
+import org.authhmac.protocol.KeyUnavailableException;
+import org.authhmac.protocol.SignRequest;
+import org.authhmac.protocol.SignatureHeader;
+import org.authhmac.protocol.Signer;
+import org.authhmac.protocol.SignerSettings;
+import org.authhmac.protocol.UnknownKeyException;
+import org.authhmac.tpm.KeyInfo;
+import org.authhmac.tpm.KeyVault;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Signs outbound mail for partner domains: one X-Auth-HMAC header per (primary key, partner recipient domain),
+ * made on the final bytes. Place it last before RemoteDelivery. When the key vault cannot answer it throws, so
+ * that the mail waits in the retry processor named by onMailetException and never leaves unsigned.
+ */
+public class SignWithAuthHmac extends GenericMailet {
+    private static final Logger LOGGER = LoggerFactory.getLogger(SignWithAuthHmac.class);
+    private static final Pattern KEY_ID_TAG = Pattern.compile("(?:^|;)\\s*s\\s*=\\s*([^;\\s]+)");
+    static final Set<String> PARAMETERS = Set.of("signingDomain", "partners", "headerName", "periodSeconds",
+            "canonicalization", "convertTo7Bit", "errorProcessor");
+
+    private final KeyVault vault;
+    private final Metrics metrics;
+    private final Clock clock;
+
+    private String signingDomain;
+    private Map<String, String> keysetByDomain;
+    private String headerName;
+    private Signer signer;
+    private boolean convertTo7Bit;
+    private String errorProcessor;
+
+    @Inject
+    public SignWithAuthHmac(KeyVault vault, MetricFactory metricFactory) {
+        this(vault, metricFactory, Clock.systemUTC());
+    }
+
+    public SignWithAuthHmac(KeyVault vault, MetricFactory metricFactory, Clock clock) {
+        this.vault = vault;
+        this.metrics = new Metrics(metricFactory);
+        this.clock = clock;
+    }
+
+    @Override
+    public void init() throws MessagingException {
+        checkInitParameters(PARAMETERS);
+        signingDomain = Parameters.domain("signingDomain", getInitParameter("signingDomain"));
+        keysetByDomain = Parameters.partners("partners", getInitParameter("partners"));
+        headerName = Parameters.headerName("headerName", getInitParameter("headerName"), SignatureHeader.DEFAULT_HEADER_NAME);
+        int period = Parameters.integer("periodSeconds", getInitParameter("periodSeconds"), SignatureHeader.DEFAULT_PERIOD_SECONDS,
+                SignatureHeader.MIN_PERIOD_SECONDS, SignatureHeader.MAX_PERIOD_SECONDS);
+        Canonicalization[] c = canonicalization(getInitParameter("canonicalization"));
+        convertTo7Bit = Parameters.bool("convertTo7Bit", getInitParameter("convertTo7Bit"), true);
+        errorProcessor = Optional.ofNullable(getInitParameter("errorProcessor")).map(String::trim)
+                .filter(s -> !s.isEmpty()).orElse(Mail.ERROR);
+        signer = new Signer(SignerSettings.defaults().withHeaderName(headerName).withPeriodSeconds(period)
+                .withCanonicalization(c[0], c[1]));
+        for (String keyset : Set.copyOf(keysetByDomain.values())) {
+            checkKeyset(keyset);
+        }
+    }
+
+    @Override
+    public void service(Mail mail) throws MessagingException {
+        Map<String, String> partnerDomains = partnerRecipientDomains(mail);
+        if (partnerDomains.isEmpty()) {
+            metrics.count(Metrics.SIGN_SKIPPED);
+            return;
+        }
+        TimeMetric timer = metrics.timer(Metrics.SIGN_TIMER);
+        try {
+            List<SignRequest> requests = new ArrayList<>();
+            for (Map.Entry<String, String> e : partnerDomains.entrySet()) {
+                requests.add(new SignRequest(vault.primaryKeyId(e.getValue()), signingDomain, e.getKey(), clock.instant()));
+            }
+            MimeMessage message = mail.getMessage();
+            stripOurSignatures(message);
+            if (convertTo7Bit) {
+                // RemoteDelivery re-encodes 8-bit content for servers without 8BITMIME; doing it first means
+                // the bytes signed here are the bytes that leave.
+                new Converter7Bit(getMailetContext()).convertTo7Bit(message);
+            }
+            message.saveChanges();
+            List<String> lines = signer.sign(new ByteArrayInputStream(bytes(message)), requests, vault);
+            MessageHeaders.prepend(message, lines);
+            metrics.count(Metrics.SIGNED);
+        } catch (KeyUnavailableException e) {
+            metrics.count(Metrics.SIGN_KEY_UNAVAILABLE);
+            throw new MessagingException("auth-hmac: key vault unavailable, mail " + mail.getName()
+                    + " is kept for retry and not sent unsigned: " + e.getMessage(), e);
+        } catch (UnknownKeyException e) {
+            // A keyset without a primary key is a provisioning gap an admin fixes; the mail waits for it.
+            metrics.count(Metrics.SIGN_KEY_UNAVAILABLE);
+            throw new MessagingException("auth-hmac: no usable signing key for mail " + mail.getName()
+                    + " (provision a primary key; the mail is kept for retry): " + e.getMessage(), e);
+        } catch (IOException | IllegalArgumentException e) {
+            // The message itself cannot be signed (two From fields, unreadable MIME): retrying will not help.
+            metrics.count(Metrics.SIGN_FAILED);
+            LOGGER.error("auth-hmac: cannot sign mail {}, sending it to processor '{}': {}", mail.getName(), errorProcessor, e.getMessage());
+            mail.setErrorMessage("auth-hmac: cannot sign: " + e.getMessage());
+            mail.setState(errorProcessor);
+        } finally {
+            timer.stopAndPublish();
+        }
+    }
+
+    @Override
+    public String getMailetInfo() {
+        return "SignWithAuthHmac: adds X-Auth-HMAC for partner recipient domains";
+    }
+
+    /** Partner recipient domain -> keyset, in recipient order. */
+    private Map<String, String> partnerRecipientDomains(Mail mail) {
+        Map<String, String> out = new LinkedHashMap<>();
+        for (MailAddress rcpt : mail.getRecipients()) {
+            Parameters.normalDomain(rcpt.getDomain().asString()).ifPresent(d -> {
+                String keyset = keysetByDomain.get(d);
+                if (keyset != null) {
+                    out.putIfAbsent(d, keyset);
+                }
+            });
+        }
+        return out;
+    }
+
+    /** A header that names one of our key ids was not made here for this hop: a forgery or a stale copy. */
+    private void stripOurSignatures(MimeMessage message) throws MessagingException {
+        Set<String> ours = vault.keys().stream().map(KeyInfo::keyId).collect(Collectors.toSet());
+        int removed = MessageHeaders.remove(message, headerName, value -> {
+            Matcher m = KEY_ID_TAG.matcher(value);
+            return m.find() && ours.contains(m.group(1));
+        });
+        if (removed > 0) {
+            metrics.count(Metrics.SIGN_STRIPPED);
+            LOGGER.warn("auth-hmac: removed {} earlier {} header(s) that use our key ids", removed, headerName);
+        }
+    }
+
+    private void checkKeyset(String keyset) throws MailetException {
+        try {
+            vault.primaryKeyId(keyset);
+        } catch (UnknownKeyException e) {
+            // Start anyway: keys may be provisioned after start-up, and mail for this partner waits until then.
+            LOGGER.warn("auth-hmac: keyset '{}' (parameter 'partners') has no primary key yet; mail for it will wait", keyset);
+        } catch (RuntimeException e) {
+            throw Parameters.error("partners", "the key vault cannot resolve keyset '" + keyset + "': " + e.getMessage());
+        }
+    }
+
+    static Canonicalization[] canonicalization(String value) throws MailetException {
+        if (value == null || value.isBlank()) {
+            return new Canonicalization[] {Canonicalization.RELAXED, Canonicalization.RELAXED};
+        }
+        String[] parts = value.trim().toLowerCase(Locale.ROOT).split("/", -1);
+        if (parts.length > 2) {
+            throw Parameters.error("canonicalization", "expected header/body such as relaxed/relaxed, got '" + value.trim() + "'");
+        }
+        Canonicalization header = canon(parts[0], value);
+        Canonicalization body = parts.length == 2 ? canon(parts[1], value) : Canonicalization.SIMPLE;
+        return new Canonicalization[] {header, body};
+    }
+
+    private static Canonicalization canon(String token, String value) throws MailetException {
+        for (Canonicalization c : Canonicalization.values()) {
+            if (c.token().equals(token)) {
+                return c;
+            }
+        }
+        throw Parameters.error("canonicalization", "expected simple or relaxed, got '" + value.trim() + "'");
+    }
+
+    static byte[] bytes(MimeMessage message) throws MessagingException, IOException {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        message.writeTo(out);
+        return out.toByteArray();
+    }
+}

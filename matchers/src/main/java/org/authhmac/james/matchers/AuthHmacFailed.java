@@ -1,0 +1,394 @@
+package org.authhmac.james.matchers;
+
+import com.google.inject.Inject;
+import jakarta.mail.MessagingException;
+import jakarta.mail.internet.AddressException;
+import jakarta.mail.internet.InternetAddress;
+import jakarta.mail.internet.MimeMessage;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.net.InetAddress;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.EnumSet;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import org.apache.james.core.MailAddress;
+import org.apache.james.metrics.api.MetricFactory;
+import org.apache.james.metrics.api.TimeMetric;
+import org.apache.mailet.Attribute;
+import org.apache.mailet.AttributeValue;
+import org.apache.mailet.Mail;
+import org.apache.mailet.MailetException;
+import org.apache.mailet.PerRecipientHeaders;
+import org.apache.mailet.base.GenericMatcher;
+import org.authhmac.james.AuthHmacAttributes;
+import org.authhmac.james.AuthenticationResults;
+import org.authhmac.james.MessageHeaders;
+import org.authhmac.james.Metrics;
+import org.authhmac.james.Parameters;
+import org.authhmac.james.PartnerKeys;
+import org.authhmac.james.RecordedVerdict;
+import org.authhmac.james.SharedReplayCache;
+import org.authhmac.james.TemporaryVerificationFailure;
+import org.authhmac.protocol.AuthResult;
+import org.authhmac.protocol.Reason;
+import org.authhmac.protocol.ReplayCache;
+import org.authhmac.protocol.ReplayScope;
+import org.authhmac.protocol.SignatureHeader;
+import org.authhmac.protocol.Verdict;
+import org.authhmac.protocol.Verifier;
+import org.authhmac.protocol.VerifierSettings;
+import org.authhmac.tpm.KeyVault;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Verifies inbound mail that claims a partner domain (From or envelope sender), records the verdict as mail
+ * attributes and an Authentication-Results field, and matches the recipients whose verdict counts as failure.
+ * A temperror throws {@link TemporaryVerificationFailure}: the mail waits and is retried, it is never failed.
+ *
+ * <p>Condition: {@code partners=a.example:partner-a,c.example:partner-c; failOn=fail,permerror,none;
+ * authservId=mx.b.example} plus optional verifier settings (docs/CONFIGURATION.md).
+ */
+public class AuthHmacFailed extends GenericMatcher {
+    private static final Logger LOGGER = LoggerFactory.getLogger(AuthHmacFailed.class);
+    static final Set<AuthResult> DEFAULT_FAIL_ON = EnumSet.of(AuthResult.FAIL, AuthResult.PERMERROR, AuthResult.NONE);
+    static final Set<String> KEYS = Set.of("partners", "failOn", "authservId", "headerName", "previousPeriods",
+            "maxFutureSkew", "maxAge", "maxSignatures", "replayScope");
+
+    private final KeyVault vault;
+    private final ReplayCache replayCache;
+    private final Metrics metrics;
+
+    private Map<String, String> keysetByDomain;
+    private Set<AuthResult> failOn;
+    private String authservId;
+    private Verifier verifier;
+
+    @Inject
+    public AuthHmacFailed(KeyVault vault, SharedReplayCache replayCache, MetricFactory metricFactory) {
+        this(vault, (ReplayCache) replayCache, metricFactory);
+    }
+
+    public AuthHmacFailed(KeyVault vault, ReplayCache replayCache, MetricFactory metricFactory) {
+        this.vault = vault;
+        this.replayCache = replayCache;
+        this.metrics = new Metrics(metricFactory);
+    }
+
+    @Override
+    public void init() throws MessagingException {
+        Map<String, String> c = condition(getCondition());
+        keysetByDomain = Parameters.partners("partners", c.get("partners"));
+        failOn = failOn(c.get("failOn"));
+        authservId = c.containsKey("authservId") ? Parameters.domain("authservId", c.get("authservId")) : localHostName();
+        VerifierSettings settings = VerifierSettings.defaults()
+                .withHeaderName(Parameters.headerName("headerName", c.get("headerName"), SignatureHeader.DEFAULT_HEADER_NAME))
+                .withPreviousPeriods(Parameters.integer("previousPeriods", c.get("previousPeriods"),
+                        VerifierSettings.DEFAULT_PREVIOUS_PERIODS, 0, 96))
+                .withMaxFutureSkew(Parameters.duration("maxFutureSkew", c.get("maxFutureSkew"), VerifierSettings.DEFAULT_MAX_FUTURE_SKEW))
+                .withMaxAge(c.containsKey("maxAge") ? positive("maxAge", Parameters.duration("maxAge", c.get("maxAge"), null)) : null)
+                .withMaxHeaders(Parameters.integer("maxSignatures", c.get("maxSignatures"), VerifierSettings.DEFAULT_MAX_HEADERS, 1, 50))
+                .withReplayScope(replayScope(c.get("replayScope")));
+        verifier = new Verifier(settings, new PartnerKeys(vault, keysetByDomain), replayCache);
+    }
+
+    @Override
+    public Collection<MailAddress> match(Mail mail) throws MessagingException {
+        Map<MailAddress, RecordedVerdict> recorded = recordedVerdicts(mail);
+        boolean firstSight = recorded.isEmpty() && mail.getAttribute(AuthHmacAttributes.ACCEPTED_AT).isEmpty();
+        if (firstSight) {
+            stripForgedResults(mail.getMessage());
+        }
+        Optional<String> claimed = claimedPartnerDomain(mail);
+        if (claimed.isEmpty()) {
+            metrics.count(Metrics.VERIFY_SKIPPED);
+            return List.of();
+        }
+        Instant acceptedAt = pinAcceptedAt(mail);
+        List<MailAddress> pending = mail.getRecipients().stream().filter(r -> !recorded.containsKey(r)).toList();
+        if (pending.isEmpty()) {
+            metrics.count(Metrics.VERIFY_REUSED);
+        } else {
+            verifyPending(mail, pending, claimed.get(), acceptedAt, recorded);
+        }
+        List<MailAddress> failing = new ArrayList<>();
+        for (MailAddress r : mail.getRecipients()) {
+            RecordedVerdict v = recorded.get(r);
+            if (v != null && failOn.contains(v.result())) {
+                failing.add(r);
+            }
+        }
+        return failing;
+    }
+
+    @Override
+    public String getMatcherInfo() {
+        return "AuthHmacFailed: verifies X-Auth-HMAC and matches recipients whose mail fails";
+    }
+
+    private void verifyPending(Mail mail, List<MailAddress> pending, String claimedDomain, Instant acceptedAt,
+                               Map<MailAddress, RecordedVerdict> recorded) throws MessagingException {
+        Map<MailAddress, RecordedVerdict> fresh = new LinkedHashMap<>();
+        boolean temporary = false;
+        String temporaryDetail = "";
+        TimeMetric timer = metrics.timer(Metrics.VERIFY_TIMER);
+        try {
+            Map<String, Verdict> verdicts = verify(mail.getMessage(), acceptedAt, pending);
+            for (MailAddress r : pending) {
+                Verdict v = aligned(verdicts.get(r.asString()), claimedDomain);
+                metrics.countVerdict(v.result(), v.reason());
+                if (v.result() == AuthResult.TEMPERROR) {
+                    temporary = true;
+                    temporaryDetail = v.reason().token() + ": " + v.detail();
+                } else {
+                    fresh.put(r, RecordedVerdict.of(v));
+                }
+            }
+        } finally {
+            timer.stopAndPublish();
+        }
+        if (temporary) {
+            // Keep what passed (those recipients are now in the replay cache and must not be checked again);
+            // everything else is verified afresh on the retry, against the same acceptance time.
+            fresh.forEach((r, v) -> {
+                if (v.result() == AuthResult.PASS) {
+                    recorded.put(r, v);
+                }
+            });
+            writeRecipientVerdicts(mail, recorded);
+            int attempts = mail.getAttribute(AuthHmacAttributes.TEMPERROR_ATTEMPTS)
+                    .flatMap(a -> a.getValue().valueAs(Integer.class)).orElse(0) + 1;
+            mail.setAttribute(new Attribute(AuthHmacAttributes.TEMPERROR_ATTEMPTS, AttributeValue.of(attempts)));
+            LOGGER.warn("auth-hmac: temperror for mail {} (attempt {}): {}; the mail waits for retry",
+                    mail.getName(), attempts, temporaryDetail);
+            throw new TemporaryVerificationFailure("auth-hmac temperror, retry later (" + temporaryDetail + ")");
+        }
+        recorded.putAll(fresh);
+        writeRecipientVerdicts(mail, recorded);
+        decisive(fresh.values()).writeTo(mail);
+        addResultsHeaders(mail, fresh);
+    }
+
+    private Map<String, Verdict> verify(MimeMessage message, Instant acceptedAt, List<MailAddress> recipients) {
+        try {
+            ByteArrayOutputStream out = new ByteArrayOutputStream();
+            message.writeTo(out);
+            List<String> rcpts = recipients.stream().map(MailAddress::asString).toList();
+            return verifier.verify(new ByteArrayInputStream(out.toByteArray()), acceptedAt, rcpts);
+        } catch (Exception e) {
+            // Fail closed but keep the mail: an unreadable spool file or a verifier bug is a temporary condition.
+            LOGGER.error("auth-hmac: verification could not run", e);
+            Map<String, Verdict> all = new HashMap<>();
+            for (MailAddress r : recipients) {
+                all.put(r.asString(), new Verdict.TempError(Reason.INTERNAL_ERROR, Optional.empty(), "verification could not run: " + e));
+            }
+            return all;
+        }
+    }
+
+    /** A pass must be made for the partner domain the mail claims, not for another partner's domain. */
+    private static Verdict aligned(Verdict v, String claimedDomain) {
+        if (v == null) {
+            return new Verdict.TempError(Reason.INTERNAL_ERROR, Optional.empty(), "verifier returned no verdict for a recipient");
+        }
+        if (v instanceof Verdict.Pass p && !p.header().domain().equalsIgnoreCase(claimedDomain)) {
+            return new Verdict.PermError(Reason.UNKNOWN_KEY, v.signature(),
+                    "signed for d=" + p.header().domain() + " but the mail claims partner " + claimedDomain);
+        }
+        return v;
+    }
+
+    /** The verdict the summary attributes show: the first failing one, else the first. */
+    private RecordedVerdict decisive(Collection<RecordedVerdict> verdicts) {
+        return verdicts.stream().filter(v -> failOn.contains(v.result())).findFirst()
+                .orElse(verdicts.iterator().next());
+    }
+
+    private void addResultsHeaders(Mail mail, Map<MailAddress, RecordedVerdict> fresh) throws MessagingException {
+        List<RecordedVerdict> distinct = new ArrayList<>();
+        for (RecordedVerdict v : fresh.values()) {
+            if (distinct.stream().noneMatch(v::sameAs)) {
+                distinct.add(v);
+            }
+        }
+        if (distinct.size() == 1 && fresh.size() == mail.getRecipients().size()) {
+            MessageHeaders.prepend(mail.getMessage(),
+                    List.of(AuthenticationResults.HEADER + ": " + AuthenticationResults.value(authservId, distinct.get(0))));
+            return;
+        }
+        // Recipients disagree (or some were decided earlier): each gets the field that describes its own copy.
+        for (Map.Entry<MailAddress, RecordedVerdict> e : fresh.entrySet()) {
+            mail.addSpecificHeaderForRecipient(PerRecipientHeaders.Header.builder()
+                    .name(AuthenticationResults.HEADER)
+                    .value(AuthenticationResults.value(authservId, e.getValue()))
+                    .build(), e.getKey());
+        }
+    }
+
+    private void stripForgedResults(MimeMessage message) throws MessagingException {
+        int removed = MessageHeaders.remove(message, AuthenticationResults.HEADER, v -> AuthenticationResults.claims(v, authservId));
+        if (removed > 0) {
+            metrics.count(Metrics.AR_STRIPPED);
+            LOGGER.warn("auth-hmac: removed {} inbound Authentication-Results field(s) claiming our authserv-id {}", removed, authservId);
+        }
+    }
+
+    /**
+     * The partner domain a mail claims: the From domain when it is a partner, else the envelope sender's.
+     * Either one naming a partner makes the mail subject to verification.
+     */
+    private Optional<String> claimedPartnerDomain(Mail mail) throws MessagingException {
+        for (String from : fromDomains(mail.getMessage())) {
+            if (keysetByDomain.containsKey(from)) {
+                return Optional.of(from);
+            }
+        }
+        return mail.getMaybeSender().asOptional()
+                .flatMap(s -> Parameters.normalDomain(s.getDomain().asString()))
+                .filter(keysetByDomain::containsKey);
+    }
+
+    private static List<String> fromDomains(MimeMessage message) throws MessagingException {
+        Set<String> out = new LinkedHashSet<>();
+        for (String value : MessageHeaders.values(message, "From")) {
+            try {
+                for (InternetAddress a : InternetAddress.parseHeader(value, false)) {
+                    String addr = a.getAddress();
+                    int at = addr == null ? -1 : addr.lastIndexOf('@');
+                    if (at > 0) {
+                        Parameters.normalDomain(addr.substring(at + 1).replace(">", "")).ifPresent(out::add);
+                    }
+                }
+            } catch (AddressException e) {
+                // An unparsable From cannot claim a partner here; the verifier still sees the raw bytes.
+            }
+        }
+        return new ArrayList<>(out);
+    }
+
+    /** Acceptance time: pinned on first sight from James's Mail.getLastUpdated(), set when the mail was accepted. */
+    private static Instant pinAcceptedAt(Mail mail) {
+        Optional<Long> pinned = mail.getAttribute(AuthHmacAttributes.ACCEPTED_AT).flatMap(a -> a.getValue().valueAs(Long.class));
+        if (pinned.isPresent()) {
+            return Instant.ofEpochMilli(pinned.get());
+        }
+        Instant accepted = mail.getLastUpdated() != null ? mail.getLastUpdated().toInstant() : Instant.now();
+        mail.setAttribute(new Attribute(AuthHmacAttributes.ACCEPTED_AT, AttributeValue.of(accepted.toEpochMilli())));
+        return accepted;
+    }
+
+    private static Map<MailAddress, RecordedVerdict> recordedVerdicts(Mail mail) {
+        Map<MailAddress, RecordedVerdict> out = new LinkedHashMap<>();
+        Optional<Object> value = mail.getAttribute(AuthHmacAttributes.RECIPIENT_VERDICTS).map(a -> a.getValue().value());
+        if (value.isPresent() && value.get() instanceof Map<?, ?> map) {
+            for (Map.Entry<?, ?> e : map.entrySet()) {
+                Object raw = e.getValue() instanceof AttributeValue<?> av ? av.value() : e.getValue();
+                if (e.getKey() instanceof String addr && raw instanceof String enc) {
+                    try {
+                        MailAddress rcpt = new MailAddress(addr);
+                        RecordedVerdict.decode(enc).ifPresent(rv -> out.put(rcpt, rv));
+                    } catch (AddressException ignored) {
+                        // not written by us
+                    }
+                }
+            }
+        }
+        return out;
+    }
+
+    private static void writeRecipientVerdicts(Mail mail, Map<MailAddress, RecordedVerdict> recorded) {
+        Map<String, AttributeValue<?>> map = new LinkedHashMap<>();
+        recorded.forEach((r, v) -> map.put(r.asString(), AttributeValue.of(v.encode())));
+        mail.setAttribute(new Attribute(AuthHmacAttributes.RECIPIENT_VERDICTS, AttributeValue.of(map)));
+    }
+
+    static Map<String, String> condition(String condition) throws MailetException {
+        Map<String, String> out = new HashMap<>();
+        if (condition == null || condition.isBlank()) {
+            throw Parameters.error("partners", "the matcher condition must name the partner domains, e.g. "
+                    + "AuthHmacFailed=partners=a.example:partner-a");
+        }
+        for (String part : condition.split(";")) {
+            if (part.isBlank()) {
+                continue;
+            }
+            int eq = part.indexOf('=');
+            if (eq <= 0) {
+                throw Parameters.error(part.trim(), "expected name=value in the matcher condition");
+            }
+            String key = part.substring(0, eq).trim();
+            if (!KEYS.contains(key)) {
+                throw Parameters.error(key, "unknown; expected one of " + KEYS);
+            }
+            if (out.put(key, part.substring(eq + 1).trim()) != null) {
+                throw Parameters.error(key, "given twice");
+            }
+        }
+        return out;
+    }
+
+    static Set<AuthResult> failOn(String value) throws MailetException {
+        if (value == null || value.isBlank()) {
+            return DEFAULT_FAIL_ON;
+        }
+        Set<AuthResult> out = EnumSet.noneOf(AuthResult.class);
+        for (String token : value.split("[,\\s]+")) {
+            if (token.isEmpty()) {
+                continue;
+            }
+            AuthResult r;
+            try {
+                r = AuthResult.fromToken(token);
+            } catch (IllegalArgumentException e) {
+                throw Parameters.error("failOn", e.getMessage());
+            }
+            if (r == AuthResult.TEMPERROR) {
+                throw Parameters.error("failOn", "temperror is never a failure: such mail waits and is retried");
+            }
+            if (r == AuthResult.PASS) {
+                throw Parameters.error("failOn", "pass cannot count as failure");
+            }
+            out.add(r);
+        }
+        if (out.isEmpty()) {
+            throw Parameters.error("failOn", "names no result");
+        }
+        return out;
+    }
+
+    private static ReplayScope replayScope(String value) throws MailetException {
+        if (value == null || value.isBlank()) {
+            return ReplayScope.RECIPIENT;
+        }
+        try {
+            return ReplayScope.valueOf(value.trim().toUpperCase(Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            throw Parameters.error("replayScope", "expected recipient or signature, got '" + value.trim() + "'");
+        }
+    }
+
+    private static Duration positive(String parameter, Duration d) throws MailetException {
+        if (d.isZero() || d.isNegative()) {
+            throw Parameters.error(parameter, "must be positive");
+        }
+        return d;
+    }
+
+    private static String localHostName() {
+        try {
+            return InetAddress.getLocalHost().getCanonicalHostName().toLowerCase(Locale.ROOT);
+        } catch (Exception e) {
+            return "localhost";
+        }
+    }
+}
