@@ -50,6 +50,13 @@ final class BodyCanonicalizer {
             pendingCr = false;
             content(CR);
         }
+        if (pendingWsp) {
+            // Relaxed strips WSP only before a CRLF; an unterminated last line is not a line yet when step (a)
+            // runs, so its trailing WSP stays (as one SP) and step (b) adds the CRLF. jDKIM and dkimpy agree.
+            pendingWsp = false;
+            startContent();
+            emit(SP);
+        }
         if (lineHasContent) {
             // A body that does not end in CRLF gets one (both algorithms).
             emit(CR);
@@ -88,6 +95,16 @@ final class BodyCanonicalizer {
             pendingWsp = true;
             return;
         }
+        startContent();
+        if (pendingWsp) {
+            pendingWsp = false;
+            emit(SP);
+        }
+        emit(c);
+    }
+
+    /** The current line is not empty after all: the empty lines held back before it count. */
+    private void startContent() {
         if (!lineHasContent) {
             lineHasContent = true;
             for (; pendingEmptyLines > 0; pendingEmptyLines--) {
@@ -95,11 +112,6 @@ final class BodyCanonicalizer {
                 emit(LF);
             }
         }
-        if (pendingWsp) {
-            pendingWsp = false;
-            emit(SP);
-        }
-        emit(c);
     }
 
     private void endLine() {
