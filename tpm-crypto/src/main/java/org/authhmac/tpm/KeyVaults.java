@@ -1,5 +1,8 @@
 package org.authhmac.tpm;
 
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.Properties;
@@ -31,6 +34,43 @@ public final class KeyVaults {
     /** Same as {@link #open}, with the key-lifecycle operations the command line needs. */
     public static ManagedKeyVault openManaged(Properties properties, Path baseDir) {
         return open(properties, baseDir, Clock.systemUTC(), true);
+    }
+
+    /** System property naming the configuration file; see {@link #defaultConfigFile()}. */
+    public static final String CONFIG_PROPERTY = "authhmac.config";
+    public static final String CONFIG_FILE_NAME = "auth-hmac.properties";
+
+    /**
+     * Where the vault configuration lives: system property {@value #CONFIG_PROPERTY}; else
+     * {@code <working.directory>/conf/auth-hmac.properties} (James's server root, as James's own
+     * working.directory property says); else {@code conf/auth-hmac.properties} under the current directory, which is
+     * the server root when James is started from there.
+     */
+    public static Path defaultConfigFile() {
+        String explicit = System.getProperty(CONFIG_PROPERTY);
+        if (explicit != null && !explicit.isBlank()) {
+            return Path.of(explicit);
+        }
+        String root = System.getProperty("working.directory");
+        if (root != null && !root.isBlank()) {
+            return Path.of(root, "conf", CONFIG_FILE_NAME);
+        }
+        return Path.of("conf", CONFIG_FILE_NAME);
+    }
+
+    /** Reads a configuration file; relative paths in it resolve against its directory. */
+    public static ManagedKeyVault openManaged(Path configFile) {
+        if (!Files.isRegularFile(configFile)) {
+            throw new VaultConfigException(CONFIG_PROPERTY, "vault configuration " + configFile.toAbsolutePath()
+                    + " does not exist (set -D" + CONFIG_PROPERTY + "=<file> or create conf/" + CONFIG_FILE_NAME + ")");
+        }
+        Properties properties = new Properties();
+        try (InputStream in = Files.newInputStream(configFile)) {
+            properties.load(in);
+        } catch (IOException | IllegalArgumentException e) {
+            throw new VaultConfigException(CONFIG_PROPERTY, "cannot read " + configFile.toAbsolutePath() + ": " + e.getMessage(), e);
+        }
+        return openManaged(properties, configFile.toAbsolutePath().getParent());
     }
 
     /** For tests and tools: a given clock, and the background prefetch thread on or off. */

@@ -3,25 +3,20 @@ package org.authhmac.tpm.guice;
 import com.google.inject.AbstractModule;
 import com.google.inject.Provides;
 import com.google.inject.Singleton;
-import java.io.IOException;
-import java.io.InputStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Properties;
 import org.authhmac.protocol.PeriodKeys;
 import org.authhmac.tpm.KeyVault;
 import org.authhmac.tpm.KeyVaults;
-import org.authhmac.tpm.VaultConfigException;
 
 /**
- * Binds {@link KeyVault} for James (listed in extensions.properties as guice.extension.module).
- * The properties file is, in order: system property {@value #CONFIG_PROPERTY}; then
- * {@code <working.directory>/conf/auth-hmac.properties} (James's server root); then {@code conf/auth-hmac.properties}
- * under the current directory.
+ * Binds {@link KeyVault} (and {@link PeriodKeys}) for James, listed in extensions.properties as
+ * {@code guice.extension.module=org.authhmac.tpm.guice.AuthHmacVaultModule}. The configuration file is found as
+ * {@link KeyVaults#defaultConfigFile()} says: -Dauthhmac.config, else conf/auth-hmac.properties under James's
+ * working directory. A bad file fails James's start-up with a message naming the property.
  */
 public class AuthHmacVaultModule extends AbstractModule {
-    public static final String CONFIG_PROPERTY = "authhmac.config";
-    public static final String FILE_NAME = "auth-hmac.properties";
+    public static final String CONFIG_PROPERTY = KeyVaults.CONFIG_PROPERTY;
+    public static final String FILE_NAME = KeyVaults.CONFIG_FILE_NAME;
 
     @Override
     protected void configure() {
@@ -32,38 +27,13 @@ public class AuthHmacVaultModule extends AbstractModule {
     @Provides
     @Singleton
     KeyVault keyVault() {
-        Path file = configFile();
-        Properties properties = load(file);
-        Path baseDir = file.toAbsolutePath().getParent();
-        KeyVault vault = KeyVaults.open(properties, baseDir);
+        KeyVault vault = KeyVaults.openManaged(configFile());
         Runtime.getRuntime().addShutdownHook(new Thread(vault::close, "auth-hmac-vault-close"));
         return vault;
     }
 
-    /** Where the vault configuration lives, as described in the class comment. */
+    /** Where the vault configuration lives; see {@link KeyVaults#defaultConfigFile()}. */
     public static Path configFile() {
-        String explicit = System.getProperty(CONFIG_PROPERTY);
-        if (explicit != null && !explicit.isBlank()) {
-            return Path.of(explicit);
-        }
-        String root = System.getProperty("working.directory");
-        if (root != null && !root.isBlank()) {
-            return Path.of(root, "conf", FILE_NAME);
-        }
-        return Path.of("conf", FILE_NAME);
-    }
-
-    static Properties load(Path file) {
-        if (!Files.isRegularFile(file)) {
-            throw new VaultConfigException(CONFIG_PROPERTY, "vault configuration " + file.toAbsolutePath()
-                    + " does not exist (set -D" + CONFIG_PROPERTY + "=<file> or create conf/" + FILE_NAME + ")");
-        }
-        Properties properties = new Properties();
-        try (InputStream in = Files.newInputStream(file)) {
-            properties.load(in);
-        } catch (IOException | IllegalArgumentException e) {
-            throw new VaultConfigException(CONFIG_PROPERTY, "cannot read " + file.toAbsolutePath() + ": " + e.getMessage(), e);
-        }
-        return properties;
+        return KeyVaults.defaultConfigFile();
     }
 }

@@ -1,0 +1,58 @@
+package org.authhmac.cli;
+
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import org.authhmac.tpm.KeyVaults;
+import org.authhmac.tpm.ManagedKeyVault;
+import org.authhmac.tpm.VaultConfigException;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code auth-hmac}: the operator's command line. Today it manages keys ({@code keys generate|import|list|rotate|check});
+ * it reads the same auth-hmac.properties as James, so it acts on the vault James uses.
+ */
+@Command(name = "auth-hmac", mixinStandardHelpOptions = true, version = "auth-hmac 0.1.0",
+        description = "X-Auth-HMAC key lifecycle.",
+        subcommands = {KeysCommand.class, CommandLine.HelpCommand.class})
+public final class AuthHmacCli implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = {"-c", "--config"}, paramLabel = "FILE", scope = CommandLine.ScopeType.INHERIT,
+            description = "auth-hmac.properties (default: -Dauthhmac.config, else <working.directory>/conf/, else ./conf/auth-hmac.properties)")
+    Path config;
+
+    @Override
+    public Integer call() {
+        spec.commandLine().usage(spec.commandLine().getOut());
+        return 0;
+    }
+
+    /** Opens the vault described by the configuration; the caller closes it. */
+    ManagedKeyVault openVault() {
+        if (config != null && !Files.isRegularFile(config)) {
+            throw new VaultConfigException("--config", config.toAbsolutePath() + " does not exist");
+        }
+        return KeyVaults.openManaged(config != null ? config : KeyVaults.defaultConfigFile());
+    }
+
+    public static CommandLine commandLine() {
+        CommandLine cl = new CommandLine(new AuthHmacCli());
+        cl.setExecutionExceptionHandler((e, cmd, parsed) -> {
+            PrintWriter err = cmd.getErr();
+            err.println("auth-hmac: " + e.getMessage());
+            return e instanceof VaultConfigException ? 2 : 1;
+        });
+        return cl;
+    }
+
+    public static void main(String[] args) {
+        System.exit(commandLine().execute(args));
+    }
+}

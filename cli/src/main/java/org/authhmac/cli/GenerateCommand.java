@@ -1,0 +1,99 @@
+package org.authhmac.cli;
+
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.concurrent.Callable;
+import org.authhmac.tpm.KeyInfo;
+import org.authhmac.tpm.KeyStatus;
+import org.authhmac.tpm.ManagedKeyVault;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine.Spec;
+
+/**
+ * A shared secret cannot be born inside one TPM (the peer needs it too): it is drawn from SecureRandom here,
+ * exported once for the peer, imported into the vault, and wiped from memory.
+ */
+@Command(name = "generate", mixinStandardHelpOptions = true,
+        description = "Generate a new 256-bit primary, import it into the vault, and export it once for the peer.")
+final class GenerateCommand implements Callable<Integer> {
+    @ParentCommand
+    KeysCommand keys;
+
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--keyset", required = true, description = "Keyset (partner relationship), e.g. partner-b.")
+    String keyset;
+
+    @Option(names = "--key-id", required = true, description = "Key id, the s= tag: 1..64 of [A-Za-z0-9._-].")
+    String keyId;
+
+    @Option(names = "--status", description = "PRIMARY or ACTIVE (default: PRIMARY for the keyset's first key, else ACTIVE).")
+    KeyStatus status;
+
+    @ArgGroup(exclusive = true, multiplicity = "1")
+    Destination destination;
+
+    static final class Destination {
+        @Option(names = "--export", paramLabel = "FILE", description = "Write the secret for the peer to this new file (mode 600).")
+        Path file;
+
+        @Option(names = "--print", description = "Print the secret for the peer on standard output instead.")
+        boolean print;
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        return generate(keys.root, spec, keyset, keyId, status, destination);
+    }
+
+    static int generate(AuthHmacCli root, CommandSpec spec, String keyset, String keyId, KeyStatus status, Destination destination)
+            throws Exception {
+        if (status == KeyStatus.RETIRED) {
+            throw new IllegalArgumentException("--status: a new key is PRIMARY or ACTIVE");
+        }
+        PrintWriter out = spec.commandLine().getOut();
+        byte[] primary = new byte[32];
+        new SecureRandom().nextBytes(primary);
+        KeyExport export = new KeyExport(keyId, keyset, Instant.now().truncatedTo(ChronoUnit.SECONDS), primary);
+        try (ManagedKeyVault vault = root.openVault()) {
+            KeyStatus effective = status != null ? status : KeysCommand.defaultStatus(vault, keyset);
+            // The export is written first and removed if the import fails: a key the peer cannot get is useless,
+            // and a vault without the exported key would verify nothing.
+            if (destination.file != null) {
+                export.writeNew(destination.file);
+            }
+            KeyInfo info;
+            try {
+                info = vault.importKey(keyId, keyset, primary.clone(), effective);
+            } catch (RuntimeException e) {
+                if (destination.file != null) {
+                    Files.deleteIfExists(destination.file);
+                }
+                throw e;
+            }
+            if (destination.print) {
+                out.print(export.text());
+            } else {
+                out.printf("exported the secret of %s to %s: carry it to the peer over a secure channel, import it there, "
+                        + "then destroy the file%n", keyId, destination.file);
+            }
+            out.printf("%s %s in keyset %s (%s backend)%n", info.status(), info.keyId(), info.keyset(), info.backend());
+            if (info.status() == KeyStatus.ACTIVE) {
+                out.printf("once the peer has imported it: auth-hmac keys rotate promote --key-id %s%n", keyId);
+            }
+            out.flush();
+            return 0;
+        } finally {
+            export.wipe();
+        }
+    }
+}
