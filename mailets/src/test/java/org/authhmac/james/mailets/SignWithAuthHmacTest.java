@@ -1,0 +1,257 @@
+package org.authhmac.james.mailets;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import jakarta.mail.MessagingException;
+import java.io.ByteArrayInputStream;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.Arrays;
+import java.util.List;
+import org.apache.james.metrics.tests.RecordingMetricFactory;
+import org.apache.mailet.Mail;
+import org.apache.mailet.base.test.FakeMail;
+import org.apache.mailet.base.test.FakeMailContext;
+import org.apache.mailet.base.test.FakeMailetConfig;
+import org.authhmac.james.Metrics;
+import org.authhmac.james.testing.InMemoryKeyVault;
+import org.authhmac.james.testing.Mails;
+import org.authhmac.protocol.AuthResult;
+import org.authhmac.protocol.InMemoryReplayCache;
+import org.authhmac.protocol.Verdict;
+import org.authhmac.protocol.Verifier;
+import org.authhmac.protocol.VerifierSettings;
+import org.authhmac.tpm.KeyStatus;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Nested;
+import org.junit.jupiter.api.Test;
+
+class SignWithAuthHmacTest {
+    static final Instant NOW = Instant.parse("2026-11-22T02:00:00Z");
+
+    InMemoryKeyVault vault;
+    RecordingMetricFactory metrics;
+    SignWithAuthHmac mailet;
+
+    @BeforeEach
+    void setUp() throws MessagingException {
+        vault = new InMemoryKeyVault()
+                .add("kb0", "partner-b", KeyStatus.ACTIVE, InMemoryKeyVault.primary("b-old"))
+                .add("kb1", "partner-b", KeyStatus.PRIMARY, InMemoryKeyVault.primary("b-new"))
+                .add("kc1", "partner-c", KeyStatus.PRIMARY, InMemoryKeyVault.primary("c"));
+        metrics = new RecordingMetricFactory();
+        mailet = new SignWithAuthHmac(vault, metrics, Clock.fixed(NOW, ZoneOffset.UTC));
+        mailet.init(config().build());
+    }
+
+    static FakeMailetConfig.Builder config() {
+        return FakeMailetConfig.builder().mailetName("SignWithAuthHmac")
+                .mailetContext(FakeMailContext.defaultContext())
+                .setProperty("signingDomain", "a.example")
+                .setProperty("partners", "b.example=partner-b, c.example=partner-c");
+    }
+
+    String[] signatures(Mail mail) throws MessagingException {
+        String[] h = mail.getMessage().getHeader("X-Auth-HMAC");
+        return h == null ? new String[0] : h;
+    }
+
+    Verdict verify(Mail mail, String recipient) throws Exception {
+        Verifier verifier = new Verifier(VerifierSettings.defaults(), vault, new InMemoryReplayCache(100, Clock.fixed(NOW, ZoneOffset.UTC)));
+        return verifier.verify(new ByteArrayInputStream(Mails.bytes(mail.getMessage())), NOW.plusSeconds(5), recipient);
+    }
+
+    @Test
+    void signsMailForAPartnerDomainWithTheKeysetsPrimaryKey() throws Exception {
+        FakeMail mail = Mails.outbound(Mails.message("alice@a.example", "bob@b.example", "hello", "hi Bob"),
+                "alice@a.example", "bob@b.example");
+
+        mailet.service(mail);
+
+        assertThat(signatures(mail)).singleElement().asString()
+                .contains("d=a.example", "s=kb1", "r=b.example", "t=" + NOW.getEpochSecond());
+        assertThat(verify(mail, "bob@b.example").result()).isEqualTo(AuthResult.PASS);
+        assertThat(metrics.countFor(Metrics.SIGNED)).isEqualTo(1);
+        assertThat(metrics.executionTimesFor(Metrics.SIGN_TIMER)).hasSize(1);
+    }
+
+    @Test
+    void putsTheSignatureOnTopOfTheHeader() throws Exception {
+        FakeMail mail = Mails.outbound(Mails.message("alice@a.example", "bob@b.example", "hello", "hi"),
+                "alice@a.example", "bob@b.example");
+
+        mailet.service(mail);
+
+        assertThat(Mails.text(mail.getMessage())).startsWith("X-Auth-HMAC: v=1;");
+    }
+
+    @Test
+    void addsOneHeaderPerPartnerRecipientDomain() throws Exception {
+        FakeMail mail = Mails.outbound(Mails.message("alice@a.example", "bob@b.example, carol@c.example, dan@b.example", "hello", "hi"),
+                "alice@a.example", "bob@b.example", "carol@c.example", "dan@b.example", "eve@elsewhere.example");
+
+        mailet.service(mail);
+
+        String[] headers = signatures(mail);
+        assertThat(headers).hasSize(2);
+        assertThat(Arrays.stream(headers).filter(h -> h.contains("s=kb1") && h.contains("r=b.example"))).hasSize(1);
+        assertThat(Arrays.stream(headers).filter(h -> h.contains("s=kc1") && h.contains("r=c.example"))).hasSize(1);
+        assertThat(verify(mail, "bob@b.example").result()).isEqualTo(AuthResult.PASS);
+        assertThat(verify(mail, "carol@c.example").result()).isEqualTo(AuthResult.PASS);
+    }
+
+    @Test
+    void leavesMailWithoutPartnerRecipientUntouched() throws Exception {
+        String raw = Mails.message("alice@a.example", "eve@elsewhere.example", "hello", "hi");
+        FakeMail mail = Mails.outbound(raw, "alice@a.example", "eve@elsewhere.example");
+
+        mailet.service(mail);
+
+        assertThat(signatures(mail)).isEmpty();
+        assertThat(Mails.text(mail.getMessage())).isEqualTo(raw);
+        assertThat(metrics.countFor(Metrics.SIGN_SKIPPED)).isEqualTo(1);
+    }
+
+    @Test
+    void recognisesPartnerDomainsCaseInsensitively() throws Exception {
+        FakeMail mail = Mails.outbound(Mails.message("alice@a.example", "bob@B.Example", "hello", "hi"),
+                "alice@a.example", "bob@B.EXAMPLE");
+
+        mailet.service(mail);
+
+        assertThat(signatures(mail)).singleElement().asString().contains("r=b.example");
+    }
+
+    @Test
+    void removesAnEarlierHeaderThatUsesOneOfOurKeyIds() throws Exception {
+        String forged = "X-Auth-HMAC: v=1; a=hmac-sha256; d=a.example; s=kb1; t=1; p=900; r=b.example; n=AAAAAAAAAAAAAAAAAAAAAA; h=from; bh=x; b=forged\r\n";
+        String foreign = "X-Auth-HMAC: v=1; a=hmac-sha256; d=z.example; s=zz9; t=1; p=900; r=a.example; n=BBBBBBBBBBBBBBBBBBBBBB; h=from; bh=y; b=theirs\r\n";
+        FakeMail mail = Mails.outbound(forged + foreign + Mails.message("alice@a.example", "bob@b.example", "hello", "hi"),
+                "alice@a.example", "bob@b.example");
+
+        mailet.service(mail);
+
+        assertThat(signatures(mail)).hasSize(2).noneMatch(h -> h.contains("b=forged")).anyMatch(h -> h.contains("b=theirs"));
+        assertThat(verify(mail, "bob@b.example").result()).isEqualTo(AuthResult.PASS);
+        assertThat(metrics.countFor(Metrics.SIGN_STRIPPED)).isEqualTo(1);
+    }
+
+    @Test
+    void throwsAndLeavesTheMailUnsignedWhenTheVaultIsDown() throws Exception {
+        String raw = Mails.message("alice@a.example", "bob@b.example", "hello", "hi");
+        FakeMail mail = Mails.outbound(raw, "alice@a.example", "bob@b.example");
+        vault.goDown();
+
+        assertThatThrownBy(() -> mailet.service(mail))
+                .isInstanceOf(MessagingException.class)
+                .hasMessageContaining("key vault unavailable");
+
+        assertThat(signatures(mail)).isEmpty();
+        assertThat(mail.getState()).isEqualTo("relay");
+        assertThat(mail.getRecipients()).hasSize(1);
+        assertThat(metrics.countFor(Metrics.SIGN_KEY_UNAVAILABLE)).isEqualTo(1);
+    }
+
+    @Test
+    void signsTheSameMailOnceTheVaultIsBack() throws Exception {
+        FakeMail mail = Mails.outbound(Mails.message("alice@a.example", "bob@b.example", "hello", "hi"),
+                "alice@a.example", "bob@b.example");
+        vault.goDown();
+        assertThatThrownBy(() -> mailet.service(mail)).isInstanceOf(MessagingException.class);
+
+        vault.comeBack();
+        mailet.service(mail);
+
+        assertThat(signatures(mail)).hasSize(1);
+        assertThat(verify(mail, "bob@b.example").result()).isEqualTo(AuthResult.PASS);
+    }
+
+    @Test
+    void throwsWhenThePartnersKeysetHasNoPrimaryKeySoTheMailWaits() throws Exception {
+        InMemoryKeyVault empty = new InMemoryKeyVault().add("kc1", "partner-c", KeyStatus.PRIMARY, InMemoryKeyVault.primary("c"));
+        SignWithAuthHmac m = new SignWithAuthHmac(empty, metrics, Clock.fixed(NOW, ZoneOffset.UTC));
+        m.init(config().build());
+        FakeMail mail = Mails.outbound(Mails.message("alice@a.example", "bob@b.example", "hello", "hi"),
+                "alice@a.example", "bob@b.example");
+
+        assertThatThrownBy(() -> m.service(mail)).isInstanceOf(MessagingException.class).hasMessageContaining("no usable signing key");
+        assertThat(signatures(mail)).isEmpty();
+    }
+
+    @Test
+    void sendsAMailThatCannotBeSignedToTheErrorProcessor() throws Exception {
+        String twoFroms = "From: alice@a.example\r\n" + Mails.message("mallory@a.example", "bob@b.example", "hello", "hi");
+        FakeMail mail = Mails.outbound(twoFroms, "alice@a.example", "bob@b.example");
+
+        mailet.service(mail);
+
+        assertThat(mail.getState()).isEqualTo(Mail.ERROR);
+        assertThat(signatures(mail)).isEmpty();
+        assertThat(metrics.countFor(Metrics.SIGN_FAILED)).isEqualTo(1);
+    }
+
+    @Test
+    void convertsEightBitBodiesBeforeSigningSoRemoteDeliveryHasNothingToReencode() throws Exception {
+        String raw = Mails.message("alice@a.example", "bob@b.example", "héllo", "Grüße aus Zürich")
+                .replace("Content-Transfer-Encoding: 7bit", "Content-Transfer-Encoding: 8bit");
+        FakeMail mail = Mails.outbound(raw, "alice@a.example", "bob@b.example");
+
+        mailet.service(mail);
+
+        String sent = Mails.text(mail.getMessage());
+        assertThat(sent).contains("Content-Transfer-Encoding: quoted-printable").doesNotContain("Grüße");
+        assertThat(verify(mail, "bob@b.example").result()).isEqualTo(AuthResult.PASS);
+    }
+
+    @Nested
+    class BadConfiguration {
+        @Test
+        void missingSigningDomainIsNamed() {
+            SignWithAuthHmac m = new SignWithAuthHmac(vault, metrics);
+            assertThatThrownBy(() -> m.init(FakeMailetConfig.builder().mailetName("s")
+                    .setProperty("partners", "b.example=partner-b").build()))
+                    .isInstanceOf(MessagingException.class).hasMessageContaining("'signingDomain'");
+        }
+
+        @Test
+        void malformedPartnerEntryIsNamed() {
+            SignWithAuthHmac m = new SignWithAuthHmac(vault, metrics);
+            assertThatThrownBy(() -> m.init(config().setProperty("partners", "b.example partner-b").build()))
+                    .isInstanceOf(MessagingException.class).hasMessageContaining("'partners'");
+        }
+
+        @Test
+        void unknownParameterIsNamed() {
+            SignWithAuthHmac m = new SignWithAuthHmac(vault, metrics);
+            assertThatThrownBy(() -> m.init(config().setProperty("signingDomian", "a.example").build()))
+                    .isInstanceOf(MessagingException.class).hasMessageContaining("signingDomian");
+        }
+
+        @Test
+        void misspelledBooleanIsNamed() {
+            SignWithAuthHmac m = new SignWithAuthHmac(vault, metrics);
+            assertThatThrownBy(() -> m.init(config().setProperty("convertTo7Bit", "ture").build()))
+                    .isInstanceOf(MessagingException.class).hasMessageContaining("'convertTo7Bit'");
+        }
+
+        @Test
+        void periodOutsideTheProtocolRangeIsNamed() {
+            SignWithAuthHmac m = new SignWithAuthHmac(vault, metrics);
+            assertThatThrownBy(() -> m.init(config().setProperty("periodSeconds", "5").build()))
+                    .isInstanceOf(MessagingException.class).hasMessageContaining("'periodSeconds'");
+        }
+
+        @Test
+        void unknownCanonicalizationIsNamed() {
+            SignWithAuthHmac m = new SignWithAuthHmac(vault, metrics);
+            assertThatThrownBy(() -> m.init(config().setProperty("canonicalization", "relaxed/loose").build()))
+                    .isInstanceOf(MessagingException.class).hasMessageContaining("'canonicalization'");
+        }
+    }
+
+    static List<String> list(String... s) {
+        return List.of(s);
+    }
+}
