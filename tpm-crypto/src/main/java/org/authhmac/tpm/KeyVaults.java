@@ -107,17 +107,18 @@ public final class KeyVaults {
                     throw new VaultConfigException("tpm.port", "is required with tpm.device=tcp (the emulator's command port, 1..65534)");
                 }
                 boolean noDelay = p.bool("tpm.tcpNoDelay", true);
-                yield new TpmBackend(() -> new TcpTpmDevice(host, port, noDelay, timeout), "tcp:" + host + ":" + port, blobDir, true);
+                int idle = p.integer("tpm.idleReleaseMillis", 1_000, 0, 3_600_000);
+                yield new TpmBackend(() -> new TcpTpmDevice(host, port, noDelay, timeout), "tcp:" + host + ":" + port, blobDir, true, idle);
             }
             case LINUX -> {
                 String path = p.string("tpm.devicePath", "/dev/tpmrm0");
-                yield new TpmBackend(() -> new CharacterDeviceTpm(path), path, blobDir, false);
+                yield new TpmBackend(() -> new CharacterDeviceTpm(path), path, blobDir, false, p.integer("tpm.idleReleaseMillis", 0, 0, 3_600_000));
             }
             case TBS -> {
                 if (!System.getProperty("os.name", "").startsWith("Windows")) {
                     throw new VaultConfigException("tpm.device", "tbs (TPM Base Services) exists only on Windows");
                 }
-                yield new TpmBackend(TpmDeviceTbs::new, "Windows TBS", blobDir, false);
+                yield new TpmBackend(TpmDeviceTbs::new, "Windows TBS", blobDir, false, p.integer("tpm.idleReleaseMillis", 0, 0, 3_600_000));
             }
         };
     }

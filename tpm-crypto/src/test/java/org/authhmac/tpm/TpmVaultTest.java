@@ -255,6 +255,35 @@ class TpmVaultTest {
         assertThat(vault.primaryKeyId("partner-z")).isEqualTo("k9");
     }
 
+    @Test
+    void idleConnectionIsReleasedSoThatASecondClientCanUseTheSameEmulator() throws Exception {
+        vault.close();
+        Properties shared = TestVaults.tpm(swtpm);
+        shared.setProperty("tpm.idleReleaseMillis", "100");
+        vault = TestVaults.open(shared, dir, clock);
+        vault.importKey("k1", "partner-b", TestVaults.PRIMARY.clone(), KeyStatus.PRIMARY);
+        vault.periodKey(now("k1"));
+
+        Path otherDir = Files.createDirectories(dir.resolve("other"));
+        try (DefaultKeyVault other = TestVaults.open(shared, otherDir, clock)) {
+            awaitReleased(vault);
+            other.importKey("k7", "partner-q", TestVaults.PRIMARY.clone(), KeyStatus.PRIMARY);
+            assertThat(bytes(other.periodKey(now("k7")))).isEqualTo(Kdf.derive(TestVaults.PRIMARY, now("k7")));
+            awaitReleased(other);
+        }
+        clock.advance(Duration.ofSeconds(P));
+
+        assertThat(bytes(vault.periodKey(now("k1")))).isEqualTo(Kdf.derive(TestVaults.PRIMARY, now("k1")));
+    }
+
+    private static void awaitReleased(DefaultKeyVault v) throws Exception {
+        TpmBackend backend = backendOf(v);
+        for (int i = 0; i < 100 && backend.connected(); i++) {
+            Thread.sleep(20);
+        }
+        assertThat(backend.connected()).as("released after being idle").isFalse();
+    }
+
     static TpmBackend backendOf(DefaultKeyVault vault) throws Exception {
         var f = DefaultKeyVault.class.getDeclaredField("backend");
         f.setAccessible(true);

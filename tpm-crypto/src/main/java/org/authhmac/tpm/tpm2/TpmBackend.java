@@ -9,6 +9,9 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
 import org.authhmac.protocol.KeyUnavailableException;
@@ -68,17 +71,58 @@ public final class TpmBackend implements KeyBackend {
     private final Map<String, TPM_HANDLE> loaded = new HashMap<>();
     private Tpm tpm;
     private TPM_HANDLE storageKey;
-    private String lastError = "not connected yet";
+    private final long idleReleaseNanos;
+    private final ScheduledExecutorService releaser;
+    private long lastUseNanos;
 
     /**
      * @param devices     makes a fresh, unconnected device for every (re)connection
      * @param sendStartup send TPM2_Startup(CLEAR) after connecting (a bare simulator; never for an OS-managed TPM)
      */
     public TpmBackend(Supplier<TpmDevice> devices, String description, Path blobDir, boolean sendStartup) {
+        this(devices, description, blobDir, sendStartup, 0);
+    }
+
+    /**
+     * @param idleReleaseMillis when above 0, flush our objects and close the connection after this long without use.
+     *                          swtpm serves one connection at a time, so a server that held it for ever would lock out
+     *                          the command line and a second server; with the period-key cache the TPM is used a few
+     *                          times per period, so reconnecting costs next to nothing.
+     */
+    public TpmBackend(Supplier<TpmDevice> devices, String description, Path blobDir, boolean sendStartup, long idleReleaseMillis) {
         this.devices = devices;
         this.description = description;
         this.blobDir = blobDir;
         this.sendStartup = sendStartup;
+        this.idleReleaseNanos = TimeUnit.MILLISECONDS.toNanos(idleReleaseMillis);
+        if (idleReleaseMillis > 0) {
+            releaser = Executors.newSingleThreadScheduledExecutor(r -> {
+                Thread t = new Thread(r, "auth-hmac-tpm-release");
+                t.setDaemon(true);
+                return t;
+            });
+            long tick = Math.max(20, idleReleaseMillis / 2);
+            releaser.scheduleWithFixedDelay(this::releaseIfIdle, tick, tick, TimeUnit.MILLISECONDS);
+        } else {
+            releaser = null;
+        }
+    }
+
+    private synchronized void releaseIfIdle() {
+        if (tpm != null && System.nanoTime() - lastUseNanos >= idleReleaseNanos) {
+            try {
+                flushLoadedKeys();
+                flushQuietly(storageKey);
+            } finally {
+                disconnect();
+            }
+            LOG.debug("released idle TPM connection {}", description);
+        }
+    }
+
+    /** Whether a connection to the TPM is open now; for tests. */
+    public synchronized boolean connected() {
+        return tpm != null;
     }
 
     @Override
@@ -145,6 +189,9 @@ public final class TpmBackend implements KeyBackend {
 
     @Override
     public synchronized void close() {
+        if (releaser != null) {
+            releaser.shutdownNow();
+        }
         if (tpm != null) {
             flushLoadedKeys();
             flushQuietly(storageKey);
@@ -166,12 +213,19 @@ public final class TpmBackend implements KeyBackend {
      * reconnects and tries once more. Everything else is a {@link KeyUnavailableException} naming the cause.
      */
     private <T> T withTpm(String what, TpmCall<T> call) throws KeyUnavailableException {
+        try {
+            return withTpmOnce(what, call);
+        } finally {
+            lastUseNanos = System.nanoTime();
+        }
+    }
+
+    private <T> T withTpmOnce(String what, TpmCall<T> call) throws KeyUnavailableException {
         RuntimeException failure = null;
         for (int attempt = 0; attempt < 2; attempt++) {
             try {
                 ensureConnected();
                 T result = call.run();
-                lastError = null;
                 return result;
             } catch (TpmTransportException e) {
                 failure = e;
@@ -186,7 +240,6 @@ public final class TpmBackend implements KeyBackend {
                 resetObjects();
             }
         }
-        lastError = what + ": " + failure.getMessage();
         throw new KeyUnavailableException("TPM " + description + " unavailable while " + what + ": " + failure.getMessage(), failure);
     }
 
