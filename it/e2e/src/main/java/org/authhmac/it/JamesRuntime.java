@@ -43,7 +43,7 @@ public record JamesRuntime(Path libDir, Path javaHome) {
 
     /** The key-management CLI (an executable jar made by cli/). */
     public static Path cliJar() {
-        return existing("authhmac.it.cliJar", "it/e2e/target/e2e-deps/auth-hmac-cli.jar");
+        return existing("authhmac.it.cliJar", "cli/target/auth-hmac-cli.jar");
     }
 
     /** The harness's loopback base configuration, unpacked once per JVM into a temporary folder. */

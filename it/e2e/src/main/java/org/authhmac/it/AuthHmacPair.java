@@ -1,0 +1,179 @@
+package org.authhmac.it;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.function.Consumer;
+
+/**
+ * Two James servers as the issue describes them: A (a.example) signs what alice sends to b.example, B (b.example)
+ * verifies and quarantines. Each has its own swtpm (or, without swtpm, its own PKCS#12 file), and the same partner
+ * key provisioned in both through the CLI: generated in A's vault, exported once, imported into B's.
+ */
+public final class AuthHmacPair implements AutoCloseable {
+    public static final String A_DOMAIN = "a.example";
+    public static final String B_DOMAIN = "b.example";
+    public static final String ALICE = "alice@a.example";
+    public static final String ALICE_PASSWORD = "alice-secret";
+    public static final String BOB = "bob@b.example";
+    public static final String BOB_PASSWORD = "bob-secret";
+    /** The partner relationship A-B: one keyset name on both sides. */
+    public static final String KEYSET = "a-b";
+    public static final String FIRST_KEY_ID = "k1";
+
+    /** Where each server's key lives. */
+    public enum VaultKind { TPM, PKCS12 }
+
+    /** The configuration layers (on top of the harness's loopback base) for the sending and the receiving server. */
+    public record Layout(Path sendingConf, Path receivingConf) {
+    }
+
+    private final Path root;
+    private final VaultKind vaultKind;
+    private final SwtpmProcess tpmA;
+    private final SwtpmProcess tpmB;
+    private final JamesServerProcess a;
+    private final JamesServerProcess b;
+    private final KeyCli cli;
+
+    private AuthHmacPair(Path root, VaultKind vaultKind, SwtpmProcess tpmA, SwtpmProcess tpmB,
+                         JamesServerProcess a, JamesServerProcess b, KeyCli cli) {
+        this.root = root;
+        this.vaultKind = vaultKind;
+        this.tpmA = tpmA;
+        this.tpmB = tpmB;
+        this.a = a;
+        this.b = b;
+        this.cli = cli;
+    }
+
+    public static AuthHmacPair start(Path root, Layout layout, VaultKind vaultKind) {
+        return start(root, layout, vaultKind, builder -> { }, builder -> { });
+    }
+
+    /** Prepares, provisions and boots both servers; on any failure everything started so far is stopped. */
+    public static AuthHmacPair start(Path root, Layout layout, VaultKind vaultKind,
+                                     Consumer<JamesServerProcess.Builder> tweakA, Consumer<JamesServerProcess.Builder> tweakB) {
+        Path abs = root.toAbsolutePath();
+        SwtpmProcess tpmA = null;
+        SwtpmProcess tpmB = null;
+        JamesServerProcess a = null;
+        JamesServerProcess b = null;
+        try {
+            JamesServerProcess.deleteRecursively(abs);
+            if (vaultKind == VaultKind.TPM) {
+                tpmA = new SwtpmProcess(abs.resolve("tpm-a")).start();
+                tpmB = new SwtpmProcess(abs.resolve("tpm-b")).start();
+            }
+            JamesServerProcess.Builder ba = JamesServerProcess.builder("a", abs.resolve("james-a"))
+                    .baseConf().confLayer(layout.sendingConf())
+                    .properties("auth-hmac.properties", vaultProperties(vaultKind, tpmA));
+            JamesServerProcess.Builder bb = JamesServerProcess.builder("b", abs.resolve("james-b"))
+                    .baseConf().confLayer(layout.receivingConf())
+                    .properties("auth-hmac.properties", vaultProperties(vaultKind, tpmB));
+            tweakA.accept(ba);
+            tweakB.accept(bb);
+            a = ba.build();
+            b = bb.build();
+            a.gatewayTo(b.ports().smtp()).prepare();
+            b.gatewayTo(a.ports().smtp()).prepare();
+
+            KeyCli cli = KeyCli.fromSystemProperties();
+            Path export = abs.resolve("a-b-" + FIRST_KEY_ID + ".secret");
+            cli.run(authHmacConfig(a), "keys", "generate", "--keyset", KEYSET, "--key-id", FIRST_KEY_ID, "--export", export.toString());
+            cli.run(authHmacConfig(b), "keys", "import", "--from", export.toString(), "--keyset", KEYSET);
+            java.nio.file.Files.deleteIfExists(export); // the secret's only copies now live in the two vaults
+
+            a.launch();
+            b.launch();
+            a.awaitHealthy(Duration.ofSeconds(120));
+            b.awaitHealthy(Duration.ofSeconds(120));
+            a.webAdmin().addDomain(A_DOMAIN);
+            a.webAdmin().addUser(ALICE, ALICE_PASSWORD);
+            b.webAdmin().addDomain(B_DOMAIN);
+            b.webAdmin().addUser(BOB, BOB_PASSWORD);
+            return new AuthHmacPair(abs, vaultKind, tpmA, tpmB, a, b, cli);
+        } catch (RuntimeException | java.io.IOException e) {
+            for (AutoCloseable c : new AutoCloseable[] {a, b, tpmA, tpmB}) {
+                try {
+                    if (c != null) {
+                        c.close();
+                    }
+                } catch (Exception ignored) {
+                    // keep the first failure
+                }
+            }
+            throw e instanceof RuntimeException re ? re : new IllegalStateException(e);
+        }
+    }
+
+    private static Map<String, String> vaultProperties(VaultKind kind, SwtpmProcess tpm) {
+        Map<String, String> p = new LinkedHashMap<>();
+        if (kind == VaultKind.TPM) {
+            p.put("vault.backend", "tpm");
+            p.put("tpm.device", "tcp");
+            p.put("tpm.host", "127.0.0.1");
+            p.put("tpm.port", Integer.toString(tpm.port()));
+        } else {
+            p.put("vault.backend", "pkcs12");
+            p.put("pkcs12.file", "auth-hmac-keys.p12");
+            // a demo-only password in clear; production uses pkcs12.passwordFile or, better, a TPM
+            p.put("pkcs12.password", "demo-only-not-a-secret");
+        }
+        return p;
+    }
+
+    public static Path authHmacConfig(JamesServerProcess server) {
+        return server.confDir().resolve("auth-hmac.properties");
+    }
+
+    public JamesServerProcess a() {
+        return a;
+    }
+
+    public JamesServerProcess b() {
+        return b;
+    }
+
+    /** A's TPM, or null with the PKCS#12 vault. */
+    public SwtpmProcess tpmA() {
+        return tpmA;
+    }
+
+    public SwtpmProcess tpmB() {
+        return tpmB;
+    }
+
+    public VaultKind vaultKind() {
+        return vaultKind;
+    }
+
+    public KeyCli cli() {
+        return cli;
+    }
+
+    public Path root() {
+        return root;
+    }
+
+    public SmtpSender aliceSubmission() {
+        return SmtpSender.submission(a.ports().submission(), ALICE, ALICE_PASSWORD);
+    }
+
+    public ImapReader bobInbox() {
+        return new ImapReader(b.ports().imap(), BOB, BOB_PASSWORD);
+    }
+
+    @Override
+    public void close() {
+        a.stop();
+        b.stop();
+        if (tpmA != null) {
+            tpmA.close();
+        }
+        if (tpmB != null) {
+            tpmB.close();
+        }
+    }
+}
