@@ -1,0 +1,379 @@
+package org.authhmac.james.matchers;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import jakarta.mail.MessagingException;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.Date;
+import java.util.Map;
+import org.apache.james.metrics.tests.RecordingMetricFactory;
+import org.apache.mailet.AttributeValue;
+import org.apache.mailet.Mail;
+import org.apache.mailet.base.test.FakeMail;
+import org.apache.mailet.base.test.FakeMailContext;
+import org.apache.mailet.base.test.FakeMailetConfig;
+import org.apache.mailet.base.test.FakeMatcherConfig;
+import org.authhmac.james.AuthHmacAttributes;
+import org.authhmac.james.Metrics;
+import org.authhmac.james.RecordedVerdict;
+import org.authhmac.james.TemporaryVerificationFailure;
+import org.authhmac.james.mailets.SignWithAuthHmac;
+import org.authhmac.james.testing.InMemoryKeyVault;
+import org.authhmac.james.testing.Mails;
+import org.authhmac.protocol.AuthResult;
+import org.authhmac.protocol.InMemoryReplayCache;
+import org.authhmac.protocol.Reason;
+import org.authhmac.tpm.KeyStatus;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Nested;
+import org.junit.jupiter.api.Test;
+
+/** Server A (a.example) signs with SignWithAuthHmac; server B (b.example) checks with AuthHmacFailed. */
+class AuthHmacFailedTest {
+    static final Instant SIGNED_AT = Instant.parse("2026-11-22T02:00:00Z");
+    static final Instant ACCEPTED_AT = SIGNED_AT.plusSeconds(5);
+    static final String CONDITION = "partners=a.example:partner-a, c.example:partner-c; authservId=mx.b.example";
+
+    InMemoryKeyVault senderVault;
+    InMemoryKeyVault otherPartnerVault;
+    InMemoryKeyVault receiverVault;
+    RecordingMetricFactory metrics;
+    AuthHmacFailed matcher;
+
+    @BeforeEach
+    void setUp() throws MessagingException {
+        senderVault = new InMemoryKeyVault().add("ka1", "partner-b", KeyStatus.PRIMARY, InMemoryKeyVault.primary("a-b"));
+        otherPartnerVault = new InMemoryKeyVault().add("kc1", "partner-b", KeyStatus.PRIMARY, InMemoryKeyVault.primary("c-b"));
+        receiverVault = new InMemoryKeyVault()
+                .add("ka1", "partner-a", KeyStatus.PRIMARY, InMemoryKeyVault.primary("a-b"))
+                .add("kc1", "partner-c", KeyStatus.PRIMARY, InMemoryKeyVault.primary("c-b"));
+        metrics = new RecordingMetricFactory();
+        matcher = matcher(CONDITION);
+    }
+
+    AuthHmacFailed matcher(String condition) throws MessagingException {
+        AuthHmacFailed m = new AuthHmacFailed(receiverVault, new InMemoryReplayCache(1000, Clock.systemUTC()), metrics);
+        m.init(FakeMatcherConfig.builder().matcherName("AuthHmacFailed").condition(condition)
+                .mailetContext(FakeMailContext.defaultContext()).build());
+        return m;
+    }
+
+    /** What server A sends: the message signed by A's mailet for the given recipients at the given time. */
+    FakeMail signedByA(String raw, Instant at, InMemoryKeyVault vault, String domain, String... recipients) throws Exception {
+        SignWithAuthHmac signer = new SignWithAuthHmac(vault, new RecordingMetricFactory(), Clock.fixed(at, ZoneOffset.UTC));
+        signer.init(FakeMailetConfig.builder().mailetName("SignWithAuthHmac").mailetContext(FakeMailContext.defaultContext())
+                .setProperty("signingDomain", domain).setProperty("partners", "b.example=partner-b").build());
+        FakeMail mail = Mails.outbound(raw, "alice@" + domain, recipients);
+        signer.service(mail);
+        return mail;
+    }
+
+    FakeMail signedByA(String... recipients) throws Exception {
+        return signedByA(Mails.message("alice@a.example", "bob@b.example", "quarterly report", "numbers inside"),
+                SIGNED_AT, senderVault, "a.example", recipients);
+    }
+
+    static RecordedVerdict verdictOf(Mail mail) {
+        return RecordedVerdict.readFrom(mail).orElseThrow(() -> new AssertionError("no verdict attributes"));
+    }
+
+    @Test
+    void passesAndRecordsTheVerdictForAMailSignedByThePartner() throws Exception {
+        FakeMail mail = Mails.arrived(signedByA("bob@b.example"), ACCEPTED_AT);
+
+        assertThat(matcher.match(mail)).isEmpty();
+
+        RecordedVerdict v = verdictOf(mail);
+        assertThat(v.result()).isEqualTo(AuthResult.PASS);
+        assertThat(v.reason()).isEqualTo(Reason.VERIFIED);
+        assertThat(v.keyId()).contains("ka1");
+        assertThat(v.domain()).contains("a.example");
+        assertThat(v.signingTime()).contains(SIGNED_AT);
+        assertThat(mail.getMessage().getHeader("Authentication-Results"))
+                .containsExactly("mx.b.example; auth-hmac=pass reason=\"verified\" header.d=a.example header.s=ka1");
+        assertThat(metrics.countFor(Metrics.VERIFY_RESULT + "pass")).isEqualTo(1);
+        assertThat(metrics.executionTimesFor(Metrics.VERIFY_TIMER)).hasSize(1);
+    }
+
+    @Test
+    void matchesAPartnerMailWithoutSignatureAsNone() throws Exception {
+        FakeMail mail = Mails.arrivedRaw(Mails.message("alice@a.example", "bob@b.example", "hi", "unsigned"),
+                "alice@a.example", ACCEPTED_AT, "bob@b.example");
+
+        assertThat(matcher.match(mail)).containsExactly(Mails.address("bob@b.example"));
+
+        assertThat(verdictOf(mail).shortForm()).isEqualTo("none no-signature");
+        assertThat(mail.getMessage().getHeader("Authentication-Results")[0]).contains("auth-hmac=none");
+    }
+
+    @Test
+    void treatsAMailAsPartnerMailWhenOnlyTheEnvelopeSenderClaimsThePartner() throws Exception {
+        FakeMail mail = Mails.arrivedRaw(Mails.message("someone@elsewhere.example", "bob@b.example", "hi", "unsigned"),
+                "bounce@a.example", ACCEPTED_AT, "bob@b.example");
+
+        assertThat(matcher.match(mail)).containsExactly(Mails.address("bob@b.example"));
+    }
+
+    @Test
+    void leavesMailFromOtherSendersAlone() throws Exception {
+        FakeMail mail = Mails.arrivedRaw(Mails.message("news@elsewhere.example", "bob@b.example", "hi", "unsigned"),
+                "news@elsewhere.example", ACCEPTED_AT, "bob@b.example");
+
+        assertThat(matcher.match(mail)).isEmpty();
+
+        assertThat(mail.getAttribute(AuthHmacAttributes.RESULT)).isEmpty();
+        assertThat(mail.getMessage().getHeader("Authentication-Results")).isNull();
+        assertThat(receiverVault.derivations()).isZero();
+    }
+
+    @Test
+    void failsAsBadMacWhenASignedHeaderWasChanged() throws Exception {
+        FakeMail sent = signedByA("bob@b.example");
+        sent.getMessage().setHeader("Subject", "quarterly report (revised)");
+        FakeMail mail = Mails.arrived(sent, ACCEPTED_AT);
+
+        assertThat(matcher.match(mail)).containsExactly(Mails.address("bob@b.example"));
+        assertThat(verdictOf(mail).shortForm()).isEqualTo("fail bad-mac");
+    }
+
+    @Test
+    void failsAsBodyChangedWhenARelayRewroteTheBody() throws Exception {
+        String sent = Mails.text(signedByA("bob@b.example").getMessage()).replace("numbers inside", "numbers changed");
+        FakeMail mail = Mails.arrivedRaw(sent, "alice@a.example", ACCEPTED_AT, "bob@b.example");
+
+        assertThat(matcher.match(mail)).containsExactly(Mails.address("bob@b.example"));
+        assertThat(verdictOf(mail).shortForm()).isEqualTo("fail body-changed");
+    }
+
+    @Test
+    void failsAsExpiredWhenAcceptedTwoPeriodsAfterSigning() throws Exception {
+        FakeMail mail = Mails.arrived(signedByA("bob@b.example"), SIGNED_AT.plus(Duration.ofMinutes(31)));
+
+        assertThat(matcher.match(mail)).containsExactly(Mails.address("bob@b.example"));
+        assertThat(verdictOf(mail).shortForm()).isEqualTo("fail expired");
+    }
+
+    @Test
+    void failsAsFutureWhenSignedWellAfterAcceptance() throws Exception {
+        FakeMail mail = Mails.arrived(signedByA("bob@b.example"), SIGNED_AT.minus(Duration.ofMinutes(10)));
+
+        assertThat(matcher.match(mail)).containsExactly(Mails.address("bob@b.example"));
+        assertThat(verdictOf(mail).shortForm()).isEqualTo("fail future");
+    }
+
+    @Test
+    void measuresTheWindowFromAcceptanceNotFromProcessingTime() throws Exception {
+        // Accepted 5 s after signing, processed a day later (the spool was stuck): still in the window.
+        FakeMail mail = Mails.arrived(signedByA("bob@b.example"), ACCEPTED_AT);
+
+        assertThat(matcher.match(mail)).isEmpty();
+        assertThat(verdictOf(mail).result()).isEqualTo(AuthResult.PASS);
+        assertThat(mail.getAttribute(AuthHmacAttributes.ACCEPTED_AT))
+                .hasValueSatisfying(a -> assertThat(a.getValue().value()).isEqualTo(ACCEPTED_AT.toEpochMilli()));
+    }
+
+    @Test
+    void failsAsReplayWhenTheSameSignedMessageArrivesAgain() throws Exception {
+        FakeMail sent = signedByA("bob@b.example");
+        FakeMail first = Mails.arrived(sent, ACCEPTED_AT);
+        FakeMail second = Mails.arrived(sent, ACCEPTED_AT.plusSeconds(60));
+
+        assertThat(matcher.match(first)).isEmpty();
+        assertThat(matcher.match(second)).containsExactly(Mails.address("bob@b.example"));
+        assertThat(verdictOf(second).shortForm()).isEqualTo("fail replay");
+    }
+
+    @Test
+    void doesNotVerifyAgainAMailThatAlreadyCarriesItsVerdict() throws Exception {
+        FakeMail mail = Mails.arrived(signedByA("bob@b.example"), ACCEPTED_AT);
+        matcher.match(mail);
+        int derivations = receiverVault.derivations();
+
+        // Reprocessing (or a second AuthHmacFailed in the pipeline) must not see its own signature as a replay.
+        assertThat(matcher.match(mail)).isEmpty();
+        assertThat(matcher(CONDITION).match(mail)).isEmpty();
+
+        assertThat(verdictOf(mail).result()).isEqualTo(AuthResult.PASS);
+        assertThat(receiverVault.derivations()).isEqualTo(derivations);
+        assertThat(mail.getMessage().getHeader("Authentication-Results")).hasSize(1);
+        assertThat(metrics.countFor(Metrics.VERIFY_REUSED)).isEqualTo(2);
+    }
+
+    @Test
+    void failsAsWrongRecipientWhenTheSignatureWasMadeForAnotherDomain() throws Exception {
+        FakeMail sent = signedByA("bob@b.example");
+        FakeMail mail = Mails.arrived(sent, ACCEPTED_AT);
+        mail.setRecipients(java.util.List.of(Mails.address("bob@b2.example")));
+
+        assertThat(matcher.match(mail)).containsExactly(Mails.address("bob@b2.example"));
+        assertThat(verdictOf(mail).shortForm()).isEqualTo("fail wrong-recipient");
+    }
+
+    @Test
+    void givesEachRecipientItsOwnVerdictWhenTheyDiffer() throws Exception {
+        FakeMail mail = Mails.arrived(signedByA("bob@b.example"), ACCEPTED_AT);
+        mail.setRecipients(java.util.List.of(Mails.address("bob@b.example"), Mails.address("joe@b2.example")));
+
+        assertThat(matcher.match(mail)).containsExactly(Mails.address("joe@b2.example"));
+
+        assertThat(verdictOf(mail).shortForm()).isEqualTo("fail wrong-recipient");
+        assertThat(mail.getPerRecipientSpecificHeaders().getHeadersForRecipient(Mails.address("bob@b.example")))
+                .singleElement().satisfies(h -> assertThat(h.getValue()).contains("auth-hmac=pass"));
+        assertThat(mail.getPerRecipientSpecificHeaders().getHeadersForRecipient(Mails.address("joe@b2.example")))
+                .singleElement().satisfies(h -> assertThat(h.getValue()).contains("auth-hmac=fail"));
+    }
+
+    @Test
+    void givesPermerrorWhenAPartnerSignsWithAKeyOfAnotherKeyset() throws Exception {
+        // kc1 belongs to partner C; a signature claiming d=a.example with it must not pass.
+        InMemoryKeyVault rogue = new InMemoryKeyVault().add("kc1", "partner-b", KeyStatus.PRIMARY, InMemoryKeyVault.primary("c-b"));
+        FakeMail sent = signedByA(Mails.message("alice@a.example", "bob@b.example", "hi", "x"), SIGNED_AT, rogue, "a.example", "bob@b.example");
+        FakeMail mail = Mails.arrived(sent, ACCEPTED_AT);
+
+        assertThat(matcher.match(mail)).containsExactly(Mails.address("bob@b.example"));
+        assertThat(verdictOf(mail).shortForm()).isEqualTo("permerror unknown-key");
+    }
+
+    @Test
+    void givesPermerrorWhenAnotherPartnerSignsMailThatClaimsThisPartnersDomain() throws Exception {
+        // Partner C signs correctly for its own domain, but the From says a.example.
+        FakeMail sent = signedByA(Mails.message("alice@a.example", "bob@b.example", "hi", "x"), SIGNED_AT, otherPartnerVault,
+                "c.example", "bob@b.example");
+        FakeMail mail = Mails.arrived(sent, ACCEPTED_AT);
+
+        assertThat(matcher.match(mail)).containsExactly(Mails.address("bob@b.example"));
+        RecordedVerdict v = verdictOf(mail);
+        assertThat(v.shortForm()).isEqualTo("permerror unknown-key");
+        assertThat(v.domain()).contains("c.example");
+    }
+
+    @Test
+    void stripsInboundAuthenticationResultsThatClaimOurAuthservId() throws Exception {
+        String forged = "Authentication-Results: mx.b.example; auth-hmac=pass reason=\"verified\"\r\n"
+                + "Authentication-Results: MX.B.EXAMPLE (forged) 1; auth-hmac=pass\r\n"
+                + "Authentication-Results: mx.upstream.example; spf=pass\r\n";
+        FakeMail mail = Mails.arrivedRaw(forged + Mails.message("alice@a.example", "bob@b.example", "hi", "unsigned"),
+                "alice@a.example", ACCEPTED_AT, "bob@b.example");
+
+        matcher.match(mail);
+
+        assertThat(mail.getMessage().getHeader("Authentication-Results"))
+                .containsExactly("mx.b.example; auth-hmac=none reason=\"no-signature\"", "mx.upstream.example; spf=pass");
+        assertThat(metrics.countFor(Metrics.AR_STRIPPED)).isEqualTo(1);
+    }
+
+    @Test
+    void stripsForgedResultsFromNonPartnerMailToo() throws Exception {
+        FakeMail mail = Mails.arrivedRaw("Authentication-Results: mx.b.example; auth-hmac=pass\r\n"
+                + Mails.message("x@elsewhere.example", "bob@b.example", "hi", "unsigned"), "x@elsewhere.example", ACCEPTED_AT, "bob@b.example");
+
+        matcher.match(mail);
+
+        assertThat(mail.getMessage().getHeader("Authentication-Results")).isNull();
+    }
+
+    @Test
+    void failOnDecidesWhichResultsMatch() throws Exception {
+        AuthHmacFailed onlyFail = matcher(CONDITION + "; failOn=fail");
+        FakeMail unsigned = Mails.arrivedRaw(Mails.message("alice@a.example", "bob@b.example", "hi", "unsigned"),
+                "alice@a.example", ACCEPTED_AT, "bob@b.example");
+
+        assertThat(onlyFail.match(unsigned)).isEmpty();
+        assertThat(verdictOf(unsigned).result()).isEqualTo(AuthResult.NONE);
+    }
+
+    @Nested
+    class Temperror {
+        @Test
+        void throwsSoThatTheMailWaitsAndIsNeverMatchedAsFailing() throws Exception {
+            FakeMail mail = Mails.arrived(signedByA("bob@b.example"), ACCEPTED_AT);
+            receiverVault.goDown();
+
+            assertThatThrownBy(() -> matcher.match(mail)).isInstanceOf(TemporaryVerificationFailure.class)
+                    .hasMessageContaining("key-unavailable");
+
+            assertThat(mail.getAttribute(AuthHmacAttributes.RESULT)).isEmpty();
+            assertThat(mail.getMessage().getHeader("Authentication-Results")).isNull();
+            assertThat(mail.getAttribute(AuthHmacAttributes.TEMPERROR_ATTEMPTS))
+                    .hasValueSatisfying(a -> assertThat(a.getValue()).isEqualTo(AttributeValue.of(1)));
+            assertThat(metrics.countFor(Metrics.VERIFY_RESULT + "temperror")).isEqualTo(1);
+        }
+
+        @Test
+        void theRetriedMailPassesAgainstItsAcceptanceTimeEvenIfItWaitedLong() throws Exception {
+            FakeMail mail = Mails.arrived(signedByA("bob@b.example"), ACCEPTED_AT);
+            receiverVault.goDown();
+            assertThatThrownBy(() -> matcher.match(mail)).isInstanceOf(TemporaryVerificationFailure.class);
+
+            // An hour in the retry queue, and something in between touched lastUpdated: the pinned time counts.
+            mail.setLastUpdated(Date.from(ACCEPTED_AT.plus(Duration.ofHours(1))));
+            receiverVault.comeBack();
+
+            assertThat(matcher.match(mail)).isEmpty();
+            assertThat(verdictOf(mail).result()).isEqualTo(AuthResult.PASS);
+        }
+
+        @Test
+        void aRecipientThatPassedBeforeTheOutageIsNotCheckedAgainAsAReplay() throws Exception {
+            FakeMail sent = signedByA("bob@b.example");
+            FakeMail mail = Mails.arrived(sent, ACCEPTED_AT);
+            // bob passed on the first attempt (another recipient hit the outage); the retry must reuse that pass.
+            Map<String, String> recorded = Map.of("bob@b.example", "pass verified s=ka1 d=a.example t=" + SIGNED_AT.getEpochSecond());
+            mail.setAttribute(new org.apache.mailet.Attribute(AuthHmacAttributes.RECIPIENT_VERDICTS,
+                    AttributeValue.of(Map.of("bob@b.example", AttributeValue.of(recorded.get("bob@b.example"))))));
+            mail.setAttribute(new org.apache.mailet.Attribute(AuthHmacAttributes.ACCEPTED_AT, AttributeValue.of(ACCEPTED_AT.toEpochMilli())));
+            receiverVault.goDown();
+
+            assertThat(matcher.match(mail)).isEmpty();
+            assertThat(receiverVault.derivations()).isZero();
+        }
+
+        @Test
+        void temperrorCannotBeConfiguredAsFailure() {
+            assertThatThrownBy(() -> matcher(CONDITION + "; failOn=fail,temperror"))
+                    .isInstanceOf(MessagingException.class).hasMessageContaining("'failOn'");
+        }
+    }
+
+    @Nested
+    class BadConfiguration {
+        @Test
+        void missingConditionNamesPartners() {
+            assertThatThrownBy(() -> matcher("")).isInstanceOf(MessagingException.class).hasMessageContaining("'partners'");
+        }
+
+        @Test
+        void unknownConditionKeyIsNamed() {
+            assertThatThrownBy(() -> matcher(CONDITION + "; partner=a.example:x"))
+                    .isInstanceOf(MessagingException.class).hasMessageContaining("'partner'");
+        }
+
+        @Test
+        void unknownResultInFailOnIsNamed() {
+            assertThatThrownBy(() -> matcher(CONDITION + "; failOn=fail,bogus"))
+                    .isInstanceOf(MessagingException.class).hasMessageContaining("'failOn'");
+        }
+
+        @Test
+        void badDurationIsNamed() {
+            assertThatThrownBy(() -> matcher(CONDITION + "; maxFutureSkew=five minutes"))
+                    .isInstanceOf(MessagingException.class).hasMessageContaining("'maxFutureSkew'");
+        }
+
+        @Test
+        void badReplayScopeIsNamed() {
+            assertThatThrownBy(() -> matcher(CONDITION + "; replayScope=global"))
+                    .isInstanceOf(MessagingException.class).hasMessageContaining("'replayScope'");
+        }
+
+        @Test
+        void partnerWithoutKeysetIsNamed() {
+            assertThatThrownBy(() -> matcher("partners=a.example"))
+                    .isInstanceOf(MessagingException.class).hasMessageContaining("'partners'");
+        }
+    }
+}
