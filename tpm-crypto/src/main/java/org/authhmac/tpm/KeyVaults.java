@@ -95,10 +95,42 @@ public final class KeyVaults {
         }
     }
 
+    /** tpm.parent: "owner" (default: a storage key made from the owner seed) or a persistent handle such as 0x81000001. */
+    private static int parentHandle(VaultProperties p) {
+        String v = p.string("tpm.parent", "owner");
+        if (v.equalsIgnoreCase("owner")) {
+            return 0;
+        }
+        try {
+            long h = Long.decode(v);
+            if ((h >>> 24) != 0x81 || h > 0xFFFFFFFFL) {
+                throw new NumberFormatException();
+            }
+            return (int) h;
+        } catch (NumberFormatException e) {
+            throw new VaultConfigException("tpm.parent", "must be 'owner' or a persistent handle 0x81xxxxxx, not '" + v + "'");
+        }
+    }
+
+    private static byte[] ownerAuth(VaultProperties p, int parent) {
+        if (p.optional("tpm.ownerAuth") == null && p.optional("tpm.ownerAuthFile") == null) {
+            return new byte[0];
+        }
+        if (parent != 0) {
+            throw new VaultConfigException("tpm.ownerAuth", "only applies with tpm.parent=owner");
+        }
+        char[] auth = p.secret("tpm.ownerAuth", "tpm.ownerAuthFile");
+        byte[] bytes = new String(auth).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        java.util.Arrays.fill(auth, '\0');
+        return bytes;
+    }
+
     private static KeyBackend tpm(VaultProperties p) {
         Path blobDir = p.path("vault.blobDir", "auth-hmac-keys");
         Device device = p.choice("tpm.device", Device.class, null);
         int timeout = p.integer("tpm.timeoutMillis", 5_000, 1, 600_000);
+        int parent = parentHandle(p);
+        byte[] ownerAuth = ownerAuth(p, parent);
         return switch (device) {
             case TCP -> {
                 String host = p.string("tpm.host", "127.0.0.1");
@@ -108,17 +140,17 @@ public final class KeyVaults {
                 }
                 boolean noDelay = p.bool("tpm.tcpNoDelay", true);
                 int idle = p.integer("tpm.idleReleaseMillis", 1_000, 0, 3_600_000);
-                yield new TpmBackend(() -> new TcpTpmDevice(host, port, noDelay, timeout), "tcp:" + host + ":" + port, blobDir, true, idle);
+                yield new TpmBackend(() -> new TcpTpmDevice(host, port, noDelay, timeout), "tcp:" + host + ":" + port, blobDir, true, idle, parent, ownerAuth);
             }
             case LINUX -> {
                 String path = p.string("tpm.devicePath", "/dev/tpmrm0");
-                yield new TpmBackend(() -> new CharacterDeviceTpm(path), path, blobDir, false, p.integer("tpm.idleReleaseMillis", 0, 0, 3_600_000));
+                yield new TpmBackend(() -> new CharacterDeviceTpm(path), path, blobDir, false, p.integer("tpm.idleReleaseMillis", 0, 0, 3_600_000), parent, ownerAuth);
             }
             case TBS -> {
                 if (!System.getProperty("os.name", "").startsWith("Windows")) {
                     throw new VaultConfigException("tpm.device", "tbs (TPM Base Services) exists only on Windows");
                 }
-                yield new TpmBackend(TpmDeviceTbs::new, "Windows TBS", blobDir, false, p.integer("tpm.idleReleaseMillis", 0, 0, 3_600_000));
+                yield new TpmBackend(TpmDeviceTbs::new, "Windows TBS", blobDir, false, p.integer("tpm.idleReleaseMillis", 0, 0, 3_600_000), parent, ownerAuth);
             }
         };
     }

@@ -19,7 +19,7 @@ final class VaultProperties {
     static final Set<String> KNOWN = Set.of(
             "vault.backend", "vault.keysetFile", "vault.blobDir",
             "cache.previousPeriods", "cache.prefetchSeconds", "cache.maxEntries",
-            "tpm.device", "tpm.host", "tpm.port", "tpm.tcpNoDelay", "tpm.timeoutMillis", "tpm.devicePath", "tpm.idleReleaseMillis",
+            "tpm.device", "tpm.host", "tpm.port", "tpm.tcpNoDelay", "tpm.timeoutMillis", "tpm.devicePath", "tpm.idleReleaseMillis", "tpm.parent", "tpm.ownerAuth", "tpm.ownerAuthFile",
             "pkcs12.file", "pkcs12.password", "pkcs12.passwordFile",
             "pkcs11.library", "pkcs11.slot", "pkcs11.slotListIndex", "pkcs11.pin", "pkcs11.pinFile");
 

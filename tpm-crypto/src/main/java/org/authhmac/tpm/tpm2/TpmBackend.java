@@ -72,6 +72,8 @@ public final class TpmBackend implements KeyBackend {
     private Tpm tpm;
     private TPM_HANDLE storageKey;
     private final long idleReleaseNanos;
+    private final int persistentParent;
+    private final byte[] ownerAuth;
     private final ScheduledExecutorService releaser;
     private long lastUseNanos;
 
@@ -90,6 +92,18 @@ public final class TpmBackend implements KeyBackend {
      *                          times per period, so reconnecting costs next to nothing.
      */
     public TpmBackend(Supplier<TpmDevice> devices, String description, Path blobDir, boolean sendStartup, long idleReleaseMillis) {
+        this(devices, description, blobDir, sendStartup, idleReleaseMillis, 0, EMPTY);
+    }
+
+    /**
+     * @param persistentParent 0 to create the storage key in the owner hierarchy at every connection; else the handle
+     *                         of a persistent storage key to wrap the keys under (0x81000001, the SRK Windows creates)
+     * @param ownerAuth        the owner hierarchy's authorization (empty on most machines), for creating the storage key
+     */
+    public TpmBackend(Supplier<TpmDevice> devices, String description, Path blobDir, boolean sendStartup, long idleReleaseMillis,
+                      int persistentParent, byte[] ownerAuth) {
+        this.persistentParent = persistentParent;
+        this.ownerAuth = ownerAuth.clone();
         this.devices = devices;
         this.description = description;
         this.blobDir = blobDir;
@@ -243,8 +257,11 @@ public final class TpmBackend implements KeyBackend {
         throw new KeyUnavailableException("TPM " + description + " unavailable while " + what + ": " + failure.getMessage(), failure);
     }
 
-    private static boolean isLostState(TpmException e) {
+    private boolean isLostState(TpmException e) {
         TPM_RC rc = e.ResponseCode;
+        if (rc == TPM_RC.HANDLE && persistentParent != 0 && storageKey == null) {
+            return false; // the configured persistent parent is missing: retrying will not bring it back
+        }
         return rc == TPM_RC.HANDLE || rc == TPM_RC.REFERENCE_H0 || rc == TPM_RC.INITIALIZE
                 || rc == TPM_RC.OBJECT_MEMORY || rc == TPM_RC.SESSION_MEMORY;
     }
@@ -272,9 +289,17 @@ public final class TpmBackend implements KeyBackend {
             storageKey = null;
         }
         if (storageKey == null) {
-            CreatePrimaryResponse primary = tpm.CreatePrimary(TPM_HANDLE.from(TPM_RH.OWNER),
-                    new TPMS_SENSITIVE_CREATE(EMPTY, EMPTY), storageKeyTemplate(), EMPTY, new TPMS_PCR_SELECTION[0]);
-            storageKey = primary.handle;
+            if (persistentParent != 0) {
+                TPM_HANDLE parent = TPM_HANDLE.from(persistentParent);
+                tpm.ReadPublic(parent); // TPM_RC_HANDLE here means the persistent key is not there
+                storageKey = parent;
+            } else {
+                TPM_HANDLE owner = TPM_HANDLE.from(TPM_RH.OWNER);
+                owner.AuthValue = ownerAuth;
+                CreatePrimaryResponse primary = tpm.CreatePrimary(owner,
+                        new TPMS_SENSITIVE_CREATE(EMPTY, EMPTY), storageKeyTemplate(), EMPTY, new TPMS_PCR_SELECTION[0]);
+                storageKey = primary.handle;
+            }
         }
     }
 
@@ -308,7 +333,7 @@ public final class TpmBackend implements KeyBackend {
         TPM_HANDLE h = tpm._allowErrors().Load(storageKey, new TPM2B_PRIVATE(priv), TPMT_PUBLIC.fromBytes(pub));
         TPM_RC rc = tpm._getLastResponseCode();
         if (rc != TPM_RC.SUCCESS) {
-            if (isLostState(new TpmException(rc))) {
+            if (rc == TPM_RC.HANDLE || rc == TPM_RC.OBJECT_MEMORY || rc == TPM_RC.INITIALIZE) {
                 throw new TpmException(rc);
             }
             throw new KeyUnavailableException("key blob for " + keyId + " does not load on " + description + " (" + rc
@@ -339,8 +364,8 @@ public final class TpmBackend implements KeyBackend {
     }
 
     private void flushQuietly(TPM_HANDLE h) {
-        if (tpm == null || h == null) {
-            return;
+        if (tpm == null || h == null || h.handle >>> 24 != TPM_HT.TRANSIENT.toInt()) {
+            return; // persistent keys are the operator's, not ours to flush
         }
         try {
             tpm._allowErrors().FlushContext(h);
