@@ -6,6 +6,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.Properties;
+import org.authhmac.tpm.pkcs11.Pkcs11Backend;
 import org.authhmac.tpm.pkcs12.Pkcs12Backend;
 import org.authhmac.tpm.tpm2.CharacterDeviceTpm;
 import org.authhmac.tpm.tpm2.TcpTpmDevice;
@@ -85,7 +86,7 @@ public final class KeyVaults {
         KeyBackend backend = switch (backendType) {
             case TPM -> tpm(p);
             case PKCS12 -> new Pkcs12Backend(p.path("pkcs12.file", null), p.secret("pkcs12.password", "pkcs12.passwordFile"));
-            case PKCS11 -> throw new VaultConfigException("vault.backend", "pkcs11 is not implemented in this version; use tpm or pkcs12");
+            case PKCS11 -> pkcs11(p);
         };
         try {
             return new DefaultKeyVault(backend, keyset, cache, clock, prefetch);
@@ -93,6 +94,22 @@ public final class KeyVaults {
             backend.close();
             throw e;
         }
+    }
+
+    private static KeyBackend pkcs11(VaultProperties p) {
+        Path library = p.path("pkcs11.library", null);
+        if (!Files.isRegularFile(library)) {
+            throw new VaultConfigException("pkcs11.library", library + " does not exist (SoftHSM2: /usr/lib/softhsm/libsofthsm2.so)");
+        }
+        String slot = p.optional("pkcs11.slot");
+        String index = p.optional("pkcs11.slotListIndex");
+        if (slot != null && index != null) {
+            throw new VaultConfigException("pkcs11.slotListIndex", "set either pkcs11.slot or pkcs11.slotListIndex, not both");
+        }
+        String slotLine = slot != null
+                ? "slot = " + p.integer("pkcs11.slot", 0, 0, Integer.MAX_VALUE)
+                : "slotListIndex = " + p.integer("pkcs11.slotListIndex", 0, 0, 1_000);
+        return new Pkcs11Backend(library, slotLine, p.secret("pkcs11.pin", "pkcs11.pinFile"));
     }
 
     /** tpm.parent: "owner" (default: a storage key made from the owner seed) or a persistent handle such as 0x81000001. */
