@@ -1,0 +1,121 @@
+package org.authhmac.james;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.FileInputStream;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Properties;
+import javax.xml.parsers.DocumentBuilderFactory;
+import org.apache.james.metrics.tests.RecordingMetricFactory;
+import org.apache.mailet.base.test.FakeMailContext;
+import org.apache.mailet.base.test.FakeMailetConfig;
+import org.apache.mailet.base.test.FakeMatcherConfig;
+import org.authhmac.james.mailets.AuthHmacQuarantine;
+import org.authhmac.james.mailets.SignWithAuthHmac;
+import org.authhmac.james.matchers.AuthHmacFailed;
+import org.authhmac.james.testing.InMemoryKeyVault;
+import org.authhmac.james.testing.Repositories;
+import org.authhmac.protocol.InMemoryReplayCache;
+import org.authhmac.tpm.KeyStatus;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.w3c.dom.Document;
+import org.w3c.dom.Element;
+import org.w3c.dom.Node;
+import org.w3c.dom.NodeList;
+
+/** The shipped james-conf files start: every auth-hmac mailet and matcher in them accepts its parameters. */
+class ConfigurationFilesTest {
+    static final Path CONF = Path.of("..", "james-conf");
+
+    InMemoryKeyVault vault = new InMemoryKeyVault()
+            .add("ka1", "partner-a", KeyStatus.PRIMARY, InMemoryKeyVault.primary("a"))
+            .add("kb1", "partner-b", KeyStatus.PRIMARY, InMemoryKeyVault.primary("b"));
+
+    @ParameterizedTest
+    @ValueSource(strings = {"sending", "receiving"})
+    void everyAuthHmacMailetAndMatcherInMailetcontainerInitialises(String role) throws Exception {
+        Document doc = DocumentBuilderFactory.newInstance().newDocumentBuilder()
+                .parse(CONF.resolve(role).resolve("mailetcontainer.xml").toFile());
+        NodeList mailets = doc.getElementsByTagName("mailet");
+        List<String> initialised = new ArrayList<>();
+        for (int i = 0; i < mailets.getLength(); i++) {
+            Element mailet = (Element) mailets.item(i);
+            String cls = mailet.getAttribute("class");
+            String match = mailet.getAttribute("match");
+            if (match.startsWith("org.authhmac.james.matchers.AuthHmacFailed")) {
+                AuthHmacFailed matcher = new AuthHmacFailed(vault, new InMemoryReplayCache(10, java.time.Clock.systemUTC()), new RecordingMetricFactory());
+                matcher.init(FakeMatcherConfig.builder().matcherName("AuthHmacFailed")
+                        .condition(match.substring(match.indexOf('=') + 1)).mailetContext(FakeMailContext.defaultContext()).build());
+                initialised.add("AuthHmacFailed");
+                assertThat(parameters(mailet).getProperty("onMatchException")).isEqualTo("auth-hmac-verify-retry");
+                assertThat(processorExists(doc, "auth-hmac-verify-retry")).isTrue();
+            }
+            if (cls.equals(SignWithAuthHmac.class.getName())) {
+                new SignWithAuthHmac(vault, new RecordingMetricFactory()).init(config(mailet));
+                initialised.add("SignWithAuthHmac");
+                assertThat(processorExists(doc, parameters(mailet).getProperty("onMailetException"))).isTrue();
+            }
+            if (cls.equals(AuthHmacQuarantine.class.getName())) {
+                new AuthHmacQuarantine(Repositories.memoryStore(), new RecordingMetricFactory()).init(config(mailet));
+                initialised.add("AuthHmacQuarantine");
+            }
+        }
+        assertThat(initialised).isNotEmpty();
+        if (role.equals("sending")) {
+            assertThat(initialised).contains("SignWithAuthHmac");
+        } else {
+            assertThat(initialised).contains("AuthHmacFailed", "AuthHmacQuarantine");
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"sending", "receiving"})
+    void extensionsAndHealthCheckNameExistingClasses(String role) throws Exception {
+        Properties ext = load(CONF.resolve(role).resolve("extensions.properties"));
+        Properties health = load(CONF.resolve(role).resolve("healthcheck.properties"));
+
+        assertThat(Class.forName(ext.getProperty("guice.extension.module"))).isNotNull();
+        assertThat(Class.forName(health.getProperty("additional.healthchecks"))).isEqualTo(KeyVaultHealthCheck.class);
+        assertThat(Files.readString(CONF.resolve(role).resolve("dnsservice.xml"))).contains("<autodiscover>false</autodiscover>");
+    }
+
+    static FakeMailetConfig config(Element mailet) {
+        FakeMailetConfig.Builder b = FakeMailetConfig.builder().mailetName(mailet.getAttribute("class"))
+                .mailetContext(FakeMailContext.defaultContext());
+        parameters(mailet).forEach((k, v) -> b.setProperty((String) k, (String) v));
+        return b.build();
+    }
+
+    static Properties parameters(Element mailet) {
+        Properties p = new Properties();
+        for (Node n = mailet.getFirstChild(); n != null; n = n.getNextSibling()) {
+            if (n instanceof Element e) {
+                p.setProperty(e.getTagName(), e.getTextContent().trim());
+            }
+        }
+        return p;
+    }
+
+    static boolean processorExists(Document doc, String state) {
+        NodeList processors = doc.getElementsByTagName("processor");
+        for (int i = 0; i < processors.getLength(); i++) {
+            if (((Element) processors.item(i)).getAttribute("state").equals(state)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    static Properties load(Path file) throws Exception {
+        Properties p = new Properties();
+        try (InputStream in = new FileInputStream(file.toFile())) {
+            p.load(in);
+        }
+        return p;
+    }
+}
