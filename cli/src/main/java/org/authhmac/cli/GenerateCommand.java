@@ -80,17 +80,21 @@ final class GenerateCommand implements Callable<Integer> {
                 }
                 throw e;
             }
+            // with --print, standard output carries the export alone (so it can be piped to the peer's 'keys import
+            // --from -'); what happened goes to standard error
+            PrintWriter report = destination.print ? spec.commandLine().getErr() : out;
             if (destination.print) {
                 out.print(export.text());
+                out.flush();
             } else {
                 out.printf("exported the secret of %s to %s: carry it to the peer over a secure channel, import it there, "
                         + "then destroy the file%n", keyId, destination.file);
             }
-            out.printf("%s %s in keyset %s (%s backend)%n", info.status(), info.keyId(), info.keyset(), info.backend());
+            report.printf("%s %s in keyset %s (%s backend)%n", info.status(), info.keyId(), info.keyset(), info.backend());
             if (info.status() == KeyStatus.ACTIVE) {
-                out.printf("once the peer has imported it: auth-hmac keys rotate promote --key-id %s%n", keyId);
+                report.printf("once the peer has imported it: auth-hmac keys rotate promote --key-id %s%n", keyId);
             }
-            out.flush();
+            report.flush();
             return 0;
         } finally {
             export.wipe();

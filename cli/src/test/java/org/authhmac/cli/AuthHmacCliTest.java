@@ -131,6 +131,7 @@ class AuthHmacCliTest {
         run("-c", c, "keys", "generate", "--keyset", "partner-b", "--key-id", "k1", "--export", dir.resolve("k1.key").toString());
 
         Run add = run("-c", c, "keys", "rotate", "add", "--keyset", "partner-b", "--key-id", "k2", "--export", dir.resolve("k2.key").toString());
+        assertThat(add.exit()).as(add.err()).isZero();
         assertThat(add.out()).contains("ACTIVE k2", "rotate promote --key-id k2");
         Run retirePrimary = run("-c", c, "keys", "rotate", "retire", "--key-id", "k1");
         assertThat(retirePrimary.exit()).isEqualTo(1);
@@ -154,7 +155,8 @@ class AuthHmacCliTest {
 
         Run second = run("-c", conf.toString(), "keys", "generate", "--keyset", "partner-b", "--key-id", "k2", "--print");
 
-        assertThat(second.out()).contains("secret=", "ACTIVE k2 in keyset partner-b");
+        assertThat(second.out()).contains("secret=").doesNotContain("ACTIVE k2");
+        assertThat(second.err()).contains("ACTIVE k2 in keyset partner-b");
     }
 
     @Test
@@ -171,6 +173,29 @@ class AuthHmacCliTest {
             assertThat(up.out()).contains("reachable", "k1 PRIMARY: two derivations match", "OK");
             assertThat(down.exit()).isEqualTo(1);
             assertThat(down.out()).contains("UNREACHABLE", "FAILED");
+        }
+    }
+
+    @Test
+    void printedExportCanBePipedStraightIntoThePeersImport() throws Exception {
+        Path conf = pkcs12Config();
+        Path peer = Files.createDirectories(dir.resolve("peer")).resolve("auth-hmac.properties");
+        Files.writeString(peer, "vault.backend=pkcs12\npkcs12.file=peer.p12\npkcs12.password=pw2\n");
+        Run printed = run("-c", conf.toString(), "keys", "generate", "--keyset", "partner-b", "--key-id", "k1", "--print");
+
+        java.io.InputStream stdin = System.in;
+        Run imported;
+        try {
+            System.setIn(new java.io.ByteArrayInputStream(printed.out().getBytes(java.nio.charset.StandardCharsets.US_ASCII)));
+            imported = run("-c", peer.toString(), "keys", "import", "--keyset", "partner-a", "--from", "-");
+        } finally {
+            System.setIn(stdin);
+        }
+
+        assertThat(imported.exit()).as(imported.err()).isZero();
+        KdfContext ctx = new KdfContext("k1", "a.example", 900, 5);
+        try (ManagedKeyVault a = KeyVaults.openManaged(conf); ManagedKeyVault b = KeyVaults.openManaged(peer)) {
+            assertThat(a.periodKey(ctx).exportBytesForTestVectors()).isEqualTo(b.periodKey(ctx).exportBytesForTestVectors());
         }
     }
 
