@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-# An independent verifier written from docs/PROTOCOL.md alone (Python 3 standard library only), used to check
+# A second verifier written against docs/PROTOCOL.md without reusing the Java code (Python 3 standard library only), used to check
 # that the spec plus these vectors are enough to interoperate. Not the reference implementation (that is protocol/).
 # Usage: python3 docs/test-vectors/independent_check.py docs/test-vectors
 import json, hmac, hashlib, base64, re, sys, os
