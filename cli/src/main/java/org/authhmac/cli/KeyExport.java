@@ -70,9 +70,9 @@ record KeyExport(String keyId, String keyset, Instant created, byte[] secret) {
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException(source + ": secret is not base64url");
         }
-        if (bytes.length != 32) {
+        if (bytes.length < 16 || bytes.length > 64) {
             Arrays.fill(bytes, (byte) 0);
-            throw new IllegalArgumentException(source + ": secret must be 256 bits, found " + bytes.length * 8);
+            throw new IllegalArgumentException(source + ": secret must be 128..512 bits (256 recommended), found " + bytes.length * 8);
         }
         String created = p.getProperty("created");
         return new KeyExport(keyId, p.getProperty("keyset", ""), created == null ? Instant.EPOCH : Instant.parse(created), bytes);

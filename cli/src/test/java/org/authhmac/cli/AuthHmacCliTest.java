@@ -208,7 +208,7 @@ class AuthHmacCliTest {
         Run r = run("-c", conf.toString(), "keys", "import", "--keyset", "partner-a", "--from", bogus.toString());
 
         assertThat(r.exit()).isEqualTo(1);
-        assertThat(r.err()).contains("secret must be 256 bits");
+        assertThat(r.err()).contains("secret must be 128..512 bits");
     }
 
     @Test

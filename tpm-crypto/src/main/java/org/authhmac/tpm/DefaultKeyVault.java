@@ -240,8 +240,10 @@ public final class DefaultKeyVault implements ManagedKeyVault {
     @Override
     public KeyInfo importKey(String keyId, String keyset, byte[] primary, KeyStatus status) {
         Objects.requireNonNull(primary, "primary");
-        if (primary.length != 32) {
-            throw new IllegalArgumentException("a primary is 256 bits (32 bytes), got " + primary.length + " bytes");
+        // the protocol asks for at least 16 bytes (32 recommended, and what 'keys generate' makes); 64 is the
+        // HMAC-SHA256 block size, beyond which HMAC would only hash the key down again
+        if (primary.length < 16 || primary.length > 64) {
+            throw new IllegalArgumentException("a primary is 16..64 bytes (32 recommended), got " + primary.length + " bytes");
         }
         synchronized (keysetLock) {
             Map<String, KeyRecord> fresh = new LinkedHashMap<>(keysetFile.read());

@@ -9,7 +9,7 @@ import org.authhmac.protocol.UnknownKeyException;
 public interface ManagedKeyVault extends KeyVault {
 
     /**
-     * Imports a 256-bit primary generated elsewhere (both peers need the same secret, so it cannot be born in the TPM).
+     * Imports a primary (16..64 bytes; 256 bits from 'keys generate') generated elsewhere (both peers need the same secret, so it cannot be born in the TPM).
      * The vault keeps no copy of the array; the caller wipes it.
      */
     KeyInfo importKey(String keyId, String keyset, byte[] primary, KeyStatus status);
