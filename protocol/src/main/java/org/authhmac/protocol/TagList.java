@@ -34,6 +34,16 @@ final class TagList {
 
     /** Parses a tag-list; tag names are case-sensitive (RFC 6376 §3.2), a repeated name is an error. */
     static TagList parse(String s) throws SignatureFormatException {
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            // Line breaks may only be folding (CRLF followed by WSP), wherever they occur.
+            if (c == '\r' && !(i + 2 < s.length() && s.charAt(i + 1) == '\n' && isWsp(s.charAt(i + 2)))) {
+                throw malformed("line break that is not folding white space");
+            }
+            if (c == '\n' && (i == 0 || s.charAt(i - 1) != '\r')) {
+                throw malformed("bare LF in the header value");
+            }
+        }
         List<Tag> tags = new ArrayList<>();
         Set<String> seen = new HashSet<>();
         int pos = 0;

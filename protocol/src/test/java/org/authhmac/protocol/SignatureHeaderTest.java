@@ -135,6 +135,36 @@ class SignatureHeaderTest {
     }
 
     @Test
+    void treatsTagNamesCaseSensitively() {
+        assertThatThrownBy(() -> SignatureHeader.parse(VALID.replace("v=1", "V=1")))
+                .isInstanceOfSatisfying(SignatureFormatException.class,
+                        e -> assertThat(e.reason()).isEqualTo(Reason.MALFORMED).hasToString("MALFORMED"));
+    }
+
+    @Test
+    void rejectsALineBreakThatIsNotFolding() {
+        assertThatThrownBy(() -> SignatureHeader.parse(VALID.replace("; s=k1", ";\r\ns=k1")))
+                .isInstanceOfSatisfying(SignatureFormatException.class,
+                        e -> assertThat(e.reason()).isEqualTo(Reason.MALFORMED));
+        assertThatThrownBy(() -> SignatureHeader.parse(VALID.replace("; s=k1", "; s=k\r1")))
+                .isInstanceOf(SignatureFormatException.class);
+    }
+
+    @Test
+    void rejectsWhitespaceInsideAScalarValue() {
+        assertThatThrownBy(() -> SignatureHeader.parse(VALID.replace("t=1763776800", "t=1763 776800")))
+                .isInstanceOfSatisfying(SignatureFormatException.class,
+                        e -> assertThat(e.reason()).isEqualTo(Reason.MALFORMED));
+    }
+
+    @Test
+    void checksTheVersionBeforeTheAlgorithm() {
+        assertThatThrownBy(() -> SignatureHeader.parse(VALID.replace("v=1", "v=2").replace("hmac-sha256", "rsa-sha256")))
+                .isInstanceOfSatisfying(SignatureFormatException.class,
+                        e -> assertThat(e.reason()).isEqualTo(Reason.UNSUPPORTED_VERSION));
+    }
+
+    @Test
     void rejectsNonAsciiAsMalformed() {
         assertThatThrownBy(() -> SignatureHeader.parse(VALID.replace("d=a.example", "d=\u00e9.example")))
                 .isInstanceOfSatisfying(SignatureFormatException.class,
