@@ -277,6 +277,33 @@ class AuthHmacFailedTest {
     }
 
     @Test
+    void givesPermerrorForAnUnsupportedVersion() throws Exception {
+        String sent = Mails.text(signedByA("bob@b.example").getMessage()).replaceFirst("v=1;", "v=2;");
+        FakeMail mail = Mails.arrivedRaw(sent, "alice@a.example", ACCEPTED_AT, "bob@b.example");
+
+        assertThat(matcher.match(mail)).containsExactly(Mails.address("bob@b.example"));
+        assertThat(verdictOf(mail).result()).isEqualTo(AuthResult.PERMERROR);
+    }
+
+    @Test
+    void givesPermerrorForAMalformedSignatureHeader() throws Exception {
+        FakeMail mail = Mails.arrivedRaw("X-Auth-HMAC: v=1; a=hmac-sha256; d=a.example; this is not a tag list\r\n"
+                + Mails.message("alice@a.example", "bob@b.example", "hi", "x"), "alice@a.example", ACCEPTED_AT, "bob@b.example");
+
+        assertThat(matcher.match(mail)).containsExactly(Mails.address("bob@b.example"));
+        assertThat(verdictOf(mail).shortForm()).isEqualTo("permerror malformed");
+    }
+
+    @Test
+    void failsAsDuplicateHeaderWhenASecondFromWasAddedAfterSigning() throws Exception {
+        String sent = "From: ceo@a.example\r\n" + Mails.text(signedByA("bob@b.example").getMessage());
+        FakeMail mail = Mails.arrivedRaw(sent, "alice@a.example", ACCEPTED_AT, "bob@b.example");
+
+        assertThat(matcher.match(mail)).containsExactly(Mails.address("bob@b.example"));
+        assertThat(verdictOf(mail).shortForm()).isEqualTo("fail duplicate-header");
+    }
+
+    @Test
     void failOnDecidesWhichResultsMatch() throws Exception {
         AuthHmacFailed onlyFail = matcher(CONDITION + "; failOn=fail");
         FakeMail unsigned = Mails.arrivedRaw(Mails.message("alice@a.example", "bob@b.example", "hi", "unsigned"),
