@@ -33,8 +33,8 @@ class ConfigurationFilesTest {
     static final Path CONF = Path.of("..", "james-conf");
 
     InMemoryKeyVault vault = new InMemoryKeyVault()
-            .add("ka1", "partner-a", KeyStatus.PRIMARY, InMemoryKeyVault.primary("a"))
-            .add("kb1", "partner-b", KeyStatus.PRIMARY, InMemoryKeyVault.primary("b"));
+            .add("ka1", "a-b", KeyStatus.PRIMARY, InMemoryKeyVault.primary("a"))
+            .add("kc1", "c-b", KeyStatus.PRIMARY, InMemoryKeyVault.primary("c"));
 
     @ParameterizedTest
     @ValueSource(strings = {"sending", "receiving"})
