@@ -84,7 +84,11 @@ public final class DefaultKeyVault implements ManagedKeyVault {
     @Override
     public PeriodKey periodKey(KdfContext ctx) throws UnknownKeyException, KeyUnavailableException {
         KeyRecord key = usableKey(ctx.keyId());
-        recentStreams.merge(new Stream(ctx.keyId(), ctx.domain(), ctx.periodSeconds()), ctx.period(), Math::max);
+        Stream stream = new Stream(ctx.keyId(), ctx.domain(), ctx.periodSeconds());
+        // bounded: domains come from received headers, so a flood of made-up ones must not grow memory or prefetching
+        if (recentStreams.size() < cacheSettings.maxEntries() || recentStreams.containsKey(stream)) {
+            recentStreams.merge(stream, ctx.period(), Math::max);
+        }
         PeriodKey cached = cache.get(ctx);
         if (cached != null) {
             return cached;
@@ -100,7 +104,16 @@ public final class DefaultKeyVault implements ManagedKeyVault {
             if (cached != null) {
                 return cached;
             }
-            byte[] bytes = backend.hmacSha256(key.keyId(), key.reference(), Kdf.fixedInput(ctx));
+            byte[] bytes;
+            try {
+                bytes = backend.hmacSha256(key.keyId(), key.reference(), Kdf.fixedInput(ctx));
+            } catch (RuntimeException e) {
+                // whatever the backend's library throws, the caller gets the temporary answer, never a key
+                throw new KeyUnavailableException(backend.name() + " key store failed: " + e, e);
+            }
+            if (bytes == null || bytes.length != Kdf.OUTPUT_BITS / 8) {
+                throw new KeyUnavailableException(backend.name() + " key store returned no 256-bit HMAC");
+            }
             derivations.incrementAndGet();
             try {
                 PeriodKey periodKey = PeriodKey.of(ctx, bytes);

@@ -76,6 +76,7 @@ public final class TpmBackend implements KeyBackend {
     private final byte[] ownerAuth;
     private final ScheduledExecutorService releaser;
     private long lastUseNanos;
+    private boolean down;
 
     /**
      * @param devices     makes a fresh, unconnected device for every (re)connection
@@ -240,11 +241,11 @@ public final class TpmBackend implements KeyBackend {
             try {
                 ensureConnected();
                 T result = call.run();
+                if (down) {
+                    down = false;
+                    LOG.info("TPM {} is reachable again", description);
+                }
                 return result;
-            } catch (TpmTransportException e) {
-                failure = e;
-                LOG.warn("TPM connection lost while {}: {}", what, e.getMessage());
-                disconnect();
             } catch (TpmException e) {
                 failure = e;
                 if (!isLostState(e)) {
@@ -252,7 +253,19 @@ public final class TpmBackend implements KeyBackend {
                 }
                 LOG.info("TPM lost our objects ({}) while {}; reloading", e.ResponseCode, what);
                 resetObjects();
+            } catch (RuntimeException e) {
+                // TpmTransportException, or anything else the device or TSS.Java throws: start afresh
+                failure = e;
+                disconnect();
             }
+        }
+        // one warning when the TPM goes away, not one per mail while it stays away
+        if (!down) {
+            down = true;
+            LOG.warn("TPM {} unavailable while {}: {} (mail is deferred, not sent unsigned; retrying on demand)",
+                    description, what, failure.getMessage());
+        } else {
+            LOG.debug("TPM {} still unavailable while {}: {}", description, what, failure.getMessage());
         }
         throw new KeyUnavailableException("TPM " + description + " unavailable while " + what + ": " + failure.getMessage(), failure);
     }
