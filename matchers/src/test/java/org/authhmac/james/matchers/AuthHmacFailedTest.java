@@ -100,6 +100,29 @@ class AuthHmacFailedTest {
     }
 
     @Test
+    void passesForAMultipartMailBuiltInsideJamesWithAnEightBitPart() throws Exception {
+        SignWithAuthHmac signer = new SignWithAuthHmac(senderVault, new RecordingMetricFactory(), Clock.fixed(SIGNED_AT, ZoneOffset.UTC));
+        signer.init(FakeMailetConfig.builder().mailetName("SignWithAuthHmac").mailetContext(FakeMailContext.defaultContext())
+                .setProperty("signingDomain", "a.example").setProperty("partners", "b.example=partner-b").build());
+        FakeMail sent = FakeMail.builder().name("multipart").sender("alice@a.example").recipient("bob@b.example")
+                .mimeMessage(org.apache.james.core.builder.MimeMessageBuilder.mimeMessageBuilder()
+                        .addFrom("alice@a.example").addToRecipient("bob@b.example").setSubject("Bericht")
+                        .addHeader("Message-ID", "<multi@a.example>").addHeader("Date", "Sun, 22 Nov 2026 02:00:00 +0000")
+                        .setMultipartWithBodyParts(
+                                org.apache.james.core.builder.MimeMessageBuilder.bodyPartBuilder().data("Grüße, siehe Anhang"),
+                                org.apache.james.core.builder.MimeMessageBuilder.bodyPartBuilder().data("a,b\n1,2\n")
+                                        .filename("data.csv").disposition("attachment")))
+                .build();
+
+        signer.service(sent);
+        FakeMail mail = Mails.arrived(sent, ACCEPTED_AT);
+
+        assertThat(matcher.match(mail)).isEmpty();
+        assertThat(verdictOf(mail).result()).isEqualTo(AuthResult.PASS);
+        assertThat(mail.getMessage().getMessageID()).isEqualTo("<multi@a.example>");
+    }
+
+    @Test
     void matchesAPartnerMailWithoutSignatureAsNone() throws Exception {
         FakeMail mail = Mails.arrivedRaw(Mails.message("alice@a.example", "bob@b.example", "hi", "unsigned"),
                 "alice@a.example", ACCEPTED_AT, "bob@b.example");
