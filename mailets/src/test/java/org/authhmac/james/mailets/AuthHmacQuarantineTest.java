@@ -155,6 +155,26 @@ class AuthHmacQuarantineTest {
     }
 
     @Test
+    void writesOneAuditLineWithIdSenderRecipientsReasonKeyAndSigningTime() throws Exception {
+        FakeMail mail = failedMail();
+        java.io.ByteArrayOutputStream captured = new java.io.ByteArrayOutputStream();
+        java.io.PrintStream original = System.err;
+        System.setErr(new java.io.PrintStream(captured, true, java.nio.charset.StandardCharsets.UTF_8));
+        try {
+            mailet().service(mail);
+        } finally {
+            System.setErr(original);
+        }
+
+        List<String> audit = captured.toString(java.nio.charset.StandardCharsets.UTF_8).lines()
+                .filter(l -> l.contains("org.authhmac.audit")).toList();
+        assertThat(audit).singleElement().asString()
+                .contains("auth-hmac quarantine", "mail=" + mail.getName(), "repository=memory://var/mail/auth-hmac-quarantine", "key=" + mail.getName(),
+                        "sender=alice@a.example", "recipients=bob@b.example", "result=fail", "reason=bad-mac",
+                        "keyId=ka1", "domain=a.example", "signedAt=2026-11-22T01:58:00Z");
+    }
+
+    @Test
     void auditValuesCannotForgeLogLines() {
         assertThat(AuthHmacQuarantine.clean("bob@b.example\r\nauth-hmac release mail=x")).doesNotContain("\r", "\n", " ");
     }
