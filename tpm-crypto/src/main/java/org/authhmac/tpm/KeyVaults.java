@@ -15,6 +15,7 @@ import tss.TpmDeviceTbs;
 
 /** Opens the vault that conf/auth-hmac.properties describes. See docs/KEYS.md for the properties. */
 public final class KeyVaults {
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(KeyVaults.class);
     enum Backend { TPM, PKCS12, PKCS11 }
 
     enum Device { TCP, LINUX, TBS }
@@ -88,12 +89,23 @@ public final class KeyVaults {
             case PKCS12 -> new Pkcs12Backend(p.path("pkcs12.file", null), p.secret("pkcs12.password", "pkcs12.passwordFile"));
             case PKCS11 -> pkcs11(p);
         };
+        DefaultKeyVault vault;
         try {
-            return new DefaultKeyVault(backend, keyset, cache, clock, prefetch);
+            vault = new DefaultKeyVault(backend, keyset, cache, clock, prefetch);
         } catch (RuntimeException e) {
             backend.close();
             throw e;
         }
+        // An unreachable TPM at start-up is not a configuration error (it may come back); say so loudly, and let
+        // mail be deferred until it does.
+        VaultHealth health = vault.health();
+        if (health.healthy()) {
+            LOG.info("X-Auth-HMAC key vault ({}): {}", backendType.name().toLowerCase(java.util.Locale.ROOT), health.detail());
+        } else {
+            LOG.error("X-Auth-HMAC key vault ({}) cannot compute keys now: {}. Signing is deferred and verification answers "
+                    + "temperror until it can.", backendType.name().toLowerCase(java.util.Locale.ROOT), health.detail());
+        }
+        return vault;
     }
 
     private static KeyBackend pkcs11(VaultProperties p) {
