@@ -30,7 +30,17 @@ import org.w3c.dom.NodeList;
 
 /** The shipped james-conf files start: every auth-hmac mailet and matcher in them accepts its parameters. */
 class ConfigurationFilesTest {
-    static final Path CONF = Path.of("..", "james-conf");
+    static final Path CONF = locate("james-conf");
+
+    /** The repository's james-conf/, found upwards from the working directory (module or check directory). */
+    static Path locate(String name) {
+        for (Path p = Path.of("").toAbsolutePath(); p != null; p = p.getParent()) {
+            if (Files.isDirectory(p.resolve(name))) {
+                return p.resolve(name);
+            }
+        }
+        throw new IllegalStateException(name + " not found above " + Path.of("").toAbsolutePath());
+    }
 
     InMemoryKeyVault vault = new InMemoryKeyVault()
             .add("ka1", "a-b", KeyStatus.PRIMARY, InMemoryKeyVault.primary("a"))
