@@ -84,6 +84,9 @@ public final class DefaultKeyVault implements ManagedKeyVault {
     @Override
     public PeriodKey periodKey(KdfContext ctx) throws UnknownKeyException, KeyUnavailableException {
         KeyRecord key = usableKey(ctx.keyId());
+        if (ctx.domain().isEmpty() || ctx.domain().getBytes(java.nio.charset.StandardCharsets.UTF_8).length > Kdf.MAX_DOMAIN_BYTES) {
+            throw new UnknownKeyException("no key can be derived for a domain of that length");
+        }
         Stream stream = new Stream(ctx.keyId(), ctx.domain(), ctx.periodSeconds());
         // bounded: domains come from received headers, so a flood of made-up ones must not grow memory or prefetching
         if (recentStreams.size() < cacheSettings.maxEntries() || recentStreams.containsKey(stream)) {

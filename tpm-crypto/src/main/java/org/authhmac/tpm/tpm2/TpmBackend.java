@@ -173,7 +173,8 @@ public final class TpmBackend implements KeyBackend {
                 key = load(keyId, reference);
                 loaded.put(keyId, key);
             }
-            byte[] mac = tpm.HMAC(key, data, TPM_ALG_ID.SHA256);
+            byte[] mac = tpm._allowErrors().HMAC(key, data, TPM_ALG_ID.SHA256);
+            checkResponse();
             if (mac == null || mac.length != 32) {
                 throw new TpmException("TPM2_HMAC returned " + (mac == null ? "nothing" : mac.length + " bytes"));
             }
@@ -304,15 +305,28 @@ public final class TpmBackend implements KeyBackend {
         if (storageKey == null) {
             if (persistentParent != 0) {
                 TPM_HANDLE parent = TPM_HANDLE.from(persistentParent);
-                tpm.ReadPublic(parent); // TPM_RC_HANDLE here means the persistent key is not there
+                tpm._allowErrors().ReadPublic(parent);
+                checkResponse(); // TPM_RC_HANDLE here means the persistent key is not there
                 storageKey = parent;
             } else {
                 TPM_HANDLE owner = TPM_HANDLE.from(TPM_RH.OWNER);
                 owner.AuthValue = ownerAuth;
-                CreatePrimaryResponse primary = tpm.CreatePrimary(owner,
+                CreatePrimaryResponse primary = tpm._allowErrors().CreatePrimary(owner,
                         new TPMS_SENSITIVE_CREATE(EMPTY, EMPTY), storageKeyTemplate(), EMPTY, new TPMS_PCR_SELECTION[0]);
+                checkResponse();
                 storageKey = primary.handle;
             }
+        }
+    }
+
+    /**
+     * TSS.Java prints "TPM ERROR" on standard output for every failed command it was not told to expect; we allow
+     * errors on the commands that can fail in normal operation and turn the code into an exception here instead.
+     */
+    private void checkResponse() {
+        TPM_RC rc = tpm._getLastResponseCode();
+        if (rc != TPM_RC.SUCCESS) {
+            throw new TpmException(rc);
         }
     }
 
