@@ -116,11 +116,13 @@ public class AuthHmacFailed extends GenericMatcher {
         }
         Instant acceptedAt = pinAcceptedAt(mail);
         List<MailAddress> pending = mail.getRecipients().stream().filter(r -> !recorded.containsKey(r)).toList();
+        Map<MailAddress, RecordedVerdict> fresh = Map.of();
         if (pending.isEmpty()) {
             metrics.count(Metrics.VERIFY_REUSED);
         } else {
-            verifyPending(mail, pending, claimed.get(), acceptedAt, recorded);
+            fresh = verifyPending(mail, pending, claimed.get(), acceptedAt, recorded);
         }
+        announce(mail, recorded, fresh);
         List<MailAddress> failing = new ArrayList<>();
         for (MailAddress r : mail.getRecipients()) {
             RecordedVerdict v = recorded.get(r);
@@ -136,8 +138,33 @@ public class AuthHmacFailed extends GenericMatcher {
         return "AuthHmacFailed: verifies X-Auth-HMAC and matches recipients whose mail fails";
     }
 
-    private void verifyPending(Mail mail, List<MailAddress> pending, String claimedDomain, Instant acceptedAt,
-                               Map<MailAddress, RecordedVerdict> recorded) throws MessagingException {
+    /**
+     * Writes the summary attributes and Authentication-Results once per decision: for every recipient the first
+     * time (including those that passed during an attempt that ended in temperror), later only for new ones.
+     */
+    private void announce(Mail mail, Map<MailAddress, RecordedVerdict> recorded, Map<MailAddress, RecordedVerdict> fresh)
+            throws MessagingException {
+        Map<MailAddress, RecordedVerdict> toAnnounce = new LinkedHashMap<>();
+        if (mail.getAttribute(AuthHmacAttributes.RESULT).isEmpty()) {
+            for (MailAddress r : mail.getRecipients()) {
+                if (recorded.containsKey(r)) {
+                    toAnnounce.put(r, recorded.get(r));
+                }
+            }
+        } else {
+            toAnnounce.putAll(fresh);
+        }
+        if (toAnnounce.isEmpty()) {
+            return;
+        }
+        decisive(toAnnounce.values()).writeTo(mail);
+        addResultsHeaders(mail, toAnnounce);
+    }
+
+    /** Verifies the recipients without a verdict; returns their verdicts, or throws on temperror. */
+    private Map<MailAddress, RecordedVerdict> verifyPending(Mail mail, List<MailAddress> pending, String claimedDomain,
+                                                            Instant acceptedAt, Map<MailAddress, RecordedVerdict> recorded)
+            throws MessagingException {
         Map<MailAddress, RecordedVerdict> fresh = new LinkedHashMap<>();
         boolean temporary = false;
         String temporaryDetail = "";
@@ -175,8 +202,7 @@ public class AuthHmacFailed extends GenericMatcher {
         }
         recorded.putAll(fresh);
         writeRecipientVerdicts(mail, recorded);
-        decisive(fresh.values()).writeTo(mail);
-        addResultsHeaders(mail, fresh);
+        return fresh;
     }
 
     private Map<String, Verdict> verify(MimeMessage message, Instant acceptedAt, List<MailAddress> recipients) {

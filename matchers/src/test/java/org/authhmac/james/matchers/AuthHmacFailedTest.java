@@ -380,6 +380,10 @@ class AuthHmacFailedTest {
 
             assertThat(matcher.match(mail)).isEmpty();
             assertThat(receiverVault.derivations()).isZero();
+            // the pass recorded during the failed attempt is announced now that the mail is decided
+            assertThat(verdictOf(mail).result()).isEqualTo(AuthResult.PASS);
+            assertThat(mail.getMessage().getHeader("Authentication-Results"))
+                    .containsExactly("mx.b.example; auth-hmac=pass reason=\"verified\" header.d=a.example header.s=ka1");
         }
 
         @Test
