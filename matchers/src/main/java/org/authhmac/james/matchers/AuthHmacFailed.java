@@ -404,7 +404,7 @@ public class AuthHmacFailed extends GenericMatcher {
     }
 
     private static Duration positive(String parameter, Duration d) throws MailetException {
-        if (d.isZero() || d.isNegative()) {
+        if (d == null || d.isZero() || d.isNegative()) {
             throw Parameters.error(parameter, "must be positive");
         }
         return d;

@@ -419,6 +419,12 @@ class AuthHmacFailedTest {
         }
 
         @Test
+        void emptyMaxAgeIsNamed() {
+            assertThatThrownBy(() -> matcher(CONDITION + "; maxAge="))
+                    .isInstanceOf(MessagingException.class).hasMessageContaining("'maxAge'");
+        }
+
+        @Test
         void badReplayScopeIsNamed() {
             assertThatThrownBy(() -> matcher(CONDITION + "; replayScope=global"))
                     .isInstanceOf(MessagingException.class).hasMessageContaining("'replayScope'");
