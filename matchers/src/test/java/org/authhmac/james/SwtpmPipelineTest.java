@@ -116,6 +116,46 @@ class SwtpmPipelineTest {
     }
 
     @Test
+    void everyFailingVerdictWithTheRealVault() throws Exception {
+        // bad-mac: a signed header changed in transit
+        FakeMail changedSubject = sentByA();
+        changedSubject.getMessage().setHeader("Subject", "contract (amended)");
+        assertVerdict(Mails.arrived(changedSubject, Instant.now()), "fail bad-mac");
+
+        // body-changed: a relay rewrote the body
+        String rewritten = Mails.text(sentByA().getMessage()).replace("signed copy attached", "unsigned copy attached");
+        assertVerdict(Mails.arrivedRaw(rewritten, "alice@a.example", Instant.now(), "bob@b.example"), "fail body-changed");
+
+        // expired: accepted two periods after signing
+        assertVerdict(Mails.arrived(sentByA(), Instant.now().plusSeconds(2 * 900 + 60)), "fail expired");
+
+        // wrong-recipient: signed for b.example, delivered to another domain
+        FakeMail redirected = Mails.arrived(sentByA(), Instant.now());
+        redirected.setRecipients(java.util.List.of(Mails.address("bob@elsewhere.example")));
+        assertVerdict(redirected, "fail wrong-recipient");
+
+        // replay: the same signed mail a second time
+        FakeMail once = sentByA();
+        assertThat(matcher.match(Mails.arrived(once, Instant.now()))).isEmpty();
+        assertVerdict(Mails.arrived(once, Instant.now()), "fail replay");
+    }
+
+    @Test
+    void aRetiredKeyGivesPermerrorUnknownKey() throws Exception {
+        FakeMail sent = sentByA();
+        // rotation on B: a new primary, then the old key retired (too early: A still signs with it)
+        vaultB.importKey("ab-2027", "partner-a", InMemoryKeyVault.primary("next a<->b key"), KeyStatus.PRIMARY);
+        vaultB.setStatus("ab-2026", KeyStatus.RETIRED);
+
+        assertVerdict(Mails.arrived(sent, Instant.now()), "permerror unknown-key");
+    }
+
+    void assertVerdict(FakeMail mail, String expected) throws MessagingException {
+        assertThat(matcher.match(mail)).containsExactlyElementsOf(mail.getRecipients());
+        assertThat(RecordedVerdict.readFrom(mail).orElseThrow().shortForm()).isEqualTo(expected);
+    }
+
+    @Test
     void receiverTpmOutageMakesTheMailWaitThenItPasses() throws Exception {
         FakeMail received = Mails.arrived(sentByA(), Instant.now());
         tpmB.kill();
