@@ -18,6 +18,7 @@ public final class AuthHmacPair implements AutoCloseable {
     public static final String ALICE_PASSWORD = "alice-secret";
     public static final String BOB = "bob@b.example";
     public static final String BOB_PASSWORD = "bob-secret";
+    public static final String POSTMASTER_PASSWORD = "postmaster-secret";
     /** The partner relationship A-B: one keyset name on both sides. */
     public static final String KEYSET = "a-b";
     public static final String FIRST_KEY_ID = "k1";
@@ -49,12 +50,13 @@ public final class AuthHmacPair implements AutoCloseable {
     }
 
     public static AuthHmacPair start(Path root, Layout layout, VaultKind vaultKind) {
-        return start(root, layout, vaultKind, builder -> { }, builder -> { });
+        return start(root, layout, vaultKind, builder -> { }, builder -> { }, p -> p);
     }
 
     /** Prepares, provisions and boots both servers; on any failure everything started so far is stopped. */
     public static AuthHmacPair start(Path root, Layout layout, VaultKind vaultKind,
-                                     Consumer<JamesServerProcess.Builder> tweakA, Consumer<JamesServerProcess.Builder> tweakB) {
+                                     Consumer<JamesServerProcess.Builder> tweakA, Consumer<JamesServerProcess.Builder> tweakB,
+                                     java.util.function.IntUnaryOperator gatewayOfA) {
         Path abs = root.toAbsolutePath();
         SwtpmProcess tpmA = null;
         SwtpmProcess tpmB = null;
@@ -76,7 +78,8 @@ public final class AuthHmacPair implements AutoCloseable {
             tweakB.accept(bb);
             a = ba.build();
             b = bb.build();
-            a.gatewayTo(b.ports().smtp()).prepare();
+            // gatewayOfA maps B's SMTP port to the port A relays to: B itself, or a relay in front of B
+            a.gatewayTo(gatewayOfA.applyAsInt(b.ports().smtp())).prepare();
             b.gatewayTo(a.ports().smtp()).prepare();
 
             KeyCli cli = KeyCli.fromSystemProperties();
@@ -93,6 +96,9 @@ public final class AuthHmacPair implements AutoCloseable {
             a.webAdmin().addUser(ALICE, ALICE_PASSWORD);
             b.webAdmin().addDomain(B_DOMAIN);
             b.webAdmin().addUser(BOB, BOB_PASSWORD);
+            // notices about held mail also go to the postmaster (james-conf: notifyPostmaster)
+            a.webAdmin().addUser("postmaster@" + A_DOMAIN, POSTMASTER_PASSWORD);
+            b.webAdmin().addUser("postmaster@" + B_DOMAIN, POSTMASTER_PASSWORD);
             return new AuthHmacPair(abs, vaultKind, tpmA, tpmB, a, b, cli);
         } catch (RuntimeException | java.io.IOException e) {
             for (AutoCloseable c : new AutoCloseable[] {a, b, tpmA, tpmB}) {
@@ -167,8 +173,15 @@ public final class AuthHmacPair implements AutoCloseable {
 
     @Override
     public void close() {
-        a.stop();
+        // both at once: a graceful James stop takes several seconds, mostly waiting for its listeners to close
+        Thread stopA = Thread.ofPlatform().start(a::stop);
         b.stop();
+        try {
+            stopA.join();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            a.kill();
+        }
         if (tpmA != null) {
             tpmA.close();
         }

@@ -69,6 +69,27 @@ public final class ImapReader {
         return Optional.empty();
     }
 
+    /** Waits for a message the predicate accepts, reading the whole INBOX each time (keep such mailboxes small). */
+    public Optional<Received> awaitMatching(java.util.function.Predicate<Received> wanted, Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        do {
+            Optional<Received> found = withInbox(inbox -> {
+                for (Message m : inbox.getMessages()) {
+                    Received r = read(m);
+                    if (wanted.test(r)) {
+                        return Optional.of(r);
+                    }
+                }
+                return Optional.<Received>empty();
+            });
+            if (found.isPresent()) {
+                return found;
+            }
+            sleep(250);
+        } while (System.nanoTime() < deadline);
+        return Optional.empty();
+    }
+
     public int count() {
         return withInbox(Folder::getMessageCount);
     }

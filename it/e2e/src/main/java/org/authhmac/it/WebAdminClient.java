@@ -40,9 +40,28 @@ public final class WebAdminClient {
         return send("GET", "/healthcheck", null);
     }
 
+    /**
+     * WebAdmin addresses a repository by its path, URL-encoded: {@code memory://var/mail/auth-hmac-quarantine/} is
+     * {@code var%2Fmail%2Fauth-hmac-quarantine%2F}. James keeps the path as the configuration spelled it (with or
+     * without the trailing slash), so the path is looked up in James's own list.
+     */
+    String repositoryId(String repositoryUrl) {
+        String path = repositoryUrl.replaceFirst("^[a-z0-9]+://", "");
+        String bare = path.endsWith("/") ? path.substring(0, path.length() - 1) : path;
+        HttpResponse<String> r = send("GET", "/mailRepositories", null);
+        expect(r, 200);
+        for (JsonNode repo : json(r.body())) {
+            String known = repo.path("repository").asText();
+            if (known.equals(bare) || known.equals(bare + "/")) {
+                return repo.path("path").asText();
+            }
+        }
+        return enc(path);
+    }
+
     /** Keys of the mails in a repository, for example {@code memory://var/mail/auth-hmac-quarantine/}. */
     public List<String> mailKeys(String repositoryUrl) {
-        HttpResponse<String> r = send("GET", "/mailRepositories/" + enc(repositoryUrl) + "/mails?limit=10000", null);
+        HttpResponse<String> r = send("GET", "/mailRepositories/" + repositoryId(repositoryUrl) + "/mails?limit=10000", null);
         if (r.statusCode() == 404) {
             return List.of();
         }
@@ -54,7 +73,7 @@ public final class WebAdminClient {
 
     /** Size of a repository; 0 when James has not created it yet (no mail was ever stored there). */
     public long repositorySize(String repositoryUrl) {
-        HttpResponse<String> r = send("GET", "/mailRepositories/" + enc(repositoryUrl), null);
+        HttpResponse<String> r = send("GET", "/mailRepositories/" + repositoryId(repositoryUrl), null);
         if (r.statusCode() == 404) {
             return 0;
         }
@@ -64,15 +83,17 @@ public final class WebAdminClient {
 
     /** A stored mail with its attributes and headers (WebAdmin's additionalFields). */
     public JsonNode mail(String repositoryUrl, String key) {
-        HttpResponse<String> r = send("GET", "/mailRepositories/" + enc(repositoryUrl) + "/mails/" + enc(key)
-                + "?additionalFields=attributes,headers,textBody", null);
+        HttpRequest request = HttpRequest.newBuilder(base.resolve("/mailRepositories/" + repositoryId(repositoryUrl) + "/mails/"
+                        + enc(key) + "?additionalFields=attributes,headers,textBody"))
+                .header("Accept", "application/json").timeout(Duration.ofSeconds(60)).GET().build();
+        HttpResponse<String> r = send(request);
         expect(r, 200);
         return json(r.body());
     }
 
     /** The documented release route: reprocess one mail of a repository into a processor, and wait for the task. */
     public JsonNode reprocess(String repositoryUrl, String key, String processor) {
-        HttpResponse<String> r = send("PATCH", "/mailRepositories/" + enc(repositoryUrl) + "/mails/" + enc(key)
+        HttpResponse<String> r = send("PATCH", "/mailRepositories/" + repositoryId(repositoryUrl) + "/mails/" + enc(key)
                 + "?action=reprocess&processor=" + enc(processor), null);
         expect(r, 201);
         return awaitTask(json(r.body()).path("taskId").asText());
@@ -92,6 +113,17 @@ public final class WebAdminClient {
         }
         expect(r, 200);
         return json(r.body()).path("size").asLong();
+    }
+
+    private HttpResponse<String> send(HttpRequest request) {
+        try {
+            return http.send(request, HttpResponse.BodyHandlers.ofString());
+        } catch (IOException e) {
+            throw new UncheckedIOException(request.method() + " " + request.uri(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
     }
 
     public HttpResponse<String> send(String method, String path, String body) {

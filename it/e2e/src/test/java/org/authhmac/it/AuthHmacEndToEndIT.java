@@ -2,6 +2,7 @@ package org.authhmac.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -15,15 +16,26 @@ import org.junit.jupiter.api.Test;
  * in extensions-jars/, and the partner key provisioned through the CLI. Only SMTP, IMAP and WebAdmin are used.
  */
 class AuthHmacEndToEndIT {
-    static final String QUARANTINE = "memory://var/mail/auth-hmac-quarantine/";
+    /** As James names it (a trailing slash in the configuration is normalised away). */
+    static final String QUARANTINE = "memory://var/mail/auth-hmac-quarantine";
+    /** Marks the mails the relay between A and B tampers with (scenario 3); every other mail passes untouched. */
+    static final String TAMPER_MARK = "[tamper-in-transit]";
     private static AuthHmacPair pair;
+    private static RelaySmtpServer relay;
 
     @BeforeAll
     static void startPair() {
         Path root = Path.of(System.getProperty("authhmac.it.workRoot", "target/e2e-work"), "auth-hmac-pair");
         long t0 = System.nanoTime();
+        // A reaches B through a relay, as mail often crosses a smarthost; it rewrites one body line of marked mails only
+        relay = new RelaySmtpServer(message -> message.contains(TAMPER_MARK)
+                ? message.replace("Pay 100 EUR to account 1234", "Pay 9900 EUR to account 6666") : message);
         pair = AuthHmacPair.start(root, E2eLayout.current(), AuthHmacPair.VaultKind.TPM,
-                a -> a.extensionJar(JamesRuntime.javaxBundleJar()), b -> b.extensionJar(JamesRuntime.javaxBundleJar()));
+                a -> a.extensionJar(JamesRuntime.javaxBundleJar()), b -> b.extensionJar(JamesRuntime.javaxBundleJar()),
+                bSmtp -> {
+                    relay.forwardTo(bSmtp);
+                    return relay.port();
+                });
         System.out.printf("pair with swtpm, keys provisioned, healthy in %d ms%n", (System.nanoTime() - t0) / 1_000_000);
     }
 
@@ -31,6 +43,9 @@ class AuthHmacEndToEndIT {
     static void stopPair() {
         if (pair != null) {
             pair.close();
+        }
+        if (relay != null) {
+            relay.close();
         }
     }
 
@@ -48,5 +63,95 @@ class AuthHmacEndToEndIT {
                 .contains("d=a.example").contains("s=" + AuthHmacPair.FIRST_KEY_ID).contains("r=b.example");
         assertThat(mail.header("Authentication-Results")).anySatisfy(ar -> assertThat(ar).contains("auth-hmac=pass"));
         assertThat(mail.body()).contains("signed by A.");
+    }
+
+    @Test
+    void unsignedMailClaimingAIsQuarantinedAsNoneAndBobIsTold() {
+        // given a forger talks straight to B's port 25 with alice's address and no signature
+        String id = UUID.randomUUID() + "@a.example";
+        SmtpSender.mta(pair.b().ports().smtp()).send(AuthHmacPair.ALICE, List.of(AuthHmacPair.BOB),
+                SmtpSender.message(AuthHmacPair.ALICE, AuthHmacPair.BOB, "forged invoice", id, "Please pay.\n"));
+
+        // then the admin finds it in the quarantine with verdict none (no-signature)
+        JsonNode held = awaitQuarantined("<" + id + ">");
+        assertThat(attribute(held, "org.authhmac.result")).isEqualTo("none");
+        assertThat(attribute(held, "org.authhmac.reason")).isEqualTo("no-signature");
+        // and bob gets a notice instead of the mail
+        ImapReader.Received notice = pair.bobInbox().awaitMatching(m -> m.body().contains("<" + id + ">"), Duration.ofSeconds(30))
+                .orElseThrow(() -> new AssertionError("no notice for bob"));
+        assertThat(notice.header("Subject")).singleElement().asString().contains("held");
+        assertThat(pair.bobInbox().findByMessageId("<" + id + ">")).as("the forged mail itself").isEmpty();
+    }
+
+    @Test
+    void bodyRewrittenByARelayInTransitIsQuarantinedAsBodyChanged() {
+        // given alice's signed mail whose body a relay between A and B rewrites
+        String id = UUID.randomUUID() + "@a.example";
+        int rewrittenBefore = relay.rewritten();
+        pair.aliceSubmission().send(AuthHmacPair.ALICE, List.of(AuthHmacPair.BOB),
+                SmtpSender.message(AuthHmacPair.ALICE, AuthHmacPair.BOB, "invoice " + TAMPER_MARK, id,
+                        "Hello Bob,\nPay 100 EUR to account 1234\nAlice\n"));
+
+        // then B quarantines it as body-changed: the headers still verify, the body does not
+        JsonNode held = awaitQuarantined("<" + id + ">");
+        assertThat(relay.rewritten()).as("the relay did tamper").isEqualTo(rewrittenBefore + 1);
+        assertThat(attribute(held, "org.authhmac.result")).isEqualTo("fail");
+        assertThat(attribute(held, "org.authhmac.reason")).isEqualTo("body-changed");
+        assertThat(pair.bobInbox().findByMessageId("<" + id + ">")).isEmpty();
+    }
+
+    @Test
+    void quarantinedMailReleasedThroughWebAdminReachesTheInboxWithItsVerdict() {
+        // given an unsigned mail held in B's quarantine
+        String id = UUID.randomUUID() + "@a.example";
+        SmtpSender.mta(pair.b().ports().smtp()).send(AuthHmacPair.ALICE, List.of(AuthHmacPair.BOB),
+                SmtpSender.message(AuthHmacPair.ALICE, AuthHmacPair.BOB, "held then released", id, "legit after all\n"));
+        String key = awaitQuarantinedKey("<" + id + ">");
+
+        // when the admin releases it with the documented WebAdmin reprocess call
+        JsonNode task = pair.b().webAdmin().reprocess(QUARANTINE, key, RELEASE_PROCESSOR);
+        assertThat(task.path("status").asText()).isEqualTo("completed");
+
+        // then bob reads it, and the verdict it was held for travels with it
+        ImapReader.Received released = pair.bobInbox().awaitMessageId("<" + id + ">", Duration.ofSeconds(30))
+                .orElseThrow(() -> new AssertionError("released mail not delivered; B log:\n" + pair.b().logTail(40)));
+        assertThat(released.header("Authentication-Results")).anySatisfy(ar -> assertThat(ar).contains("auth-hmac=none"));
+        assertThat(pair.b().webAdmin().mailKeys(QUARANTINE)).doesNotContain(key);
+    }
+
+    /** The processor a released mail is sent to (docs/OPERATIONS.md). */
+    static final String RELEASE_PROCESSOR = "transport";
+
+    private static JsonNode awaitQuarantined(String messageId) {
+        String key = awaitQuarantinedKey(messageId);
+        return pair.b().webAdmin().mail(QUARANTINE, key);
+    }
+
+    private static String awaitQuarantinedKey(String messageId) {
+        WebAdminClient admin = pair.b().webAdmin();
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (System.nanoTime() < deadline) {
+            for (String key : admin.mailKeys(QUARANTINE)) {
+                JsonNode mail = admin.mail(QUARANTINE, key);
+                if (mail.path("headers").toString().contains(messageId)) {
+                    return key;
+                }
+            }
+            sleepQuietly(300);
+        }
+        throw new AssertionError("nothing quarantined with Message-ID " + messageId + "; B log:\n" + pair.b().logTail(60));
+    }
+
+    private static String attribute(JsonNode mail, String name) {
+        JsonNode value = mail.path("attributes").path(name);
+        return value.isTextual() ? value.asText() : value.toString();
+    }
+
+    private static void sleepQuietly(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 }
