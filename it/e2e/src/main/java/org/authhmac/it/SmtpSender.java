@@ -39,6 +39,11 @@ public final class SmtpSender {
     }
 
     public void send(String envelopeFrom, List<String> recipients, String rfc822) {
+        sendAll(envelopeFrom, recipients, List.of(rfc822));
+    }
+
+    /** Several messages over one SMTP session (as an MTA flushes its queue), same envelope for each. */
+    public void sendAll(String envelopeFrom, List<String> recipients, List<String> messages) {
         Properties props = new Properties();
         props.put("mail.smtp.host", host);
         props.put("mail.smtp.port", Integer.toString(port));
@@ -49,8 +54,6 @@ public final class SmtpSender {
         props.put("mail.smtp.auth", Boolean.toString(user != null));
         Session session = Session.getInstance(props);
         try {
-            MimeMessage message = new MimeMessage(session,
-                    new ByteArrayInputStream(rfc822.replaceAll("\r?\n", "\r\n").getBytes(StandardCharsets.UTF_8)));
             Address[] to = new Address[recipients.size()];
             for (int i = 0; i < to.length; i++) {
                 to[i] = new InternetAddress(recipients.get(i));
@@ -61,7 +64,11 @@ public final class SmtpSender {
                 } else {
                     transport.connect();
                 }
-                transport.sendMessage(message, to);
+                for (String rfc822 : messages) {
+                    MimeMessage message = new MimeMessage(session,
+                            new ByteArrayInputStream(rfc822.replaceAll("\r?\n", "\r\n").getBytes(StandardCharsets.UTF_8)));
+                    transport.sendMessage(message, to);
+                }
             }
         } catch (MessagingException e) {
             throw new IllegalStateException("SMTP to " + host + ":" + port + " failed: " + e.getMessage(), e);

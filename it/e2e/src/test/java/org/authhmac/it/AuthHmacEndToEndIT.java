@@ -119,6 +119,55 @@ class AuthHmacEndToEndIT {
         assertThat(pair.b().webAdmin().mailKeys(QUARANTINE)).doesNotContain(key);
     }
 
+    @Test
+    void burstOfFiveHundredMailsIsFullyAccountedFor() {
+        // given 450 signed mails from alice through A and 50 forged ones straight into B, all to carol
+        String carol = "carol@b.example";
+        pair.b().webAdmin().addUser(carol, "carol-secret");
+        String run = UUID.randomUUID().toString().substring(0, 8);
+        List<String> signedIds = new java.util.ArrayList<>();
+        List<String> forgedIds = new java.util.ArrayList<>();
+        List<String> signed = new java.util.ArrayList<>();
+        List<String> forged = new java.util.ArrayList<>();
+        for (int i = 0; i < 500; i++) {
+            String id = "burst-" + run + "-" + i + "@a.example";
+            String message = SmtpSender.message(AuthHmacPair.ALICE, carol, "burst " + i, id, "mail " + i + " of 500\n");
+            if (i % 10 == 9) {
+                forgedIds.add("<" + id + ">");
+                forged.add(message);
+            } else {
+                signedIds.add("<" + id + ">");
+                signed.add(message);
+            }
+        }
+        long quarantinedBefore = pair.b().webAdmin().repositorySize(QUARANTINE);
+
+        // when they are sent (A's submission over one session; the forger over another)
+        long t0 = System.nanoTime();
+        pair.aliceSubmission().sendAll(AuthHmacPair.ALICE, List.of(carol), signed);
+        SmtpSender.mta(pair.b().ports().smtp()).sendAll(AuthHmacPair.ALICE, List.of(carol), forged);
+
+        // then every signed one reaches carol's INBOX and every forged one the quarantine: delivered + held = sent
+        ImapReader carolInbox = new ImapReader(pair.b().ports().imap(), carol, "carol-secret");
+        java.util.Set<String> delivered = new java.util.HashSet<>();
+        long deadline = System.nanoTime() + Duration.ofSeconds(240).toNanos();
+        long held = 0;
+        while (System.nanoTime() < deadline) {
+            delivered.clear();
+            carolInbox.messageIds().stream().filter(m -> m.contains("burst-" + run + "-")).forEach(delivered::add);
+            held = pair.b().webAdmin().repositorySize(QUARANTINE) - quarantinedBefore;
+            if (delivered.size() + held >= 500) {
+                break;
+            }
+            sleepQuietly(1000);
+        }
+        System.out.printf("burst: 500 sent, %d delivered, %d quarantined after %d ms%n",
+                delivered.size(), held, (System.nanoTime() - t0) / 1_000_000);
+        assertThat(delivered).as("signed mails delivered").containsExactlyInAnyOrderElementsOf(signedIds);
+        assertThat(held).as("forged mails quarantined").isEqualTo(forgedIds.size());
+        assertThat(delivered.size() + held).isEqualTo(500);
+    }
+
     /** The processor a released mail is sent to (docs/OPERATIONS.md). */
     static final String RELEASE_PROCESSOR = "transport";
 
