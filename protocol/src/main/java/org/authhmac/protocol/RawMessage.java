@@ -52,8 +52,10 @@ final class RawMessage {
                 }
                 int n = in.read(buf, filled, buf.length - filled);
                 if (n < 0) {
-                    if (lineStart < filled) {
-                        lines.add(line(buf, lineStart, filled));
+                    // A last line of just CR is an empty line cut before its LF: the header block ends there.
+                    String last = line(buf, lineStart, filled);
+                    if (!last.isEmpty()) {
+                        lines.add(last);
                     }
                     break;
                 }
