@@ -7,7 +7,8 @@ import java.util.regex.Pattern;
 /** One line of the keyset file: a key's metadata and where its backend keeps it. No key bytes. */
 record KeyRecord(String keyId, String keyset, KeyStatus status, Instant created, String backend, String reference) {
     static final Pattern KEY_ID = Pattern.compile("[A-Za-z0-9._-]{1,64}");
-    static final Pattern KEYSET = Pattern.compile("[A-Za-z0-9._-]{1,64}");
+    /** A partner keyset name, or {@code user:<mailbox>} for a mailbox user's own key (see {@link MailboxKeys}). */
+    static final Pattern KEYSET = Pattern.compile("[A-Za-z0-9._-]{1,64}|user:[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9.-]{1,253}");
 
     KeyRecord {
         Objects.requireNonNull(keyId, "keyId");
@@ -20,7 +21,7 @@ record KeyRecord(String keyId, String keyset, KeyStatus status, Instant created,
             throw new IllegalArgumentException("key id must be 1..64 characters of [A-Za-z0-9._-]: " + keyId);
         }
         if (!KEYSET.matcher(keyset).matches()) {
-            throw new IllegalArgumentException("keyset name must be 1..64 characters of [A-Za-z0-9._-]: " + keyset);
+            throw new IllegalArgumentException("keyset name must be 1..64 characters of [A-Za-z0-9._-], or user:<mailbox address>: " + keyset);
         }
     }
 

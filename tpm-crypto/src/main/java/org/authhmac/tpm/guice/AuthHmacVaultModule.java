@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import org.authhmac.protocol.PeriodKeys;
 import org.authhmac.tpm.KeyVault;
 import org.authhmac.tpm.KeyVaults;
+import org.authhmac.tpm.ManagedKeyVault;
 
 /**
  * Binds {@link KeyVault} (and {@link PeriodKeys}) for James, listed in extensions.properties as
@@ -20,14 +21,15 @@ public class AuthHmacVaultModule extends AbstractModule {
 
     @Override
     protected void configure() {
-        // the mailets may ask for the narrower protocol interface
+        // the mailets may ask for the narrower protocol interface; the WebAdmin key route for the managed one
         bind(PeriodKeys.class).to(KeyVault.class);
+        bind(KeyVault.class).to(ManagedKeyVault.class);
     }
 
     @Provides
     @Singleton
-    KeyVault keyVault() {
-        KeyVault vault = KeyVaults.openManaged(configFile());
+    ManagedKeyVault keyVault() {
+        ManagedKeyVault vault = KeyVaults.openManaged(configFile());
         Runtime.getRuntime().addShutdownHook(new Thread(vault::close, "auth-hmac-vault-close"));
         return vault;
     }

@@ -1,0 +1,123 @@
+package org.authhmac.tpm;
+
+import java.security.SecureRandom;
+import java.time.Instant;
+import java.util.Arrays;
+import java.util.Base64;
+import java.util.HexFormat;
+import java.util.Locale;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.regex.Pattern;
+import org.authhmac.protocol.UnknownKeyException;
+
+/**
+ * Per-mailbox keys: each mailbox user's key lives in the vault in a keyset of its own, {@code user:<mailbox>}, and
+ * is issued once. The server signs delivered mail with it (bound to the mailbox); the user's client verifies with
+ * the copy it received. Issuing a second key for a mailbox that has one is a rotation and must be asked for.
+ */
+public final class MailboxKeys {
+    public static final String KEYSET_PREFIX = "user:";
+    /** The mailbox addresses a keyset name (and r=) can carry: an ASCII dot-atom local part and a domain name. */
+    private static final Pattern MAILBOX = Pattern.compile("[a-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[a-z0-9](?:[a-z0-9.-]{0,251}[a-z0-9])?");
+    /** One lock per process: the check and the import must not interleave for one mailbox. */
+    private static final Object ISSUE_LOCK = new Object();
+
+    private MailboxKeys() {
+    }
+
+    /** The mailbox in the form keysets and r= use (lower case); IllegalArgumentException when it cannot be bound. */
+    public static String mailbox(String address) {
+        String m = Objects.requireNonNull(address, "address").trim().toLowerCase(Locale.ROOT);
+        if (!MAILBOX.matcher(m).matches() || m.startsWith(".") || m.contains("..") || m.contains(".@")) {
+            throw new IllegalArgumentException("not a mailbox address that a key can be bound to (ASCII local@domain): " + address);
+        }
+        return m;
+    }
+
+    public static String keyset(String address) {
+        return KEYSET_PREFIX + mailbox(address);
+    }
+
+    /** The key id new signatures for this mailbox use, if the mailbox has a key. */
+    public static Optional<String> primaryKeyId(KeyVault vault, String address) {
+        try {
+            return Optional.of(vault.primaryKeyId(keyset(address)));
+        } catch (UnknownKeyException e) {
+            return Optional.empty();
+        }
+    }
+
+    /**
+     * Draws a 256-bit secret, stores it in the vault as the mailbox's PRIMARY key (a previous one becomes ACTIVE) and
+     * returns the only copy that will ever leave the vault.
+     *
+     * @throws AlreadyIssuedException the mailbox has a key and {@code rotate} is false
+     */
+    public static Issued issue(ManagedKeyVault vault, String address, boolean rotate, SecureRandom random) {
+        String mailbox = mailbox(address);
+        String keyset = KEYSET_PREFIX + mailbox;
+        synchronized (ISSUE_LOCK) {
+            Optional<String> existing = primaryKeyId(vault, mailbox);
+            if (existing.isPresent() && !rotate) {
+                throw new AlreadyIssuedException(mailbox, existing.get());
+            }
+            byte[] idBytes = new byte[8];
+            random.nextBytes(idBytes);
+            String keyId = "mbx-" + HexFormat.of().formatHex(idBytes);
+            byte[] secret = new byte[32];
+            random.nextBytes(secret);
+            try {
+                KeyInfo info = vault.importKey(keyId, keyset, secret.clone(), KeyStatus.PRIMARY);
+                return new Issued(mailbox, keyId, keyset, info.created(), secret.clone(), existing);
+            } finally {
+                Arrays.fill(secret, (byte) 0);
+            }
+        }
+    }
+
+    /** The mailbox already has a key; its secret was handed out when it was issued and is not shown again. */
+    public static final class AlreadyIssuedException extends IllegalStateException {
+        private final String keyId;
+
+        AlreadyIssuedException(String mailbox, String keyId) {
+            super("mailbox " + mailbox + " already has key " + keyId + "; its secret is shown only once. "
+                    + "Issue a new one with rotate (the client then needs the new key file)");
+            this.keyId = keyId;
+        }
+
+        public String keyId() {
+            return keyId;
+        }
+    }
+
+    /**
+     * An issued key and its one copy of the secret. {@link #keyFile()} is what the user's client reads
+     * (org.authhmac.protocol.client.MailboxKey); {@link #toString()} never shows the secret; call {@link #wipe()}.
+     */
+    public record Issued(String mailbox, String keyId, String keyset, Instant created, byte[] secret, Optional<String> replaced) {
+        public String secretBase64Url() {
+            return Base64.getUrlEncoder().withoutPadding().encodeToString(secret);
+        }
+
+        public String keyFile() {
+            return "# X-Auth-HMAC mailbox key for " + mailbox + ". THIS IS A SECRET, shown once.\n"
+                    + "# Keep it where only the mail client of " + mailbox + " can read it; see docs/CLIENTS.md.\n"
+                    + "version=1\n"
+                    + "key-id=" + keyId + "\n"
+                    + "keyset=" + keyset + "\n"
+                    + "mailbox=" + mailbox + "\n"
+                    + "created=" + created + "\n"
+                    + "secret=" + secretBase64Url() + "\n";
+        }
+
+        public void wipe() {
+            Arrays.fill(secret, (byte) 0);
+        }
+
+        @Override
+        public String toString() {
+            return "Issued[" + mailbox + ", key " + keyId + ", secret hidden]";
+        }
+    }
+}

@@ -1,0 +1,76 @@
+package org.authhmac.tpm;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.time.Instant;
+import org.authhmac.protocol.Kdf;
+import org.authhmac.protocol.KdfContext;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Per-mailbox keys: one keyset per user, issued once, rotated only on request. */
+class MailboxKeysTest {
+    @TempDir
+    Path dir;
+    private final MutableClock clock = new MutableClock(Instant.parse("2026-11-22T02:00:10Z"));
+    private final KdfContext ctx = new KdfContext("k", "b.example", 900, 2_000_000);
+
+    @Test
+    void issuesAKeyInTheMailboxOwnKeysetAndTheVaultDerivesFromTheIssuedSecret() throws Exception {
+        try (DefaultKeyVault vault = TestVaults.open(TestVaults.pkcs12(), dir, clock)) {
+            MailboxKeys.Issued issued = MailboxKeys.issue(vault, "Alice@B.example", false, new SecureRandom());
+
+            assertThat(issued.keyset()).isEqualTo("user:alice@b.example");
+            assertThat(vault.primaryKeyId("user:alice@b.example")).isEqualTo(issued.keyId());
+            KdfContext mine = new KdfContext(issued.keyId(), "b.example", 900, 2_000_000);
+            assertThat(vault.periodKey(mine).exportBytesForTestVectors()).isEqualTo(Kdf.derive(issued.secret(), mine));
+            assertThat(issued.keyFile()).contains("mailbox=alice@b.example", "key-id=" + issued.keyId(), "secret=" + issued.secretBase64Url());
+            assertThat(issued.toString()).doesNotContain(issued.secretBase64Url());
+        }
+    }
+
+    @Test
+    void refusesASecondKeyUnlessRotationIsAskedForAndThenKeepsTheOldOneActive() throws Exception {
+        try (DefaultKeyVault vault = TestVaults.open(TestVaults.pkcs12(), dir, clock)) {
+            MailboxKeys.Issued first = MailboxKeys.issue(vault, "alice@b.example", false, new SecureRandom());
+
+            assertThatThrownBy(() -> MailboxKeys.issue(vault, "alice@b.example", false, new SecureRandom()))
+                    .isInstanceOf(MailboxKeys.AlreadyIssuedException.class)
+                    .hasMessageContaining("already has key " + first.keyId());
+            MailboxKeys.Issued second = MailboxKeys.issue(vault, "alice@b.example", true, new SecureRandom());
+
+            assertThat(second.keyId()).isNotEqualTo(first.keyId());
+            assertThat(second.replaced()).contains(first.keyId());
+            assertThat(vault.keys()).extracting(KeyInfo::keyId, KeyInfo::status)
+                    .contains(org.assertj.core.groups.Tuple.tuple(first.keyId(), KeyStatus.ACTIVE),
+                            org.assertj.core.groups.Tuple.tuple(second.keyId(), KeyStatus.PRIMARY));
+        }
+    }
+
+    @Test
+    void keepsUsersApartAndPartnerKeysetsWorkAsBefore() throws Exception {
+        try (DefaultKeyVault vault = TestVaults.open(TestVaults.pkcs12(), dir, clock)) {
+            vault.importKey("k1", "partner-b", TestVaults.PRIMARY.clone(), KeyStatus.PRIMARY);
+            MailboxKeys.Issued alice = MailboxKeys.issue(vault, "alice@b.example", false, new SecureRandom());
+            MailboxKeys.Issued bob = MailboxKeys.issue(vault, "bob@b.example", false, new SecureRandom());
+
+            assertThat(MailboxKeys.primaryKeyId(vault, "alice@b.example")).contains(alice.keyId());
+            assertThat(MailboxKeys.primaryKeyId(vault, "bob@b.example")).contains(bob.keyId());
+            assertThat(MailboxKeys.primaryKeyId(vault, "carol@b.example")).isEmpty();
+            assertThat(vault.primaryKeyId("partner-b")).isEqualTo("k1");
+        }
+        try (DefaultKeyVault reopened = TestVaults.open(TestVaults.pkcs12(), dir, clock)) {
+            assertThat(reopened.keys()).hasSize(3);
+        }
+    }
+
+    @Test
+    void refusesAddressesThatCannotBeBound() {
+        assertThatThrownBy(() -> MailboxKeys.mailbox("no-at-sign")).hasMessageContaining("not a mailbox address");
+        assertThatThrownBy(() -> MailboxKeys.mailbox("élise@b.example")).hasMessageContaining("not a mailbox address");
+        assertThatThrownBy(() -> MailboxKeys.mailbox("a b@b.example")).hasMessageContaining("not a mailbox address");
+    }
+}
