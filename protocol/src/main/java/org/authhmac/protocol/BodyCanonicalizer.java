@@ -19,7 +19,7 @@ final class BodyCanonicalizer {
     /** Runs at least this long skip the output buffer and go straight into the digest. */
     private static final int DIRECT_RUN = 512;
 
-    private final byte[] out = new byte[4096];
+    private final byte[] out = new byte[1024];
     private int outLen;
     private long pendingEmptyLines;
     private boolean pendingWsp;

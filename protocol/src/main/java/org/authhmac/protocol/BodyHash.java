@@ -11,7 +11,7 @@ public final class BodyHash {
     /** Hashes the body bytes that {@code body} yields (the part of a message after the empty line). */
     public static byte[] of(Canonicalization canonicalization, InputStream body) throws IOException {
         BodyCanonicalizer canon = new BodyCanonicalizer(canonicalization);
-        byte[] buf = new byte[16 * 1024];
+        byte[] buf = new byte[4 * 1024];
         int n;
         while ((n = body.read(buf)) > 0) {
             canon.update(buf, 0, n);

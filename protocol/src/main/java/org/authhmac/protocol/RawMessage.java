@@ -36,7 +36,7 @@ final class RawMessage {
         // The header block is read in chunks into one array and split there: a read() call per byte costs a lock
         // in BufferedInputStream, which made header parsing dominate small messages. Bytes read past the empty
         // line are handed back in front of the rest of the stream as the body.
-        byte[] buf = new byte[Math.min(8 * 1024, maxHeaderBytes + 1)];
+        byte[] buf = new byte[Math.min(4 * 1024, maxHeaderBytes + 1)];
         int filled = 0;
         int scanned = 0;
         int lineStart = 0;

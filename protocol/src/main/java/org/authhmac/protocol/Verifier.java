@@ -140,7 +140,7 @@ public final class Verifier {
         }
         Map<Canonicalization, byte[]> bodyHashes = new EnumMap<>(Canonicalization.class);
         if (!bodyCanons.isEmpty()) {
-            byte[] buf = new byte[16 * 1024];
+            byte[] buf = new byte[4 * 1024];
             InputStream body = msg.body();
             int n;
             while ((n = body.read(buf)) > 0) {
