@@ -18,6 +18,11 @@ public final class Metrics {
     public static final String SIGN_STRIPPED = PREFIX + "sign.strippedForeignHeaders";
     public static final String SIGN_KEY_UNAVAILABLE = PREFIX + "sign.keyUnavailable";
     public static final String SIGN_FAILED = PREFIX + "sign.failed";
+    public static final String MAILBOX_SIGN_TIMER = PREFIX + "mailbox.sign.time";
+    public static final String MAILBOX_SIGNED = PREFIX + "mailbox.signed";
+    public static final String MAILBOX_NO_KEY = PREFIX + "mailbox.noKey";
+    public static final String MAILBOX_KEY_UNAVAILABLE = PREFIX + "mailbox.keyUnavailable";
+    public static final String MAILBOX_FAILED = PREFIX + "mailbox.failed";
     public static final String VERIFY_RESULT = PREFIX + "verify.result.";
     public static final String VERIFY_REASON = PREFIX + "verify.reason.";
     public static final String VERIFY_SKIPPED = PREFIX + "verify.skipped";

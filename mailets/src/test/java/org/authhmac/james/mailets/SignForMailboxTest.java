@@ -1,0 +1,165 @@
+package org.authhmac.james.mailets;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import jakarta.mail.MessagingException;
+import jakarta.mail.internet.MimeMessage;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.Collection;
+import org.apache.james.core.MailAddress;
+import org.apache.james.metrics.tests.RecordingMetricFactory;
+import org.apache.mailet.Mail;
+import org.apache.mailet.PerRecipientHeaders;
+import org.apache.mailet.base.test.FakeMail;
+import org.apache.mailet.base.test.FakeMailContext;
+import org.apache.mailet.base.test.FakeMailetConfig;
+import org.authhmac.james.Metrics;
+import org.authhmac.james.testing.InMemoryKeyVault;
+import org.authhmac.james.testing.Mails;
+import org.authhmac.protocol.AuthResult;
+import org.authhmac.protocol.Reason;
+import org.authhmac.protocol.Verdict;
+import org.authhmac.protocol.client.MailboxKey;
+import org.authhmac.protocol.client.MailboxVerifier;
+import org.authhmac.tpm.KeyStatus;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+class SignForMailboxTest {
+    static final Instant NOW = Instant.parse("2026-11-22T02:00:00Z");
+
+    InMemoryKeyVault vault;
+    RecordingMetricFactory metrics;
+    SignForMailbox mailet;
+
+    @BeforeEach
+    void setUp() throws MessagingException {
+        vault = new InMemoryKeyVault()
+                .add("k1", "a-b", KeyStatus.PRIMARY, InMemoryKeyVault.primary("partner"))
+                .add("mbx-alice", "user:alice@b.example", KeyStatus.PRIMARY, InMemoryKeyVault.primary("alice"))
+                .add("mbx-bob", "user:bob@b.example", KeyStatus.PRIMARY, InMemoryKeyVault.primary("bob"))
+                .add("mbx-carol", "user:carol@b.example", KeyStatus.PRIMARY, InMemoryKeyVault.primary("carol"));
+        metrics = new RecordingMetricFactory();
+        mailet = new SignForMailbox(vault, metrics, Clock.fixed(NOW, ZoneOffset.UTC));
+        mailet.init(FakeMailetConfig.builder().mailetName("SignForMailbox").mailetContext(FakeMailContext.defaultContext()).build());
+    }
+
+    static MailboxVerifier client(String mailbox, String keyId) {
+        return new MailboxVerifier(MailboxKey.of(mailbox, keyId, InMemoryKeyVault.primary(keyId.substring(4))));
+    }
+
+    /** The copy one mailbox stores: what James's MailDispatcher does with per-recipient headers at LocalDelivery. */
+    static byte[] storedCopy(Mail mail, String recipient) throws Exception {
+        MimeMessage copy = Mails.parse(Mails.bytes(mail.getMessage()));
+        for (PerRecipientHeaders.Header h : mail.getPerRecipientSpecificHeaders().getHeadersForRecipient(new MailAddress(recipient))) {
+            copy.addHeader(h.getName(), h.getValue());
+        }
+        return Mails.bytes(copy);
+    }
+
+    static FakeMail delivered(String... recipients) throws MessagingException {
+        return Mails.outbound(Mails.message("dave@a.example", "alice@b.example, bob@b.example, carol@b.example", "lunch", "At noon?"),
+                "dave@a.example", recipients);
+    }
+
+    @Test
+    void givesThreeRecipientsThreeDifferentHeadersEachInItsOwnCopyOnly() throws Exception {
+        FakeMail mail = delivered("alice@b.example", "bob@b.example", "carol@b.example");
+
+        mailet.service(mail);
+
+        Collection<PerRecipientHeaders.Header> alice = mail.getPerRecipientSpecificHeaders().getHeadersForRecipient(new MailAddress("alice@b.example"));
+        Collection<PerRecipientHeaders.Header> bob = mail.getPerRecipientSpecificHeaders().getHeadersForRecipient(new MailAddress("bob@b.example"));
+        assertThat(alice).singleElement().satisfies(h -> assertThat(h.getValue()).contains("s=mbx-alice", "r=alice@b.example", "d=b.example"));
+        assertThat(bob).singleElement().satisfies(h -> assertThat(h.getValue()).contains("s=mbx-bob", "r=bob@b.example"));
+        assertThat(mail.getMessage().getHeader("X-Auth-HMAC")).as("nothing shared by all copies").isNull();
+        assertThat(new String(storedCopy(mail, "alice@b.example"))).contains("r=alice@b.example").doesNotContain("r=bob@b.example");
+        assertThat(metrics.countFor(Metrics.MAILBOX_SIGNED)).isEqualTo(3);
+    }
+
+    @Test
+    void eachUsersClientPassesItsOwnCopy() throws Exception {
+        FakeMail mail = delivered("alice@b.example", "bob@b.example", "carol@b.example");
+
+        mailet.service(mail);
+
+        assertThat(client("alice@b.example", "mbx-alice").verify(storedCopy(mail, "alice@b.example"), NOW).result()).isEqualTo(AuthResult.PASS);
+        assertThat(client("bob@b.example", "mbx-bob").verify(storedCopy(mail, "bob@b.example"), NOW).result()).isEqualTo(AuthResult.PASS);
+        assertThat(client("carol@b.example", "mbx-carol").verify(storedCopy(mail, "carol@b.example"), NOW).result()).isEqualTo(AuthResult.PASS);
+    }
+
+    @Test
+    void aliceCopyPlacedInBobsMailboxFailsForBob() throws Exception {
+        FakeMail mail = delivered("alice@b.example");
+
+        mailet.service(mail);
+
+        // the binding is checked before any key: r= names alice, so bob's client refuses it without key work
+        Verdict v = client("bob@b.example", "mbx-bob").verify(storedCopy(mail, "alice@b.example"), NOW);
+        assertThat(v.result()).isEqualTo(AuthResult.FAIL);
+        assertThat(v.reason()).isEqualTo(Reason.WRONG_RECIPIENT);
+    }
+
+    @Test
+    void deliversRecipientsWithoutAKeyAsTheyAreAndLeavesTheirMailAlone() throws Exception {
+        FakeMail mail = delivered("dora@b.example");
+        mail.getMessage().addHeader("X-Auth-HMAC", "v=1; d=a.example; s=k1; r=b.example");
+        mail.getMessage().saveChanges();
+
+        mailet.service(mail);
+
+        assertThat(mail.getPerRecipientSpecificHeaders().getRecipientsWithSpecificHeaders()).isEmpty();
+        assertThat(mail.getMessage().getHeader("X-Auth-HMAC")).as("the partner signature stays").hasSize(1);
+        assertThat(metrics.countFor(Metrics.MAILBOX_NO_KEY)).isEqualTo(1);
+    }
+
+    @Test
+    void removesIncomingSignaturesSoTheyCannotCrowdOutTheMailboxOne() throws Exception {
+        FakeMail mail = delivered("alice@b.example");
+        for (int i = 0; i < 6; i++) {
+            mail.getMessage().addHeader("X-Auth-HMAC", "v=1; junk=" + i);
+        }
+        mail.getMessage().setHeader("Authentication-Results", "mx.b.example; auth-hmac=pass");
+        mail.getMessage().saveChanges();
+
+        mailet.service(mail);
+
+        byte[] copy = storedCopy(mail, "alice@b.example");
+        assertThat(client("alice@b.example", "mbx-alice").verify(copy, NOW).result()).isEqualTo(AuthResult.PASS);
+        assertThat(new String(copy)).contains("Authentication-Results: mx.b.example; auth-hmac=pass").doesNotContain("junk=");
+    }
+
+    @Test
+    void waitsForRetryWhenTheVaultIsDownAndAddsNothing() throws Exception {
+        FakeMail mail = delivered("alice@b.example", "bob@b.example");
+        vault.goDown();
+
+        assertThatThrownBy(() -> mailet.service(mail)).isInstanceOf(MessagingException.class).hasMessageContaining("not delivered unsigned");
+        assertThat(mail.getPerRecipientSpecificHeaders().getRecipientsWithSpecificHeaders()).isEmpty();
+        assertThat(metrics.countFor(Metrics.MAILBOX_KEY_UNAVAILABLE)).isEqualTo(1);
+    }
+
+    @Test
+    void sendsAMessageThatCannotBeSignedToTheErrorProcessor() throws Exception {
+        FakeMail mail = FakeMail.builder().name("two-froms").mimeMessage(Mails.parse(
+                "From: a@a.example\r\nFrom: b@a.example\r\nTo: alice@b.example\r\nSubject: x\r\n\r\nbody\r\n"))
+                .sender("a@a.example").recipients("alice@b.example").state("local-delivery").build();
+
+        mailet.service(mail);
+
+        assertThat(mail.getState()).isEqualTo(Mail.ERROR);
+        assertThat(metrics.countFor(Metrics.MAILBOX_FAILED)).isEqualTo(1);
+    }
+
+    @Test
+    void refusesAnUnknownParameterAtStartUp() {
+        SignForMailbox m = new SignForMailbox(vault, metrics);
+        assertThatThrownBy(() -> m.init(FakeMailetConfig.builder().mailetName("SignForMailbox")
+                .setProperty("removeIncomming", "true").build())).hasMessageContaining("removeIncomming");
+        assertThatThrownBy(() -> m.init(FakeMailetConfig.builder().mailetName("SignForMailbox")
+                .setProperty("removeIncoming", "ture").build())).hasMessageContaining("removeIncoming");
+    }
+}
