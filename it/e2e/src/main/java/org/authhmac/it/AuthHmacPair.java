@@ -86,7 +86,9 @@ public final class AuthHmacPair implements AutoCloseable {
             Path export = abs.resolve("a-b-" + FIRST_KEY_ID + ".secret");
             cli.run(authHmacConfig(a), "keys", "generate", "--keyset", KEYSET, "--key-id", FIRST_KEY_ID, "--export", export.toString());
             cli.run(authHmacConfig(b), "keys", "import", "--from", export.toString(), "--keyset", KEYSET);
-            java.nio.file.Files.deleteIfExists(export); // the secret's only copies now live in the two vaults
+            // The test keeps the secret (scenario 4 signs with a clock two periods back); an operator shreds the file.
+            byte[] secret = exportedSecret(export);
+            java.nio.file.Files.deleteIfExists(export);
 
             a.launch();
             b.launch();
@@ -99,7 +101,9 @@ public final class AuthHmacPair implements AutoCloseable {
             // notices about held mail also go to the postmaster (james-conf: notifyPostmaster)
             a.webAdmin().addUser("postmaster@" + A_DOMAIN, POSTMASTER_PASSWORD);
             b.webAdmin().addUser("postmaster@" + B_DOMAIN, POSTMASTER_PASSWORD);
-            return new AuthHmacPair(abs, vaultKind, tpmA, tpmB, a, b, cli);
+            AuthHmacPair pair = new AuthHmacPair(abs, vaultKind, tpmA, tpmB, a, b, cli);
+            pair.partnerSecret = secret;
+            return pair;
         } catch (RuntimeException | java.io.IOException e) {
             for (AutoCloseable c : new AutoCloseable[] {a, b, tpmA, tpmB}) {
                 try {
@@ -112,6 +116,21 @@ public final class AuthHmacPair implements AutoCloseable {
             }
             throw e instanceof RuntimeException re ? re : new IllegalStateException(e);
         }
+    }
+
+    private byte[] partnerSecret;
+
+    /** The A-B key as exported by the CLI, for tests that must sign outside James (never logged). */
+    public byte[] partnerSecretForTests() {
+        return partnerSecret.clone();
+    }
+
+    private static byte[] exportedSecret(Path export) throws java.io.IOException {
+        java.util.Properties p = new java.util.Properties();
+        try (var in = java.nio.file.Files.newInputStream(export)) {
+            p.load(in);
+        }
+        return java.util.Base64.getUrlDecoder().decode(p.getProperty("secret"));
     }
 
     private static Map<String, String> vaultProperties(VaultKind kind, SwtpmProcess tpm) {

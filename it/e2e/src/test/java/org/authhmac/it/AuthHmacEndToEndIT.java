@@ -120,6 +120,47 @@ class AuthHmacEndToEndIT {
     }
 
     @Test
+    void signatureFromAClockTwoPeriodsBackIsQuarantinedAsExpired() throws Exception {
+        // given a mail signed with the A-B key by a sender whose clock is two periods (2 x 900 s) behind
+        String id = UUID.randomUUID() + "@a.example";
+        String message = SmtpSender.message(AuthHmacPair.ALICE, AuthHmacPair.BOB, "from a slow clock", id, "Hello\n");
+        java.time.Instant twoPeriodsAgo = java.time.Instant.now().minusSeconds(2 * 900);
+        List<String> header = new org.authhmac.protocol.Signer(org.authhmac.protocol.SignerSettings.defaults()).sign(
+                new java.io.ByteArrayInputStream(message.getBytes(java.nio.charset.StandardCharsets.UTF_8)),
+                List.of(new org.authhmac.protocol.SignRequest(AuthHmacPair.FIRST_KEY_ID, "a.example", "b.example", twoPeriodsAgo)),
+                org.authhmac.protocol.StaticPeriodKeys.of(AuthHmacPair.FIRST_KEY_ID, pair.partnerSecretForTests()));
+
+        // when it reaches B's port 25
+        SmtpSender.mta(pair.b().ports().smtp()).send(AuthHmacPair.ALICE, List.of(AuthHmacPair.BOB), header.get(0) + "\r\n" + message);
+
+        // then B quarantines it as expired
+        JsonNode held = awaitQuarantined("<" + id + ">");
+        assertThat(attribute(held, "org.authhmac.result")).isEqualTo("fail");
+        assertThat(attribute(held, "org.authhmac.reason")).isEqualTo("expired");
+    }
+
+    @Test
+    void theSameSignedMailArrivingTwiceIsQuarantinedAsReplayTheSecondTime() {
+        // given a signed mail that reached bob normally
+        String id = UUID.randomUUID() + "@a.example";
+        pair.aliceSubmission().send(AuthHmacPair.ALICE, List.of(AuthHmacPair.BOB),
+                SmtpSender.message(AuthHmacPair.ALICE, AuthHmacPair.BOB, "once only", id, "Transfer approved.\n"));
+        ImapReader.Received first = pair.bobInbox().awaitMessageId("<" + id + ">", Duration.ofSeconds(60))
+                .orElseThrow(() -> new AssertionError("first copy not delivered"));
+        assertThat(first.header("Authentication-Results")).anySatisfy(ar -> assertThat(ar).contains("auth-hmac=pass"));
+
+        // when an eavesdropper sends the very same bytes (signature included) to B again, minus B's own trace fields
+        String replayed = first.raw().replaceAll("(?m)^(Return-Path|Delivered-To|Authentication-Results):.*\r\n", "");
+        SmtpSender.mta(pair.b().ports().smtp()).send(AuthHmacPair.ALICE, List.of(AuthHmacPair.BOB), replayed);
+
+        // then the second arrival is held as a replay, and bob still has exactly one copy
+        JsonNode held = awaitQuarantined("<" + id + ">");
+        assertThat(attribute(held, "org.authhmac.result")).isEqualTo("fail");
+        assertThat(attribute(held, "org.authhmac.reason")).isEqualTo("replay");
+        assertThat(pair.bobInbox().findByMessageId("<" + id + ">")).hasSize(1);
+    }
+
+    @Test
     void burstOfFiveHundredMailsIsFullyAccountedFor() {
         // given 450 signed mails from alice through A and 50 forged ones straight into B, all to carol
         String carol = "carol@b.example";
