@@ -2,6 +2,7 @@ package org.authhmac.protocol.client;
 
 import java.io.IOException;
 import java.io.StringReader;
+import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Base64;
@@ -83,7 +84,7 @@ public final class MailboxKey {
         Map<String, byte[]> all = new LinkedHashMap<>(primaries);
         other.primaries.forEach((id, k) -> {
             byte[] mine = all.putIfAbsent(id, k);
-            if (mine != null && !Arrays.equals(mine, k)) {
+            if (mine != null && !MessageDigest.isEqual(mine, k)) {
                 throw new IllegalArgumentException("two different secrets for key id " + id);
             }
         });
