@@ -14,12 +14,13 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code auth-hmac}: the operator's command line. Today it manages keys ({@code keys generate|import|list|rotate|check});
- * it reads the same auth-hmac.properties as James, so it acts on the vault James uses.
+ * {@code auth-hmac}: the operator's command line: keys ({@code keys generate|import|list|rotate|check}) and mailbox
+ * keys ({@code users key}) act on the vault James uses (same auth-hmac.properties); {@code verify} and
+ * {@code imap-guard} are the mail-client side, with the user's key file (docs/CLIENTS.md).
  */
 @Command(name = "auth-hmac", mixinStandardHelpOptions = true, version = "auth-hmac 0.1.0",
-        description = "X-Auth-HMAC key lifecycle.",
-        subcommands = {KeysCommand.class, CommandLine.HelpCommand.class})
+        description = "X-Auth-HMAC key lifecycle, per-mailbox keys, and the mail-client side (verify, imap-guard).",
+        subcommands = {KeysCommand.class, UsersCommand.class, VerifyCommand.class, ImapGuardCommand.class, CommandLine.HelpCommand.class})
 public final class AuthHmacCli implements Callable<Integer> {
     @Spec
     CommandSpec spec;

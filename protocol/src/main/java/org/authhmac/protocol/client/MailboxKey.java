@@ -63,9 +63,10 @@ public final class MailboxKey {
             }
             mailbox = keyset.substring(KEYSET_PREFIX.length());
         }
+        String encoded = required(p, "secret");
         byte[] secret;
         try {
-            secret = Base64.getUrlDecoder().decode(required(p, "secret"));
+            secret = Base64.getUrlDecoder().decode(encoded);
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("secret is not base64url");
         }

@@ -1,0 +1,203 @@
+package org.authhmac.cli;
+
+import jakarta.mail.FetchProfile;
+import jakarta.mail.Flags;
+import jakarta.mail.Folder;
+import jakarta.mail.Message;
+import jakarta.mail.MessagingException;
+import jakarta.mail.Store;
+import jakarta.mail.UIDFolder;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import org.authhmac.protocol.AuthResult;
+import org.authhmac.protocol.Verdict;
+import org.authhmac.protocol.client.MailboxVerifier;
+import org.eclipse.angus.mail.imap.IMAPFolder;
+import org.eclipse.angus.mail.imap.IMAPStore;
+
+/**
+ * The reference behaviour for a mail client: each new INBOX message is verified against the user's key, as of
+ * its INTERNALDATE (when the server stored it). Pass stays. Not pass (fail, none, neutral, permerror) is moved to the
+ * quarantine folder, or flagged in place, and reported; nothing is ever deleted. Temperror stays and is tried again
+ * on the next round.
+ */
+final class ImapGuard {
+    /** The keyword set on failing mail in flag mode (and on any mail moved to quarantine, so a client can show why). */
+    static final String FAILED_KEYWORD = "$AuthHmacFailed";
+
+    enum Action { MOVE, FLAG }
+
+    record Settings(String inbox, String quarantine, Action action) {
+        Settings {
+            Objects.requireNonNull(inbox, "inbox");
+            Objects.requireNonNull(quarantine, "quarantine");
+            Objects.requireNonNull(action, "action");
+        }
+    }
+
+    /** What happened to one message. */
+    record Outcome(long uid, String messageId, Verdict verdict, String action) {
+        String line() {
+            return "uid=" + uid + " message-id=" + messageId + " verdict=" + verdict.result().token() + " reason="
+                    + verdict.reason().token() + " action=" + action;
+        }
+    }
+
+    private final Store store;
+    private final MailboxVerifier verifier;
+    private final Settings settings;
+    private final PrintWriter log;
+    private long uidValidity = -1;
+    private long lastUid;
+    private volatile boolean stopped;
+    private volatile IMAPFolder idling;
+
+    ImapGuard(Store store, MailboxVerifier verifier, Settings settings, PrintWriter log) {
+        this.store = store;
+        this.verifier = verifier;
+        this.settings = settings;
+        this.log = log;
+    }
+
+    /** Checks every message that arrived since the last round (all of INBOX on the first round). */
+    List<Outcome> checkNew() throws MessagingException, IOException {
+        IMAPFolder inbox = (IMAPFolder) store.getFolder(settings.inbox());
+        inbox.open(Folder.READ_WRITE);
+        try {
+            return checkNew(inbox);
+        } finally {
+            closeQuietly(inbox);
+        }
+    }
+
+    private List<Outcome> checkNew(IMAPFolder inbox) throws MessagingException, IOException {
+        if (inbox.getUIDValidity() != uidValidity) {
+            // a new UID space: everything in it is unchecked
+            uidValidity = inbox.getUIDValidity();
+            lastUid = 0;
+        }
+        Message[] fresh = inbox.getMessagesByUID(lastUid + 1, UIDFolder.MAXUID);
+        FetchProfile fp = new FetchProfile();
+        fp.add(UIDFolder.FetchProfileItem.UID);
+        fp.add(FetchProfile.Item.ENVELOPE); // INTERNALDATE
+        inbox.fetch(fresh, fp);
+        List<Outcome> outcomes = new ArrayList<>();
+        List<Message> failing = new ArrayList<>();
+        for (Message m : fresh) {
+            if (m == null) {
+                continue;
+            }
+            long uid = inbox.getUID(m);
+            if (uid <= lastUid) {
+                continue; // "n:*" always returns the last message, even when it is older than n
+            }
+            Verdict v = verify(m);
+            String action;
+            if (v.result() == AuthResult.PASS) {
+                action = "kept";
+            } else if (v.result() == AuthResult.TEMPERROR) {
+                action = "kept (temporary error, checked again next round)";
+            } else {
+                failing.add(m);
+                action = settings.action() == Action.MOVE ? "moved to " + settings.quarantine() : "flagged " + FAILED_KEYWORD;
+            }
+            Outcome o = new Outcome(uid, messageId(m), v, action);
+            outcomes.add(o);
+            log.println(o.line());
+            if (v.result() != AuthResult.TEMPERROR) {
+                lastUid = Math.max(lastUid, uid);
+            }
+        }
+        if (!failing.isEmpty()) {
+            act(inbox, failing.toArray(Message[]::new));
+        }
+        log.flush();
+        return outcomes;
+    }
+
+    private Verdict verify(Message m) throws MessagingException, IOException {
+        ByteArrayOutputStream raw = new ByteArrayOutputStream();
+        m.writeTo(raw); // BODY.PEEK[]: the raw stored bytes, without setting \Seen
+        Instant delivered = m.getReceivedDate().toInstant();
+        return verifier.verify(raw.toByteArray(), delivered);
+    }
+
+    private void act(IMAPFolder inbox, Message[] failing) throws MessagingException {
+        inbox.setFlags(failing, new Flags(FAILED_KEYWORD), true);
+        if (settings.action() == Action.FLAG) {
+            return;
+        }
+        Folder quarantine = store.getFolder(settings.quarantine());
+        if (!quarantine.exists() && !quarantine.create(Folder.HOLDS_MESSAGES)) {
+            throw new MessagingException("cannot create folder " + settings.quarantine() + "; nothing was moved");
+        }
+        // MOVE where the server has it; otherwise Angus copies, then marks the originals \Deleted (a copy exists first)
+        inbox.moveMessages(failing, quarantine);
+    }
+
+    /** Rounds until {@link #stop()}: after each, waits with IMAP IDLE (or polls when the server has no IDLE). */
+    void watch(long pollMillis) throws MessagingException, IOException, InterruptedException {
+        boolean idle = ((IMAPStore) store).hasCapability("IDLE");
+        while (!stopped) {
+            IMAPFolder inbox = (IMAPFolder) store.getFolder(settings.inbox());
+            inbox.open(Folder.READ_WRITE);
+            try {
+                checkNew(inbox);
+                if (stopped) {
+                    return;
+                }
+                if (idle) {
+                    idling = inbox;
+                    inbox.idle(true); // returns on the first untagged response: new mail, expunge, flags
+                    idling = null;
+                } else {
+                    Thread.sleep(pollMillis);
+                }
+            } catch (MessagingException e) {
+                if (stopped) {
+                    return;
+                }
+                throw e;
+            } finally {
+                idling = null;
+                closeQuietly(inbox);
+            }
+        }
+    }
+
+    void stop() {
+        stopped = true;
+        IMAPFolder f = idling;
+        if (f != null) {
+            try {
+                f.close(false);
+            } catch (MessagingException | IllegalStateException e) {
+                // closing is how IDLE is interrupted; the loop ends either way
+            }
+        }
+    }
+
+    private static String messageId(Message m) {
+        try {
+            String[] ids = m.getHeader("Message-ID");
+            return ids == null || ids.length == 0 ? "-" : ids[0].trim();
+        } catch (MessagingException e) {
+            return "-";
+        }
+    }
+
+    private static void closeQuietly(Folder f) {
+        try {
+            if (f.isOpen()) {
+                f.close(false); // never expunge: moving is MOVE, and nothing here deletes
+            }
+        } catch (MessagingException e) {
+            // the round's work is done; the next round reopens
+        }
+    }
+}

@@ -1,0 +1,141 @@
+package org.authhmac.cli;
+
+import jakarta.mail.MessagingException;
+import jakarta.mail.Session;
+import jakarta.mail.Store;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Properties;
+import java.util.concurrent.Callable;
+import org.authhmac.protocol.client.MailboxKey;
+import org.authhmac.protocol.client.MailboxVerifier;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code auth-hmac imap-guard}: what a mail client add-on would do, on an IMAP account. Exit status: 0 after a
+ * completed run, 2 bad input, 75 when the IMAP server cannot be used (try again).
+ */
+@Command(name = "imap-guard", mixinStandardHelpOptions = true,
+        description = "Check new INBOX messages against the user's key; leave valid mail, move failing mail to Quarantine (or flag it).")
+final class ImapGuardCommand implements Callable<Integer> {
+    static final String PASSWORD_ENV = "AUTH_HMAC_IMAP_PASSWORD";
+
+    enum Security { TLS, STARTTLS, NONE }
+
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--host", required = true)
+    String host;
+
+    @Option(names = "--port", description = "Default 993 with --security TLS, else 143.")
+    Integer port;
+
+    @Option(names = "--security", description = "TLS (default), STARTTLS or NONE (loopback tests only).")
+    Security security = Security.TLS;
+
+    @Option(names = "--login", required = true, paramLabel = "NAME", description = "IMAP user name.")
+    String login;
+
+    @Option(names = "--password-file", paramLabel = "FILE", description = "File holding the IMAP password (default: environment " + PASSWORD_ENV + ").")
+    Path passwordFile;
+
+    @Option(names = "--key", required = true, paramLabel = "FILE", description = "The user's key file; repeat it for older keys after a rotation.")
+    List<Path> keys = new ArrayList<>();
+
+    @Option(names = "--mailbox", paramLabel = "ADDRESS", description = "The mailbox address the server binds (default: the key file's).")
+    String mailbox;
+
+    @Option(names = "--folder", description = "Folder to check (default INBOX).")
+    String folder = "INBOX";
+
+    @Option(names = "--quarantine", description = "Folder failing mail is moved to (default Quarantine; created when missing).")
+    String quarantine = "Quarantine";
+
+    @Option(names = "--action", description = "MOVE (default) or FLAG (keyword " + ImapGuard.FAILED_KEYWORD + ", mail stays).")
+    ImapGuard.Action action = ImapGuard.Action.MOVE;
+
+    @Option(names = "--watch", description = "Keep running: wait for new mail with IMAP IDLE (or poll) after each round. Default: one round.")
+    boolean watch;
+
+    @Option(names = "--poll-seconds", description = "Polling interval when the server has no IDLE (default 30).")
+    long pollSeconds = 30;
+
+    @Override
+    public Integer call() throws Exception {
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        MailboxKey key;
+        String password;
+        try {
+            key = ClientKeys.load(keys, mailbox);
+            password = password();
+        } catch (IOException | IllegalArgumentException e) {
+            err.println("auth-hmac: " + e.getMessage());
+            return VerifyCommand.BAD_INPUT;
+        }
+        Store store = Session.getInstance(sessionProperties()).getStore(security == Security.TLS ? "imaps" : "imap");
+        try {
+            store.connect(host, port != null ? port : security == Security.TLS ? 993 : 143, login, password);
+        } catch (MessagingException e) {
+            err.println("auth-hmac: cannot log in to " + host + " as " + login + ": " + e.getMessage());
+            return VerifyCommand.TEMPERROR;
+        }
+        ImapGuard guard = new ImapGuard(store, new MailboxVerifier(key),
+                new ImapGuard.Settings(folder, quarantine, action), out);
+        out.printf("guarding %s of %s with key(s) %s%n", folder, key.mailbox(), key.keyIds());
+        out.flush();
+        try {
+            if (watch) {
+                Runtime.getRuntime().addShutdownHook(new Thread(guard::stop, "imap-guard-stop"));
+                guard.watch(pollSeconds * 1000);
+            } else {
+                guard.checkNew();
+            }
+            return 0;
+        } catch (MessagingException e) {
+            err.println("auth-hmac: IMAP error, nothing was deleted; run again: " + e.getMessage());
+            return VerifyCommand.TEMPERROR;
+        } finally {
+            store.close();
+        }
+    }
+
+    private String password() throws IOException {
+        if (passwordFile != null) {
+            return Files.readString(passwordFile, StandardCharsets.UTF_8).strip();
+        }
+        String env = System.getenv(PASSWORD_ENV);
+        if (env == null) {
+            throw new IllegalArgumentException("give --password-file or set " + PASSWORD_ENV);
+        }
+        return env;
+    }
+
+    private Properties sessionProperties() {
+        Properties p = new Properties();
+        for (String proto : List.of("imap", "imaps")) {
+            // fetching the message must not mark it \Seen: the guard reads mail the user has not read
+            p.setProperty("mail." + proto + ".peek", "true");
+            p.setProperty("mail." + proto + ".connectiontimeout", "20000");
+            p.setProperty("mail." + proto + ".timeout", "60000");
+        }
+        if (security == Security.STARTTLS) {
+            p.setProperty("mail.imap.starttls.enable", "true");
+            p.setProperty("mail.imap.starttls.required", "true");
+        }
+        if (security != Security.NONE) {
+            p.setProperty("mail.imap.ssl.checkserveridentity", "true");
+            p.setProperty("mail.imaps.ssl.checkserveridentity", "true");
+        }
+        return p;
+    }
+}

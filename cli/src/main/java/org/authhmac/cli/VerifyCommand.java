@@ -1,0 +1,165 @@
+package org.authhmac.cli;
+
+import jakarta.mail.internet.MailDateFormat;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.text.ParseException;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import org.authhmac.protocol.AuthResult;
+import org.authhmac.protocol.InMemoryReplayCache;
+import org.authhmac.protocol.SignatureHeader;
+import org.authhmac.protocol.Verdict;
+import org.authhmac.protocol.Verifier;
+import org.authhmac.protocol.VerifierSettings;
+import org.authhmac.protocol.client.MailboxKey;
+import org.authhmac.protocol.client.MailboxVerifier;
+import org.authhmac.tpm.MailboxKeys;
+import org.authhmac.tpm.ManagedKeyVault;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code auth-hmac verify message.eml}: checks, offline, the signature the server added at delivery for the mailbox.
+ * Exit status: 0 pass, 1 not pass (fail, none, neutral, permerror), 75 temperror (try again), 2 unusable input.
+ */
+@Command(name = "verify", mixinStandardHelpOptions = true,
+        description = "Verify a message's mailbox signature offline with the user's key; exit 0 pass, 1 not pass, 75 temperror, 2 bad input.")
+final class VerifyCommand implements Callable<Integer> {
+    static final int PASS = 0;
+    static final int NOT_PASS = 1;
+    static final int BAD_INPUT = 2;
+    static final int TEMPERROR = 75;
+
+    @ParentCommand
+    AuthHmacCli root;
+
+    @Spec
+    CommandSpec spec;
+
+    @Parameters(index = "0", paramLabel = "MESSAGE", description = "The raw message (.eml; an mbox 'From ' line is skipped).")
+    Path message;
+
+    @Option(names = "--key", paramLabel = "FILE", description = "The user's key file; repeat it for older keys after a rotation.")
+    List<Path> keys = new ArrayList<>();
+
+    @Option(names = "--user", paramLabel = "ADDRESS",
+            description = "Use the server's vault (--config) and this mailbox's keys instead of a key file.")
+    String user;
+
+    @Option(names = "--mailbox", paramLabel = "ADDRESS", description = "The mailbox the message was delivered to (default: the key file's).")
+    String mailbox;
+
+    @Option(names = "--delivered-at", paramLabel = "INSTANT",
+            description = "When the server delivered it (ISO-8601, e.g. 2026-11-22T02:00:00Z); default: the date of the top-most Received field.")
+    String deliveredAt;
+
+    @Override
+    public Integer call() {
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        byte[] bytes;
+        Instant delivered;
+        try {
+            bytes = withoutMboxSeparator(Files.readAllBytes(message));
+            delivered = deliveredAt != null ? Instant.parse(deliveredAt.trim())
+                    : topReceivedDate(bytes).orElseThrow(() -> new IllegalArgumentException(
+                            "the message has no Received field to tell when it was delivered: give --delivered-at"));
+        } catch (IOException | IllegalArgumentException | DateTimeParseException e) {
+            err.println("auth-hmac: " + e.getMessage());
+            return BAD_INPUT;
+        }
+        Verdict v;
+        String forMailbox;
+        try {
+            if (user != null) {
+                if (!keys.isEmpty()) {
+                    throw new IllegalArgumentException("give either --key or --user, not both");
+                }
+                forMailbox = MailboxKeys.mailbox(mailbox != null ? mailbox : user);
+                try (ManagedKeyVault vault = root.openVault()) {
+                    v = new Verifier(VerifierSettings.defaults(), vault, new InMemoryReplayCache(16, java.time.Clock.systemUTC()))
+                            .verify(new ByteArrayInputStream(bytes), delivered, forMailbox);
+                }
+            } else {
+                MailboxKey key = ClientKeys.load(keys, mailbox);
+                forMailbox = key.mailbox();
+                v = new MailboxVerifier(key).verify(bytes, delivered);
+            }
+        } catch (IOException | IllegalArgumentException e) {
+            err.println("auth-hmac: " + e.getMessage());
+            return BAD_INPUT;
+        }
+        print(out, v, forMailbox, delivered);
+        return exitCode(v);
+    }
+
+    static void print(PrintWriter out, Verdict v, String mailbox, Instant delivered) {
+        out.printf("verdict: %s%n", v.result().token());
+        out.printf("reason: %s%n", v.reason().token());
+        Optional<SignatureHeader> h = v.signature();
+        out.printf("signed: %s%n", h.map(s -> Instant.ofEpochSecond(s.time()).toString()).orElse("-"));
+        out.printf("key-id: %s%n", h.map(SignatureHeader::keyId).orElse("-"));
+        out.printf("mailbox: %s%n", mailbox);
+        out.printf("delivered: %s%n", delivered);
+        out.printf("detail: %s%n", v.detail());
+        out.flush();
+    }
+
+    static int exitCode(Verdict v) {
+        if (v.result() == AuthResult.PASS) {
+            return PASS;
+        }
+        return v.result() == AuthResult.TEMPERROR ? TEMPERROR : NOT_PASS;
+    }
+
+    static byte[] withoutMboxSeparator(byte[] raw) {
+        if (raw.length > 5 && raw[0] == 'F' && raw[1] == 'r' && raw[2] == 'o' && raw[3] == 'm' && raw[4] == ' ') {
+            for (int i = 0; i < raw.length; i++) {
+                if (raw[i] == '\n') {
+                    return java.util.Arrays.copyOfRange(raw, i + 1, raw.length);
+                }
+            }
+        }
+        return raw;
+    }
+
+    /**
+     * The date of the top-most Received field: the one the user's own server added on acceptance (docs/PROTOCOL.md,
+     * "Verification": never a date the sender controls, such as Date:).
+     */
+    static Optional<Instant> topReceivedDate(byte[] message) {
+        String text = new String(message, java.nio.charset.StandardCharsets.ISO_8859_1);
+        String[] lines = text.split("\r?\n", -1);
+        for (int i = 0; i < lines.length && !lines[i].isEmpty(); i++) {
+            if (lines[i].regionMatches(true, 0, "Received:", 0, 9)) {
+                StringBuilder field = new StringBuilder(lines[i]);
+                for (int j = i + 1; j < lines.length && !lines[j].isEmpty()
+                        && (lines[j].charAt(0) == ' ' || lines[j].charAt(0) == '\t'); j++) {
+                    field.append(' ').append(lines[j].trim());
+                }
+                int semi = field.lastIndexOf(";");
+                if (semi < 0) {
+                    return Optional.empty();
+                }
+                try {
+                    return Optional.of(new MailDateFormat().parse(field.substring(semi + 1).trim()).toInstant());
+                } catch (ParseException e) {
+                    return Optional.empty();
+                }
+            }
+        }
+        return Optional.empty();
+    }
+}

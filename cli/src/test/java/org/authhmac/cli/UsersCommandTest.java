@@ -1,0 +1,75 @@
+package org.authhmac.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Instant;
+import org.authhmac.cli.AuthHmacCliTest.Run;
+import org.authhmac.protocol.client.MailboxKey;
+import org.authhmac.tpm.KeyVaults;
+import org.authhmac.tpm.MailboxKeys;
+import org.authhmac.tpm.ManagedKeyVault;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** auth-hmac users key: a mailbox's own key, in the vault James uses, handed out once. */
+class UsersCommandTest {
+    @TempDir
+    Path dir;
+
+    Path pkcs12Config() throws Exception {
+        Path conf = Files.createDirectories(dir.resolve("conf")).resolve("auth-hmac.properties");
+        Files.writeString(conf, "vault.backend=pkcs12\npkcs12.file=keys.p12\npkcs12.password=pw\n");
+        return conf;
+    }
+
+    @Test
+    void issuesAKeyFileTheClientReadsAndTheVaultSignsWith() throws Exception {
+        Path conf = pkcs12Config();
+        Path keyFile = dir.resolve("alice.key");
+
+        Run r = AuthHmacCliTest.run("-c", conf.toString(), "users", "key", "--user", "Alice@b.example", "--export", keyFile.toString());
+
+        assertThat(r.exit()).as(r.err()).isEqualTo(0);
+        MailboxKey key = MailboxKey.parse(Files.readString(keyFile));
+        assertThat(key.mailbox()).isEqualTo("alice@b.example");
+        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(keyFile))).isEqualTo("rw-------");
+        try (ManagedKeyVault vault = KeyVaults.openManaged(conf)) {
+            assertThat(MailboxKeys.primaryKeyId(vault, "alice@b.example")).contains(key.keyIds().get(0));
+        }
+    }
+
+    @Test
+    void refusesASecondKeyWithoutRotateAndIssuesOneWithIt() throws Exception {
+        Path conf = pkcs12Config();
+        AuthHmacCliTest.run("-c", conf.toString(), "users", "key", "--user", "alice@b.example", "--export", dir.resolve("1.key").toString());
+
+        Run again = AuthHmacCliTest.run("-c", conf.toString(), "users", "key", "--user", "alice@b.example", "--print");
+        Run rotated = AuthHmacCliTest.run("-c", conf.toString(), "users", "key", "--user", "alice@b.example", "--rotate", "--print");
+
+        assertThat(again.exit()).isEqualTo(3);
+        assertThat(again.out()).doesNotContain("secret=");
+        assertThat(again.err()).contains("already has key", "--rotate");
+        assertThat(rotated.exit()).isEqualTo(0);
+        assertThat(rotated.out()).contains("secret=", "mailbox=alice@b.example");
+        assertThat(rotated.err()).contains("stays ACTIVE");
+    }
+
+    @Test
+    void verifiesWithTheVaultForAnOperatorCheckingAStoredMessage() throws Exception {
+        Path conf = pkcs12Config();
+        Path keyFile = dir.resolve("alice.key");
+        AuthHmacCliTest.run("-c", conf.toString(), "users", "key", "--user", "alice@b.example", "--export", keyFile.toString());
+        MailboxKey key = MailboxKey.parse(Files.readString(keyFile));
+        byte[] secret = java.util.Base64.getUrlDecoder().decode(Files.readString(keyFile).replaceAll("(?s).*secret=(\\S+).*", "$1"));
+        Path eml = dir.resolve("m.eml");
+        Files.writeString(eml, ClientFixtures.signedFor("alice@b.example", key.keyIds().get(0), secret, "x", Instant.parse("2026-11-22T02:00:00Z")));
+
+        Run r = AuthHmacCliTest.run("-c", conf.toString(), "verify", "--user", "alice@b.example", eml.toString());
+
+        assertThat(r.exit()).as(r.err()).isEqualTo(0);
+        assertThat(r.out()).contains("verdict: pass");
+    }
+}
