@@ -3,7 +3,7 @@ package org.authhmac.it;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
-/** The configuration the e2e tests run: james-conf/ from the repository. */
+/** The configuration the e2e tests run: james-conf/ from the repository, exactly as shipped. */
 final class E2eLayout {
     private E2eLayout() {
     }
@@ -11,10 +11,9 @@ final class E2eLayout {
     static AuthHmacPair.Layout current() {
         Path sending = JamesRuntime.locate("james-conf/sending");
         Path receiving = JamesRuntime.locate("james-conf/receiving");
-        if (Files.isDirectory(sending) && Files.isDirectory(receiving)) {
-            return new AuthHmacPair.Layout(sending, receiving);
+        if (!Files.isDirectory(sending) || !Files.isDirectory(receiving)) {
+            throw new IllegalStateException("james-conf/sending and james-conf/receiving are missing (looked at " + sending + ")");
         }
-        Path interim = Path.of("src/test/resources/interim-conf").toAbsolutePath();
-        return new AuthHmacPair.Layout(interim.resolve("sending"), interim.resolve("receiving"));
+        return new AuthHmacPair.Layout(sending, receiving);
     }
 }
