@@ -15,6 +15,7 @@ import org.apache.mailet.base.test.FakeMailContext;
 import org.apache.mailet.base.test.FakeMailetConfig;
 import org.apache.mailet.base.test.FakeMatcherConfig;
 import org.authhmac.james.mailets.AuthHmacQuarantine;
+import org.authhmac.james.mailets.SignForMailbox;
 import org.authhmac.james.mailets.SignWithAuthHmac;
 import org.authhmac.james.matchers.AuthHmacFailed;
 import org.authhmac.james.testing.InMemoryKeyVault;
@@ -70,6 +71,11 @@ class ConfigurationFilesTest {
                 initialised.add("SignWithAuthHmac");
                 assertThat(processorExists(doc, parameters(mailet).getProperty("onMailetException"))).isTrue();
             }
+            if (cls.equals(SignForMailbox.class.getName())) {
+                new SignForMailbox(vault, new RecordingMetricFactory()).init(config(mailet));
+                initialised.add("SignForMailbox");
+                assertThat(processorExists(doc, parameters(mailet).getProperty("onMailetException"))).isTrue();
+            }
             if (cls.equals(AuthHmacQuarantine.class.getName())) {
                 new AuthHmacQuarantine(Repositories.memoryStore(), new RecordingMetricFactory()).init(config(mailet));
                 initialised.add("AuthHmacQuarantine");
@@ -79,7 +85,7 @@ class ConfigurationFilesTest {
         if (role.equals("sending")) {
             assertThat(initialised).contains("SignWithAuthHmac");
         } else {
-            assertThat(initialised).contains("AuthHmacFailed", "AuthHmacQuarantine");
+            assertThat(initialised).contains("AuthHmacFailed", "AuthHmacQuarantine", "SignForMailbox");
         }
     }
 

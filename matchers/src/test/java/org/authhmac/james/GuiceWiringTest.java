@@ -11,6 +11,7 @@ import org.apache.james.mailrepository.api.MailRepositoryStore;
 import org.apache.james.metrics.api.MetricFactory;
 import org.apache.james.metrics.tests.RecordingMetricFactory;
 import org.authhmac.james.mailets.AuthHmacQuarantine;
+import org.authhmac.james.mailets.SignForMailbox;
 import org.authhmac.james.mailets.SignWithAuthHmac;
 import org.authhmac.james.matchers.AuthHmacFailed;
 import org.authhmac.james.testing.Repositories;
@@ -58,10 +59,14 @@ class GuiceWiringTest {
         AuthHmacFailed matcher = extensions.getInstance(AuthHmacFailed.class);
         AuthHmacQuarantine quarantine = extensions.getInstance(AuthHmacQuarantine.class);
         KeyVaultHealthCheck health = extensions.getInstance(KeyVaultHealthCheck.class);
+        SignForMailbox mailboxSigner = extensions.getInstance(SignForMailbox.class);
 
         assertThat(signer).isNotNull();
         assertThat(matcher).isNotNull();
         assertThat(quarantine).isNotNull();
+        assertThat(mailboxSigner).isNotNull();
+        // the WebAdmin key route asks for the managed vault: the same single instance
+        assertThat(extensions.getInstance(org.authhmac.tpm.ManagedKeyVault.class)).isSameAs(extensions.getInstance(KeyVault.class));
         assertThat(health.componentName().getName()).isEqualTo("AuthHmacKeyVault");
         assertThat(extensions.getInstance(KeyVault.class)).isSameAs(extensions.getInstance(KeyVault.class));
     }
