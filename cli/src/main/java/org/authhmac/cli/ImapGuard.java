@@ -14,6 +14,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 import org.authhmac.protocol.AuthResult;
 import org.authhmac.protocol.Verdict;
 import org.authhmac.protocol.client.MailboxVerifier;
@@ -32,11 +33,21 @@ final class ImapGuard {
 
     enum Action { MOVE, FLAG }
 
-    record Settings(String inbox, String quarantine, Action action) {
+    /**
+     * @param checkFrom messages delivered before this instant are left alone: the mail that was already there when the
+     *                  mailbox got its key is unsigned. Empty checks everything. An IMAP client can APPEND with any
+     *                  INTERNALDATE, so a forgery dated before it would be left alone too: keep it as late as possible.
+     */
+    record Settings(String inbox, String quarantine, Action action, Optional<Instant> checkFrom) {
         Settings {
             Objects.requireNonNull(inbox, "inbox");
             Objects.requireNonNull(quarantine, "quarantine");
             Objects.requireNonNull(action, "action");
+            Objects.requireNonNull(checkFrom, "checkFrom");
+        }
+
+        Settings(String inbox, String quarantine, Action action) {
+            this(inbox, quarantine, action, Optional.empty());
         }
     }
 
@@ -96,7 +107,14 @@ final class ImapGuard {
             if (uid <= lastUid) {
                 continue; // "n:*" always returns the last message, even when it is older than n
             }
-            Verdict v = verify(m);
+            Instant delivered = m.getReceivedDate().toInstant();
+            if (settings.checkFrom().isPresent() && delivered.isBefore(settings.checkFrom().get())) {
+                log.println("uid=" + uid + " message-id=" + messageId(m) + " delivered=" + delivered
+                        + " action=skipped (delivered before " + settings.checkFrom().get() + ")");
+                lastUid = Math.max(lastUid, uid);
+                continue;
+            }
+            Verdict v = verify(m, delivered);
             String action;
             if (v.result() == AuthResult.PASS) {
                 action = "kept";
@@ -120,10 +138,9 @@ final class ImapGuard {
         return outcomes;
     }
 
-    private Verdict verify(Message m) throws MessagingException, IOException {
+    private Verdict verify(Message m, Instant delivered) throws MessagingException, IOException {
         ByteArrayOutputStream raw = new ByteArrayOutputStream();
         m.writeTo(raw); // BODY.PEEK[]: the raw stored bytes, without setting \Seen
-        Instant delivered = m.getReceivedDate().toInstant();
         return verifier.verify(raw.toByteArray(), delivered);
     }
 

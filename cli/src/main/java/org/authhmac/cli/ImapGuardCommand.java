@@ -8,6 +8,7 @@ import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Properties;
@@ -63,6 +64,10 @@ final class ImapGuardCommand implements Callable<Integer> {
     @Option(names = "--action", description = "MOVE (default) or FLAG (keyword " + ImapGuard.FAILED_KEYWORD + ", mail stays).")
     ImapGuard.Action action = ImapGuard.Action.MOVE;
 
+    @Option(names = "--check-from", paramLabel = "INSTANT",
+            description = "Leave mail delivered before this time alone (ISO-8601): the unsigned mail from before the key was issued. Default: check all.")
+    Instant checkFrom;
+
     @Option(names = "--watch", description = "Keep running: wait for new mail with IMAP IDLE (or poll) after each round. Default: one round.")
     boolean watch;
 
@@ -90,7 +95,7 @@ final class ImapGuardCommand implements Callable<Integer> {
             return VerifyCommand.TEMPERROR;
         }
         ImapGuard guard = new ImapGuard(store, new MailboxVerifier(key),
-                new ImapGuard.Settings(folder, quarantine, action), out);
+                new ImapGuard.Settings(folder, quarantine, action, java.util.Optional.ofNullable(checkFrom)), out);
         out.printf("guarding %s of %s with key(s) %s%n", folder, key.mailbox(), key.keyIds());
         out.flush();
         try {

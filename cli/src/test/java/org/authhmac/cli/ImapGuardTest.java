@@ -185,6 +185,20 @@ class ImapGuardTest {
     }
 
     @Test
+    void leavesMailDeliveredBeforeTheKeyExistedAloneWhenToldWhenToStart() throws Exception {
+        Instant keyIssued = now.minusSeconds(60);
+        append(ClientFixtures.unsigned("alice@b.example", "old newsletter", now.minusSeconds(86_400)));
+        append(ClientFixtures.unsigned("alice@b.example", "new forgery", now));
+
+        Run r = guard("--check-from", keyIssued.toString());
+
+        assertThat(r.exit()).as(r.err()).isEqualTo(0);
+        assertThat(subjects("INBOX")).containsExactly("old newsletter");
+        assertThat(subjects("Quarantine")).containsExactly("new forgery");
+        assertThat(r.out()).contains("action=skipped (delivered before " + keyIssued + ")");
+    }
+
+    @Test
     void aWrongPasswordIsATemporaryErrorAndTouchesNothing() throws Exception {
         Files.writeString(password, "wrong");
         append(ClientFixtures.unsigned("alice@b.example", "forged", now));
