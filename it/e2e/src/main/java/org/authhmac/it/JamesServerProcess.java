@@ -269,6 +269,11 @@ public final class JamesServerProcess implements AutoCloseable {
             if (!process.isAlive()) {
                 throw new IllegalStateException("James " + name + " exited with " + process.exitValue() + "\n" + logTail(60));
             }
+            if (logs().contains("Fatal error while starting James")) {
+                // James 3.8.1 logs this and keeps its JVM alive: do not wait for a WebAdmin that will never come
+                kill();
+                throw new IllegalStateException("James " + name + " failed to start:\n" + startFailure());
+            }
             try {
                 HttpResponse<String> response = http.send(request, HttpResponse.BodyHandlers.ofString());
                 if (response.statusCode() == 200) {
@@ -284,6 +289,16 @@ public final class JamesServerProcess implements AutoCloseable {
             sleep(Duration.ofMillis(200));
         }
         throw new IllegalStateException("James " + name + " not healthy within " + timeout + " (last: " + last + ")\n" + logTail(60));
+    }
+
+    private String startFailure() {
+        List<String> lines = logs().lines().toList();
+        for (int i = 0; i < lines.size(); i++) {
+            if (lines.get(i).contains("Fatal error while starting James")) {
+                return String.join("\n", lines.subList(i, Math.min(lines.size(), i + 25)));
+            }
+        }
+        return logTail(40);
     }
 
     public boolean isRunning() {
