@@ -62,8 +62,9 @@ final class BodyCanonicalizer {
     }
 
     /**
-     * The end of the run of bytes from {@code i} that canonicalization leaves as they are: no CR or LF, and for
-     * relaxed no TAB and no SP except a single SP between two such bytes (relaxed keeps that one unchanged).
+     * The end of the run of bytes from {@code i} that canonicalization leaves as they are: no CR or LF except a CRLF
+     * between content and content, and for relaxed no TAB and no SP except a single SP between two such bytes
+     * (relaxed keeps that one unchanged).
      * The run starts with a byte that is not WSP, so that a WSP held back before it is still emitted exactly once.
      */
     private int runEnd(byte[] buf, int i, int end) {
@@ -79,6 +80,10 @@ final class BodyCanonicalizer {
             byte b = buf[j];
             if (b > SP || b < 0) {
                 j++;
+            } else if (b == CR && j > i && j + 2 < end && buf[j + 1] == LF && startsLine(buf[j + 2])) {
+                // CRLF after content and before more content is output as it is (what both algorithms change is
+                // around empty lines and, for relaxed, WSP): the run goes on across line ends.
+                j += 3;
             } else if (!relaxed) {
                 if (b == CR || b == LF) {
                     break;
@@ -101,6 +106,11 @@ final class BodyCanonicalizer {
      */
     private static boolean anyAtMostSp(long x) {
         return ((x - 0x2121212121212121L) & ~x & 0x8080808080808080L) != 0;
+    }
+
+    /** Whether a line starting with this byte starts with content that the run may take as it is. */
+    private boolean startsLine(byte b) {
+        return relaxed ? plain(b) : b != CR && b != LF;
     }
 
     /** Neither a line-end byte nor WSP. */
