@@ -46,6 +46,8 @@ class MailboxSigningIT {
     static final String ALICE = "alice@b.example";
     static final String BOB = "bob@b.example";
     static final String CAROL = "carol@b.example";
+    /** Gets her key just before the TPM outage, so no period key of hers is in the vault's cache. */
+    static final String DORA = "dora@b.example";
     static final String PASSWORD = "user-secret";
 
     static Path root;
@@ -59,7 +61,7 @@ class MailboxSigningIT {
 
     @BeforeAll
     static void startJames() throws Exception {
-        root = Path.of(System.getProperty("authhmac.it.workRoot", "target/e2e-work"), "clientside").toAbsolutePath();
+        root = Path.of(System.getProperty("authhmac.it.workRoot", "target/e2e-work"), "clientside-" + ProcessHandle.current().pid()).toAbsolutePath();
         deleteRecursively(root);
         Files.createDirectories(root);
         Map<String, String> vault = new LinkedHashMap<>();
@@ -95,7 +97,7 @@ class MailboxSigningIT {
         james.prepare().launch();
         james.awaitHealthy(Duration.ofSeconds(120));
         assertThat(admin("PUT", "/domains/" + DOMAIN, null).statusCode()).isEqualTo(204);
-        for (String user : List.of(ALICE, BOB, CAROL)) {
+        for (String user : List.of(ALICE, BOB, CAROL, DORA)) {
             assertThat(admin("PUT", "/users/" + user, "{\"password\":\"" + PASSWORD + "\"}").statusCode()).isEqualTo(204);
         }
         aliceKey = issueKey(ALICE);
@@ -280,5 +282,70 @@ class MailboxSigningIT {
         assertThat(r.output()).contains("message-id=<" + id + "> verdict=fail reason=wrong-recipient action=moved to Quarantine");
         assertThat(messageIds(BOB, "Quarantine")).contains("<" + id + ">");
         assertThat(messageIds(BOB, "INBOX")).doesNotContain("<" + id + ">");
+    }
+
+    @Test
+    void aWatchingGuardQuarantinesAForgeryWhenItArrives() throws Exception {
+        // given alice's guard keeps running (IMAP IDLE on James)
+        Path log = root.resolve("guard-watch.log");
+        Process guard = new ProcessBuilder(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-jar", JamesRuntime.cliJar().toString(), "imap-guard", "--host", "127.0.0.1",
+                "--port", Integer.toString(james.ports().imap()), "--security", "NONE", "--login", ALICE,
+                "--password-file", passwordFile.toString(), "--key", aliceKey.toString(), "--watch"))
+                .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        try {
+            awaitFile(log, "guarding INBOX", Duration.ofSeconds(30));
+            Thread.sleep(2000); // let the first round finish and IDLE start
+            // when a forgery is appended while it waits
+            String id = UUID.randomUUID() + "@c.example";
+            append(ALICE, SmtpSender.message("ceo@b.example", ALICE, "while you watch", id, "Pay now.\n").getBytes(StandardCharsets.UTF_8));
+
+            // then it is moved without another run
+            awaitFile(log, "message-id=<" + id + "> verdict=none reason=no-signature action=moved to Quarantine", Duration.ofSeconds(30));
+            assertThat(messageIds(ALICE, "Quarantine")).contains("<" + id + ">");
+            assertThat(guard.isAlive()).as("still watching").isTrue();
+        } finally {
+            guard.destroy();
+            if (!guard.waitFor(20, java.util.concurrent.TimeUnit.SECONDS)) {
+                guard.destroyForcibly().waitFor(10, java.util.concurrent.TimeUnit.SECONDS);
+            }
+        }
+    }
+
+    static void awaitFile(Path file, String text, Duration timeout) throws Exception {
+        long end = System.nanoTime() + timeout.toNanos();
+        while (!(Files.exists(file) && Files.readString(file).contains(text))) {
+            if (System.nanoTime() > end) {
+                throw new AssertionError("no '" + text + "' within " + timeout + " in " + file + ":\n"
+                        + (Files.exists(file) ? Files.readString(file) : "(no output)"));
+            }
+            Thread.sleep(200);
+        }
+    }
+
+    @Test
+    void whileTheTpmIsDownMailForAMailboxWithAKeyWaitsAndArrivesSignedAfterwards() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(tpm != null, "needs swtpm");
+        // given dora's key was issued (stored in the TPM) but never used: no period key of hers is cached
+        Path doraKey = issueKey(DORA);
+        String id = UUID.randomUUID() + "@c.example";
+        tpm.kill();
+        try {
+            SmtpSender.mta(james.ports().smtp()).send("dave@c.example", List.of(DORA),
+                    SmtpSender.message("dave@c.example", DORA, "during the outage", id, "Signed later.\n"));
+
+            // then nothing is delivered unsigned while her key cannot be used
+            Thread.sleep(8000);
+            assertThat(new ImapReader(james.ports().imap(), DORA, PASSWORD).findByMessageId("<" + id + ">")).isEmpty();
+        } finally {
+            tpm.start();
+        }
+        // and once the TPM is back the mail arrives, signed for her
+        ImapReader.Received mail = new ImapReader(james.ports().imap(), DORA, PASSWORD)
+                .awaitMessageId("<" + id + ">", Duration.ofSeconds(90))
+                .orElseThrow(() -> new AssertionError("not delivered after the TPM came back\n" + james.logTail(60)));
+        assertThat(mail.header("X-Auth-HMAC")).singleElement().asString().contains("r=" + DORA);
+        KeyCli.Result r = guard(DORA, doraKey);
+        assertThat(r.output()).contains("message-id=<" + id + "> verdict=pass");
     }
 }
