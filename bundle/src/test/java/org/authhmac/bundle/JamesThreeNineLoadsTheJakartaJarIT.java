@@ -114,6 +114,24 @@ class JamesThreeNineLoadsTheJakartaJarIT {
     }
 
     @Test
+    void namesNoJavaxMailOrInjectPackageThatJames39NoLongerHas() throws IOException {
+        List<String> offenders = new java.util.ArrayList<>();
+        try (var jar = new java.util.jar.JarFile(System.getProperty("authhmac.bundle.jar"))) {
+            for (var e : java.util.Collections.list(jar.entries())) {
+                if (e.getName().endsWith(".class")) {
+                    try (InputStream in = jar.getInputStream(e)) {
+                        String bytes = new String(in.readAllBytes(), StandardCharsets.ISO_8859_1);
+                        if (bytes.matches("(?s).*javax/(mail|inject|activation|annotation)/.*")) {
+                            offenders.add(e.getName());
+                        }
+                    }
+                }
+            }
+        }
+        assertThat(offenders).isEmpty();
+    }
+
+    @Test
     void signsThenVerifiesPassOnJames390() throws Exception {
         // given the signing mailet and the validating matcher, created by James 3.9.0's loaders
         FakeMailContext context = FakeMailContext.defaultContext();
