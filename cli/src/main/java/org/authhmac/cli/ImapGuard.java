@@ -107,7 +107,13 @@ final class ImapGuard {
             if (uid <= lastUid) {
                 continue; // "n:*" always returns the last message, even when it is older than n
             }
-            Instant delivered = m.getReceivedDate().toInstant();
+            java.util.Date internalDate = m.getReceivedDate();
+            if (internalDate == null) {
+                // without the delivery time no window can be judged: leave it, say so, and look again next round
+                log.println("uid=" + uid + " message-id=" + messageId(m) + " action=kept (the server gave no INTERNALDATE)");
+                continue;
+            }
+            Instant delivered = internalDate.toInstant();
             if (settings.checkFrom().isPresent() && delivered.isBefore(settings.checkFrom().get())) {
                 log.println("uid=" + uid + " message-id=" + messageId(m) + " delivered=" + delivered
                         + " action=skipped (delivered before " + settings.checkFrom().get() + ")");

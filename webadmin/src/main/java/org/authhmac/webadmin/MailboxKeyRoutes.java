@@ -60,15 +60,15 @@ public class MailboxKeyRoutes implements Routes {
         if (lookup.error() != null) {
             return lookup.error();
         }
-        Optional<String> mailbox = Optional.of(lookup.mailbox());
+        String mailbox = lookup.mailbox();
         boolean rotate = "true".equalsIgnoreCase(request.queryParams("rotate"));
         MailboxKeys.Issued issued;
         try {
-            issued = MailboxKeys.issue(vault, mailbox.get(), rotate, random);
+            issued = MailboxKeys.issue(vault, mailbox, rotate, random);
         } catch (MailboxKeys.AlreadyIssuedException e) {
             return error(response, 409, "WrongState", e.getMessage() + ": PUT with ?rotate=true");
         } catch (RuntimeException e) {
-            LOGGER.error("auth-hmac: cannot issue a key for {}: {}", mailbox.get(), e.getMessage());
+            LOGGER.error("auth-hmac: cannot issue a key for {}: {}", mailbox, e.getMessage());
             return error(response, 503, "ServerError", "the key vault cannot store a key now: " + e.getMessage());
         }
         try {
@@ -99,16 +99,16 @@ public class MailboxKeyRoutes implements Routes {
         if (lookup.error() != null) {
             return lookup.error();
         }
-        Optional<String> mailbox = Optional.of(lookup.mailbox());
-        String keyset = MailboxKeys.keyset(mailbox.get());
+        String mailbox = lookup.mailbox();
+        String keyset = MailboxKeys.keyset(mailbox);
         Optional<KeyInfo> primary = vault.keys().stream()
                 .filter(k -> k.keyset().equals(keyset) && k.status() == org.authhmac.tpm.KeyStatus.PRIMARY).findFirst();
         if (primary.isEmpty()) {
-            return error(response, 404, "NotFound", "mailbox " + mailbox.get() + " has no key; PUT issues one");
+            return error(response, 404, "NotFound", "mailbox " + mailbox + " has no key; PUT issues one");
         }
         response.type("application/json");
         Map<String, Object> body = new LinkedHashMap<>();
-        body.put("user", mailbox.get());
+        body.put("user", mailbox);
         body.put("keyId", primary.get().keyId());
         body.put("created", primary.get().created().toString());
         body.put("keys", vault.keys().stream().filter(k -> k.keyset().equals(keyset))
