@@ -24,7 +24,7 @@ import org.openjdk.jmh.runner.options.TimeValue;
 /**
  * Runs the whole suite in one JMH run (so that the ratios compare figures measured side by side) with the GC
  * profiler, and writes bench/results/latest.json: every figure with its unit, the ratios, the goals, JVM, CPU and
- * load average. Arguments: [--quick] [--out file] [--include regex] [--no-tpm].
+ * load average. Arguments: [--quick] [--out file] [--include regex] [--no-tpm] [--cpu-time cpu-time.json].
  */
 public final class BenchMain {
     static final String[] SIZES = {"1KB", "10KB", "100KB", "1MB"};
@@ -35,6 +35,7 @@ public final class BenchMain {
     public static void main(String[] args) throws Exception {
         boolean quick = false;
         boolean noTpm = false;
+        Path cpuTimeFile = null;
         Path out = Path.of("bench", "results", "latest.json");
         String include = "org\\.authhmac\\.bench\\..*Benchmark\\..*";
         for (int i = 0; i < args.length; i++) {
@@ -43,8 +44,9 @@ public final class BenchMain {
                 case "--out" -> out = Path.of(args[++i]);
                 case "--include" -> include = args[++i];
                 case "--no-tpm" -> noTpm = true;
+                case "--cpu-time" -> cpuTimeFile = Path.of(args[++i]);
                 default -> throw new IllegalArgumentException("unknown argument " + args[i]
-                        + " (use [--quick] [--out file] [--include regex] [--no-tpm])");
+                        + " (use [--quick] [--out file] [--include regex] [--no-tpm] [--cpu-time file])");
             }
         }
         Files.createDirectories(out.toAbsolutePath().getParent());
@@ -65,13 +67,19 @@ public final class BenchMain {
                     .measurementIterations(2).measurementTime(TimeValue.milliseconds(300));
         }
         Collection<RunResult> results = new Runner(options.build()).run();
-        Map<String, Object> report = report(results, quick, started, loadBefore, loadAverage());
+        Map<String, Object> cpuTime = null;
+        if (cpuTimeFile != null && Files.isRegularFile(cpuTimeFile)) {
+            @SuppressWarnings("unchecked")
+            Map<String, Object> read = new ObjectMapper().readValue(cpuTimeFile.toFile(), Map.class);
+            cpuTime = read;
+        }
+        Map<String, Object> report = report(results, quick, started, loadBefore, loadAverage(), cpuTime);
         new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(out.toFile(), report);
         System.out.println("wrote " + out + " (JMH raw results: " + raw + ")");
     }
 
     static Map<String, Object> report(Collection<RunResult> results, boolean quick, Instant started,
-                                      double[] loadBefore, double[] loadAfter) {
+                                      double[] loadBefore, double[] loadAfter, Map<String, Object> cpuTime) {
         List<Map<String, Object>> figures = new ArrayList<>();
         Map<String, Double> opsPerSecond = new LinkedHashMap<>();
         for (RunResult r : results) {
@@ -108,10 +116,15 @@ public final class BenchMain {
             ratio(ratios, opsPerSecond, "verify / DKIM verify", "MailBenchmark.verify", "MailBenchmark.dkimVerify", size);
         }
 
+        @SuppressWarnings("unchecked")
+        List<Map<String, Object>> cpuRatios = cpuTime == null ? List.of() : (List<Map<String, Object>>) cpuTime.get("ratios");
         List<Map<String, Object>> goals = new ArrayList<>();
-        goal(goals, "10 KB signing reaches at least 50% of the limit's messages/s", ratioOf(ratios, "sign / limit", "10KB"), 0.5);
-        goal(goals, "10 KB verifying reaches at least 50% of the limit's messages/s", ratioOf(ratios, "verify / limit", "10KB"), 0.5);
-        goal(goals, "10 KB signing at least 50 times DKIM rsa-2048 signing", ratioOf(ratios, "sign / DKIM sign", "10KB"), 50);
+        goal(goals, "10 KB signing reaches at least 50% of the limit's messages/s", ratioOf(ratios, "sign / limit", "10KB"),
+                ratioOf(cpuRatios, "sign / limit", "10KB"), 0.5);
+        goal(goals, "10 KB verifying reaches at least 50% of the limit's messages/s", ratioOf(ratios, "verify / limit", "10KB"),
+                ratioOf(cpuRatios, "verify / limit", "10KB"), 0.5);
+        goal(goals, "10 KB signing at least 50 times DKIM rsa-2048 signing", ratioOf(ratios, "sign / DKIM sign", "10KB"),
+                ratioOf(cpuRatios, "sign / DKIM sign", "10KB"), 50);
         Double small = allocOf(figures, "MailBenchmark.relaxedBodyHash", "1KB");
         Double large = allocOf(figures, "MailBenchmark.relaxedBodyHash", "1MB");
         Map<String, Object> alloc = new LinkedHashMap<>();
@@ -141,6 +154,7 @@ public final class BenchMain {
         load.put("note", "1, 5 and 15 minute load averages of the machine; above the core count the figures are noisy");
         report.put("loadAverage", load);
         report.put("ratios", ratios);
+        report.put("cpuTime", cpuTime);
         report.put("goals", goals);
         report.put("figures", figures);
         return report;
@@ -170,12 +184,15 @@ public final class BenchMain {
                 .map(r -> (Double) r.get("value")).findFirst().orElse(null);
     }
 
-    private static void goal(List<Map<String, Object>> goals, String text, Double value, double threshold) {
+    /** A goal judged on both measurements: JMH's wall-clock throughput and the CPU-time run. */
+    private static void goal(List<Map<String, Object>> goals, String text, Double jmh, Double cpu, double threshold) {
         Map<String, Object> g = new LinkedHashMap<>();
         g.put("goal", text);
-        g.put("value", value);
         g.put("threshold", threshold);
-        g.put("met", value == null ? null : value >= threshold);
+        g.put("valueJmh", jmh);
+        g.put("metJmh", jmh == null ? null : jmh >= threshold);
+        g.put("valueCpuTime", cpu);
+        g.put("metCpuTime", cpu == null ? null : cpu >= threshold);
         goals.add(g);
     }
 
