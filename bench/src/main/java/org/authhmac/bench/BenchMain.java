@@ -50,7 +50,8 @@ public final class BenchMain {
             }
         }
         Files.createDirectories(out.toAbsolutePath().getParent());
-        Path raw = out.resolveSibling("jmh-raw.json");
+        String name = out.getFileName().toString();
+        Path raw = out.resolveSibling(name.equals("latest.json") ? "jmh-raw.json" : name.replaceFirst("\\.json$", "") + "-jmh-raw.json");
         double[] loadBefore = loadAverage();
         Instant started = Instant.now();
         ChainedOptionsBuilder options = new OptionsBuilder()
@@ -59,9 +60,15 @@ public final class BenchMain {
                 .resultFormat(ResultFormatType.JSON)
                 .result(raw.toString())
                 .shouldFailOnError(true);
-        if (noTpm) {
-            options.param("vault", "pkcs12");
+        List<String> vaults = new ArrayList<>();
+        if (!noTpm) {
+            vaults.addAll(List.of("tpm-nodelay", "tpm-nagle", "tss-tcp-nagle"));
         }
+        vaults.add("pkcs12");
+        if (SoftHsm.available()) {
+            vaults.add("pkcs11");
+        }
+        options.param("vault", vaults.toArray(String[]::new));
         if (quick) {
             options.forks(1).warmupIterations(2).warmupTime(TimeValue.milliseconds(300))
                     .measurementIterations(2).measurementTime(TimeValue.milliseconds(300));

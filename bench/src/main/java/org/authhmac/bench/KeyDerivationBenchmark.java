@@ -42,8 +42,9 @@ public class KeyDerivationBenchmark {
      * tpm-nodelay and tpm-nagle: the vault as configured (tpm.tcpNoDelay=true/false) with its own TCP device, which
      * sends each command in one write. tss-tcp-nagle: the same vault over TSS.Java's stock TpmDeviceTcp, which sends
      * a command in four small writes without TCP_NODELAY: the 40 ms Nagle/delayed-ACK stall the vault avoids.
+     * pkcs11: SoftHSM2 through SunPKCS11; needs SOFTHSM2_CONF set before the JVM starts (bench/run does it).
      */
-    @Param({"tpm-nodelay", "tpm-nagle", "tss-tcp-nagle", "pkcs12"})
+    @Param({"tpm-nodelay", "tpm-nagle", "tss-tcp-nagle", "pkcs12", "pkcs11"})
     public String vault;
 
     Swtpm swtpm;
@@ -57,7 +58,9 @@ public class KeyDerivationBenchmark {
     public void setup() throws Exception {
         dir = Fixtures.tempDir();
         Properties p;
-        if (!vault.equals("pkcs12")) {
+        if (vault.equals("pkcs11")) {
+            p = SoftHsm.freshToken();
+        } else if (!vault.equals("pkcs12")) {
             swtpm = Swtpm.start();
             p = new Properties();
             p.setProperty("vault.backend", "tpm");
