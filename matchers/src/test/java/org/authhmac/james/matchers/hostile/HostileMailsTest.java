@@ -46,7 +46,7 @@ class HostileMailsTest {
     void setUp() throws MessagingException {
         senderVault = new InMemoryKeyVault().add("ka1", "partner-b", KeyStatus.PRIMARY, InMemoryKeyVault.primary("a-b"));
         receiverVault = new InMemoryKeyVault().add("ka1", "partner-a", KeyStatus.PRIMARY, InMemoryKeyVault.primary("a-b"));
-        matcher = new AuthHmacFailed(receiverVault, new InMemoryReplayCache(1000, Clock.systemUTC()), new RecordingMetricFactory());
+        matcher = new AuthHmacFailed(receiverVault, new InMemoryReplayCache(1000, Clock.fixed(ACCEPTED_AT, ZoneOffset.UTC)), new RecordingMetricFactory());
         matcher.init(FakeMatcherConfig.builder().matcherName("AuthHmacFailed")
                 .condition("partners=a.example:partner-a; authservId=mx.b.example")
                 .mailetContext(FakeMailContext.defaultContext()).build());
