@@ -32,10 +32,26 @@ final class BodyCanonicalizer {
     private boolean anyOutput;
     private boolean finished;
 
+    /**
+     * A fresh SHA-256 that is only ever cloned, never updated, so threads may share it: a clone costs less than
+     * MessageDigest.getInstance's provider lookup, once per message.
+     */
+    private static final MessageDigest SHA256 = sha256();
+
     BodyCanonicalizer(Canonicalization canonicalization) {
         this.relaxed = canonicalization == Canonicalization.RELAXED;
+        MessageDigest d;
         try {
-            this.digest = MessageDigest.getInstance("SHA-256");
+            d = (MessageDigest) SHA256.clone();
+        } catch (CloneNotSupportedException e) {
+            d = sha256();
+        }
+        this.digest = d;
+    }
+
+    private static MessageDigest sha256() {
+        try {
+            return MessageDigest.getInstance("SHA-256");
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException("SHA-256 is missing from this JVM", e);
         }

@@ -47,6 +47,61 @@ final class HeaderCanonicalizer {
         return new String(out, 0, n);
     }
 
+    /**
+     * Writes the canonical form of {@code rawField} as ISO-8859-1 bytes into {@code out} from {@code pos}; returns
+     * the new end, or -1 when the field holds a char above U+00FF or no colon (then the caller takes the String
+     * path, whose result is the reference). {@code out} needs room for {@code rawField.length()} bytes: neither
+     * algorithm makes a field longer. Byte for byte the same as {@code canonicalize(c, rawField)} encoded, without
+     * building a String per field.
+     */
+    static int canonicalizeInto(Canonicalization c, String rawField, byte[] out, int pos) {
+        int len = rawField.length();
+        int colon = rawField.indexOf(':');
+        if (colon < 0) {
+            return -1;
+        }
+        for (int i = 0; i < len; i++) {
+            if (rawField.charAt(i) > 0xFF) {
+                return -1;
+            }
+        }
+        int n = pos;
+        if (c == Canonicalization.SIMPLE) {
+            for (int i = 0; i < len; i++) {
+                out[n++] = (byte) rawField.charAt(i);
+            }
+            return n;
+        }
+        int nameEnd = colon;
+        while (nameEnd > 0 && isWsp(rawField.charAt(nameEnd - 1))) {
+            nameEnd--;
+        }
+        for (int i = 0; i < nameEnd; i++) {
+            // Character.toLowerCase maps every Latin-1 char as String.toLowerCase(Locale.ROOT) does.
+            out[n++] = (byte) Character.toLowerCase(rawField.charAt(i));
+        }
+        out[n++] = ':';
+        int start = n;
+        boolean pendingWsp = false;
+        for (int i = colon + 1; i < len; i++) {
+            char ch = rawField.charAt(i);
+            if (ch == '\r' && i + 1 < len && rawField.charAt(i + 1) == '\n') {
+                i++;
+                continue;
+            }
+            if (isWsp(ch)) {
+                pendingWsp = true;
+                continue;
+            }
+            if (pendingWsp && n > start) {
+                out[n++] = ' ';
+            }
+            pendingWsp = false;
+            out[n++] = (byte) ch;
+        }
+        return n;
+    }
+
     private static boolean isWsp(char c) {
         return c == ' ' || c == '\t';
     }

@@ -5,13 +5,14 @@ import java.util.Locale;
 /**
  * One header field exactly as it appears in the message: {@code raw} is the whole field (name, colon, value,
  * folding line breaks as CRLF) without its final CRLF. Strings hold bytes one char per byte (ISO-8859-1), so
- * 8-bit header content passes through canonicalization unchanged.
+ * 8-bit header content passes through canonicalization unchanged. {@code lowerName} is the name lower-cased, for
+ * matching against h= and the configured signature header name.
  */
-record HeaderField(String name, String raw) {
+record HeaderField(String name, String raw, String lowerName) {
 
-    /** Lower-case name for matching against h= and the configured signature header name. */
-    String lowerName() {
-        return name.toLowerCase(Locale.ROOT);
+    HeaderField(String name, String raw) {
+        // Lower-cased once here: signer and verifier match names against h= and count them several times per message.
+        this(name, raw, name.toLowerCase(Locale.ROOT));
     }
 
     /** Everything after the first colon, unchanged. */

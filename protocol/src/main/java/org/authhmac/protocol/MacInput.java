@@ -1,9 +1,7 @@
 package org.authhmac.protocol;
 
-import java.util.ArrayList;
-import java.util.HashMap;
+import java.util.Arrays;
 import java.util.List;
-import java.util.Map;
 
 /**
  * Builds the bytes the MAC covers (RFC 6376 §3.7 with the X-Auth-HMAC header in the DKIM-Signature role):
@@ -16,22 +14,59 @@ final class MacInput {
 
     static byte[] build(List<HeaderField> fields, List<String> signedHeaders, Canonicalization canon,
                         String signatureFieldWithEmptyB) {
-        Map<String, List<HeaderField>> byName = new HashMap<>();
-        for (HeaderField f : fields) {
-            byName.computeIfAbsent(f.lowerName(), k -> new ArrayList<>()).add(f);
-        }
-        Map<String, Integer> used = new HashMap<>();
-        StringBuilder sb = new StringBuilder(1024);
-        for (String name : signedHeaders) {
-            List<HeaderField> instances = byName.getOrDefault(name, List.of());
-            int u = used.getOrDefault(name, 0);
-            if (u < instances.size()) {
-                // Bottom-up: the n-th mention of a name selects the n-th instance counted from the bottom.
-                HeaderField f = instances.get(instances.size() - 1 - u);
-                sb.append(HeaderCanonicalizer.canonicalize(canon, f.raw())).append("\r\n");
+        // Picks instances with index cursors and canonicalizes straight into one byte array: no map of lists, no
+        // String per field (this runs once per signature on every message; bench/, docs/PERFORMANCE.md).
+        int hn = signedHeaders.size();
+        int[] picked = new int[hn];
+        int size = signatureFieldWithEmptyB.length();
+        for (int k = 0; k < hn; k++) {
+            String name = signedHeaders.get(k);
+            int from = fields.size() - 1;
+            for (int j = k - 1; j >= 0; j--) {
+                if (signedHeaders.get(j).equals(name)) {
+                    // Bottom-up: the n-th mention of a name selects the n-th instance counted from the bottom,
+                    // so the search goes on above the instance the previous mention took.
+                    from = picked[j] - 1;
+                    break;
+                }
             }
-            // A mention beyond the last instance adds nothing: that is what makes oversigning work.
-            used.put(name, u + 1);
+            int i = from;
+            while (i >= 0 && !fields.get(i).lowerName().equals(name)) {
+                i--;
+            }
+            // -1: a mention beyond the last instance adds nothing; that is what makes oversigning work.
+            picked[k] = i;
+            if (i >= 0) {
+                size += fields.get(i).raw().length() + 2;
+            }
+        }
+        byte[] out = new byte[size];
+        int n = 0;
+        for (int k = 0; k < hn; k++) {
+            if (picked[k] >= 0) {
+                n = HeaderCanonicalizer.canonicalizeInto(canon, fields.get(picked[k]).raw(), out, n);
+                if (n < 0) {
+                    return viaStrings(fields, picked, canon, signatureFieldWithEmptyB);
+                }
+                out[n++] = '\r';
+                out[n++] = '\n';
+            }
+        }
+        n = HeaderCanonicalizer.canonicalizeInto(canon, signatureFieldWithEmptyB, out, n);
+        if (n < 0) {
+            return viaStrings(fields, picked, canon, signatureFieldWithEmptyB);
+        }
+        return n == out.length ? out : Arrays.copyOf(out, n);
+    }
+
+    /** The reference path through Strings, for a field the byte path declines (a char above U+00FF). */
+    private static byte[] viaStrings(List<HeaderField> fields, int[] picked, Canonicalization canon,
+                                     String signatureFieldWithEmptyB) {
+        StringBuilder sb = new StringBuilder(1024);
+        for (int i : picked) {
+            if (i >= 0) {
+                sb.append(HeaderCanonicalizer.canonicalize(canon, fields.get(i).raw())).append("\r\n");
+            }
         }
         sb.append(HeaderCanonicalizer.canonicalize(canon, signatureFieldWithEmptyB));
         return RawMessage.bytes(sb.toString());

@@ -12,10 +12,17 @@ import javax.crypto.spec.SecretKeySpec;
 public final class PeriodKey {
     private final KdfContext context;
     private final SecretKeySpec key;
+    /**
+     * Initialised once and never updated: {@link #newMac()} clones it, which costs a fraction of
+     * Mac.getInstance + init (provider lookup, key schedule) per signature. Cloning only reads it, so threads
+     * may share it.
+     */
+    private final Mac prototype;
 
     private PeriodKey(KdfContext context, byte[] keyBytes) {
         this.context = context;
         this.key = new SecretKeySpec(keyBytes, "HmacSHA256");
+        this.prototype = freshMac(key);
     }
 
     /** Wraps derived key bytes; the array is copied, so the caller should wipe its own copy. */
@@ -32,6 +39,15 @@ public final class PeriodKey {
 
     /** A fresh, initialised HMAC-SHA256 under this key. */
     public Mac newMac() {
+        try {
+            return (Mac) prototype.clone();
+        } catch (CloneNotSupportedException e) {
+            // A provider whose HMAC cannot be cloned: initialise a new one each time.
+            return freshMac(key);
+        }
+    }
+
+    private static Mac freshMac(SecretKeySpec key) {
         try {
             Mac mac = Mac.getInstance("HmacSHA256");
             mac.init(key);

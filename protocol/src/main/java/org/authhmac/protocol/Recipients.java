@@ -14,11 +14,30 @@ final class Recipients {
         if (d.endsWith(".")) {
             d = d.substring(0, d.length() - 1);
         }
-        String ascii = IDN.toASCII(d, IDN.ALLOW_UNASSIGNED).toLowerCase(Locale.ROOT);
+        String ascii = asciiLdh(d);
+        if (ascii == null) {
+            ascii = IDN.toASCII(d, IDN.ALLOW_UNASSIGNED).toLowerCase(Locale.ROOT);
+        }
         if (!SignatureHeader.isDomain(ascii)) {
             throw new IllegalArgumentException("not a domain name: " + TagList.printable(domain));
         }
         return ascii;
+    }
+
+    /**
+     * The lower-cased domain when it is already a valid ASCII LDH name, else null. IDN.toASCII leaves such a name
+     * as it is (it changes only non-ASCII labels, and fails only on empty or over-long labels, which isDomain
+     * rejects), so this is the same result without IDN's per-call StringBuffers: signer and verifier normalise
+     * d= and r= for every message.
+     */
+    private static String asciiLdh(String d) {
+        for (int i = 0; i < d.length(); i++) {
+            if (d.charAt(i) >= 0x80) {
+                return null;
+            }
+        }
+        String lower = d.toLowerCase(Locale.ROOT);
+        return SignatureHeader.isDomain(lower) ? lower : null;
     }
 
     /** A domain or local@domain in the form r= carries; IllegalArgumentException when it cannot be bound. */

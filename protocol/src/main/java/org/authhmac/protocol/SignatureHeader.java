@@ -93,7 +93,11 @@ public record SignatureHeader(
      * @throws SignatureFormatException with reason malformed, unsupported-version or unsupported-algorithm
      */
     public static SignatureHeader parse(String value) throws SignatureFormatException {
-        TagList tags = TagList.parse(value);
+        return parse(TagList.parse(value));
+    }
+
+    /** The same from a tag list already parsed (the verifier keeps it to empty b= without parsing twice). */
+    static SignatureHeader parse(TagList tags) throws SignatureFormatException {
 
         String v = required(tags, "v");
         if (!v.equals("1")) {

@@ -72,6 +72,7 @@ public final class Verifier {
     /** One signature header field and what has been decided about it so far. */
     private static final class Candidate {
         final HeaderField field;
+        TagList tags;
         SignatureHeader header;
         /** A verdict reached before any recipient is considered (parse, policy, window). */
         Verdict early;
@@ -200,7 +201,8 @@ public final class Verifier {
     /** Parse, algorithm policy and time window: all before any key is derived, so forged t costs no key work. */
     private void precheck(Candidate c, Instant acceptedAt) {
         try {
-            c.header = SignatureHeader.parse(c.field.value());
+            c.tags = TagList.parse(c.field.value());
+            c.header = SignatureHeader.parse(c.tags);
         } catch (SignatureFormatException e) {
             c.early = new Verdict.PermError(e.reason(), Optional.empty(), e.getMessage());
             return;
@@ -242,7 +244,7 @@ public final class Verifier {
         }
         String emptied;
         try {
-            emptied = withEmptyB(c.field);
+            emptied = withEmptyB(c.field, c.tags);
         } catch (SignatureFormatException e) {
             return new Verdict.PermError(Reason.MALFORMED, Optional.of(h), e.getMessage());
         }
@@ -283,9 +285,14 @@ public final class Verifier {
 
     /** The signature field as the MAC saw it: the b= value (with its surrounding whitespace) removed. */
     static String withEmptyB(HeaderField field) throws SignatureFormatException {
+        return withEmptyB(field, TagList.parse(field.value()));
+    }
+
+    /** The same with the field's value already parsed into {@code tags}. */
+    private static String withEmptyB(HeaderField field, TagList tags) throws SignatureFormatException {
         String raw = field.raw();
         int valueStart = raw.indexOf(':') + 1;
-        TagList.Tag b = TagList.parse(raw.substring(valueStart)).get("b");
+        TagList.Tag b = tags.get("b");
         if (b == null) {
             throw new SignatureFormatException(Reason.MALFORMED, "missing tag b=");
         }
