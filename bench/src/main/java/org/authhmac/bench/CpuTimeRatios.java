@@ -17,7 +17,7 @@ import java.util.Map;
  * thread waits for a core for a varying share of each JMH iteration, which moves wall-clock figures by far more
  * than the differences measured. Here the five operations run in one JVM, interleaved in short slices, and each is
  * charged only the CPU time of its own thread (ThreadMXBean); the median slice per operation is reported.
- * Arguments: [--quick] [--out file].
+ * Arguments: [--quick] [--out file] [--sizes 10KB,1KB] (--sizes: only those sizes, for before/after checks).
  */
 public final class CpuTimeRatios {
     private static volatile int sink;
@@ -31,8 +31,12 @@ public final class CpuTimeRatios {
 
     public static void main(String[] args) throws Exception {
         boolean quick = Arrays.asList(args).contains("--quick");
+        List<String> sizes = List.of(BenchMain.SIZES);
         Path out = Path.of("bench", "results", "cpu-time.json");
         for (int i = 0; i < args.length; i++) {
+            if (args[i].equals("--sizes")) {
+                sizes = List.of(args[++i].split(","));
+            }
             if (args[i].equals("--out")) {
                 out = Path.of(args[++i]);
             }
@@ -45,7 +49,7 @@ public final class CpuTimeRatios {
         Map<String, Object> bySize = new LinkedHashMap<>();
         List<Map<String, Object>> ratios = new ArrayList<>();
         MailBenchmark b = new MailBenchmark();
-        for (String size : BenchMain.SIZES) {
+        for (String size : sizes) {
             MessageState m = new MessageState();
             m.size = size;
             m.generate();
