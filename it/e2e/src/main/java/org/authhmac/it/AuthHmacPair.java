@@ -5,6 +5,7 @@ import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.function.Consumer;
+import org.authhmac.tpm.testing.SwtpmProcess;
 
 /**
  * Two James servers as the issue describes them: A (a.example) signs what alice sends to b.example, B (b.example)

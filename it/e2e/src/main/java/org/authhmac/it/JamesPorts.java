@@ -1,5 +1,7 @@
 package org.authhmac.it;
 
+import org.authhmac.tpm.testing.FreePorts;
+
 /**
  * The loopback ports one James server listens on. {@code smtp} is the server-to-server port (25 in production),
  * {@code submission} the authenticated port users send through (587).

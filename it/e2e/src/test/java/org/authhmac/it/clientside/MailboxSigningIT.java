@@ -31,10 +31,10 @@ import org.authhmac.it.JamesRuntime;
 import org.authhmac.it.JamesServerProcess;
 import org.authhmac.it.KeyCli;
 import org.authhmac.it.SmtpSender;
-import org.authhmac.it.SwtpmProcess;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.authhmac.tpm.testing.SwtpmProcess;
 
 /**
  * Issue 8 on a real James 3.8.1 (javax drop-in jar + the WebAdmin route jar, james-conf/receiving as shipped, the vault

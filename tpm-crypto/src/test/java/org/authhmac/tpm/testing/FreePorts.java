@@ -1,4 +1,4 @@
-package org.authhmac.it;
+package org.authhmac.tpm.testing;
 
 import java.io.IOException;
 import java.net.InetAddress;

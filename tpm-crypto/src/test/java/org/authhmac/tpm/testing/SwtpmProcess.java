@@ -1,4 +1,4 @@
-package org.authhmac.it;
+package org.authhmac.tpm.testing;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -13,7 +13,7 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * A swtpm TPM 2.0 emulator on loopback with a persistent state folder, startable again on the same ports after a
- * kill (a TPM outage). The same launcher as the tpm-crypto test fixture, without JUnit, so DemoMain can use it.
+ * kill (a TPM outage). It uses no JUnit, so the e2e harness and its demo can use it; {@link Swtpm} is the JUnit face of it.
  */
 public final class SwtpmProcess implements AutoCloseable {
     private final Path stateDir;
