@@ -56,7 +56,7 @@ class AuthHmacFailedTest {
     }
 
     AuthHmacFailed matcher(String condition) throws MessagingException {
-        AuthHmacFailed m = new AuthHmacFailed(receiverVault, new InMemoryReplayCache(1000, Clock.systemUTC()), metrics);
+        AuthHmacFailed m = new AuthHmacFailed(receiverVault, new InMemoryReplayCache(1000, Clock.fixed(ACCEPTED_AT, ZoneOffset.UTC)), metrics);
         m.init(FakeMatcherConfig.builder().matcherName("AuthHmacFailed").condition(condition)
                 .mailetContext(FakeMailContext.defaultContext()).build());
         return m;
