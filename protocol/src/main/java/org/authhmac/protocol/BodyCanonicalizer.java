@@ -87,9 +87,7 @@ final class BodyCanonicalizer {
         int j = i;
         while (j < end) {
             // Eight bytes at a time while none of them is a control character or SP (base64 lines, long words).
-            while (j + 8 <= end && !anyAtMostSp((long) LONGS.get(buf, j))) {
-                j += 8;
-            }
+            j = skipPlain(buf, j, end);
             if (j == end) {
                 break;
             }
@@ -117,11 +115,25 @@ final class BodyCanonicalizer {
     }
 
     /**
-     * Whether any of the eight bytes is at most 0x20 (SP, TAB, CR, LF and the other control characters); bytes
-     * from 0x80 up count as large. The classic SWAR test: exact for "any", though not for "which".
+     * The first index from {@code j} whose byte is at most 0x20, or {@code end}. Eight bytes per step; the lowest
+     * flagged byte of the SWAR test is always a true one (a borrow only runs upwards from a byte below 0x21), so
+     * the step lands on it exactly instead of walking the last bytes one by one. A small method of its own so that
+     * C2 compiles the loop tightly.
      */
-    private static boolean anyAtMostSp(long x) {
-        return ((x - 0x2121212121212121L) & ~x & 0x8080808080808080L) != 0;
+    private static int skipPlain(byte[] buf, int j, int end) {
+        int limit = end - 8;
+        while (j <= limit) {
+            long x = (long) LONGS.get(buf, j);
+            long m = (x - 0x2121212121212121L) & ~x & 0x8080808080808080L;
+            if (m != 0) {
+                return j + (Long.numberOfTrailingZeros(m) >>> 3);
+            }
+            j += 8;
+        }
+        while (j < end && (buf[j] > SP || buf[j] < 0)) {
+            j++;
+        }
+        return j;
     }
 
     /** Whether a line starting with this byte starts with content that the run may take as it is. */
