@@ -50,7 +50,7 @@ final class HeaderCanonicalizer {
     /**
      * Writes the canonical form of {@code rawField} as ISO-8859-1 bytes into {@code out} from {@code pos}; returns
      * the new end, or -1 when the field holds a char above U+00FF or no colon (then the caller takes the String
-     * path, whose result is the reference). {@code out} needs room for {@code rawField.length()} bytes: neither
+     * path, whose result is the reference, and ignores what was written). {@code out} needs room for {@code rawField.length()} bytes: neither
      * algorithm makes a field longer. Byte for byte the same as {@code canonicalize(c, rawField)} encoded, without
      * building a String per field.
      */
@@ -60,15 +60,14 @@ final class HeaderCanonicalizer {
         if (colon < 0) {
             return -1;
         }
-        for (int i = 0; i < len; i++) {
-            if (rawField.charAt(i) > 0xFF) {
-                return -1;
-            }
-        }
         int n = pos;
         if (c == Canonicalization.SIMPLE) {
             for (int i = 0; i < len; i++) {
-                out[n++] = (byte) rawField.charAt(i);
+                char ch = rawField.charAt(i);
+                if (ch > 0xFF) {
+                    return -1;
+                }
+                out[n++] = (byte) ch;
             }
             return n;
         }
@@ -77,14 +76,21 @@ final class HeaderCanonicalizer {
             nameEnd--;
         }
         for (int i = 0; i < nameEnd; i++) {
+            char ch = rawField.charAt(i);
+            if (ch > 0xFF) {
+                return -1;
+            }
             // Character.toLowerCase maps every Latin-1 char as String.toLowerCase(Locale.ROOT) does.
-            out[n++] = (byte) Character.toLowerCase(rawField.charAt(i));
+            out[n++] = (byte) Character.toLowerCase(ch);
         }
         out[n++] = ':';
         int start = n;
         boolean pendingWsp = false;
         for (int i = colon + 1; i < len; i++) {
             char ch = rawField.charAt(i);
+            if (ch > 0xFF) {
+                return -1;
+            }
             if (ch == '\r' && i + 1 < len && rawField.charAt(i + 1) == '\n') {
                 i++;
                 continue;

@@ -250,15 +250,20 @@ public record SignatureHeader(
         if (d.isEmpty() || d.length() > 253) {
             return false;
         }
-        for (String label : d.split("\\.", -1)) {
-            if (label.isEmpty() || label.length() > 63 || label.startsWith("-") || label.endsWith("-")) {
-                return false;
-            }
-            for (int i = 0; i < label.length(); i++) {
-                char c = label.charAt(i);
-                if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-')) {
+        // One pass over the chars, label by label, without splitting into Strings (called per message).
+        int labelStart = 0;
+        for (int i = 0; i <= d.length(); i++) {
+            if (i == d.length() || d.charAt(i) == '.') {
+                int len = i - labelStart;
+                if (len == 0 || len > 63 || d.charAt(labelStart) == '-' || d.charAt(i - 1) == '-') {
                     return false;
                 }
+                labelStart = i + 1;
+                continue;
+            }
+            char c = d.charAt(i);
+            if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-')) {
+                return false;
             }
         }
         return true;

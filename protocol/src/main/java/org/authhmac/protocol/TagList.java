@@ -143,6 +143,14 @@ final class TagList {
 
     /** Removes all FWS inside a value (for base64 and colon lists, where RFC 6376 allows it). */
     static String stripFws(String v) {
+        int first = 0;
+        while (first < v.length() && !isFws(v.charAt(first))) {
+            first++;
+        }
+        if (first == v.length()) {
+            // The usual case (an unfolded value): nothing to strip, no copy.
+            return v;
+        }
         StringBuilder sb = new StringBuilder(v.length());
         for (int i = 0; i < v.length(); i++) {
             char c = v.charAt(i);
