@@ -16,8 +16,10 @@ import java.util.Objects;
  */
 public final class Signer {
     /** RFC 5322 §3.6 allows each of these at most once; a verifier rejects a second one as duplicate-header. */
+    /** Fields RFC 5322 §3.6 and RFC 2045 allow once; a second instance fails the message whether or not it is signed. */
     static final List<String> SINGLETON_HEADERS =
-            List.of("from", "sender", "reply-to", "to", "cc", "subject", "date", "message-id");
+            List.of("from", "sender", "reply-to", "to", "cc", "subject", "date", "message-id", "in-reply-to", "references",
+                    "mime-version", "content-type", "content-transfer-encoding");
 
     private final SignerSettings settings;
     private final SecureRandom random;

@@ -6,7 +6,7 @@ import java.util.Objects;
 
 /**
  * How a {@link Signer} signs. Defaults follow docs/PROTOCOL.md: header X-Auth-HMAC, relaxed/relaxed,
- * 900 s periods, From/To/Cc/Subject/Date/Message-ID/Reply-To oversigned, six more headers signed when present.
+ * 900 s periods, the reader-visible and MIME fields oversigned.
  */
 public record SignerSettings(
         String headerName,
@@ -17,10 +17,14 @@ public record SignerSettings(
         List<String> signedIfPresentHeaders,
         int maxHeaderBytes) {
 
+    /**
+     * Every field that changes what a reader sees or how the body is decoded is oversigned, so that an instance added
+     * after signing, even of a field the message did not have (a Sender, a Content-Type), breaks the MAC.
+     */
     public static final List<String> DEFAULT_OVERSIGNED =
-            List.of("from", "to", "cc", "subject", "date", "message-id", "reply-to");
-    public static final List<String> DEFAULT_SIGNED_IF_PRESENT =
-            List.of("mime-version", "content-type", "content-transfer-encoding", "in-reply-to", "references", "sender");
+            List.of("from", "to", "cc", "subject", "date", "message-id", "reply-to", "sender", "in-reply-to", "references",
+                    "mime-version", "content-type", "content-transfer-encoding");
+    public static final List<String> DEFAULT_SIGNED_IF_PRESENT = List.of();
     public static final int DEFAULT_MAX_HEADER_BYTES = 1024 * 1024;
 
     public SignerSettings {
