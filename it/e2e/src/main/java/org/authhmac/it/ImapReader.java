@@ -90,6 +90,17 @@ public final class ImapReader {
         return Optional.empty();
     }
 
+    /** Every message in INBOX with its headers and body, in one IMAP session (for accounting after a run). */
+    public List<Received> readAll() {
+        return withInbox(inbox -> {
+            List<Received> all = new ArrayList<>();
+            for (Message m : inbox.getMessages()) {
+                all.add(read(m));
+            }
+            return all;
+        });
+    }
+
     public int count() {
         return withInbox(Folder::getMessageCount);
     }
