@@ -7,8 +7,12 @@ import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.UnaryOperator;
 import java.util.regex.Pattern;
 import org.apache.mailet.MailetException;
+import org.authhmac.protocol.Canonicalization;
+import org.authhmac.protocol.SignatureHeader;
+import org.authhmac.protocol.SignerSettings;
 
 /**
  * Strict parsing of mailet and matcher parameters. Every error names the parameter, so that a typo in
@@ -152,5 +156,45 @@ public final class Parameters {
             }
         }
         return v;
+    }
+
+    /**
+     * The signer settings every signing mailet reads: {@code headerName}, {@code periodSeconds} and
+     * {@code canonicalization}, from a mailet's init parameters.
+     */
+    public static SignerSettings signerSettings(UnaryOperator<String> initParameter) throws MailetException {
+        String headerName = headerName("headerName", initParameter.apply("headerName"), SignatureHeader.DEFAULT_HEADER_NAME);
+        int period = integer("periodSeconds", initParameter.apply("periodSeconds"), SignatureHeader.DEFAULT_PERIOD_SECONDS,
+                SignatureHeader.MIN_PERIOD_SECONDS, SignatureHeader.MAX_PERIOD_SECONDS);
+        Canonicalization[] c = canonicalization(initParameter.apply("canonicalization"));
+        return SignerSettings.defaults().withHeaderName(headerName).withPeriodSeconds(period).withCanonicalization(c[0], c[1]);
+    }
+
+    /** A processor name, or the default when the parameter is absent or blank. */
+    public static String processor(String value, String defaultValue) {
+        return value == null || value.isBlank() ? defaultValue : value.trim();
+    }
+
+    /** {@code header/body}, each simple or relaxed; a lone token is the header's and the body is simple (RFC 6376). */
+    static Canonicalization[] canonicalization(String value) throws MailetException {
+        if (value == null || value.isBlank()) {
+            return new Canonicalization[] {Canonicalization.RELAXED, Canonicalization.RELAXED};
+        }
+        String[] parts = value.trim().toLowerCase(Locale.ROOT).split("/", -1);
+        if (parts.length > 2) {
+            throw error("canonicalization", "expected header/body such as relaxed/relaxed, got '" + value.trim() + "'");
+        }
+        Canonicalization header = canon(parts[0], value);
+        Canonicalization body = parts.length == 2 ? canon(parts[1], value) : Canonicalization.SIMPLE;
+        return new Canonicalization[] {header, body};
+    }
+
+    private static Canonicalization canon(String token, String value) throws MailetException {
+        for (Canonicalization c : Canonicalization.values()) {
+            if (c.token().equals(token)) {
+                return c;
+            }
+        }
+        throw error("canonicalization", "expected simple or relaxed, got '" + value.trim() + "'");
     }
 }

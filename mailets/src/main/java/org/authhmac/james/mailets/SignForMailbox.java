@@ -21,7 +21,6 @@ import org.authhmac.james.Metrics;
 import org.authhmac.james.Parameters;
 import org.authhmac.protocol.KeyUnavailableException;
 import org.authhmac.protocol.SignRequest;
-import org.authhmac.protocol.SignatureHeader;
 import org.authhmac.protocol.Signer;
 import org.authhmac.protocol.SignerSettings;
 import org.authhmac.protocol.UnknownKeyException;
@@ -68,15 +67,11 @@ public class SignForMailbox extends GenericMailet {
         checkInitParameters(PARAMETERS);
         String domain = getInitParameter("signingDomain");
         signingDomain = domain == null || domain.isBlank() ? Optional.empty() : Optional.of(Parameters.domain("signingDomain", domain));
-        headerName = Parameters.headerName("headerName", getInitParameter("headerName"), SignatureHeader.DEFAULT_HEADER_NAME);
-        int period = Parameters.integer("periodSeconds", getInitParameter("periodSeconds"), SignatureHeader.DEFAULT_PERIOD_SECONDS,
-                SignatureHeader.MIN_PERIOD_SECONDS, SignatureHeader.MAX_PERIOD_SECONDS);
-        var c = SignWithAuthHmac.canonicalization(getInitParameter("canonicalization"));
+        SignerSettings settings = Parameters.signerSettings(this::getInitParameter);
+        headerName = settings.headerName();
         removeIncoming = Parameters.bool("removeIncoming", getInitParameter("removeIncoming"), true);
-        errorProcessor = Optional.ofNullable(getInitParameter("errorProcessor")).map(String::trim)
-                .filter(s -> !s.isEmpty()).orElse(Mail.ERROR);
-        signer = new Signer(SignerSettings.defaults().withHeaderName(headerName).withPeriodSeconds(period)
-                .withCanonicalization(c[0], c[1]));
+        errorProcessor = Parameters.processor(getInitParameter("errorProcessor"), Mail.ERROR);
+        signer = new Signer(settings);
     }
 
     private record Target(MailAddress recipient, SignRequest request) {

@@ -10,9 +10,7 @@ import java.time.Clock;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -27,10 +25,8 @@ import org.apache.mailet.base.GenericMailet;
 import org.authhmac.james.MessageHeaders;
 import org.authhmac.james.Metrics;
 import org.authhmac.james.Parameters;
-import org.authhmac.protocol.Canonicalization;
 import org.authhmac.protocol.KeyUnavailableException;
 import org.authhmac.protocol.SignRequest;
-import org.authhmac.protocol.SignatureHeader;
 import org.authhmac.protocol.Signer;
 import org.authhmac.protocol.SignerSettings;
 import org.authhmac.protocol.UnknownKeyException;
@@ -77,15 +73,11 @@ public class SignWithAuthHmac extends GenericMailet {
         checkInitParameters(PARAMETERS);
         signingDomain = Parameters.domain("signingDomain", getInitParameter("signingDomain"));
         keysetByDomain = Parameters.partners("partners", getInitParameter("partners"));
-        headerName = Parameters.headerName("headerName", getInitParameter("headerName"), SignatureHeader.DEFAULT_HEADER_NAME);
-        int period = Parameters.integer("periodSeconds", getInitParameter("periodSeconds"), SignatureHeader.DEFAULT_PERIOD_SECONDS,
-                SignatureHeader.MIN_PERIOD_SECONDS, SignatureHeader.MAX_PERIOD_SECONDS);
-        Canonicalization[] c = canonicalization(getInitParameter("canonicalization"));
+        SignerSettings settings = Parameters.signerSettings(this::getInitParameter);
+        headerName = settings.headerName();
         convertTo7Bit = Parameters.bool("convertTo7Bit", getInitParameter("convertTo7Bit"), true);
-        errorProcessor = Optional.ofNullable(getInitParameter("errorProcessor")).map(String::trim)
-                .filter(s -> !s.isEmpty()).orElse(Mail.ERROR);
-        signer = new Signer(SignerSettings.defaults().withHeaderName(headerName).withPeriodSeconds(period)
-                .withCanonicalization(c[0], c[1]));
+        errorProcessor = Parameters.processor(getInitParameter("errorProcessor"), Mail.ERROR);
+        signer = new Signer(settings);
         for (String keyset : Set.copyOf(keysetByDomain.values())) {
             checkKeyset(keyset);
         }
@@ -176,28 +168,6 @@ public class SignWithAuthHmac extends GenericMailet {
         } catch (RuntimeException e) {
             throw Parameters.error("partners", "the key vault cannot resolve keyset '" + keyset + "': " + e.getMessage());
         }
-    }
-
-    static Canonicalization[] canonicalization(String value) throws MailetException {
-        if (value == null || value.isBlank()) {
-            return new Canonicalization[] {Canonicalization.RELAXED, Canonicalization.RELAXED};
-        }
-        String[] parts = value.trim().toLowerCase(Locale.ROOT).split("/", -1);
-        if (parts.length > 2) {
-            throw Parameters.error("canonicalization", "expected header/body such as relaxed/relaxed, got '" + value.trim() + "'");
-        }
-        Canonicalization header = canon(parts[0], value);
-        Canonicalization body = parts.length == 2 ? canon(parts[1], value) : Canonicalization.SIMPLE;
-        return new Canonicalization[] {header, body};
-    }
-
-    private static Canonicalization canon(String token, String value) throws MailetException {
-        for (Canonicalization c : Canonicalization.values()) {
-            if (c.token().equals(token)) {
-                return c;
-            }
-        }
-        throw Parameters.error("canonicalization", "expected simple or relaxed, got '" + value.trim() + "'");
     }
 
     static byte[] bytes(MimeMessage message) throws MessagingException, IOException {
