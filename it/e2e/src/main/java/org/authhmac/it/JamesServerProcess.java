@@ -366,6 +366,24 @@ public final class JamesServerProcess implements AutoCloseable {
         return String.join("\n", all.subList(Math.max(0, all.size() - lines), all.size()));
     }
 
+    /**
+     * Waits (up to 60 s) for a mail whose headers carry this Message-ID to appear in a mail repository of this server,
+     * and returns its repository key; fails with the tail of the server's log when none does.
+     */
+    public String awaitRepositoryMailKey(String repositoryUrl, String messageId) {
+        WebAdminClient admin = webAdmin();
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (System.nanoTime() < deadline) {
+            for (String key : admin.mailKeys(repositoryUrl)) {
+                if (admin.mail(repositoryUrl, key).path("headers").toString().contains(messageId)) {
+                    return key;
+                }
+            }
+            sleep(Duration.ofMillis(300));
+        }
+        throw new AssertionError("nothing in " + repositoryUrl + " with Message-ID " + messageId + "; log:\n" + logTail(60));
+    }
+
     @Override
     public void close() {
         stop();

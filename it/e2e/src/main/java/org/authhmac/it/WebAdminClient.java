@@ -91,6 +91,12 @@ public final class WebAdminClient {
         return json(r.body());
     }
 
+    /** A mail attribute from {@link #mail}'s JSON: its text, or its JSON form when it is not a string. */
+    public static String attribute(JsonNode mail, String name) {
+        JsonNode value = mail.path("attributes").path(name);
+        return value.isTextual() ? value.asText() : value.toString();
+    }
+
     /** The documented release route: reprocess one mail of a repository into a processor, and wait for the task. */
     public JsonNode reprocess(String repositoryUrl, String key, String processor) {
         HttpResponse<String> r = send("PATCH", "/mailRepositories/" + repositoryId(repositoryUrl) + "/mails/" + enc(key)

@@ -218,23 +218,11 @@ class AuthHmacEndToEndIT {
     }
 
     private static String awaitQuarantinedKey(String messageId) {
-        WebAdminClient admin = pair.b().webAdmin();
-        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-        while (System.nanoTime() < deadline) {
-            for (String key : admin.mailKeys(QUARANTINE)) {
-                JsonNode mail = admin.mail(QUARANTINE, key);
-                if (mail.path("headers").toString().contains(messageId)) {
-                    return key;
-                }
-            }
-            sleepQuietly(300);
-        }
-        throw new AssertionError("nothing quarantined with Message-ID " + messageId + "; B log:\n" + pair.b().logTail(60));
+        return pair.b().awaitRepositoryMailKey(QUARANTINE, messageId);
     }
 
     private static String attribute(JsonNode mail, String name) {
-        JsonNode value = mail.path("attributes").path(name);
-        return value.isTextual() ? value.asText() : value.toString();
+        return WebAdminClient.attribute(mail, name);
     }
 
     private static void sleepQuietly(long ms) {

@@ -260,23 +260,11 @@ class AttacksOnRealJamesIT {
     }
 
     private static JsonNode awaitQuarantined(String messageId) {
-        WebAdminClient admin = pair.b().webAdmin();
-        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-        while (System.nanoTime() < deadline) {
-            for (String key : admin.mailKeys(QUARANTINE)) {
-                JsonNode mail = admin.mail(QUARANTINE, key);
-                if (mail.path("headers").toString().contains(messageId)) {
-                    return mail;
-                }
-            }
-            sleep(300);
-        }
-        throw new AssertionError("nothing quarantined with Message-ID " + messageId + "; B log:\n" + pair.b().logTail(60));
+        return pair.b().webAdmin().mail(QUARANTINE, pair.b().awaitRepositoryMailKey(QUARANTINE, messageId));
     }
 
     private static String attribute(JsonNode mail, String name) {
-        JsonNode value = mail.path("attributes").path(name);
-        return value.isTextual() ? value.asText() : value.toString();
+        return WebAdminClient.attribute(mail, name);
     }
 
     /** A path of the repository, found from the working directory (failsafe runs in it/e2e). */
@@ -288,13 +276,5 @@ class AttacksOnRealJamesIT {
             }
         }
         throw new IllegalStateException("cannot find " + relative + " above " + Path.of("").toAbsolutePath());
-    }
-
-    private static void sleep(long ms) {
-        try {
-            Thread.sleep(ms);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
     }
 }
