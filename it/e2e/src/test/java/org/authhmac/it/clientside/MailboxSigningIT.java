@@ -30,6 +30,7 @@ import org.authhmac.it.ImapReader;
 import org.authhmac.it.JamesRuntime;
 import org.authhmac.it.JamesServerProcess;
 import org.authhmac.it.KeyCli;
+import org.authhmac.it.SecretsLedger;
 import org.authhmac.it.SmtpSender;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -181,6 +182,7 @@ class MailboxSigningIT {
         assertThat(r.statusCode()).as(r.body() + "\n" + james.logTail(40)).isEqualTo(201);
         Path file = root.resolve(user + ".key");
         Files.writeString(file, r.body());
+        SecretsLedger.recordKeyFile("mailbox key of " + user, file);
         return file;
     }
 
