@@ -83,6 +83,57 @@ class AuthHmacEndToEndIT {
         assertThat(pair.bobInbox().findByMessageId("<" + id + ">")).as("the forged mail itself").isEmpty();
     }
 
+    /**
+     * What users really send: raw UTF-8 in headers (no RFC 2047), encoded words, folded and tab-indented header
+     * lines, an 8bit body with trailing blanks and blank lines. A's javax.mail parses and re-serialises the message
+     * around the signing mailet and RemoteDelivery; none of it may turn a good mail into a quarantined one, and our
+     * mailets may change nothing that James does not change by itself: the same message delivered locally on A
+     * (to its postmaster, a path without our mailets) is the reference. (James 3.8.1 itself stores each 8-bit byte
+     * of a raw UTF-8 header as '?', on both paths; the signature covers what James hands the mailet.)
+     */
+    @Test
+    void mailWithRawUtf8HeadersFoldingAnd8bitBodyPassesAndOurMailetsChangeNothingJamesDoesNot() {
+        String id = UUID.randomUUID() + "@a.example";
+        String message = "From: =?UTF-8?B?QWxpY2UgTcO8bGxlcg==?= <" + AuthHmacPair.ALICE + ">\r\n"
+                + "To: \"Bob Bérénice\" <" + AuthHmacPair.BOB + ">\r\n"
+                + "Subject: Grüße aus Köln – 東京 ✓\r\n"
+                + "Date: " + java.time.format.DateTimeFormatter.RFC_1123_DATE_TIME.format(java.time.ZonedDateTime.now()) + "\r\n"
+                + "Message-ID: <" + id + ">\r\n"
+                + "X-Folded: first part\r\n\tsecond part after a tab\r\n   third part after spaces\r\n"
+                + "MIME-Version: 1.0\r\n"
+                + "Content-Type: text/plain;\r\n charset=UTF-8;\r\n format=flowed\r\n"
+                + "Content-Transfer-Encoding: 8bit\r\n"
+                + "\r\n"
+                + "Hallo Bob,  \r\n\r\nÄrger mit der Straße?\t\r\n   \r\n€ 100, 東京\r\n\r\n\r\n";
+        String postmaster = "postmaster@" + AuthHmacPair.A_DOMAIN;
+
+        pair.aliceSubmission().send(AuthHmacPair.ALICE, List.of(AuthHmacPair.BOB), message);
+        pair.aliceSubmission().send(AuthHmacPair.ALICE, List.of(postmaster), message.replace(id, "local-" + id));
+
+        ImapReader.Received mail = pair.bobInbox().awaitMessageId("<" + id + ">", Duration.ofSeconds(60))
+                .orElseThrow(() -> new AssertionError("not delivered to bob; quarantined: "
+                        + pair.b().webAdmin().repositorySize(QUARANTINE) + "\nB log:\n" + pair.b().logTail(40)));
+        ImapReader.Received local = new ImapReader(pair.a().ports().imap(), postmaster, AuthHmacPair.POSTMASTER_PASSWORD)
+                .awaitMessageId("<local-" + id + ">", Duration.ofSeconds(60)).orElseThrow();
+        assertThat(mail.header("Authentication-Results")).anySatisfy(ar -> assertThat(ar).contains("auth-hmac=pass"));
+        for (String name : List.of("From", "To", "Subject", "X-Folded", "Content-Type")) {
+            assertThat(mail.header(name)).as(name).isEqualTo(local.header(name));
+        }
+        // the one intended change: the signing mailet's convertTo7Bit (james-conf/sending) signs what RemoteDelivery
+        // would otherwise re-encode after signing; the text the reader sees is the same
+        assertThat(mail.header("Content-Transfer-Encoding")).singleElement().asString().isEqualToIgnoringWhitespace("quoted-printable");
+        assertThat(text(mail)).isEqualTo(text(local)).contains("Ärger mit der Straße?", "€ 100, 東京");
+    }
+
+    private static String text(ImapReader.Received mail) {
+        try {
+            return (String) new jakarta.mail.internet.MimeMessage(jakarta.mail.Session.getInstance(new java.util.Properties()),
+                    new java.io.ByteArrayInputStream(mail.raw().getBytes(java.nio.charset.StandardCharsets.UTF_8))).getContent();
+        } catch (jakarta.mail.MessagingException | java.io.IOException e) {
+            throw new AssertionError("unreadable as text: " + e, e);
+        }
+    }
+
     @Test
     void bodyRewrittenByARelayInTransitIsQuarantinedAsBodyChanged() {
         // given alice's signed mail whose body a relay between A and B rewrites
