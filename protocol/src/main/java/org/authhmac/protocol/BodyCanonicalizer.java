@@ -62,14 +62,23 @@ final class BodyCanonicalizer {
         int end = off + len;
         while (i < end) {
             if (!pendingCr) {
-                // Most bytes pass unchanged: a run of them is found with one test per byte and copied in bulk,
+                // Most bytes pass unchanged: a run of them is found with few tests per byte and copied in bulk,
                 // instead of walking the state machine per byte.
-                int j = runEnd(buf, i, end);
-                if (j > i) {
-                    contentRun(buf, i, j - i);
-                    i = j;
-                    if (i == end) {
-                        break;
+                if (relaxed) {
+                    if (plain(buf[i])) {
+                        i = relaxedRun(buf, i, end);
+                        if (i == end) {
+                            break;
+                        }
+                    }
+                } else {
+                    int j = runEnd(buf, i, end);
+                    if (j > i) {
+                        contentRun(buf, i, j - i);
+                        i = j;
+                        if (i == end) {
+                            break;
+                        }
                     }
                 }
             }
@@ -78,68 +87,156 @@ final class BodyCanonicalizer {
     }
 
     /**
-     * The end of the run of bytes from {@code i} that canonicalization leaves as they are: no CR or LF except a CRLF
-     * between content and content, and for relaxed no TAB and no SP except a single SP between two such bytes
-     * (relaxed keeps that one unchanged).
-     * The run starts with a byte that is not WSP, so that a WSP held back before it is still emitted exactly once.
+     * Relaxed, from a content byte at {@code i} (no CR pending): outputs what {@link #accept} would output byte by
+     * byte, as segments of the input, and handles inline what prose is made of: a single SP between words (kept),
+     * other WSP runs inside a line (one SP), WSP before a CRLF (dropped), a CRLF and empty lines before more content
+     * (kept as they are). Returns the index of the first byte it leaves to the state machine, or {@code end}; the
+     * byte before it is always content of the current line, so the state then is what accept's would be.
      */
-    private int runEnd(byte[] buf, int i, int end) {
-        int j = i;
-        while (j < end) {
-            // Eight bytes at a time while none of them is a control character or SP (base64 lines, long words);
-            // for relaxed, single SPs between words too (prose).
-            j = relaxed ? skipPlainWords(buf, i, j, end) : skipPlain(buf, j, end);
-            if (j == end) {
+    private int relaxedRun(byte[] buf, int i, int end) {
+        startContent();
+        if (pendingWsp) {
+            pendingWsp = false;
+            emit(SP);
+        }
+        anyOutput = true;
+        int seg = i;
+        int j = i + 1;
+        while (true) {
+            j = skipWords(buf, j, end);
+            if (j >= end) {
+                j = end;
                 break;
             }
             byte b = buf[j];
             if (b > SP || b < 0) {
+                // The word test stops early at some bytes that need nothing; step over them.
                 j++;
-            } else if (b == CR && j > i && j + 2 < end && buf[j + 1] == LF && startsLine(buf[j + 2])) {
-                // CRLF after content and before more content is output as it is (what both algorithms change is
-                // around empty lines and, for relaxed, WSP): the run goes on across line ends.
-                j += 3;
-            } else if (!relaxed) {
-                if (b == CR || b == LF) {
+                continue;
+            }
+            if (b == SP || b == TAB) {
+                int k = j + 1;
+                while (k < end && (buf[k] == SP || buf[k] == TAB)) {
+                    k++;
+                }
+                if (k == end) {
                     break;
                 }
-                j++;
-            } else if (b == SP && j > i && j + 1 < end && plain(buf[j + 1])) {
-                j += 2;
-            } else if (b == SP || b == TAB || b == CR || b == LF) {
-                break;
-            } else {
-                j++;
+                byte c = buf[k];
+                if (c != CR && c != LF) {
+                    // WSP inside a line: one SP. A single SP stays in the segment as it is.
+                    if (b == SP) {
+                        if (k == j + 1) {
+                            j = k;
+                            continue;
+                        }
+                        segment(buf, seg, j + 1);
+                    } else {
+                        segment(buf, seg, j);
+                        emit(SP);
+                    }
+                    seg = k;
+                    j = k;
+                    continue;
+                }
+                if (c != CR || k + 1 == end || buf[k + 1] != LF) {
+                    break;
+                }
+                // WSP before a CRLF is dropped; the CRLF is taken below.
+                segment(buf, seg, j);
+                seg = k;
+                j = k;
+                b = CR;
             }
+            if (b == CR && j + 1 < end && buf[j + 1] == LF) {
+                // A CRLF after content, then any empty lines, then content: all output as they are.
+                int k = j + 2;
+                while (k + 1 < end && buf[k] == CR && buf[k + 1] == LF) {
+                    k += 2;
+                }
+                if (k < end && plain(buf[k])) {
+                    j = k + 1;
+                    continue;
+                }
+                break;
+            }
+            if (b == CR || b == LF) {
+                break;
+            }
+            // Other control characters are content, unchanged.
+            j++;
         }
+        segment(buf, seg, j);
         return j;
     }
 
     /**
-     * For relaxed: from {@code j}, skips whole eight-byte words in which every byte is above 0x20 or is an SP
-     * followed by a byte above 0x20 inside the same word (a single SP between content, which relaxed keeps), and
-     * not an SP at the run start {@code i}. It stops at or before the first byte that is not so (the SWAR tests
-     * flag every true match and only add false ones, which stop it early), and {@link #runEnd} decides from there
-     * byte by byte; so the result is the same as walking byte by byte, only faster on prose.
+     * For relaxed: the first index from {@code j} that may need work: a byte at most SP, except an SP followed by a
+     * byte above SP (a single SP between words, which relaxed keeps). Eight bytes per step, with the next byte of
+     * each from a second load one byte further; the SWAR tests flag every true match and add false ones only at
+     * '!' bytes, so it may stop early at a byte that needs nothing (the caller steps over it) but never skips one
+     * that does.
      */
-    private static int skipPlainWords(byte[] buf, int i, int j, int end) {
-        int limit = end - 8;
+    private static int skipWords(byte[] buf, int j, int end) {
+        int limit = end - 9;
         while (j <= limit) {
             long x = (long) LONGS.get(buf, j);
-            long ctrl = (x - 0x2020202020202020L) & ~x & 0x8080808080808080L;
-            long y = x ^ 0x2020202020202020L;
-            long sp = (y - 0x0101010101010101L) & ~y & 0x8080808080808080L;
-            if ((ctrl | sp) != 0) {
-                // An SP is fine only when the next byte (in this word) is neither SP nor a control character.
-                long bad = ctrl | (sp & (((sp | ctrl) >>> 8) | 0x8000000000000000L));
-                if (j == i) {
-                    bad |= sp & 0x80L;
-                }
+            long le = (x - 0x2121212121212121L) & ~x & 0x8080808080808080L;
+            if (le != 0) {
+                long z = x ^ 0x2020202020202020L;
+                long sp = (z - 0x0101010101010101L) & ~z & 0x8080808080808080L;
+                long y = (long) LONGS.get(buf, j + 1);
+                long leNext = (y - 0x2121212121212121L) & ~y & 0x8080808080808080L;
+                long bad = (le & ~sp) | (sp & leNext);
                 if (bad != 0) {
                     return j + (Long.numberOfTrailingZeros(bad) >>> 3);
                 }
             }
             j += 8;
+        }
+        while (j < end && (buf[j] > SP || buf[j] < 0)) {
+            j++;
+        }
+        return j;
+    }
+
+    /** Outputs {@code buf[from, to)} as it is. */
+    private void segment(byte[] buf, int from, int to) {
+        int len = to - from;
+        if (len >= DIRECT_RUN) {
+            flush();
+            digest.update(buf, from, len);
+        } else if (len > 0) {
+            if (outLen + len > out.length) {
+                flush();
+            }
+            System.arraycopy(buf, from, out, outLen, len);
+            outLen += len;
+        }
+    }
+
+    /**
+     * Simple: the end of the run of bytes from {@code i} that canonicalization leaves as they are: no CR or LF except
+     * a CRLF between content and content.
+     */
+    private int runEnd(byte[] buf, int i, int end) {
+        int j = i;
+        while (j < end) {
+            // Eight bytes at a time while none of them is a control character or SP (base64 lines, long words).
+            j = skipPlain(buf, j, end);
+            if (j == end) {
+                break;
+            }
+            byte b = buf[j];
+            if (b == CR && j > i && j + 2 < end && buf[j + 1] == LF && buf[j + 2] != CR && buf[j + 2] != LF) {
+                // CRLF after content and before more content is output as it is (what simple changes is only
+                // around empty lines): the run goes on across line ends.
+                j += 3;
+            } else if (b == CR || b == LF) {
+                break;
+            } else {
+                j++;
+            }
         }
         return j;
     }
@@ -164,11 +261,6 @@ final class BodyCanonicalizer {
             j++;
         }
         return j;
-    }
-
-    /** Whether a line starting with this byte starts with content that the run may take as it is. */
-    private boolean startsLine(byte b) {
-        return relaxed ? plain(b) : b != CR && b != LF;
     }
 
     /** Neither a line-end byte nor WSP. */
