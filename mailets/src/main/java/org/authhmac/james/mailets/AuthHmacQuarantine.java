@@ -42,7 +42,7 @@ public class AuthHmacQuarantine extends GenericMailet {
     static final String DEFAULT_SUBJECT_TAG = "[AUTH-HMAC FAILED]";
     static final String DEFAULT_RELEASE_PROCESSOR = "transport";
     static final Set<String> PARAMETERS = Set.of("action", "repositoryPath", "markHeader", "subjectTag",
-            "notifyRecipients", "notifyPostmaster", "releaseProcessor", "webAdminUrl");
+            "notifyRecipients", "notifyRecipientsOfReplay", "notifyPostmaster", "releaseProcessor", "webAdminUrl");
 
     /** The three ways to deal with a failing mail. */
     public enum Action { QUARANTINE, MARK, DELETE }
@@ -56,6 +56,7 @@ public class AuthHmacQuarantine extends GenericMailet {
     private String markHeader;
     private String subjectTag;
     private boolean notifyRecipients;
+    private boolean notifyRecipientsOfReplay;
     private boolean notifyPostmaster;
     private String releaseProcessor;
     private String webAdminUrl;
@@ -73,6 +74,7 @@ public class AuthHmacQuarantine extends GenericMailet {
         markHeader = Parameters.headerName("markHeader", getInitParameter("markHeader"), DEFAULT_MARK_HEADER);
         subjectTag = Optional.ofNullable(getInitParameter("subjectTag")).orElse(DEFAULT_SUBJECT_TAG).trim();
         notifyRecipients = Parameters.bool("notifyRecipients", getInitParameter("notifyRecipients"), false);
+        notifyRecipientsOfReplay = Parameters.bool("notifyRecipientsOfReplay", getInitParameter("notifyRecipientsOfReplay"), false);
         notifyPostmaster = Parameters.bool("notifyPostmaster", getInitParameter("notifyPostmaster"), false);
         releaseProcessor = Optional.ofNullable(getInitParameter("releaseProcessor")).map(String::trim)
                 .filter(s -> !s.isEmpty()).orElse(DEFAULT_RELEASE_PROCESSOR);
@@ -161,7 +163,12 @@ public class AuthHmacQuarantine extends GenericMailet {
 
     private void notify(Mail mail, Optional<RecordedVerdict> verdict, String outcome) {
         List<MailAddress> to = new ArrayList<>();
-        if (notifyRecipients) {
+        // Under the matcher's default replayScope=recipient, a replay is a second copy of a signed mail this very
+        // recipient already received with pass: an attacker's replay, or a sender's retry after a lost "250" (seen
+        // after a crash of the receiving James, docs/OPERATIONS.md). A notice about it would only alarm the
+        // recipient; the audit line and the postmaster's notice remain.
+        boolean replay = verdict.map(v -> v.reason() == org.authhmac.protocol.Reason.REPLAY).orElse(false);
+        if (notifyRecipients && (!replay || notifyRecipientsOfReplay)) {
             to.addAll(mail.getRecipients());
         }
         MailAddress postmaster = getMailetContext().getPostmaster();

@@ -105,6 +105,30 @@ class AuthHmacQuarantineTest {
     }
 
     @Test
+    void aReplayIsNotNoticedToTheRecipientWhoAlreadyHasTheMailButToThePostmaster() throws Exception {
+        FakeMail mail = failedMail();
+        new RecordedVerdict(AuthResult.FAIL, Reason.REPLAY, Optional.of("ka1"), Optional.of("a.example"),
+                Optional.of(Instant.parse("2026-11-22T01:58:00Z")), "seen before").writeTo(mail);
+
+        mailet("notifyRecipients", "true", "notifyPostmaster", "true").service(mail);
+
+        assertThat(context.getSentMails()).singleElement().satisfies(sent ->
+                assertThat(sent.getRecipients()).containsExactly(Mails.address("postmaster@b.example")));
+    }
+
+    @Test
+    void aReplayIsNoticedToTheRecipientWhenAsked() throws Exception {
+        FakeMail mail = failedMail();
+        new RecordedVerdict(AuthResult.FAIL, Reason.REPLAY, Optional.empty(), Optional.empty(), Optional.empty(), "seen before")
+                .writeTo(mail);
+
+        mailet("notifyRecipients", "true", "notifyRecipientsOfReplay", "true").service(mail);
+
+        assertThat(context.getSentMails()).singleElement().satisfies(sent ->
+                assertThat(sent.getRecipients()).containsExactly(Mails.address("bob@b.example")));
+    }
+
+    @Test
     void noNoticeUnlessAsked() throws Exception {
         mailet().service(failedMail());
 
