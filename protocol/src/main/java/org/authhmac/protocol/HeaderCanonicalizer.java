@@ -108,6 +108,45 @@ final class HeaderCanonicalizer {
         return n;
     }
 
+    /**
+     * The same for a field held as bytes, {@code src[from, to)} in raw form with its first colon at {@code colon}
+     * and its name ending at {@code nameEnd} (WSP before the colon excluded). Bytes are chars up to U+00FF, so
+     * there is no fallback; returns the new end. {@code out} needs room for {@code to - from} bytes.
+     */
+    static int canonicalizeInto(Canonicalization c, byte[] src, int from, int to, int colon, int nameEnd,
+                                byte[] out, int pos) {
+        if (c == Canonicalization.SIMPLE) {
+            System.arraycopy(src, from, out, pos, to - from);
+            return pos + to - from;
+        }
+        int n = pos;
+        for (int i = from; i < nameEnd; i++) {
+            byte b = src[i];
+            // Field names are ASCII 33..126 (HeaderField checks), where String.toLowerCase(Locale.ROOT) is this.
+            out[n++] = b >= 'A' && b <= 'Z' ? (byte) (b + 32) : b;
+        }
+        out[n++] = ':';
+        int start = n;
+        boolean pendingWsp = false;
+        for (int i = colon + 1; i < to; i++) {
+            byte b = src[i];
+            if (b == '\r' && i + 1 < to && src[i + 1] == '\n') {
+                i++;
+                continue;
+            }
+            if (b == ' ' || b == '\t') {
+                pendingWsp = true;
+                continue;
+            }
+            if (pendingWsp && n > start) {
+                out[n++] = ' ';
+            }
+            pendingWsp = false;
+            out[n++] = b;
+        }
+        return n;
+    }
+
     private static boolean isWsp(char c) {
         return c == ' ' || c == '\t';
     }

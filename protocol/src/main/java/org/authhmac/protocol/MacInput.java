@@ -14,14 +14,16 @@ final class MacInput {
 
     static byte[] build(List<HeaderField> fields, List<String> signedHeaders, Canonicalization canon,
                         String signatureFieldWithEmptyB) {
-        // Picks instances with index cursors and canonicalizes straight into one byte array: no map of lists, no
-        // String per field (this runs once per signature on every message; bench/, docs/PERFORMANCE.md).
+        // Picks instances with index cursors and canonicalizes straight from the bytes the message was read into,
+        // into one byte array: no map of lists, no String per field (this runs once per signature on every
+        // message; bench/, docs/PERFORMANCE.md).
         int hn = signedHeaders.size();
+        int fn = fields.size();
         int[] picked = new int[hn];
         int size = signatureFieldWithEmptyB.length();
         for (int k = 0; k < hn; k++) {
             String name = signedHeaders.get(k);
-            int from = fields.size() - 1;
+            int from = fn - 1;
             for (int j = k - 1; j >= 0; j--) {
                 if (signedHeaders.get(j).equals(name)) {
                     // Bottom-up: the n-th mention of a name selects the n-th instance counted from the bottom,
@@ -31,23 +33,23 @@ final class MacInput {
                 }
             }
             int i = from;
-            while (i >= 0 && !fields.get(i).lowerName().equals(name)) {
+            // No String.hashCode here: a verifier's names are fresh Strings, and hashing them cost more than the
+            // length-first compare of nameIs.
+            while (i >= 0 && !fields.get(i).nameIs(name)) {
                 i--;
             }
             // -1: a mention beyond the last instance adds nothing; that is what makes oversigning work.
             picked[k] = i;
             if (i >= 0) {
-                size += fields.get(i).raw().length() + 2;
+                size += fields.get(i).length() + 2;
             }
         }
         byte[] out = new byte[size];
         int n = 0;
         for (int k = 0; k < hn; k++) {
             if (picked[k] >= 0) {
-                n = HeaderCanonicalizer.canonicalizeInto(canon, fields.get(picked[k]).raw(), out, n);
-                if (n < 0) {
-                    return viaStrings(fields, picked, canon, signatureFieldWithEmptyB);
-                }
+                HeaderField f = fields.get(picked[k]);
+                n = HeaderCanonicalizer.canonicalizeInto(canon, f.bytes(), f.start(), f.end(), f.colon(), f.nameEnd(), out, n);
                 out[n++] = '\r';
                 out[n++] = '\n';
             }
@@ -59,7 +61,10 @@ final class MacInput {
         return n == out.length ? out : Arrays.copyOf(out, n);
     }
 
-    /** The reference path through Strings, for a field the byte path declines (a char above U+00FF). */
+    /**
+     * The reference path through Strings, for a signature field the byte path declines (a char above U+00FF, which
+     * only a signer's own String can hold).
+     */
     private static byte[] viaStrings(List<HeaderField> fields, int[] picked, Canonicalization canon,
                                      String signatureFieldWithEmptyB) {
         StringBuilder sb = new StringBuilder(1024);

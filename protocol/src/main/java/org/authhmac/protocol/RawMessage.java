@@ -35,12 +35,15 @@ final class RawMessage {
     static RawMessage read(InputStream in, int maxHeaderBytes) throws IOException {
         // The header block is read in chunks into one array and split there: a read() call per byte costs a lock
         // in BufferedInputStream, which made header parsing dominate small messages. Bytes read past the empty
-        // line are handed back in front of the rest of the stream as the body.
+        // line are handed back in front of the rest of the stream as the body. Lines are kept as offsets into
+        // the array, and fields as ranges of it: no String per line or field (bench/, docs/PERFORMANCE.md).
         byte[] buf = new byte[Math.min(4 * 1024, maxHeaderBytes + 1)];
         int filled = 0;
         int scanned = 0;
         int lineStart = 0;
-        List<String> lines = new ArrayList<>();
+        // Per line: start, end of its content (one CR before the LF excluded), and whether the line ended in CRLF.
+        int[] lines = new int[3 * 32];
+        int lineCount = 0;
         boolean ended = false;
         while (true) {
             if (scanned == filled) {
@@ -53,9 +56,9 @@ final class RawMessage {
                 int n = in.read(buf, filled, buf.length - filled);
                 if (n < 0) {
                     // A last line of just CR is an empty line cut before its LF: the header block ends there.
-                    String last = line(buf, lineStart, filled);
-                    if (!last.isEmpty()) {
-                        lines.add(last);
+                    int contentEnd = filled > lineStart && buf[filled - 1] == '\r' ? filled - 1 : filled;
+                    if (contentEnd > lineStart) {
+                        lines = addLine(lines, lineCount++, lineStart, contentEnd, false);
                     }
                     break;
                 }
@@ -73,33 +76,34 @@ final class RawMessage {
             if (lf >= maxHeaderBytes) {
                 throw new MalformedMessageException("header block larger than " + maxHeaderBytes + " bytes");
             }
-            String l = line(buf, lineStart, lf);
+            boolean crlf = lf > lineStart && buf[lf - 1] == '\r';
+            int contentEnd = crlf ? lf - 1 : lf;
+            int start = lineStart;
             scanned = lf + 1;
             lineStart = scanned;
-            if (l.isEmpty()) {
+            if (contentEnd == start) {
                 ended = true;
                 break;
             }
-            lines.add(l);
+            lines = addLine(lines, lineCount++, start, contentEnd, crlf);
         }
         List<HeaderField> fields = new ArrayList<>();
-        StringBuilder current = null;
-        for (String l : lines) {
-            char first = l.charAt(0);
-            if (first == ' ' || first == '\t') {
-                if (current == null) {
+        int first = -1;
+        for (int k = 0; k < lineCount; k++) {
+            byte b = buf[lines[3 * k]];
+            if (b == ' ' || b == '\t') {
+                if (first < 0) {
                     throw new MalformedMessageException("continuation line before the first header field");
                 }
-                current.append("\r\n").append(l);
             } else {
-                if (current != null) {
-                    fields.add(HeaderField.parse(current.toString()));
+                if (first >= 0) {
+                    fields.add(field(buf, lines, first, k));
                 }
-                current = new StringBuilder(l);
+                first = k;
             }
         }
-        if (current != null) {
-            fields.add(HeaderField.parse(current.toString()));
+        if (first >= 0) {
+            fields.add(field(buf, lines, first, lineCount));
         }
         InputStream body;
         if (!ended) {
@@ -112,12 +116,49 @@ final class RawMessage {
         return new RawMessage(List.copyOf(fields), body);
     }
 
-    /** buf[start, end) without one trailing CR, one char per byte. */
-    private static String line(byte[] buf, int start, int end) {
-        if (end > start && buf[end - 1] == '\r') {
-            end--;
+    private static int[] addLine(int[] lines, int k, int start, int contentEnd, boolean crlf) {
+        if (3 * k + 3 > lines.length) {
+            lines = Arrays.copyOf(lines, lines.length * 2);
         }
-        return new String(buf, start, end - start, StandardCharsets.ISO_8859_1);
+        lines[3 * k] = start;
+        lines[3 * k + 1] = contentEnd;
+        lines[3 * k + 2] = crlf ? 1 : 0;
+        return lines;
+    }
+
+    /**
+     * The field made of lines [first, last): its lines joined by CRLF. When every line break inside it is a CRLF
+     * already (the usual case) that is a range of {@code buf} as it is; a field folded with bare LFs is copied.
+     */
+    private static HeaderField field(byte[] buf, int[] lines, int first, int last) throws MalformedMessageException {
+        int start = lines[3 * first];
+        int end = lines[3 * (last - 1) + 1];
+        boolean contiguous = true;
+        for (int k = first; k < last - 1; k++) {
+            if (lines[3 * k + 2] == 0) {
+                contiguous = false;
+                break;
+            }
+        }
+        if (contiguous) {
+            return HeaderField.parse(buf, start, end);
+        }
+        int size = 0;
+        for (int k = first; k < last; k++) {
+            size += lines[3 * k + 1] - lines[3 * k] + 2;
+        }
+        byte[] copy = new byte[size - 2];
+        int n = 0;
+        for (int k = first; k < last; k++) {
+            if (k > first) {
+                copy[n++] = '\r';
+                copy[n++] = '\n';
+            }
+            int len = lines[3 * k + 1] - lines[3 * k];
+            System.arraycopy(buf, lines[3 * k], copy, n, len);
+            n += len;
+        }
+        return HeaderField.parse(copy, 0, copy.length);
     }
 
     static byte[] bytes(String latin1) {

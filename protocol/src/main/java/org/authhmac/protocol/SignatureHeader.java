@@ -185,20 +185,31 @@ public record SignatureHeader(
 
     private static List<String> headerList(String v) throws SignatureFormatException {
         String compact = TagList.stripFws(v);
-        List<String> names = new ArrayList<>();
-        for (String part : compact.split(":", -1)) {
-            if (part.isEmpty()) {
+        // One pass with indexOf instead of split (this runs for every signature a verifier reads).
+        List<String> names = new ArrayList<>(24);
+        boolean from = false;
+        int start = 0;
+        while (true) {
+            int colon = compact.indexOf(':', start);
+            int end = colon < 0 ? compact.length() : colon;
+            if (end == start) {
                 throw malformed("h= has an empty header name");
             }
-            for (int i = 0; i < part.length(); i++) {
-                char ch = part.charAt(i);
-                if (ch < 33 || ch > 126 || ch == ':') {
+            for (int i = start; i < end; i++) {
+                char ch = compact.charAt(i);
+                if (ch < 33 || ch > 126) {
                     throw malformed("h= has a bad header name");
                 }
             }
-            names.add(part.toLowerCase(Locale.ROOT));
+            String name = compact.substring(start, end).toLowerCase(Locale.ROOT);
+            from |= name.equals("from");
+            names.add(name);
+            if (colon < 0) {
+                break;
+            }
+            start = colon + 1;
         }
-        if (!names.contains("from")) {
+        if (!from) {
             throw malformed("h= does not include from");
         }
         return names;

@@ -5,9 +5,7 @@ import java.io.InputStream;
 import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.Base64;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
 
 /**
@@ -20,9 +18,17 @@ public final class Signer {
     static final List<String> SINGLETON_HEADERS =
             List.of("from", "sender", "reply-to", "to", "cc", "subject", "date", "message-id", "in-reply-to", "references",
                     "mime-version", "content-type", "content-transfer-encoding");
+    static final String[] SINGLETON_NAMES = SINGLETON_HEADERS.toArray(String[]::new);
+    /** Index of "from" in SINGLETON_HEADERS, and so in every counted-names array that starts with them. */
+    private static final int FROM_AT = 0;
 
     private final SignerSettings settings;
     private final SecureRandom random;
+    /** Every name signing counts (From, the singletons, the signed ones), so that one pass over the fields counts all. */
+    private final String[] counted;
+    private final int[] singletonAt;
+    private final int[] oversignedAt;
+    private final int[] ifPresentAt;
 
     public Signer(SignerSettings settings) {
         this(settings, new SecureRandom());
@@ -31,6 +37,21 @@ public final class Signer {
     public Signer(SignerSettings settings, SecureRandom random) {
         this.settings = Objects.requireNonNull(settings, "settings");
         this.random = Objects.requireNonNull(random, "random");
+        List<String> names = new ArrayList<>(SINGLETON_HEADERS);
+        for (String n : settings.oversignedHeaders()) {
+            if (!names.contains(n)) {
+                names.add(n);
+            }
+        }
+        for (String n : settings.signedIfPresentHeaders()) {
+            if (!names.contains(n)) {
+                names.add(n);
+            }
+        }
+        this.counted = names.toArray(String[]::new);
+        this.singletonAt = SINGLETON_HEADERS.stream().mapToInt(names::indexOf).toArray();
+        this.oversignedAt = settings.oversignedHeaders().stream().mapToInt(names::indexOf).toArray();
+        this.ifPresentAt = settings.signedIfPresentHeaders().stream().mapToInt(names::indexOf).toArray();
     }
 
     public SignerSettings settings() {
@@ -54,14 +75,17 @@ public final class Signer {
             prepared.add(prepare(r));
         }
         RawMessage msg = RawMessage.read(message, settings.maxHeaderBytes());
-        Map<String, Integer> counts = countByName(msg.fields());
-        if (counts.getOrDefault("from", 0) != 1) {
-            throw new MalformedMessageException("cannot sign: the message has " + counts.getOrDefault("from", 0)
+        List<HeaderField> fields = msg.fields();
+        int[] counts = count(fields, counted);
+        int froms = counts[FROM_AT];
+        if (froms != 1) {
+            throw new MalformedMessageException("cannot sign: the message has " + froms
                     + " From header fields, exactly one is required");
         }
-        for (String name : SINGLETON_HEADERS) {
-            if (counts.getOrDefault(name, 0) > 1) {
-                throw new MalformedMessageException("cannot sign: " + counts.get(name) + " '" + name
+        for (int k = 0; k < singletonAt.length; k++) {
+            int n = counts[singletonAt[k]];
+            if (n > 1) {
+                throw new MalformedMessageException("cannot sign: " + n + " '" + SINGLETON_HEADERS.get(k)
                         + "' header fields; RFC 5322 allows one and verifiers reject the message as duplicate-header");
             }
         }
@@ -97,19 +121,23 @@ public final class Signer {
     }
 
     /** Oversigned names appear (occurrences + 1) times, so that a later added instance breaks the MAC. */
-    private List<String> signedHeaderList(Map<String, Integer> counts) {
+    private List<String> signedHeaderList(int[] counts) {
         List<String> h = new ArrayList<>();
-        for (String name : settings.oversignedHeaders()) {
-            int n = counts.getOrDefault(name, 0) + 1;
+        List<String> oversigned = settings.oversignedHeaders();
+        for (int k = 0; k < oversignedAt.length; k++) {
+            String name = oversigned.get(k);
+            int n = counts[oversignedAt[k]] + 1;
             for (int i = 0; i < n; i++) {
                 h.add(name);
             }
         }
-        for (String name : settings.signedIfPresentHeaders()) {
-            if (settings.oversignedHeaders().contains(name)) {
+        List<String> ifPresent = settings.signedIfPresentHeaders();
+        for (int k = 0; k < ifPresentAt.length; k++) {
+            String name = ifPresent.get(k);
+            if (oversigned.contains(name)) {
                 continue;
             }
-            int n = counts.getOrDefault(name, 0);
+            int n = counts[ifPresentAt[k]];
             for (int i = 0; i < n; i++) {
                 h.add(name);
             }
@@ -117,10 +145,19 @@ public final class Signer {
         return h;
     }
 
-    static Map<String, Integer> countByName(List<HeaderField> fields) {
-        Map<String, Integer> counts = new HashMap<>();
+    /**
+     * How many fields carry each of {@code lowerNames}, in one pass over the fields; a name test is usually one int
+     * compare (HeaderField.lowerNameHash).
+     */
+    static int[] count(List<HeaderField> fields, String[] lowerNames) {
+        int[] counts = new int[lowerNames.length];
         for (HeaderField f : fields) {
-            counts.merge(f.lowerName(), 1, Integer::sum);
+            int h = f.lowerNameHash();
+            for (int k = 0; k < lowerNames.length; k++) {
+                if (lowerNames[k].hashCode() == h && f.nameIs(lowerNames[k])) {
+                    counts[k]++;
+                }
+            }
         }
         return counts;
     }

@@ -102,7 +102,7 @@ public final class Verifier {
         List<Candidate> candidates = new ArrayList<>();
         int signatureFields = 0;
         for (HeaderField f : msg.fields()) {
-            if (f.lowerName().equals(headerNameLower)) {
+            if (f.nameIs(headerNameLower)) {
                 signatureFields++;
                 // Top-most first; fields beyond maxHeaders are never looked at, so they cannot cost work.
                 if (candidates.size() < settings.maxHeaders()) {
@@ -117,9 +117,10 @@ public final class Verifier {
             precheck(c, acceptedAt);
         }
 
-        Map<String, Integer> counts = Signer.countByName(msg.fields());
-        for (String name : Signer.SINGLETON_HEADERS) {
-            int n = counts.getOrDefault(name, 0);
+        int[] counts = Signer.count(msg.fields(), Signer.SINGLETON_NAMES);
+        for (int k = 0; k < counts.length; k++) {
+            int n = counts[k];
+            String name = Signer.SINGLETON_NAMES[k];
             if (n > 1) {
                 Optional<SignatureHeader> first = candidates.stream().filter(c -> c.header != null).map(c -> c.header).findFirst();
                 return all(recipients, new Verdict.Fail(Reason.DUPLICATE_HEADER, first,
