@@ -3,10 +3,12 @@ package org.authhmac.protocol;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.PriorityQueue;
+import java.util.TreeMap;
 
 /**
  * A bounded replay cache in one JVM's memory. Entries are dropped only after they expire (plus a retention
@@ -16,14 +18,17 @@ import java.util.PriorityQueue;
 public final class InMemoryReplayCache implements ReplayCache {
     public static final Duration DEFAULT_RETENTION = Duration.ofHours(1);
 
-    private record Timed(Entry entry, Instant dropAfter) {
-    }
-
     private final int capacity;
-    private final Duration retention;
+    private final long retentionSeconds;
     private final Clock clock;
-    private final Map<Entry, Instant> entries = new HashMap<>();
-    private final PriorityQueue<Timed> byExpiry = new PriorityQueue<>((a, b) -> a.dropAfter.compareTo(b.dropAfter));
+    /** Each entry with the epoch second after which it may be dropped. */
+    private final Map<Entry, Long> entries = new HashMap<>();
+    /**
+     * The same entries grouped by that second. Signatures arrive in roughly increasing t, so new entries land in the
+     * last buckets and purging takes whole buckets from the front: cheaper than a priority queue of one timed
+     * record and two Instants per entry (bench/, docs/PERFORMANCE.md).
+     */
+    private final TreeMap<Long, List<Entry>> byDropSecond = new TreeMap<>();
 
     /**
      * @param capacity  the most entries held at once (each is about 200 bytes)
@@ -38,7 +43,8 @@ public final class InMemoryReplayCache implements ReplayCache {
             throw new IllegalArgumentException("retention must not be negative: " + retention);
         }
         this.capacity = capacity;
-        this.retention = retention;
+        // Whole seconds, rounded up: an entry may be kept up to two seconds longer than asked, never less.
+        this.retentionSeconds = retention.getSeconds() + (retention.getNano() > 0 ? 1 : 0);
         this.clock = Objects.requireNonNull(clock, "clock");
     }
 
@@ -49,30 +55,38 @@ public final class InMemoryReplayCache implements ReplayCache {
     @Override
     public synchronized boolean recordIfAbsent(Entry entry, Instant expiresAt) throws ReplayCacheException {
         Objects.requireNonNull(entry, "entry");
-        Instant now = clock.instant();
-        purge(now);
+        Objects.requireNonNull(expiresAt, "expiresAt");
+        purge(nowSecond());
         if (entries.containsKey(entry)) {
             return false;
         }
         if (entries.size() >= capacity) {
             throw new ReplayCacheException("replay cache full: " + capacity + " unexpired entries");
         }
-        Instant dropAfter = expiresAt.plus(retention);
+        long expires = expiresAt.getEpochSecond() + (expiresAt.getNano() > 0 ? 1 : 0);
+        long dropAfter = expires > Long.MAX_VALUE - retentionSeconds ? Long.MAX_VALUE : expires + retentionSeconds;
         entries.put(entry, dropAfter);
-        byExpiry.add(new Timed(entry, dropAfter));
+        byDropSecond.computeIfAbsent(dropAfter, k -> new ArrayList<>(4)).add(entry);
         return true;
     }
 
     /** Unexpired entries held now. */
     public synchronized int size() {
-        purge(clock.instant());
+        purge(nowSecond());
         return entries.size();
     }
 
-    private void purge(Instant now) {
-        while (!byExpiry.isEmpty() && byExpiry.peek().dropAfter.isBefore(now)) {
-            Timed t = byExpiry.poll();
-            entries.remove(t.entry, t.dropAfter);
+    private long nowSecond() {
+        return Math.floorDiv(clock.millis(), 1000L);
+    }
+
+    /** Drops the entries whose second is before {@code now}: with the rounding above, never before they expire. */
+    private void purge(long now) {
+        while (!byDropSecond.isEmpty() && byDropSecond.firstKey() < now) {
+            Map.Entry<Long, List<Entry>> bucket = byDropSecond.pollFirstEntry();
+            for (Entry e : bucket.getValue()) {
+                entries.remove(e, bucket.getKey());
+            }
         }
     }
 }
