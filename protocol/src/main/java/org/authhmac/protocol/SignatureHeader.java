@@ -40,11 +40,18 @@ public record SignatureHeader(
 
     /** Header canonicalization named by c=. */
     public Canonicalization headerCanonicalization() {
+        if (canonicalization.equals(DEFAULT_CANONICALIZATION)) {
+            // The usual value, asked for several times per verification: no substring and token lookup.
+            return Canonicalization.RELAXED;
+        }
         return Canonicalization.fromToken(canonicalization.substring(0, canonicalization.indexOf('/')));
     }
 
     /** Body canonicalization named by c=. */
     public Canonicalization bodyCanonicalization() {
+        if (canonicalization.equals(DEFAULT_CANONICALIZATION)) {
+            return Canonicalization.RELAXED;
+        }
         return Canonicalization.fromToken(canonicalization.substring(canonicalization.indexOf('/') + 1));
     }
 
@@ -168,6 +175,10 @@ public record SignatureHeader(
     }
 
     private static String canonicalization(String v) throws SignatureFormatException {
+        if (v.equals(DEFAULT_CANONICALIZATION)) {
+            // What every signer of ours writes: the constant, without lower-casing, splitting and joining again.
+            return DEFAULT_CANONICALIZATION;
+        }
         String lower = v.toLowerCase(Locale.ROOT);
         int slash = lower.indexOf('/');
         // As in DKIM, a lone algorithm names the header canonicalization and the body one defaults to simple.
@@ -293,7 +304,7 @@ public record SignatureHeader(
         for (int i = 0; i < local.length(); i++) {
             char c = local.charAt(i);
             boolean atext = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
-                    || "!#$%&'*+-/=?^_`{|}~.".indexOf(c) >= 0;
+                    || (c < 0x80 && "!#$%&'*+-/=?^_`{|}~.".indexOf(c) >= 0);
             if (!atext) {
                 return false;
             }

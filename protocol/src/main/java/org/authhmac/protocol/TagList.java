@@ -32,7 +32,9 @@ final class TagList {
 
     /** Parses a tag-list; tag names are case-sensitive (RFC 6376 §3.2), a repeated name is an error. */
     static TagList parse(String s) throws SignatureFormatException {
-        for (int i = 0; i < s.length(); i++) {
+        // indexOf is vectorised: an unfolded value (what our signers write) skips the per-char line-break check.
+        boolean lineBreaks = s.indexOf('\r') >= 0 || s.indexOf('\n') >= 0;
+        for (int i = 0; lineBreaks && i < s.length(); i++) {
             char c = s.charAt(i);
             // Line breaks may only be folding (CRLF followed by WSP), wherever they occur.
             if (c == '\r' && !(i + 2 < s.length() && s.charAt(i + 1) == '\n' && isWsp(s.charAt(i + 2)))) {
