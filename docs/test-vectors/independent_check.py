@@ -6,7 +6,9 @@ import json, hmac, hashlib, base64, re, sys, os
 D = sys.argv[1]
 root = json.load(open(os.path.join(D, 'vectors.json')))
 DEF = root['defaults']
-SINGLE = ['from','sender','reply-to','to','cc','subject','date','message-id']
+# PROTOCOL.md section 9, message level, step 3: the singleton fields of RFC 5322 3.6 and RFC 2045
+SINGLE = ['from','sender','reply-to','to','cc','subject','date','message-id','in-reply-to','references',
+          'mime-version','content-type','content-transfer-encoding']
 
 def kdf(primary, kid, dom, p, per):
     fi = (1).to_bytes(4,'big') + b'X-Auth-HMAC v1 period key' + b'\0' + bytes([len(kid)]) + kid.encode() + bytes([len(dom)]) + dom.encode() + p.to_bytes(4,'big') + per.to_bytes(8,'big') + (256).to_bytes(4,'big')

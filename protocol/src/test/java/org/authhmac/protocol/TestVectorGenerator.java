@@ -35,6 +35,14 @@ class TestVectorGenerator {
     /** 1763776800 = 1959752 * 900: the first second of a period. */
     static final long T0 = 1_763_776_800L;
     static final String NONCE = "Vb3kq9x0TtyZ2mQ8pL1aUw";
+    /**
+     * The signed-header list of the first signer (PROTOCOL.md 5.2, "Earlier signers"): most vectors, and the worked
+     * example of section 14, were made with it and keep it so that they stay byte for byte what was published. The
+     * vectors named *-default-h use {@link SignerSettings#defaults()}.
+     */
+    static final SignerSettings FIRST_SIGNER = SignerSettings.defaults().withSignedHeaders(
+            List.of("from", "to", "cc", "subject", "date", "message-id", "reply-to"),
+            List.of("mime-version", "content-type", "content-transfer-encoding", "in-reply-to", "references", "sender"));
 
     static final String BASE = String.join("\r\n",
             "Return-Path: <alice@a.example>",
@@ -62,7 +70,7 @@ class TestVectorGenerator {
         final String id;
         final String description;
         String message = BASE;
-        SignerSettings signer = SignerSettings.defaults();
+        SignerSettings signer = FIRST_SIGNER;
         List<SignRequest> requests = new ArrayList<>(List.of(request("b.example", T0)));
         UnaryOperator<String> transit = UnaryOperator.identity();
         long acceptedAt = T0 + 5;
@@ -341,6 +349,16 @@ class TestVectorGenerator {
         v("fail-duplicate-subject", "A second Subject is added at the end of the header block.")
                 .transit(m -> m.replace("Content-Transfer-Encoding: 7bit\r\n", "Content-Transfer-Encoding: 7bit\r\nSubject: urgent\r\n"))
                 .expect("fail", "duplicate-header");
+        v("pass-default-h", "Signed with the signer's current default list (PROTOCOL.md 5.2): every listed field oversigned, MIME fields included.")
+                .signer(SignerSettings.defaults()).expect("pass", "verified");
+        v("fail-bad-mac-default-h-sender-added", "Current default list; a Sender field (absent when signed) is added. Sender was listed once "
+                + "with no instance, so the MAC fails.")
+                .signer(SignerSettings.defaults())
+                .transit(m -> m.replace("Content-Transfer-Encoding: 7bit\r\n", "Content-Transfer-Encoding: 7bit\r\nSender: mallory@evil.example\r\n"))
+                .expect("fail", "bad-mac");
+        v("fail-duplicate-content-type", "First signer's list (MIME fields not oversigned); a second Content-Type is added above the "
+                + "signature. The MAC still matches the bottom instance; the duplicate rule (PROTOCOL.md 9, step 3) fails it.")
+                .transit(m -> "Content-Type: text/html; charset=us-ascii\r\n" + m).expect("fail", "duplicate-header");
         v("fail-unknown-key", "The verifier does not hold the key id s=.")
                 .verifierKey("partner-b.2024-05", PRIMARY).expect("permerror", "unknown-key");
         v("fail-key-unavailable", "The verifier's key source (TPM) does not answer.")
@@ -423,12 +441,12 @@ class TestVectorGenerator {
                 .requests(request("c.example", T0), request("b.example", T0))
                 .transit(m -> m.replace("Regards", "Best")).expect("fail", "body-changed");
         v("header-name-configured", "Signer and verifier configured with header name X-Partner-HMAC.")
-                .signer(SignerSettings.defaults().withHeaderName("X-Partner-HMAC")).setting("headerName", "X-Partner-HMAC")
+                .signer(FIRST_SIGNER.withHeaderName("X-Partner-HMAC")).setting("headerName", "X-Partner-HMAC")
                 .expect("pass", "verified");
         v("header-name-other", "Signed with X-Partner-HMAC; the verifier looks for X-Auth-HMAC and finds none.")
-                .signer(SignerSettings.defaults().withHeaderName("X-Partner-HMAC")).expect("none", "no-signature");
+                .signer(FIRST_SIGNER.withHeaderName("X-Partner-HMAC")).expect("none", "no-signature");
         v("period-3600", "Signer configured with p=3600; accepted 5000 s later (previous period).")
-                .signer(SignerSettings.defaults().withPeriodSeconds(3600)).signedAt(1_763_773_200L)
+                .signer(FIRST_SIGNER.withPeriodSeconds(3600)).signedAt(1_763_773_200L)
                 .acceptedAt(1_763_773_200L + 5000).expect("pass", "verified");
     }
 }
