@@ -1,0 +1,158 @@
+package org.authhmac.bench;
+
+import java.io.ByteArrayInputStream;
+import java.io.File;
+import java.lang.management.ManagementFactory;
+import java.net.URL;
+import java.net.URLClassLoader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.function.Function;
+import org.authhmac.protocol.BodyHash;
+import org.authhmac.protocol.Canonicalization;
+
+/**
+ * Before/after of two (or more) protocol jars in one JVM: each jar is loaded with this module's classes in a class
+ * loader of its own, and the operations of all jars run interleaved in slices of thread CPU time, as in
+ * {@link CpuTimeRatios}. Both builds then see the same machine state, which separate JVMs on a shared machine do
+ * not. Prints the median CPU time per operation, the ratios to the limit and the bytes allocated per operation.
+ * Arguments: size ops rounds jar... e.g. {@code 10KB limit,sign,verify,body,prose,base64 7 before.jar after.jar}.
+ */
+public final class JarComparison {
+    private static volatile int sink;
+
+    private JarComparison() {
+    }
+
+    /** The operations of one jar; instantiated inside that jar's class loader. */
+    public static final class Driver implements Function<String, Map<String, Callable<Object>>> {
+        @Override
+        public Map<String, Callable<Object>> apply(String size) {
+            try {
+                MessageState m = new MessageState();
+                m.size = size;
+                m.generate();
+                MailBenchmark b = new MailBenchmark();
+                MailBenchmark.Ours ours = new MailBenchmark.Ours();
+                ours.setup(m);
+                MailBenchmark.Limit limit = new MailBenchmark.Limit();
+                limit.setup(m);
+                // The two parts of the body: the quoted-printable prose and the base64 attachment.
+                String s = new String(m.message, StandardCharsets.ISO_8859_1);
+                int ps = s.indexOf("quoted-printable\r\n\r\n") + 20;
+                int pe = s.indexOf("\r\n--" + Messages.BOUNDARY, ps) + 2;
+                byte[] prose = Arrays.copyOfRange(m.message, ps, pe);
+                int as = s.indexOf("\r\n\r\n", s.indexOf("Content-Disposition")) + 4;
+                byte[] base64 = Arrays.copyOfRange(m.message, as, s.indexOf("--" + Messages.BOUNDARY, as));
+                MessageDigest sha256 = MessageDigest.getInstance("SHA-256");
+                Map<String, Callable<Object>> ops = new LinkedHashMap<>();
+                ops.put("limit", () -> b.limit(m, limit));
+                ops.put("sign", () -> b.sign(m, ours));
+                ops.put("verify", () -> b.verify(ours));
+                ops.put("body", () -> b.relaxedBodyHash(m));
+                ops.put("prose", () -> BodyHash.of(Canonicalization.RELAXED, new ByteArrayInputStream(prose)));
+                ops.put("base64", () -> BodyHash.of(Canonicalization.RELAXED, new ByteArrayInputStream(base64)));
+                ops.put("shaProse", () -> sha256.digest(prose));
+                ops.put("shaBase64", () -> sha256.digest(base64));
+                return ops;
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        }
+    }
+
+    public static void main(String[] args) throws Exception {
+        if (args.length < 4) {
+            throw new IllegalArgumentException("usage: JarComparison size ops rounds jar...");
+        }
+        String size = args[0];
+        List<String> ops = List.of(args[1].split(","));
+        int rounds = Integer.parseInt(args[2]);
+        // This module's class path without its own protocol jar: each loader gets one of the jars compared.
+        List<URL> common = new ArrayList<>();
+        for (String entry : System.getProperty("java.class.path").split(File.pathSeparator)) {
+            if (!Path.of(entry).getFileName().toString().startsWith("auth-hmac-protocol")) {
+                common.add(Path.of(entry).toUri().toURL());
+            }
+        }
+        Map<String, Map<String, Callable<Object>>> builds = new LinkedHashMap<>();
+        for (String jar : List.of(args).subList(3, args.length)) {
+            List<URL> urls = new ArrayList<>();
+            urls.add(Path.of(jar).toUri().toURL());
+            urls.addAll(common);
+            ClassLoader loader = new URLClassLoader(urls.toArray(URL[]::new), ClassLoader.getPlatformClassLoader());
+            Thread.currentThread().setContextClassLoader(loader);
+            @SuppressWarnings("unchecked")
+            Function<String, Map<String, Callable<Object>>> driver = (Function<String, Map<String, Callable<Object>>>)
+                    loader.loadClass(Driver.class.getName()).getConstructor().newInstance();
+            builds.put(Path.of(jar).getFileName().toString(), driver.apply(size));
+        }
+        com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+        for (Map<String, Callable<Object>> build : builds.values()) {
+            for (String op : ops) {
+                slice(threads, build.get(op), 1_500_000_000L);
+            }
+        }
+        Map<String, List<Double>> samples = new LinkedHashMap<>();
+        for (int r = 0; r < rounds; r++) {
+            for (Map.Entry<String, Map<String, Callable<Object>>> build : builds.entrySet()) {
+                for (String op : ops) {
+                    samples.computeIfAbsent(build.getKey() + " " + op, k -> new ArrayList<>())
+                            .add(slice(threads, build.getValue().get(op), 150_000_000L));
+                }
+            }
+        }
+        System.out.println("size " + size + ", load average " + Files.readString(Path.of("/proc/loadavg")).trim());
+        Map<String, Double> median = new LinkedHashMap<>();
+        samples.forEach((k, list) -> {
+            double[] v = list.stream().mapToDouble(Double::doubleValue).sorted().toArray();
+            median.put(k, v[v.length / 2]);
+            System.out.printf("%-50s %10.3f us (min %.3f, max %.3f)%n", k, v[v.length / 2] / 1000, v[0] / 1000, v[v.length - 1] / 1000);
+        });
+        for (Map.Entry<String, Map<String, Callable<Object>>> build : builds.entrySet()) {
+            for (String op : ops) {
+                Callable<Object> c = build.getValue().get(op);
+                long before = threads.getCurrentThreadAllocatedBytes();
+                for (int i = 0; i < 20_000; i++) {
+                    sink += System.identityHashCode(c.call());
+                }
+                System.out.printf("%-50s %10.0f B/op%n", build.getKey() + " " + op,
+                        (threads.getCurrentThreadAllocatedBytes() - before) / 20_000.0);
+            }
+        }
+        for (String build : builds.keySet()) {
+            Double limit = median.get(build + " limit");
+            for (String op : List.of("sign", "verify")) {
+                if (limit != null && median.containsKey(build + " " + op)) {
+                    System.out.printf("%-40s %s / limit = %.3f%n", build, op, limit / median.get(build + " " + op));
+                }
+            }
+        }
+    }
+
+    private static double slice(java.lang.management.ThreadMXBean threads, Callable<Object> op, long cpuNanos) throws Exception {
+        long start = threads.getCurrentThreadCpuTime();
+        long calls = 0;
+        int batch = 1;
+        long used;
+        do {
+            for (int i = 0; i < batch; i++) {
+                sink += System.identityHashCode(op.call());
+            }
+            calls += batch;
+            used = threads.getCurrentThreadCpuTime() - start;
+            if (used < cpuNanos / 100 && batch < 1 << 16) {
+                batch *= 2;
+            }
+        } while (used < cpuNanos);
+        return (double) used / calls;
+    }
+}
