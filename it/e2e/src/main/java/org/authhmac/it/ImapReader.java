@@ -121,6 +121,52 @@ public final class ImapReader {
         });
     }
 
+    /**
+     * What a mail client that reads and then deletes does, in one IMAP session: FETCH the named header fields of
+     * every message in INBOX, STORE +FLAGS (\Deleted) on them, EXPUNGE, LOGOUT. Returns each taken message's fields
+     * (first value, "" when absent), in INBOX order. Long runs use it so that the server's mailbox does not grow.
+     *
+     * <p>It ends the session with LOGOUT, never CLOSE or UNSELECT: James 3.8.1 leaks the selected mailbox's event-bus
+     * listener on CLOSE and UNSELECT (NettyImapSession.deselect forgets the mailbox before deselecting it; fixed in
+     * 3.9.0 by apache/james-project fd6e3a4 "IMAP LEAK: CLOSE, UNSELECT"), and every leaked listener then records the
+     * UID of every new mail, so a client polling every few seconds grows the heap quadratically. With a separate store
+     * connection the pool is full when the folder closes, and Angus then logs the folder's connection out instead.
+     */
+    public List<java.util.Map<String, String>> takeAll(String... headerNames) {
+        Properties props = new Properties();
+        props.put("mail.imap.connectiontimeout", "10000");
+        props.put("mail.imap.timeout", "60000");
+        props.put("mail.imap.separatestoreconnection", "true");
+        try (Store store = Session.getInstance(props).getStore("imap")) {
+            store.connect("127.0.0.1", port, user, password);
+            Folder inbox = store.getFolder("INBOX");
+            inbox.open(Folder.READ_WRITE);
+            Message[] all = inbox.getMessages();
+            jakarta.mail.FetchProfile fp = new jakarta.mail.FetchProfile();
+            for (String name : headerNames) {
+                fp.add(name);
+            }
+            inbox.fetch(all, fp);
+            List<java.util.Map<String, String>> taken = new ArrayList<>();
+            for (Message m : all) {
+                java.util.Map<String, String> fields = new java.util.LinkedHashMap<>();
+                for (String name : headerNames) {
+                    String[] h = m.getHeader(name);
+                    fields.put(name, h == null ? "" : h[0].trim());
+                }
+                taken.add(fields);
+            }
+            if (all.length > 0) {
+                inbox.setFlags(all, new jakarta.mail.Flags(jakarta.mail.Flags.Flag.DELETED), true);
+                inbox.expunge();
+            }
+            inbox.close(false);
+            return taken;
+        } catch (MessagingException e) {
+            throw new IllegalStateException("IMAP " + user + "@127.0.0.1:" + port + " failed: " + e.getMessage(), e);
+        }
+    }
+
     private interface InboxWork<T> {
         T run(Folder inbox) throws MessagingException, IOException;
     }
