@@ -11,8 +11,8 @@ import org.authhmac.protocol.ReplayCacheException;
 /**
  * One replay cache per James instance, shared by every AuthHmacFailed declaration. A Guice just-in-time
  * singleton, so that operators only list the vault module in extensions.properties. Capacity comes from the
- * system property {@value #CAPACITY_PROPERTY} (default {@value #DEFAULT_CAPACITY}; 350-390 bytes of heap each as measured by the soak test; sizing in
- * docs/CONFIGURATION.md, "Replay cache size").
+ * system property {@value #CAPACITY_PROPERTY} (default {@value #DEFAULT_CAPACITY}; 350-390 bytes of heap each as
+ * measured by the soak test; sizing in docs/CONFIGURATION.md, "Replay cache size").
  */
 @Singleton
 public class SharedReplayCache implements ReplayCache {
