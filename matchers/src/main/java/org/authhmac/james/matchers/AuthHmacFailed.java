@@ -207,10 +207,10 @@ public class AuthHmacFailed extends GenericMatcher {
 
     private Map<String, Verdict> verify(MimeMessage message, Instant acceptedAt, List<MailAddress> recipients) {
         try {
-            ByteArrayOutputStream out = new ByteArrayOutputStream();
+            MessageBytes out = new MessageBytes(message.getSize());
             message.writeTo(out);
             List<String> rcpts = recipients.stream().map(MailAddress::asString).toList();
-            return verifier.verify(new ByteArrayInputStream(out.toByteArray()), acceptedAt, rcpts);
+            return verifier.verify(out.asInputStream(), acceptedAt, rcpts);
         } catch (Exception e) {
             // Fail closed but keep the mail: an unreadable spool file or a verifier bug is a temporary condition.
             LOGGER.error("auth-hmac: verification could not run", e);
@@ -415,6 +415,20 @@ public class AuthHmacFailed extends GenericMatcher {
             return InetAddress.getLocalHost().getCanonicalHostName().toLowerCase(Locale.ROOT);
         } catch (Exception e) {
             return "localhost";
+        }
+    }
+
+    /**
+     * The serialized message, read back without {@code toByteArray}'s copy: a large mail is held once (plus the
+     * buffer's growth), not twice. Sized from the content size when James knows it.
+     */
+    static final class MessageBytes extends ByteArrayOutputStream {
+        MessageBytes(int contentSize) {
+            super(contentSize > 0 ? (int) Math.min(contentSize + 8192L, Integer.MAX_VALUE - 16) : 64 * 1024);
+        }
+
+        ByteArrayInputStream asInputStream() {
+            return new ByteArrayInputStream(buf, 0, count);
         }
     }
 }
