@@ -102,8 +102,14 @@ public final class JarComparison {
             }
         }
         Map<String, List<Double>> samples = new LinkedHashMap<>();
+        List<Map.Entry<String, Map<String, Callable<Object>>>> order = new ArrayList<>(builds.entrySet());
         for (int r = 0; r < rounds; r++) {
-            for (Map.Entry<String, Map<String, Callable<Object>>> build : builds.entrySet()) {
+            // Every other round in reverse order, so that no build always runs right after another's slices.
+            List<Map.Entry<String, Map<String, Callable<Object>>>> thisRound = new ArrayList<>(order);
+            if (r % 2 == 1) {
+                java.util.Collections.reverse(thisRound);
+            }
+            for (Map.Entry<String, Map<String, Callable<Object>>> build : thisRound) {
                 for (String op : ops) {
                     samples.computeIfAbsent(build.getKey() + " " + op, k -> new ArrayList<>())
                             .add(slice(threads, build.getValue().get(op), 150_000_000L));
@@ -117,6 +123,27 @@ public final class JarComparison {
             median.put(k, v[v.length / 2]);
             System.out.printf("%-50s %10.3f us (min %.3f, max %.3f)%n", k, v[v.length / 2] / 1000, v[0] / 1000, v[v.length - 1] / 1000);
         });
+        // Paired: per round, each build's time over the first build's, so that drift in the machine's load
+        // (the same in both slices of a round) cancels; median of those ratios and the rounds where it was faster.
+        String first = order.get(0).getKey();
+        for (String build : builds.keySet()) {
+            if (build.equals(first)) {
+                continue;
+            }
+            for (String op : ops) {
+                List<Double> a = samples.get(first + " " + op);
+                List<Double> b = samples.get(build + " " + op);
+                double[] ratio = new double[a.size()];
+                int faster = 0;
+                for (int i = 0; i < ratio.length; i++) {
+                    ratio[i] = b.get(i) / a.get(i);
+                    faster += ratio[i] < 1 ? 1 : 0;
+                }
+                Arrays.sort(ratio);
+                System.out.printf("%-50s %10.3f x %s (paired median; faster in %d of %d rounds)%n",
+                        build + " " + op, ratio[ratio.length / 2], first, faster, ratio.length);
+            }
+        }
         for (Map.Entry<String, Map<String, Callable<Object>>> build : builds.entrySet()) {
             for (String op : ops) {
                 Callable<Object> c = build.getValue().get(op);
