@@ -26,17 +26,26 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 
 /**
- * Issue 6, "End-to-end throughput": mails per second delivered from A to bob's INBOX on B, first with the same
- * pipeline minus our mailets and matcher (generated from james-conf by removing every mailet whose class or matcher
- * is org.authhmac.*), then with james-conf as shipped. A benchmark, not a test: it runs only with
- * -Dauthhmac.e2e.throughput=true; -Dauthhmac.throughput.mails (2000), .connections (4), .kb (10).
+ * Issue 6, "End-to-end throughput": mails per second delivered from A to bob's INBOX on B, with james-conf as shipped
+ * and with the same pipeline minus our mailets and matcher (generated from james-conf by removing every mailet whose
+ * class or matcher is org.authhmac.*). A benchmark, not a test: it runs only with -Dauthhmac.e2e.throughput=true.
+ *
+ * <p>Why interleaved rounds: on a shared 2-core machine the load moves the rate of two runs made one after the other
+ * by more than our mailets cost (ratios 0.82 to 0.97 in three such runs). So both pairs of servers start first and
+ * stay up, and the mails go in rounds in the order bare, ours, ours, bare, repeated (ABBA: a load that rises or falls
+ * steadily hits both the same); each round has the same number of mails over the same SMTP connections and is timed
+ * from its first submission to its last mail in bob's INBOX. Each "ours" round is compared with the bare round next
+ * to it, which gives one ratio per pair of rounds; their mean and 95% interval answer the 5% goal, or say that this
+ * run cannot. -Dauthhmac.throughput.mails (2000 per pipeline), .rounds (6 per pipeline, even), .warmup (200 untimed
+ * mails per pipeline first), .connections (4), .kb (10); .control=true runs both pairs without our mailets (an A/A check of the method).
  *
  * <p>"The p99 added latency per mail inside the pipeline" comes from the servers' own timers, read over WebAdmin's
  * /metrics (JamesMetrics): James times every mailet and matcher call by class name (ProcessorImpl, MatcherSplitter),
- * and our mailets time their own work (authhmac.sign.time, authhmac.verify.time). What the test can fail on: each
- * of those timers must have run exactly once per mail (warm-up included) in the run with the extension, and never
- * in the run without it. The figures go to stdout and, as JSON, to -Dauthhmac.throughput.json (bench/run --e2e
- * merges that file into bench/results/latest.json).
+ * and our mailets time their own work (authhmac.sign.time, authhmac.verify.time). What the test can fail on: every
+ * mail of every round reaches bob, and each of those timers ran exactly once per mail sent through the pipeline with
+ * the extension, and never in the one without it. (James 3.8.1 sometimes stores a mail twice, see round(); such
+ * copies are counted and reported, not failed on: they are James's, in both pipelines, and lose nothing.) The figures go to stdout and, as JSON, to
+ * -Dauthhmac.throughput.json (bench/run --e2e merges that file into bench/results/latest.json).
  */
 @EnabledIfSystemProperty(named = "authhmac.e2e.throughput", matches = "true")
 class EndToEndThroughputIT {
@@ -59,6 +68,13 @@ class EndToEndThroughputIT {
      */
     static final String FULL_JIT = "-XX:TieredStopAtLevel=4";
 
+    static final String BARE = "bare";
+    static final String OURS = "auth-hmac";
+    /** One block of rounds; repeated, it keeps each pipeline's rounds next to the other's. */
+    static final List<String> ABBA = List.of(BARE, OURS, OURS, BARE);
+    /** The goal: under 5% fewer mails per second with the extension. */
+    static final double GOAL_RATIO = 0.95;
+
     /** Where our pipeline steps run, and the timer James (or our code) keeps for each. */
     record Stage(String server, String timer, String what) {
     }
@@ -80,12 +96,8 @@ class EndToEndThroughputIT {
     record Timed(Stage stage, JamesMetrics.Timer timer) {
     }
 
-    record Run(String mode, int mails, double submitSeconds, double deliveredSeconds, String loadBefore, String loadAfter,
-               JamesMetrics a, JamesMetrics b, String jamesJvmOptions) {
-        double mailsPerSecond() {
-            return mails / deliveredSeconds;
-        }
-
+    /** The servers' registries of one pipeline, scraped after its last round. */
+    record Metrics(JamesMetrics a, JamesMetrics b) {
         JamesMetrics on(String server) {
             return server.equals("a") ? a : b;
         }
@@ -99,22 +111,135 @@ class EndToEndThroughputIT {
         }
     }
 
+    /** One timed round; cpuSeconds is what both James JVMs of that pipeline used during it. */
+    record Round(int index, String pipeline, int mails, double submitSeconds, double deliveredSeconds, double cpuSeconds,
+                 String loadBefore, String loadAfter, int duplicates) {
+        double mailsPerSecond() {
+            return mails / deliveredSeconds;
+        }
+
+        double cpuMillisPerMail() {
+            return cpuSeconds * 1e3 / mails;
+        }
+    }
+
+    /** Mean, range and two-sided 95% Student-t interval of the mean of a few per-round figures. */
+    record Summary(int n, double mean, double min, double max, double low95, double high95) {
+        private static final double[] T975 = {12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228,
+                2.201, 2.179, 2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060,
+                2.056, 2.052, 2.048, 2.045, 2.042};
+
+        static Summary of(List<Double> xs) {
+            int n = xs.size();
+            double mean = xs.stream().mapToDouble(Double::doubleValue).average().orElseThrow();
+            double min = xs.stream().mapToDouble(Double::doubleValue).min().orElseThrow();
+            double max = xs.stream().mapToDouble(Double::doubleValue).max().orElseThrow();
+            if (n < 2) {
+                return new Summary(n, mean, min, max, Double.NaN, Double.NaN);
+            }
+            double ss = xs.stream().mapToDouble(x -> (x - mean) * (x - mean)).sum();
+            double half = (n - 1 <= T975.length ? T975[n - 2] : 1.96) * Math.sqrt(ss / (n - 1) / n);
+            return new Summary(n, mean, min, max, mean - half, mean + half);
+        }
+
+        Map<String, Object> json(int digits) {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("mean", round(mean, digits));
+            m.put("min", round(min, digits));
+            m.put("max", round(max, digits));
+            m.put("low95", round(low95, digits));
+            m.put("high95", round(high95, digits));
+            m.put("n", n);
+            return m;
+        }
+    }
+
     @Test
     void mailsPerSecondFromAToBWithAndWithoutTheExtension() throws Exception {
         int mails = Integer.getInteger("authhmac.throughput.mails", 2000);
+        int roundsPerPipeline = Integer.getInteger("authhmac.throughput.rounds", 6);
+        int warmup = Integer.getInteger("authhmac.throughput.warmup", 200);
         int connections = Integer.getInteger("authhmac.throughput.connections", 4);
         int kb = Integer.getInteger("authhmac.throughput.kb", 10);
-        Run bare = run("bare", true, mails, connections, kb);
-        Run ours = run("auth-hmac", false, mails, connections, kb);
-        double ratio = ours.mailsPerSecond() / bare.mailsPerSecond();
-        for (Run r : List.of(bare, ours)) {
-            System.out.printf("throughput %s: %d mails of %d KB over %d connections: submitted in %.1f s, all in bob's INBOX after %.1f s = %.1f mails/s; loadavg before %s after %s%n",
-                    r.mode(), r.mails(), kb, connections, r.submitSeconds(), r.deliveredSeconds(), r.mailsPerSecond(), r.loadBefore(), r.loadAfter());
+        // an A/A check of the method: both pairs run the pipeline without our mailets, so the ratio should be 1
+        boolean control = Boolean.getBoolean("authhmac.throughput.control");
+        if (control) {
+            System.out.println("CONTROL RUN (-Dauthhmac.throughput.control=true): the pair labelled " + OURS + " also runs without our mailets");
         }
-        System.out.printf("throughput ratio auth-hmac/bare = %.3f (loss %.1f %%)%n", ratio, (1 - ratio) * 100);
+        if (roundsPerPipeline < 2 || roundsPerPipeline % 2 != 0) {
+            throw new IllegalArgumentException("authhmac.throughput.rounds must be even and at least 2 (ABBA blocks): " + roundsPerPipeline);
+        }
+        int perRound = mails / roundsPerPipeline;
+        String body = ("0123456789 abcdefghijklmnopqrstuvwxyz ABCDEFGHIJKLMNOPQRSTUVWXYZ 0123456789 the quick fox.\n")
+                .repeat(Math.max(1, kb * 1024 / 100));
+        String loadAtStart = loadavg();
 
-        List<Timed> added = ours.timers(ADDED);
-        List<Timed> context = ours.timers(CONTEXT);
+        List<Round> rounds = new ArrayList<>();
+        Metrics bareMetrics;
+        Metrics oursMetrics;
+        String jvm;
+        try (AuthHmacPair bare = start(BARE, true); AuthHmacPair ours = start(OURS, control)) {
+            Map<String, AuthHmacPair> pairs = Map.of(BARE, bare, OURS, ours);
+            // given both pipelines up and warm: one mail through the whole path (class loading, the first TPM
+            // derivation), then an untimed round so that C2 has compiled the hot paths of both
+            for (String p : List.of(BARE, OURS)) {
+                String id = "warm-" + p + "-" + UUID.randomUUID().toString().substring(0, 8) + "@a.example";
+                pairs.get(p).aliceSubmission().send(AuthHmacPair.ALICE, List.of(AuthHmacPair.BOB),
+                        SmtpSender.message(AuthHmacPair.ALICE, AuthHmacPair.BOB, "warm-up", id, body));
+                pairs.get(p).bobInbox().awaitMessageId("<" + id + ">", Duration.ofSeconds(60)).orElseThrow();
+                if (warmup > 0) {
+                    round(0, p, pairs.get(p), warmup, connections, body);
+                }
+            }
+            // when the rounds go bare, ours, ours, bare, ...
+            int index = 0;
+            for (int block = 0; block < roundsPerPipeline / 2; block++) {
+                for (String p : ABBA) {
+                    Round r = round(++index, p, pairs.get(p), perRound, connections, body);
+                    rounds.add(r);
+                    System.out.printf("round %2d %-9s %d mails: submitted in %.2f s, all in bob's INBOX after %.2f s = %.2f mails/s, "
+                                    + "James CPU %.2f ms/mail, %d stored twice; loadavg before %s after %s%n", r.index(), r.pipeline(), r.mails(),
+                            r.submitSeconds(), r.deliveredSeconds(), r.mailsPerSecond(), r.cpuMillisPerMail(), r.duplicates(), r.loadBefore(), r.loadAfter());
+                }
+            }
+            // every mail is in the INBOX, so every timer of the pipeline has been published
+            bareMetrics = new Metrics(JamesMetrics.scrape(bare.a()), JamesMetrics.scrape(bare.b()));
+            oursMetrics = new Metrics(JamesMetrics.scrape(ours.a()), JamesMetrics.scrape(ours.b()));
+            jvm = String.join(" ", ProcessHandle.of(ours.a().pid()).flatMap(h -> h.info().arguments())
+                    .map(args -> java.util.Arrays.stream(args).filter(x -> x.startsWith("-X")).toList()).orElse(List.of()));
+        }
+        String loadAtEnd = loadavg();
+
+        // then: the ratio per pair of neighbouring rounds (ABBA keeps the i-th round of each pipeline next to the other's)
+        List<Round> bareRounds = rounds.stream().filter(r -> r.pipeline().equals(BARE)).toList();
+        List<Round> oursRounds = rounds.stream().filter(r -> r.pipeline().equals(OURS)).toList();
+        List<Double> ratios = new ArrayList<>();
+        List<Double> addedCpu = new ArrayList<>();
+        for (int i = 0; i < bareRounds.size(); i++) {
+            ratios.add(oursRounds.get(i).mailsPerSecond() / bareRounds.get(i).mailsPerSecond());
+            addedCpu.add(oursRounds.get(i).cpuMillisPerMail() - bareRounds.get(i).cpuMillisPerMail());
+        }
+        Summary ratio = Summary.of(ratios);
+        Summary bareRate = Summary.of(bareRounds.stream().map(Round::mailsPerSecond).toList());
+        Summary oursRate = Summary.of(oursRounds.stream().map(Round::mailsPerSecond).toList());
+        Summary bareCpu = Summary.of(bareRounds.stream().map(Round::cpuMillisPerMail).toList());
+        Summary oursCpu = Summary.of(oursRounds.stream().map(Round::cpuMillisPerMail).toList());
+        Summary cpuAdded = Summary.of(addedCpu);
+        String verdict = ratio.low95() > GOAL_RATIO ? "met: the whole 95% interval of the ratio is above " + GOAL_RATIO
+                : ratio.high95() < GOAL_RATIO ? "missed: the whole 95% interval of the ratio is below " + GOAL_RATIO
+                : "undecided: the 95% interval of the ratio contains " + GOAL_RATIO;
+        System.out.printf("pipeline %s: mean %.2f mails/s (min %.2f, max %.2f), James CPU %.3f ms/mail; %s: mean %.2f mails/s (min %.2f, max %.2f), James CPU %.3f ms/mail%n",
+                BARE, bareRate.mean(), bareRate.min(), bareRate.max(), bareCpu.mean(), OURS, oursRate.mean(), oursRate.min(), oursRate.max(), oursCpu.mean());
+        System.out.printf("ratio %s/%s per pair of rounds: %s%n", OURS, BARE,
+                String.join(", ", ratios.stream().map(x -> String.format("%.3f", x)).toList()));
+        System.out.printf("ratio mean %.3f, min %.3f, max %.3f, 95%% interval %.3f .. %.3f (n=%d); ratio of the mean rates %.3f; goal >= %.2f %s%n",
+                ratio.mean(), ratio.min(), ratio.max(), ratio.low95(), ratio.high95(), ratio.n(), oursRate.mean() / bareRate.mean(), GOAL_RATIO, verdict);
+        System.out.printf("James CPU added per mail (A + B JVMs, %s minus %s, per pair of rounds): mean %.3f ms, 95%% interval %.3f .. %.3f%n",
+                OURS, BARE, cpuAdded.mean(), cpuAdded.low95(), cpuAdded.high95());
+        System.out.printf("loadavg at start %s, at end %s%n", loadAtStart, loadAtEnd);
+
+        List<Timed> added = oursMetrics.timers(ADDED);
+        List<Timed> context = oursMetrics.timers(CONTEXT);
         for (Timed t : added) {
             System.out.printf("added latency %s %s: count %d, p50 %.3f ms, p99 %.3f ms, p99.9 %.3f ms%n", t.stage().server(), t.timer().name(),
                     t.timer().count(), t.timer().p50Millis(), t.timer().p99Millis(), t.timer().maxQuantileSeconds() * 1e3);
@@ -123,66 +248,136 @@ class EndToEndThroughputIT {
             System.out.printf("context %s %s: count %d, p50 %.3f ms, p99 %.3f ms%n", t.stage().server(), t.timer().name(),
                     t.timer().count(), t.timer().p50Millis(), t.timer().p99Millis());
         }
+        // where the time goes: every timer that ran at least once per timed mail, in both pipelines side by side
+        java.util.TreeSet<String> names = new java.util.TreeSet<>();
+        for (Metrics m : List.of(bareMetrics, oursMetrics)) {
+            for (JamesMetrics reg : List.of(m.a(), m.b())) {
+                reg.startingWith("").stream().filter(x -> x.name().endsWith("_count") && x.labels().isEmpty() && x.value() >= perRound * roundsPerPipeline)
+                        .forEach(x -> names.add((reg == m.a() ? "a " : "b ") + x.name().substring(0, x.name().length() - "_count".length())));
+            }
+        }
+        for (String n : names) {
+            String server = n.substring(0, 1);
+            String timer = n.substring(2);
+            String cells = "";
+            for (Metrics m : List.of(bareMetrics, oursMetrics)) {
+                cells += m.on(server).timer(timer).map(t -> String.format(" | %d, p50 %.3f ms, p99 %.3f ms", t.count(), t.p50Millis(), t.p99Millis())).orElse(" | -");
+            }
+            System.out.printf("timer %s %s (%s | %s)%s%n", server, timer, BARE, OURS, cells);
+        }
         double sumP50 = added.stream().mapToDouble(t -> t.timer().p50Millis()).sum();
         double sumP99 = added.stream().mapToDouble(t -> t.timer().p99Millis()).sum();
         System.out.printf("added latency per mail (sum over our pipeline steps): p50 %.3f ms, sum of p99s %.3f ms%n", sumP50, sumP99);
-        writeJson(mails, connections, kb, bare, ours, ratio, added, context, sumP50, sumP99);
 
-        // then every one of our steps ran once per mail (the warm-up mail included) with the extension, and never without it
-        long perMail = mails + 1L;
-        assertThat(ours.a().timer("SignWithAuthHmac")).as("James's timer of SignWithAuthHmac on A")
-                .hasValueSatisfying(t -> assertThat(t.count()).isEqualTo(perMail));
-        assertThat(ours.a().timer("authhmac.sign.time")).as("authhmac.sign.time on A")
-                .hasValueSatisfying(t -> assertThat(t.count()).isEqualTo(perMail));
-        assertThat(ours.a().counter("authhmac.sign.signed")).as("authhmac.sign.signed on A").isEqualTo(perMail);
-        assertThat(ours.b().timer("AuthHmacFailed")).as("James's timer of the AuthHmacFailed matcher on B")
-                .hasValueSatisfying(t -> assertThat(t.count()).isEqualTo(perMail));
-        assertThat(ours.b().timer("authhmac.verify.time")).as("authhmac.verify.time on B")
-                .hasValueSatisfying(t -> assertThat(t.count()).isEqualTo(perMail));
-        assertThat(ours.b().counter("authhmac.verify.result.pass")).as("pass verdicts on B").isEqualTo(perMail);
-        assertThat(ours.b().timer("SignForMailbox")).as("James's timer of SignForMailbox on B")
-                .hasValueSatisfying(t -> assertThat(t.count()).isEqualTo(perMail));
-        for (String absent : List.of("SignWithAuthHmac", "authhmac.sign.time")) {
-            assertThat(bare.a().timer(absent)).as(absent + " on A without the extension").isEmpty();
-        }
-        for (String absent : List.of("AuthHmacFailed", "authhmac.verify.time", "SignForMailbox")) {
-            assertThat(bare.b().timer(absent)).as(absent + " on B without the extension").isEmpty();
-        }
-        assertThat(ratio).isPositive();
-    }
-
-    private static void writeJson(int mails, int connections, int kb, Run bare, Run ours, double ratio,
-                                  List<Timed> added, List<Timed> context, double sumP50, double sumP99) throws Exception {
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("generated", Instant.now().toString());
         out.put("test", "it/e2e org.authhmac.it.faults.EndToEndThroughputIT");
         out.put("what", "mails delivered from A (alice, submission) to bob's INBOX on B, two James 3.8.1 memory servers with swtpm, "
-                + "james-conf as shipped vs the same pipeline without our mailets and matcher; one run of each, bare first");
-        out.put("mails", mails);
+                + "james-conf as shipped vs the same pipeline without our mailets and matcher; both pairs up at once, interleaved rounds");
+        out.put("design", "after " + warmup + " untimed mails per pipeline, " + roundsPerPipeline + " rounds per pipeline in the order "
+                + "bare, auth-hmac, auth-hmac, bare (repeated); each round timed from its first submission to its last mail in bob's INBOX "
+                + "(IMAP count polled every 200 ms, then the round's Message-IDs checked); one ratio per pair of neighbouring rounds");
+        out.put("control", control);
+        out.put("mails", perRound * roundsPerPipeline);
+        out.put("mailsPerRound", perRound);
+        out.put("roundsPerPipeline", roundsPerPipeline);
+        out.put("warmUpMailsPerPipeline", warmup + 1);
         out.put("connections", connections);
         out.put("messageSize", Map.of("value", kb, "unit", "KB"));
-        out.put("jamesJvmOptions", ours.jamesJvmOptions());
-        for (Run r : List.of(bare, ours)) {
+        out.put("jamesJvmOptions", jvm);
+        out.put("loadAverageAtStart", loadAtStart);
+        out.put("loadAverageAtEnd", loadAtEnd);
+        for (String p : List.of(BARE, OURS)) {
+            List<Round> rs = p.equals(BARE) ? bareRounds : oursRounds;
+            Summary rate = p.equals(BARE) ? bareRate : oursRate;
             Map<String, Object> m = new LinkedHashMap<>();
-            m.put("mailsPerSecond", Map.of("value", round(r.mailsPerSecond(), 2), "unit", "mails/s"));
-            m.put("submitted", Map.of("value", round(r.submitSeconds(), 1), "unit", "s"));
-            m.put("allDelivered", Map.of("value", round(r.deliveredSeconds(), 1), "unit", "s"));
-            m.put("loadAverageBefore", r.loadBefore());
-            m.put("loadAverageAfter", r.loadAfter());
-            out.put(r == bare ? "withoutExtension" : "withExtension", m);
+            Map<String, Object> mps = new LinkedHashMap<>();
+            mps.put("value", round(rate.mean(), 2));
+            mps.put("unit", "mails/s (mean over rounds)");
+            mps.putAll(rate.json(2));
+            m.put("mailsPerSecond", mps);
+            m.put("jamesCpuPerMail", Map.of("value", round((p.equals(BARE) ? bareCpu : oursCpu).mean(), 3),
+                    "unit", "ms of CPU, both James JVMs (mean over rounds)"));
+            m.put("timeInRounds", Map.of("value", round(rs.stream().mapToDouble(Round::deliveredSeconds).sum(), 1), "unit", "s"));
+            out.put(p.equals(BARE) ? "withoutExtension" : "withExtension", m);
         }
-        out.put("ratio", Map.of("value", round(ratio, 3), "unit", "with/without mails per second", "goal", ">= 0.95"));
+        Map<String, Object> r = new LinkedHashMap<>();
+        r.put("value", round(ratio.mean(), 3));
+        r.put("unit", "with/without mails per second, mean of the per-pair-of-rounds ratios");
+        r.put("goal", ">= " + GOAL_RATIO);
+        r.put("perPairOfRounds", ratios.stream().map(x -> round(x, 3)).toList());
+        r.putAll(ratio.json(3));
+        r.put("ofMeanRates", round(oursRate.mean() / bareRate.mean(), 3));
+        r.put("verdict", verdict);
+        out.put("ratio", r);
+        Map<String, Object> cpu = new LinkedHashMap<>();
+        cpu.put("unit", "ms of CPU per mail, both James JVMs, with minus without, per pair of rounds");
+        cpu.putAll(cpuAdded.json(3));
+        out.put("addedJamesCpuPerMail", cpu);
+        List<Map<String, Object>> roundsJson = new ArrayList<>();
+        for (Round x : rounds) {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("round", x.index());
+            m.put("pipeline", x.pipeline());
+            m.put("mails", x.mails());
+            m.put("submittedSeconds", round(x.submitSeconds(), 2));
+            m.put("allDeliveredSeconds", round(x.deliveredSeconds(), 2));
+            m.put("mailsPerSecond", round(x.mailsPerSecond(), 2));
+            m.put("jamesCpuMillisPerMail", round(x.cpuMillisPerMail(), 3));
+            m.put("storedTwiceByJames", x.duplicates());
+            m.put("loadAverageBefore", x.loadBefore());
+            m.put("loadAverageAfter", x.loadAfter());
+            roundsJson.add(m);
+        }
+        out.put("rounds", roundsJson);
+        out.put("addedLatency", latencyJson(added, context, sumP50, sumP99));
+        writeJson(out);
+
+        if (control) {
+            for (Metrics m : List.of(bareMetrics, oursMetrics)) {
+                assertThat(m.a().timer("SignWithAuthHmac")).as("SignWithAuthHmac in a control run").isEmpty();
+                assertThat(m.b().timer("AuthHmacFailed")).as("AuthHmacFailed in a control run").isEmpty();
+            }
+            return;
+        }
+        // and every one of our steps ran once per mail sent through the pipeline with the extension, never without it
+        long perMail = 1L + warmup + (long) perRound * roundsPerPipeline;
+        assertThat(oursMetrics.a().timer("SignWithAuthHmac")).as("James's timer of SignWithAuthHmac on A")
+                .hasValueSatisfying(t -> assertThat(t.count()).isEqualTo(perMail));
+        assertThat(oursMetrics.a().timer("authhmac.sign.time")).as("authhmac.sign.time on A")
+                .hasValueSatisfying(t -> assertThat(t.count()).isEqualTo(perMail));
+        assertThat(oursMetrics.a().counter("authhmac.sign.signed")).as("authhmac.sign.signed on A").isEqualTo(perMail);
+        assertThat(oursMetrics.b().timer("AuthHmacFailed")).as("James's timer of the AuthHmacFailed matcher on B")
+                .hasValueSatisfying(t -> assertThat(t.count()).isEqualTo(perMail));
+        assertThat(oursMetrics.b().timer("authhmac.verify.time")).as("authhmac.verify.time on B")
+                .hasValueSatisfying(t -> assertThat(t.count()).isEqualTo(perMail));
+        assertThat(oursMetrics.b().counter("authhmac.verify.result.pass")).as("pass verdicts on B").isEqualTo(perMail);
+        assertThat(oursMetrics.b().timer("SignForMailbox")).as("James's timer of SignForMailbox on B")
+                .hasValueSatisfying(t -> assertThat(t.count()).isEqualTo(perMail));
+        for (String absent : List.of("SignWithAuthHmac", "authhmac.sign.time")) {
+            assertThat(bareMetrics.a().timer(absent)).as(absent + " on A without the extension").isEmpty();
+        }
+        for (String absent : List.of("AuthHmacFailed", "authhmac.verify.time", "SignForMailbox")) {
+            assertThat(bareMetrics.b().timer(absent)).as(absent + " on B without the extension").isEmpty();
+        }
+        assertThat(ratios).as("one ratio per pair of rounds").hasSize(roundsPerPipeline).allSatisfy(x -> assertThat(x).isPositive());
+    }
+
+    private static Map<String, Object> latencyJson(List<Timed> added, List<Timed> context, double sumP50, double sumP99) {
         Map<String, Object> latency = new LinkedHashMap<>();
         latency.put("unit", "ms");
-        latency.put("source", "James's DropWizard timers over WebAdmin /metrics; quantiles from the default exponentially "
-                + "decaying reservoir (1,028 samples, weighted to the last 5 minutes), counts exact");
+        latency.put("source", "James's DropWizard timers over WebAdmin /metrics, pipeline with the extension, all its rounds and warm-up; "
+                + "quantiles from the default exponentially decaying reservoir (1,028 samples, weighted to the last 5 minutes), counts exact");
         latency.put("perMailSumOfP50", round(sumP50, 3));
         latency.put("perMailSumOfP99", round(sumP99, 3));
         latency.put("note", "per mail = the sum over our steps (A: SignWithAuthHmac; B: AuthHmacFailed, AuthHmacQuarantine if it ran, "
                 + "SignForMailbox); a sum of p99s is conservative: one mail reaches it only if its slow moments coincide in every step");
         latency.put("steps", timersJson(added));
         latency.put("inside", timersJson(context));
-        out.put("addedLatency", latency);
+        return latency;
+    }
+
+    private static void writeJson(Map<String, Object> out) throws Exception {
         Path file = Path.of(System.getProperty("authhmac.throughput.json",
                 Path.of(System.getProperty("authhmac.it.workRoot", "target/e2e-work")).resolveSibling("e2e-throughput.json").toString()));
         Files.createDirectories(file.toAbsolutePath().getParent());
@@ -211,64 +406,93 @@ class EndToEndThroughputIT {
         return Math.round(v * f) / f;
     }
 
-    private static Run run(String mode, boolean stripped, int mails, int connections, int kb) throws Exception {
-        Path root = Path.of(System.getProperty("authhmac.it.workRoot", "target/e2e-work"), "throughput-" + mode);
+    private static String loadavg() throws java.io.IOException {
+        return Files.readString(Path.of("/proc/loadavg")).trim();
+    }
+
+    /** CPU time used so far by both James JVMs of a pair (user + system, from /proc through ProcessHandle). */
+    private static double cpuSeconds(AuthHmacPair pair) {
+        double s = 0;
+        for (long pid : new long[] {pair.a().pid(), pair.b().pid()}) {
+            s += ProcessHandle.of(pid).flatMap(h -> h.info().totalCpuDuration())
+                    .orElseThrow(() -> new IllegalStateException("no CPU time for James pid " + pid)).toNanos() / 1e9;
+        }
+        return s;
+    }
+
+    private static AuthHmacPair start(String pipeline, boolean stripped) throws Exception {
+        Path root = Path.of(System.getProperty("authhmac.it.workRoot", "target/e2e-work"), "throughput-" + pipeline);
         Path bundle = JamesRuntime.javaxBundleJar();
         Path sending = SwtpmKillsDuringMailRunIT.repo("james-conf/sending");
         Path receiving = SwtpmKillsDuringMailRunIT.repo("james-conf/receiving");
         String sendingXml = Files.readString(sending.resolve("mailetcontainer.xml"));
         String receivingXml = Files.readString(receiving.resolve("mailetcontainer.xml"));
-        try (AuthHmacPair pair = AuthHmacPair.start(root, new AuthHmacPair.Layout(sending, receiving), AuthHmacPair.VaultKind.TPM,
+        return AuthHmacPair.start(root, new AuthHmacPair.Layout(sending, receiving), AuthHmacPair.VaultKind.TPM,
                 a -> a.extensionJar(bundle).confFile("mailetcontainer.xml", stripped ? withoutAuthHmac(sendingXml) : sendingXml)
                         .properties("webadmin.properties", JamesMetrics.WEBADMIN_PROPERTIES).jvmOption(FULL_JIT),
                 b -> b.extensionJar(bundle).confFile("mailetcontainer.xml", stripped ? withoutAuthHmac(receivingXml) : receivingXml)
                         .properties("webadmin.properties", JamesMetrics.WEBADMIN_PROPERTIES).jvmOption(FULL_JIT),
-                port -> port)) {
-            String run = UUID.randomUUID().toString().substring(0, 8);
-            String body = ("0123456789 abcdefghijklmnopqrstuvwxyz ABCDEFGHIJKLMNOPQRSTUVWXYZ 0123456789 the quick fox.\n")
-                    .repeat(Math.max(1, kb * 1024 / 100));
-            // warm-up: one mail through the whole path, so both servers have loaded their classes and keys
-            pair.aliceSubmission().send(AuthHmacPair.ALICE, List.of(AuthHmacPair.BOB),
-                    SmtpSender.message(AuthHmacPair.ALICE, AuthHmacPair.BOB, "warm-up", "warm-" + run + "@a.example", body));
-            pair.bobInbox().awaitMessageId("<warm-" + run + "@a.example>", Duration.ofSeconds(60)).orElseThrow();
-            int before = pair.bobInbox().count();
+                port -> port);
+    }
 
-            String loadBefore = Files.readString(Path.of("/proc/loadavg")).trim();
-            long t0 = System.nanoTime();
-            ExecutorService pool = Executors.newFixedThreadPool(connections);
+    /** Sends mails over the connections (batches of 50 per SMTP session) and waits until all are in bob's INBOX. */
+    private static Round round(int index, String pipeline, AuthHmacPair pair, int mails, int connections, String body) throws Exception {
+        String tag = UUID.randomUUID().toString().substring(0, 8);
+        java.util.Set<String> ids = new java.util.HashSet<>();
+        List<List<String>> perConnection = new ArrayList<>();
+        for (int c = 0; c < connections; c++) {
+            List<String> messages = new ArrayList<>();
+            for (int i = c * mails / connections; i < (c + 1) * mails / connections; i++) {
+                String id = "tp-" + tag + "-" + index + "-" + i + "@a.example";
+                ids.add("<" + id + ">");
+                messages.add(SmtpSender.message(AuthHmacPair.ALICE, AuthHmacPair.BOB, "tp " + index + " " + i, id, body));
+            }
+            perConnection.add(messages);
+        }
+        // the previous round (maybe the other pipeline's) has drained; leave its servers a moment to finish their cleanup
+        Thread.sleep(1000);
+        int before = pair.bobInbox().count();
+        String loadBefore = loadavg();
+        double cpuBefore = cpuSeconds(pair);
+        long t0 = System.nanoTime();
+        ExecutorService pool = Executors.newFixedThreadPool(connections);
+        try {
             List<Future<?>> sessions = new ArrayList<>();
-            for (int c = 0; c < connections; c++) {
-                int from = c * mails / connections;
-                int to = (c + 1) * mails / connections;
+            for (List<String> messages : perConnection) {
                 sessions.add(pool.submit(() -> {
                     SmtpSender alice = pair.aliceSubmission();
-                    for (int start = from; start < to; start += 50) {
-                        List<String> batch = new ArrayList<>();
-                        for (int i = start; i < Math.min(to, start + 50); i++) {
-                            batch.add(SmtpSender.message(AuthHmacPair.ALICE, AuthHmacPair.BOB, "tp " + i, "tp-" + run + "-" + i + "@a.example", body));
-                        }
-                        alice.sendAll(AuthHmacPair.ALICE, List.of(AuthHmacPair.BOB), batch);
+                    for (int start = 0; start < messages.size(); start += 50) {
+                        alice.sendAll(AuthHmacPair.ALICE, List.of(AuthHmacPair.BOB), messages.subList(start, Math.min(messages.size(), start + 50)));
                     }
+                    return null;
                 }));
             }
             for (Future<?> f : sessions) {
                 f.get();
             }
+        } finally {
             pool.shutdown();
-            double submitted = (System.nanoTime() - t0) / 1e9;
-            long deadline = System.nanoTime() + Duration.ofMinutes(10).toNanos();
-            int count = before;
-            while (count - before < mails && System.nanoTime() < deadline) {
-                Thread.sleep(500);
-                count = pair.bobInbox().count();
-            }
-            double delivered = (System.nanoTime() - t0) / 1e9;
-            String loadAfter = Files.readString(Path.of("/proc/loadavg")).trim();
-            assertThat(count - before).as(mode + ": mails in bob's INBOX").isEqualTo(mails);
-            // every mail is in the INBOX, so every timer of the pipeline has been published
-            String jvm = String.join(" ", ProcessHandle.of(pair.a().pid()).flatMap(h -> h.info().arguments())
-                    .map(args -> java.util.Arrays.stream(args).filter(x -> x.startsWith("-X")).toList()).orElse(List.of()));
-            return new Run(mode, mails, submitted, delivered, loadBefore, loadAfter, JamesMetrics.scrape(pair.a()), JamesMetrics.scrape(pair.b()), jvm);
         }
+        double submitted = (System.nanoTime() - t0) / 1e9;
+        // done when every Message-ID of the round is in the INBOX. The count says when to look: James 3.8.1 may store a
+        // mail twice (its in-VM event bus can throw ConcurrentModificationException after LocalDelivery stored the mail,
+        // while an IMAP session registers a listener; MailDispatcher then retries the store), so count alone can run ahead.
+        long deadline = System.nanoTime() + Duration.ofMinutes(10).toNanos();
+        double delivered;
+        java.util.Set<String> missing = ids;
+        int count;
+        do {
+            Thread.sleep(200);
+            count = pair.bobInbox().count();
+            delivered = (System.nanoTime() - t0) / 1e9;
+            if (count - before >= mails) {
+                missing = new java.util.HashSet<>(ids);
+                missing.removeAll(pair.bobInbox().messageIds());
+            }
+        } while (!missing.isEmpty() && System.nanoTime() < deadline);
+        double cpu = cpuSeconds(pair) - cpuBefore;
+        String loadAfter = loadavg();
+        assertThat(missing).as(pipeline + " round " + index + ": Message-IDs not in bob's INBOX").isEmpty();
+        return new Round(index, pipeline, mails, submitted, delivered, cpu, loadBefore, loadAfter, count - before - mails);
     }
 }
