@@ -117,13 +117,17 @@ class EndToEndThroughputIT {
 
     /** One timed round; cpuSeconds is what both James JVMs of that pipeline used during it. */
     record Round(int index, String pipeline, int mails, double submitSeconds, double deliveredSeconds, double cpuSeconds,
-                 String loadBefore, String loadAfter, int duplicates) {
+                 String loadBefore, String loadAfter, int duplicates, double cpuSecondsA) {
         double mailsPerSecond() {
             return mails / deliveredSeconds;
         }
 
         double cpuMillisPerMail() {
             return cpuSeconds * 1e3 / mails;
+        }
+
+        double cpuMillisPerMailA() {
+            return cpuSecondsA * 1e3 / mails;
         }
     }
 
@@ -202,8 +206,9 @@ class EndToEndThroughputIT {
                     Round r = round(++index, p, pairs.get(p), perRound, connections, body);
                     rounds.add(r);
                     System.out.printf("round %2d %-9s %d mails: submitted in %.2f s, all in bob's INBOX after %.2f s = %.2f mails/s, "
-                                    + "James CPU %.2f ms/mail, %d stored twice; loadavg before %s after %s%n", r.index(), r.pipeline(), r.mails(),
-                            r.submitSeconds(), r.deliveredSeconds(), r.mailsPerSecond(), r.cpuMillisPerMail(), r.duplicates(), r.loadBefore(), r.loadAfter());
+                                    + "James CPU %.2f ms/mail (A %.2f), %d stored twice; loadavg before %s after %s%n", r.index(), r.pipeline(), r.mails(),
+                            r.submitSeconds(), r.deliveredSeconds(), r.mailsPerSecond(), r.cpuMillisPerMail(), r.cpuMillisPerMailA(), r.duplicates(),
+                            r.loadBefore(), r.loadAfter());
                 }
             }
             // every mail is in the INBOX, so every timer of the pipeline has been published
@@ -219,9 +224,11 @@ class EndToEndThroughputIT {
         List<Round> oursRounds = rounds.stream().filter(r -> r.pipeline().equals(OURS)).toList();
         List<Double> ratios = new ArrayList<>();
         List<Double> addedCpu = new ArrayList<>();
+        List<Double> addedCpuA = new ArrayList<>();
         for (int i = 0; i < bareRounds.size(); i++) {
             ratios.add(oursRounds.get(i).mailsPerSecond() / bareRounds.get(i).mailsPerSecond());
             addedCpu.add(oursRounds.get(i).cpuMillisPerMail() - bareRounds.get(i).cpuMillisPerMail());
+            addedCpuA.add(oursRounds.get(i).cpuMillisPerMailA() - bareRounds.get(i).cpuMillisPerMailA());
         }
         Summary ratio = Summary.of(ratios);
         Summary bareRate = Summary.of(bareRounds.stream().map(Round::mailsPerSecond).toList());
@@ -229,6 +236,7 @@ class EndToEndThroughputIT {
         Summary bareCpu = Summary.of(bareRounds.stream().map(Round::cpuMillisPerMail).toList());
         Summary oursCpu = Summary.of(oursRounds.stream().map(Round::cpuMillisPerMail).toList());
         Summary cpuAdded = Summary.of(addedCpu);
+        Summary cpuAddedA = Summary.of(addedCpuA);
         String verdict = ratio.low95() > GOAL_RATIO ? "met: the whole 95% interval of the ratio is above " + GOAL_RATIO
                 : ratio.high95() < GOAL_RATIO ? "missed: the whole 95% interval of the ratio is below " + GOAL_RATIO
                 : "undecided: the 95% interval of the ratio contains " + GOAL_RATIO;
@@ -240,6 +248,8 @@ class EndToEndThroughputIT {
                 ratio.mean(), ratio.min(), ratio.max(), ratio.low95(), ratio.high95(), ratio.n(), oursRate.mean() / bareRate.mean(), GOAL_RATIO, verdict);
         System.out.printf("James CPU added per mail (A + B JVMs, %s minus %s, per pair of rounds): mean %.3f ms, 95%% interval %.3f .. %.3f%n",
                 OURS, BARE, cpuAdded.mean(), cpuAdded.low95(), cpuAdded.high95());
+        System.out.printf("  of which on A: mean %.3f ms, 95%% interval %.3f .. %.3f; on B: mean %.3f ms%n",
+                cpuAddedA.mean(), cpuAddedA.low95(), cpuAddedA.high95(), cpuAdded.mean() - cpuAddedA.mean());
         System.out.printf("loadavg at start %s, at end %s%n", loadAtStart, loadAtEnd);
 
         List<Timed> added = oursMetrics.timers(ADDED);
@@ -317,6 +327,7 @@ class EndToEndThroughputIT {
         Map<String, Object> cpu = new LinkedHashMap<>();
         cpu.put("unit", "ms of CPU per mail, both James JVMs, with minus without, per pair of rounds");
         cpu.putAll(cpuAdded.json(3));
+        cpu.put("onA", cpuAddedA.json(3));
         out.put("addedJamesCpuPerMail", cpu);
         List<Map<String, Object>> roundsJson = new ArrayList<>();
         for (Round x : rounds) {
@@ -328,6 +339,7 @@ class EndToEndThroughputIT {
             m.put("allDeliveredSeconds", round(x.deliveredSeconds(), 2));
             m.put("mailsPerSecond", round(x.mailsPerSecond(), 2));
             m.put("jamesCpuMillisPerMail", round(x.cpuMillisPerMail(), 3));
+            m.put("jamesCpuMillisPerMailOnA", round(x.cpuMillisPerMailA(), 3));
             m.put("storedTwiceByJames", x.duplicates());
             m.put("loadAverageBefore", x.loadBefore());
             m.put("loadAverageAfter", x.loadAfter());
@@ -416,12 +428,12 @@ class EndToEndThroughputIT {
 
     /** CPU time used so far by both James JVMs of a pair (user + system, from /proc through ProcessHandle). */
     private static double cpuSeconds(AuthHmacPair pair) {
-        double s = 0;
-        for (long pid : new long[] {pair.a().pid(), pair.b().pid()}) {
-            s += ProcessHandle.of(pid).flatMap(h -> h.info().totalCpuDuration())
-                    .orElseThrow(() -> new IllegalStateException("no CPU time for James pid " + pid)).toNanos() / 1e9;
-        }
-        return s;
+        return cpuSeconds(pair.a().pid()) + cpuSeconds(pair.b().pid());
+    }
+
+    private static double cpuSeconds(long pid) {
+        return ProcessHandle.of(pid).flatMap(h -> h.info().totalCpuDuration())
+                .orElseThrow(() -> new IllegalStateException("no CPU time for James pid " + pid)).toNanos() / 1e9;
     }
 
     private static AuthHmacPair start(String pipeline, boolean stripped) throws Exception {
@@ -486,6 +498,7 @@ class EndToEndThroughputIT {
         int before = inboxCount(imap);
         String loadBefore = loadavg();
         double cpuBefore = cpuSeconds(pair);
+        double cpuBeforeA = cpuSeconds(pair.a().pid());
         long t0 = System.nanoTime();
         ExecutorService pool = Executors.newFixedThreadPool(connections);
         try {
@@ -523,8 +536,9 @@ class EndToEndThroughputIT {
             }
         } while (!missing.isEmpty() && System.nanoTime() < deadline);
         double cpu = cpuSeconds(pair) - cpuBefore;
+        double cpuA = cpuSeconds(pair.a().pid()) - cpuBeforeA;
         String loadAfter = loadavg();
         assertThat(missing).as(pipeline + " round " + index + ": Message-IDs not in bob's INBOX").isEmpty();
-        return new Round(index, pipeline, mails, submitted, delivered, cpu, loadBefore, loadAfter, count - before - mails);
+        return new Round(index, pipeline, mails, submitted, delivered, cpu, loadBefore, loadAfter, count - before - mails, cpuA);
     }
 }
