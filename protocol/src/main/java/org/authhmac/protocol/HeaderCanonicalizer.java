@@ -48,70 +48,11 @@ final class HeaderCanonicalizer {
     }
 
     /**
-     * Writes the canonical form of {@code rawField} as ISO-8859-1 bytes into {@code out} from {@code pos}; returns
-     * the new end, or -1 when the field holds a char above U+00FF or no colon (then the caller takes the String
-     * path, whose result is the reference, and ignores what was written). {@code out} needs room for {@code rawField.length()} bytes: neither
-     * algorithm makes a field longer. Byte for byte the same as {@code canonicalize(c, rawField)} encoded, without
-     * building a String per field.
-     */
-    static int canonicalizeInto(Canonicalization c, String rawField, byte[] out, int pos) {
-        int len = rawField.length();
-        int colon = rawField.indexOf(':');
-        if (colon < 0) {
-            return -1;
-        }
-        int n = pos;
-        if (c == Canonicalization.SIMPLE) {
-            for (int i = 0; i < len; i++) {
-                char ch = rawField.charAt(i);
-                if (ch > 0xFF) {
-                    return -1;
-                }
-                out[n++] = (byte) ch;
-            }
-            return n;
-        }
-        int nameEnd = colon;
-        while (nameEnd > 0 && isWsp(rawField.charAt(nameEnd - 1))) {
-            nameEnd--;
-        }
-        for (int i = 0; i < nameEnd; i++) {
-            char ch = rawField.charAt(i);
-            if (ch > 0xFF) {
-                return -1;
-            }
-            // Character.toLowerCase maps every Latin-1 char as String.toLowerCase(Locale.ROOT) does.
-            out[n++] = (byte) Character.toLowerCase(ch);
-        }
-        out[n++] = ':';
-        int start = n;
-        boolean pendingWsp = false;
-        for (int i = colon + 1; i < len; i++) {
-            char ch = rawField.charAt(i);
-            if (ch > 0xFF) {
-                return -1;
-            }
-            if (ch == '\r' && i + 1 < len && rawField.charAt(i + 1) == '\n') {
-                i++;
-                continue;
-            }
-            if (isWsp(ch)) {
-                pendingWsp = true;
-                continue;
-            }
-            if (pendingWsp && n > start) {
-                out[n++] = ' ';
-            }
-            pendingWsp = false;
-            out[n++] = (byte) ch;
-        }
-        return n;
-    }
-
-    /**
-     * The same for a field held as bytes, {@code src[from, to)} in raw form with its first colon at {@code colon}
-     * and its name ending at {@code nameEnd} (WSP before the colon excluded). Bytes are chars up to U+00FF, so
-     * there is no fallback; returns the new end. {@code out} needs room for {@code to - from} bytes.
+     * Writes the canonical form of a field held as bytes, {@code src[from, to)} in raw form with its first colon at
+     * {@code colon} and its name ending at {@code nameEnd} (WSP before the colon excluded), into {@code out} from
+     * {@code pos}; returns the new end. Byte for byte {@code canonicalize(c, raw)} encoded as ISO-8859-1, without
+     * building a String per field. {@code out} needs room for {@code to - from} bytes: neither algorithm makes a
+     * field longer.
      */
     static int canonicalizeInto(Canonicalization c, byte[] src, int from, int to, int colon, int nameEnd,
                                 byte[] out, int pos) {

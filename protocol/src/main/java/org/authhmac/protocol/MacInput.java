@@ -54,16 +54,41 @@ final class MacInput {
                 out[n++] = '\n';
             }
         }
-        n = HeaderCanonicalizer.canonicalizeInto(canon, signatureFieldWithEmptyB, out, n);
-        if (n < 0) {
+        byte[] signature = latin1(signatureFieldWithEmptyB);
+        int colon = signature == null ? -1 : indexOf(signature, (byte) ':');
+        if (colon < 0) {
             return viaStrings(fields, picked, canon, signatureFieldWithEmptyB);
         }
+        int nameEnd = colon;
+        while (nameEnd > 0 && (signature[nameEnd - 1] == ' ' || signature[nameEnd - 1] == '\t')) {
+            nameEnd--;
+        }
+        n = HeaderCanonicalizer.canonicalizeInto(canon, signature, 0, signature.length, colon, nameEnd, out, n);
         return n == out.length ? out : Arrays.copyOf(out, n);
+    }
+
+    /** The field as ISO-8859-1 bytes, or null when it holds a char above U+00FF (only a signer's own String can). */
+    private static byte[] latin1(String field) {
+        for (int i = 0; i < field.length(); i++) {
+            if (field.charAt(i) > 0xFF) {
+                return null;
+            }
+        }
+        return field.getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
+    }
+
+    private static int indexOf(byte[] b, byte value) {
+        for (int i = 0; i < b.length; i++) {
+            if (b[i] == value) {
+                return i;
+            }
+        }
+        return -1;
     }
 
     /**
      * The reference path through Strings, for a signature field the byte path declines (a char above U+00FF, which
-     * only a signer's own String can hold).
+     * only a signer's own String can hold, or no colon).
      */
     private static byte[] viaStrings(List<HeaderField> fields, int[] picked, Canonicalization canon,
                                      String signatureFieldWithEmptyB) {
