@@ -80,12 +80,22 @@ public record JamesRuntime(Path libDir, Path javaHome) {
 
     /** A path relative to the repository root, found from the working directory (repo root, it/ or it/e2e/). */
     static Path locate(String relative) {
+        return repositoryRoot().map(root -> root.resolve(relative)).orElse(Path.of(relative).toAbsolutePath());
+    }
+
+    /** The same, for tests: a working directory outside the repository is an error. */
+    public static Path repoPath(String relative) {
+        return repositoryRoot().map(root -> root.resolve(relative)).orElseThrow(() ->
+                new IllegalStateException("repository root not found above " + Path.of("").toAbsolutePath()));
+    }
+
+    private static java.util.Optional<Path> repositoryRoot() {
         Path dir = Path.of("").toAbsolutePath();
         for (int up = 0; up < 4 && dir != null; up++, dir = dir.getParent()) {
             if (Files.exists(dir.resolve("it/james-runtime/pom.xml"))) {
-                return dir.resolve(relative);
+                return java.util.Optional.of(dir);
             }
         }
-        return Path.of(relative).toAbsolutePath();
+        return java.util.Optional.empty();
     }
 }

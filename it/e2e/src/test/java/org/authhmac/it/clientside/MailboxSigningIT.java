@@ -84,7 +84,7 @@ class MailboxSigningIT {
                 + Base64.getMimeEncoder(64, "\n".getBytes(StandardCharsets.US_ASCII)).encodeToString(adminJwtKeys.getPublic().getEncoded())
                 + "\n-----END PUBLIC KEY-----\n";
         JamesServerProcess.Builder builder = JamesServerProcess.builder("b", root.resolve("james-b"))
-                .baseConf().confLayer(locate("james-conf/receiving"))
+                .baseConf().confLayer(JamesRuntime.repoPath("james-conf/receiving"))
                 .properties("auth-hmac.properties", vault)
                 .confFile("jwt_publickey", pem)
                 // docs/CLIENTS.md: the route is registered as James extensions are, and WebAdmin requires an admin JWT
@@ -120,15 +120,6 @@ class MailboxSigningIT {
         }
     }
 
-    /** A path of this repository, found upwards from the working directory (the harness's own helper is package-private). */
-    static Path locate(String relative) {
-        for (Path p = Path.of("").toAbsolutePath(); p != null; p = p.getParent()) {
-            if (Files.exists(p.resolve(relative))) {
-                return p.resolve(relative);
-            }
-        }
-        throw new IllegalStateException(relative + " not found above " + Path.of("").toAbsolutePath());
-    }
 
     static void deleteRecursively(Path dir) throws java.io.IOException {
         if (!Files.exists(dir)) {
@@ -150,7 +141,7 @@ class MailboxSigningIT {
     /** The route's jar, built by webadmin/, for bundles that predate it. Its classes use no javax/jakarta type. */
     static Path webAdminJar() {
         String jar = System.getProperty("authhmac.it.webadminJar");
-        return jar != null ? Path.of(jar) : locate("webadmin/target/auth-hmac-webadmin-0.1.0-SNAPSHOT.jar");
+        return jar != null ? Path.of(jar) : JamesRuntime.repoPath("webadmin/target/auth-hmac-webadmin-0.1.0-SNAPSHOT.jar");
     }
 
     static String adminToken() throws Exception {

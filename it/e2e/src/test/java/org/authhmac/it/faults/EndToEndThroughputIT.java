@@ -439,8 +439,8 @@ class EndToEndThroughputIT {
     private static AuthHmacPair start(String pipeline, boolean stripped) throws Exception {
         Path root = Path.of(System.getProperty("authhmac.it.workRoot", "target/e2e-work"), "throughput-" + pipeline);
         Path bundle = JamesRuntime.javaxBundleJar();
-        Path sending = SwtpmKillsDuringMailRunIT.repo("james-conf/sending");
-        Path receiving = SwtpmKillsDuringMailRunIT.repo("james-conf/receiving");
+        Path sending = JamesRuntime.repoPath("james-conf/sending");
+        Path receiving = JamesRuntime.repoPath("james-conf/receiving");
         String sendingXml = Files.readString(sending.resolve("mailetcontainer.xml"));
         String receivingXml = Files.readString(receiving.resolve("mailetcontainer.xml"));
         return AuthHmacPair.start(root, new AuthHmacPair.Layout(sending, receiving), AuthHmacPair.VaultKind.TPM,

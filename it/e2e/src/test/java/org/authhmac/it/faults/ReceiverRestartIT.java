@@ -66,8 +66,8 @@ class ReceiverRestartIT {
     static AuthHmacPair startPair(String dirName, boolean persistentQueue) throws IOException {
         Path root = Path.of(System.getProperty("authhmac.it.workRoot", "target/e2e-work"), dirName);
         Path bundle = JamesRuntime.javaxBundleJar();
-        Path sending = repo("james-conf/sending");
-        Path receiving = repo("james-conf/receiving");
+        Path sending = JamesRuntime.repoPath("james-conf/sending");
+        Path receiving = JamesRuntime.repoPath("james-conf/receiving");
         JamesRuntime persistentRuntime = persistentQueue ? persistentRuntime() : null;
         String mailetContainer = persistentReceiving(Files.readString(receiving.resolve("mailetcontainer.xml")));
         Path base = JamesRuntime.baseConf();
@@ -88,20 +88,11 @@ class ReceiverRestartIT {
                 port -> port);
     }
 
-    static Path repo(String relative) {
-        Path dir = Path.of("").toAbsolutePath();
-        for (int up = 0; up < 4 && dir != null; up++, dir = dir.getParent()) {
-            if (Files.exists(dir.resolve("it/james-runtime/pom.xml"))) {
-                return dir.resolve(relative);
-            }
-        }
-        throw new IllegalStateException("repository root not found above " + Path.of("").toAbsolutePath());
-    }
 
     /** The memory server's class path plus ActiveMQ and our persistent-queue main class, built by it/james-persistent-runtime. */
     static JamesRuntime persistentRuntime() {
         Path lib = Path.of(System.getProperty("authhmac.it.persistentJamesLib",
-                repo("it/james-persistent-runtime/target/james-lib-persistent").toString()));
+                JamesRuntime.repoPath("it/james-persistent-runtime/target/james-lib-persistent").toString()));
         if (!Files.exists(lib.resolve("auth-hmac-it-james-persistent-runtime-0.1.0-SNAPSHOT.jar"))) {
             throw new IllegalStateException("No persistent-queue James at " + lib
                     + ": build it with scripts/mvn -B -pl it/james-persistent-runtime install");

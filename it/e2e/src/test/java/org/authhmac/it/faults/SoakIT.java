@@ -70,7 +70,7 @@ class SoakIT {
         Path root = Path.of(System.getProperty("authhmac.it.workRoot", "target/e2e-work"), "soak");
         Path bundle = JamesRuntime.javaxBundleJar();
         try (AuthHmacPair pair = AuthHmacPair.start(root, new AuthHmacPair.Layout(
-                        SwtpmKillsDuringMailRunIT.repo("james-conf/sending"), SwtpmKillsDuringMailRunIT.repo("james-conf/receiving")),
+                        JamesRuntime.repoPath("james-conf/sending"), JamesRuntime.repoPath("james-conf/receiving")),
                 AuthHmacPair.VaultKind.TPM, a -> a.extensionJar(bundle), b -> b.extensionJar(bundle), port -> port)) {
             String run = UUID.randomUUID().toString().substring(0, 8);
             SmtpSender alice = pair.aliceSubmission();

@@ -44,8 +44,8 @@ class SwtpmKillsDuringMailRunIT {
     static void startPair() throws IOException {
         Path root = Path.of(System.getProperty("authhmac.it.workRoot", "target/e2e-work"), "swtpm-kills");
         Path bundle = JamesRuntime.javaxBundleJar();
-        Path sending = repo("james-conf/sending");
-        Path receiving = repo("james-conf/receiving");
+        Path sending = JamesRuntime.repoPath("james-conf/sending");
+        Path receiving = JamesRuntime.repoPath("james-conf/receiving");
         String shortPeriod = withShortPeriod(Files.readString(sending.resolve("mailetcontainer.xml")));
         // no prefetch: the next period's key is derived when the first mail needs it, so a TPM outage at that moment shows
         Map<String, String> noPrefetch = Map.of("cache.prefetchSeconds", "0");
@@ -63,15 +63,6 @@ class SwtpmKillsDuringMailRunIT {
         return mailetContainer.replace(signing, signing + "<periodSeconds>" + PERIOD_SECONDS + "</periodSeconds>");
     }
 
-    static Path repo(String relative) {
-        Path dir = Path.of("").toAbsolutePath();
-        for (int up = 0; up < 4 && dir != null; up++, dir = dir.getParent()) {
-            if (Files.exists(dir.resolve("it/james-runtime/pom.xml"))) {
-                return dir.resolve(relative);
-            }
-        }
-        throw new IllegalStateException("repository root not found above " + Path.of("").toAbsolutePath());
-    }
 
     @AfterAll
     static void stopPair() {
