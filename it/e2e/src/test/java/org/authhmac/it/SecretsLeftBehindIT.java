@@ -8,11 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Base64;
-import java.util.HashMap;
-import java.util.HexFormat;
 import java.util.List;
-import java.util.Map;
 import java.util.stream.Stream;
 import org.authhmac.protocol.Kdf;
 import org.authhmac.protocol.KdfContext;
@@ -37,25 +33,17 @@ class SecretsLeftBehindIT {
     static final List<Integer> PERIOD_SECONDS = List.of(900, 60);
     private static final int MARGIN_PERIODS = 2;
 
-    /** One searchable secret: a primary or one of its period keys. */
-    record Secret(String label, byte[] bytes) {
-        @Override
-        public String toString() {
-            return "Secret[" + label + ", bytes hidden]";
-        }
-    }
-
     /** The primaries and every period key they derive, from each one's first sighting (minus a margin) to now plus a margin. */
-    static List<Secret> secrets(Instant now) {
-        List<Secret> out = new ArrayList<>();
+    static List<KeyNeedles.Key> secrets(Instant now) {
+        List<KeyNeedles.Key> out = new ArrayList<>();
         for (SecretsLedger.Primary p : SecretsLedger.primaries()) {
-            out.add(new Secret(p.label() + " primary " + p.keyId(), p.secret()));
+            out.add(new KeyNeedles.Key(p.label() + " primary " + p.keyId(), p.secret()));
             for (int seconds : PERIOD_SECONDS) {
                 long first = KdfContext.periodOf(p.firstSeen().getEpochSecond(), seconds) - MARGIN_PERIODS;
                 long last = KdfContext.periodOf(now.getEpochSecond(), seconds) + MARGIN_PERIODS;
                 for (String domain : DOMAINS) {
                     for (long period = first; period <= last; period++) {
-                        out.add(new Secret(p.label() + " " + p.keyId() + "/" + domain + "/p=" + seconds + "/" + period,
+                        out.add(new KeyNeedles.Key(p.label() + " " + p.keyId() + "/" + domain + "/p=" + seconds + "/" + period,
                                 Kdf.derive(p.secret(), new KdfContext(p.keyId(), domain, seconds, period))));
                     }
                 }
@@ -67,14 +55,14 @@ class SecretsLeftBehindIT {
     @Test
     void noFileAnyJamesServerOfTheSuiteWroteContainsAPrimaryOrAPeriodKey() throws IOException {
         Path workRoot = Path.of(System.getProperty("authhmac.it.workRoot", "target/e2e-work")).toAbsolutePath();
-        List<Secret> secrets = secrets(Instant.now());
+        List<KeyNeedles.Key> secrets = secrets(Instant.now());
         assertThat(SecretsLedger.primaries()).as("key secrets met by the suite (run this test after the others, not alone)")
                 .isNotEmpty();
-        Needles needles = new Needles(secrets);
+        KeyNeedles needles = new KeyNeedles(secrets);
 
         // the search finds what it looks for, in any of the forms, inside other bytes
-        Secret probe = secrets.get(secrets.size() - 1);
-        for (String form : Needles.forms(probe.bytes())) {
+        KeyNeedles.Key probe = secrets.get(secrets.size() - 1);
+        for (String form : KeyNeedles.forms(probe.bytes())) {
             byte[] planted = ("log line " + form + " end").getBytes(StandardCharsets.ISO_8859_1);
             assertThat(needles.find(planted)).as("the search finds a planted key").contains(probe.label());
         }
@@ -122,67 +110,5 @@ class SecretsLeftBehindIT {
             }
         }
         return false;
-    }
-
-    /** Every form of every secret, found in one pass over a file by the needles' first 8 bytes. */
-    static final class Needles {
-        private final Map<Long, List<byte[]>> byPrefix = new HashMap<>();
-        private final Map<byte[], String> labels = new java.util.IdentityHashMap<>();
-        private int count;
-
-        Needles(List<Secret> secrets) {
-            for (Secret s : secrets) {
-                for (String form : forms(s.bytes())) {
-                    byte[] needle = form.getBytes(StandardCharsets.ISO_8859_1);
-                    byPrefix.computeIfAbsent(prefix(needle, 0), k -> new ArrayList<>()).add(needle);
-                    labels.put(needle, s.label());
-                    count++;
-                }
-            }
-        }
-
-        /** Raw bytes (one char per byte, for binary files), hex in both cases, base64 and base64url without padding. */
-        static List<String> forms(byte[] key) {
-            return List.of(new String(key, StandardCharsets.ISO_8859_1),
-                    HexFormat.of().formatHex(key),
-                    HexFormat.of().withUpperCase().formatHex(key),
-                    Base64.getEncoder().withoutPadding().encodeToString(key),
-                    Base64.getUrlEncoder().withoutPadding().encodeToString(key));
-        }
-
-        int count() {
-            return count;
-        }
-
-        List<String> find(byte[] content) {
-            List<String> found = new ArrayList<>();
-            long window = 0;
-            for (int i = 0; i < content.length; i++) {
-                window = (window << 8) | (content[i] & 0xff);
-                if (i < 7) {
-                    continue;
-                }
-                List<byte[]> candidates = byPrefix.get(window);
-                if (candidates == null) {
-                    continue;
-                }
-                int start = i - 7;
-                for (byte[] n : candidates) {
-                    if (start + n.length <= content.length
-                            && java.util.Arrays.equals(content, start, start + n.length, n, 0, n.length)) {
-                        found.add(labels.get(n));
-                    }
-                }
-            }
-            return found;
-        }
-
-        private static long prefix(byte[] b, int from) {
-            long v = 0;
-            for (int i = from; i < from + 8; i++) {
-                v = (v << 8) | (b[i] & 0xff);
-            }
-            return v;
-        }
     }
 }

@@ -11,8 +11,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Base64;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -23,6 +21,7 @@ import java.util.stream.Stream;
 import org.authhmac.it.AuthHmacPair;
 import org.authhmac.it.ImapReader;
 import org.authhmac.it.JamesRuntime;
+import org.authhmac.it.KeyNeedles;
 import org.authhmac.it.RelaySmtpServer;
 import org.authhmac.it.SmtpSender;
 import org.authhmac.it.WebAdminClient;
@@ -71,7 +70,8 @@ class AttacksOnRealJamesIT {
             }
             return message;
         });
-        pair = AuthHmacPair.start(root, new AuthHmacPair.Layout(repo("james-conf/sending"), repo("james-conf/receiving")),
+        pair = AuthHmacPair.start(root,
+                new AuthHmacPair.Layout(JamesRuntime.repoPath("james-conf/sending"), JamesRuntime.repoPath("james-conf/receiving")),
                 AuthHmacPair.VaultKind.TPM,
                 a -> a.extensionJar(JamesRuntime.javaxBundleJar()), b -> b.extensionJar(JamesRuntime.javaxBundleJar()),
                 bSmtp -> {
@@ -183,21 +183,14 @@ class AttacksOnRealJamesIT {
     @Order(100)
     void noFileEitherServerWroteContainsThePrimaryOrAPeriodKey() throws IOException {
         byte[] primary = pair.partnerSecretForTests();
-        List<byte[]> secrets = new ArrayList<>();
-        secrets.add(primary);
+        List<KeyNeedles.Key> secrets = new ArrayList<>();
+        secrets.add(new KeyNeedles.Key("primary", primary));
         long period = KdfContext.periodOf(Instant.now().getEpochSecond(), 900);
         for (long p = period - 3; p <= period + 2; p++) {
-            secrets.add(Kdf.derive(primary, new KdfContext(AuthHmacPair.FIRST_KEY_ID, AuthHmacPair.A_DOMAIN, 900, p)));
+            secrets.add(new KeyNeedles.Key("period " + p,
+                    Kdf.derive(primary, new KdfContext(AuthHmacPair.FIRST_KEY_ID, AuthHmacPair.A_DOMAIN, 900, p))));
         }
-        List<String> needles = new ArrayList<>();
-        for (byte[] s : secrets) {
-            // raw bytes too (one char per byte), for binary files such as a heap dump or a key store
-            needles.add(new String(s, StandardCharsets.ISO_8859_1));
-            needles.add(HexFormat.of().formatHex(s));
-            needles.add(HexFormat.of().withUpperCase().formatHex(s));
-            needles.add(Base64.getEncoder().encodeToString(s));
-            needles.add(Base64.getUrlEncoder().withoutPadding().encodeToString(s));
-        }
+        KeyNeedles needles = new KeyNeedles(secrets);
         List<Path> files;
         try (Stream<Path> walk = Stream.concat(Files.walk(pair.a().workDir()), Files.walk(pair.b().workDir()))) {
             files = walk.filter(Files::isRegularFile).toList();
@@ -205,24 +198,20 @@ class AttacksOnRealJamesIT {
         List<String> hits = new ArrayList<>();
         long bytes = 0;
         for (Path f : files) {
-            String content = new String(Files.readAllBytes(f), StandardCharsets.ISO_8859_1);
-            bytes += content.length();
-            for (String n : needles) {
-                if (content.contains(n)) {
-                    hits.add(f.toString());
-                }
+            byte[] content = Files.readAllBytes(f);
+            bytes += content.length;
+            for (String label : needles.find(content)) {
+                hits.add(f + ": " + label);
             }
         }
         System.out.printf("secrets: %d files of both James servers, %d bytes searched for %d forms of %d keys: %d hits%n",
-                files.size(), bytes, needles.size(), secrets.size(), hits.size());
+                files.size(), bytes, needles.count(), secrets.size(), hits.size());
         // swtpm's own state is the TPM's inside, not a file James wrote; reported, not asserted (a software TPM
         // without state encryption may hold loaded keys in clear, which a hardware TPM keeps on the chip)
         for (Path tpmDir : Stream.of(pair.tpmA(), pair.tpmB()).map(t -> t.stateDir()).toList()) {
             try (Stream<Path> walk = Files.walk(tpmDir)) {
                 for (Path f : walk.filter(Files::isRegularFile).toList()) {
-                    String content = new String(Files.readAllBytes(f), StandardCharsets.ISO_8859_1);
-                    long found = needles.stream().filter(content::contains).count();
-                    System.out.printf("secrets: swtpm state %s: %d hits%n", f, found);
+                    System.out.printf("secrets: swtpm state %s: %d hits%n", f, needles.find(Files.readAllBytes(f)).size());
                 }
             }
         }
@@ -267,14 +256,4 @@ class AttacksOnRealJamesIT {
         return WebAdminClient.attribute(mail, name);
     }
 
-    /** A path of the repository, found from the working directory (failsafe runs in it/e2e). */
-    private static Path repo(String relative) {
-        Path dir = Path.of("").toAbsolutePath();
-        for (int up = 0; up < 4 && dir != null; up++, dir = dir.getParent()) {
-            if (Files.isDirectory(dir.resolve(relative))) {
-                return dir.resolve(relative);
-            }
-        }
-        throw new IllegalStateException("cannot find " + relative + " above " + Path.of("").toAbsolutePath());
-    }
 }
