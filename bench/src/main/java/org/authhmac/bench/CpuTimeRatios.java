@@ -22,7 +22,7 @@ import java.util.Map;
 public final class CpuTimeRatios {
     private static volatile int sink;
 
-    private interface Op {
+    interface Op {
         Object run() throws Exception;
     }
 
@@ -104,7 +104,7 @@ public final class CpuTimeRatios {
     }
 
     /** Runs the operation for about {@code cpuNanos} of this thread's CPU time; returns CPU nanoseconds per call. */
-    private static double slice(ThreadMXBean threads, Op op, long cpuNanos) throws Exception {
+    static double slice(ThreadMXBean threads, Op op, long cpuNanos) throws Exception {
         long start = threads.getCurrentThreadCpuTime();
         long calls = 0;
         int batch = 1;

@@ -98,7 +98,7 @@ public final class JarComparison {
         com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
         for (Map<String, Callable<Object>> build : builds.values()) {
             for (String op : ops) {
-                slice(threads, build.get(op), 1_500_000_000L);
+                CpuTimeRatios.slice(threads, build.get(op)::call, 1_500_000_000L);
             }
         }
         Map<String, List<Double>> samples = new LinkedHashMap<>();
@@ -112,7 +112,7 @@ public final class JarComparison {
             for (Map.Entry<String, Map<String, Callable<Object>>> build : thisRound) {
                 for (String op : ops) {
                     samples.computeIfAbsent(build.getKey() + " " + op, k -> new ArrayList<>())
-                            .add(slice(threads, build.getValue().get(op), 150_000_000L));
+                            .add(CpuTimeRatios.slice(threads, build.getValue().get(op)::call, 150_000_000L));
                 }
             }
         }
@@ -163,23 +163,5 @@ public final class JarComparison {
                 }
             }
         }
-    }
-
-    private static double slice(java.lang.management.ThreadMXBean threads, Callable<Object> op, long cpuNanos) throws Exception {
-        long start = threads.getCurrentThreadCpuTime();
-        long calls = 0;
-        int batch = 1;
-        long used;
-        do {
-            for (int i = 0; i < batch; i++) {
-                sink += System.identityHashCode(op.call());
-            }
-            calls += batch;
-            used = threads.getCurrentThreadCpuTime() - start;
-            if (used < cpuNanos / 100 && batch < 1 << 16) {
-                batch *= 2;
-            }
-        } while (used < cpuNanos);
-        return (double) used / calls;
     }
 }
