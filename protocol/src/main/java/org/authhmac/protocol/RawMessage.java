@@ -16,11 +16,19 @@ import java.util.List;
  */
 final class RawMessage {
     private final List<HeaderField> fields;
+    /** The body still to read, when the message came as a stream; null when it came as an array. */
     private final InputStream body;
+    /** The body as a range of the caller's array, when the message came as one. */
+    private final byte[] bodyBytes;
+    private final int bodyOff;
+    private final int bodyLen;
 
-    private RawMessage(List<HeaderField> fields, InputStream body) {
+    private RawMessage(List<HeaderField> fields, InputStream body, byte[] bodyBytes, int bodyOff, int bodyLen) {
         this.fields = fields;
         this.body = body;
+        this.bodyBytes = bodyBytes;
+        this.bodyOff = bodyOff;
+        this.bodyLen = bodyLen;
     }
 
     List<HeaderField> fields() {
@@ -29,31 +37,75 @@ final class RawMessage {
 
     /** The rest of the stream after the empty line that ends the header block (empty when there is none). */
     InputStream body() {
-        return body;
+        return body != null ? body : new ByteArrayInputStream(bodyBytes, bodyOff, bodyLen);
+    }
+
+    /**
+     * Feeds the body to every canonicalizer given: straight from the caller's array when the message came as one (no
+     * copy), else read from the stream through one buffer.
+     */
+    void feedBody(java.util.Collection<BodyCanonicalizer> canonicalizers) throws IOException {
+        if (body == null) {
+            for (BodyCanonicalizer c : canonicalizers) {
+                c.update(bodyBytes, bodyOff, bodyLen);
+            }
+            return;
+        }
+        byte[] buf = new byte[4 * 1024];
+        int n;
+        while ((n = body.read(buf)) > 0) {
+            for (BodyCanonicalizer c : canonicalizers) {
+                c.update(buf, 0, n);
+            }
+        }
+    }
+
+    /** The body hash under one canonicalization: {@link #feedBody} for a single canonicalizer. */
+    byte[] bodyHash(Canonicalization canonicalization) throws IOException {
+        BodyCanonicalizer c = new BodyCanonicalizer(canonicalization);
+        feedBody(List.of(c));
+        return c.finish();
+    }
+
+    /**
+     * The same as {@link #read(InputStream, int)} for a message held in {@code message[off, off + len)}: the fields
+     * and the body are ranges of that array, nothing is copied, so the array must not change while the result is in
+     * use.
+     */
+    static RawMessage read(byte[] message, int off, int len, int maxHeaderBytes) throws IOException {
+        java.util.Objects.checkFromIndexSize(off, len, message.length);
+        return read(null, message, off, off + len, maxHeaderBytes);
     }
 
     static RawMessage read(InputStream in, int maxHeaderBytes) throws IOException {
+        return read(in, new byte[Math.min(4 * 1024, maxHeaderBytes + 1)], 0, 0, maxHeaderBytes);
+    }
+
+    /**
+     * The header block of the bytes in {@code buf[base, filled)} followed by those {@code in} yields; with a null
+     * {@code in} the message is exactly {@code buf[base, filled)} and {@code buf} is neither grown nor copied.
+     */
+    private static RawMessage read(InputStream in, byte[] buf, int base, int filled, int maxHeaderBytes)
+            throws IOException {
         // The header block is read in chunks into one array and split there: a read() call per byte costs a lock
         // in BufferedInputStream, which made header parsing dominate small messages. Bytes read past the empty
         // line are handed back in front of the rest of the stream as the body. Lines are kept as offsets into
         // the array, and fields as ranges of it: no String per line or field (bench/, docs/PERFORMANCE.md).
-        byte[] buf = new byte[Math.min(4 * 1024, maxHeaderBytes + 1)];
-        int filled = 0;
-        int scanned = 0;
-        int lineStart = 0;
+        int scanned = base;
+        int lineStart = base;
         // Per line: start, end of its content (one CR before the LF excluded), and whether the line ended in CRLF.
         int[] lines = new int[3 * 32];
         int lineCount = 0;
         boolean ended = false;
         while (true) {
             if (scanned == filled) {
-                if (filled > maxHeaderBytes) {
+                if (filled - base > maxHeaderBytes) {
                     throw new MalformedMessageException("header block larger than " + maxHeaderBytes + " bytes");
                 }
-                if (filled == buf.length) {
+                if (in != null && filled == buf.length) {
                     buf = Arrays.copyOf(buf, (int) Math.min((long) buf.length * 2, (long) maxHeaderBytes + 1));
                 }
-                int n = in.read(buf, filled, buf.length - filled);
+                int n = in == null ? -1 : in.read(buf, filled, buf.length - filled);
                 if (n < 0) {
                     // A last line of just CR is an empty line cut before its LF: the header block ends there.
                     int contentEnd = filled > lineStart && buf[filled - 1] == '\r' ? filled - 1 : filled;
@@ -73,7 +125,7 @@ final class RawMessage {
                 scanned = filled;
                 continue;
             }
-            if (lf >= maxHeaderBytes) {
+            if (lf - base >= maxHeaderBytes) {
                 throw new MalformedMessageException("header block larger than " + maxHeaderBytes + " bytes");
             }
             boolean crlf = lf > lineStart && buf[lf - 1] == '\r';
@@ -105,6 +157,11 @@ final class RawMessage {
         if (first >= 0) {
             fields.add(field(buf, lines, first, lineCount));
         }
+        List<HeaderField> all = List.copyOf(fields);
+        if (in == null) {
+            return ended ? new RawMessage(all, null, buf, lineStart, filled - lineStart)
+                    : new RawMessage(all, null, buf, filled, 0);
+        }
         InputStream body;
         if (!ended) {
             body = InputStream.nullInputStream();
@@ -113,7 +170,7 @@ final class RawMessage {
         } else {
             body = in;
         }
-        return new RawMessage(List.copyOf(fields), body);
+        return new RawMessage(all, body, null, 0, 0);
     }
 
     private static int[] addLine(int[] lines, int k, int start, int contentEnd, boolean crlf) {

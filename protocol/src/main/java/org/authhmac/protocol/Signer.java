@@ -68,13 +68,35 @@ public final class Signer {
      */
     public List<String> sign(InputStream message, List<SignRequest> requests, PeriodKeys keys)
             throws IOException, UnknownKeyException, KeyUnavailableException {
+        Objects.requireNonNull(message, "message");
+        List<Prepared> prepared = prepare(requests, keys);
+        return sign(RawMessage.read(message, settings.maxHeaderBytes()), prepared, keys);
+    }
+
+    /**
+     * The same for a message already in memory, {@code message[off, off + len)}: header fields and body are read
+     * in place, without the stream's copies (what the signing mailets hold anyway). The array must not change
+     * during the call.
+     */
+    public List<String> sign(byte[] message, int off, int len, List<SignRequest> requests, PeriodKeys keys)
+            throws IOException, UnknownKeyException, KeyUnavailableException {
+        Objects.requireNonNull(message, "message");
+        List<Prepared> prepared = prepare(requests, keys);
+        return sign(RawMessage.read(message, off, len, settings.maxHeaderBytes()), prepared, keys);
+    }
+
+    private List<Prepared> prepare(List<SignRequest> requests, PeriodKeys keys) {
         Objects.requireNonNull(requests, "requests");
         Objects.requireNonNull(keys, "keys");
         List<Prepared> prepared = new ArrayList<>(requests.size());
         for (SignRequest r : requests) {
             prepared.add(prepare(r));
         }
-        RawMessage msg = RawMessage.read(message, settings.maxHeaderBytes());
+        return prepared;
+    }
+
+    private List<String> sign(RawMessage msg, List<Prepared> prepared, PeriodKeys keys)
+            throws IOException, UnknownKeyException, KeyUnavailableException {
         List<HeaderField> fields = msg.fields();
         int[] counts = count(fields, counted);
         int froms = counts[FROM_AT];
@@ -89,7 +111,7 @@ public final class Signer {
                         + "' header fields; RFC 5322 allows one and verifiers reject the message as duplicate-header");
             }
         }
-        String bodyHash = Base64.getEncoder().encodeToString(BodyHash.of(settings.bodyCanonicalization(), msg.body()));
+        String bodyHash = Base64.getEncoder().encodeToString(msg.bodyHash(settings.bodyCanonicalization()));
         List<String> h = signedHeaderList(counts);
         String c = settings.headerCanonicalization().token() + "/" + settings.bodyCanonicalization().token();
 

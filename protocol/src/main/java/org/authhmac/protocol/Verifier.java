@@ -50,13 +50,32 @@ public final class Verifier {
     /** One verdict per recipient (in the given order); the message is read and its body hashed once. */
     public Map<String, Verdict> verify(InputStream message, Instant acceptedAt, Collection<String> recipients) {
         Objects.requireNonNull(message, "message");
+        return verify(() -> RawMessage.read(message, settings.maxHeaderBytes()), acceptedAt, recipients);
+    }
+
+    /**
+     * The same for a message already in memory, {@code message[off, off + len)}: header fields and body are read
+     * in place, without the stream's copies (what the validating matcher holds anyway). The array must not change
+     * during the call.
+     */
+    public Map<String, Verdict> verify(byte[] message, int off, int len, Instant acceptedAt, Collection<String> recipients) {
+        Objects.requireNonNull(message, "message");
+        Objects.checkFromIndexSize(off, len, message.length);
+        return verify(() -> RawMessage.read(message, off, len, settings.maxHeaderBytes()), acceptedAt, recipients);
+    }
+
+    private interface MessageReader {
+        RawMessage read() throws IOException;
+    }
+
+    private Map<String, Verdict> verify(MessageReader message, Instant acceptedAt, Collection<String> recipients) {
         Objects.requireNonNull(acceptedAt, "acceptedAt");
         Objects.requireNonNull(recipients, "recipients");
         for (String r : recipients) {
             Objects.requireNonNull(r, "recipient");
         }
         try {
-            return verifyMessage(message, acceptedAt, recipients);
+            return verifyMessage(message.read(), acceptedAt, recipients);
         } catch (MalformedMessageException e) {
             return all(recipients, new Verdict.PermError(Reason.MALFORMED, Optional.empty(), "malformed message: " + e.getMessage()));
         } catch (IOException e) {
@@ -96,9 +115,8 @@ public final class Verifier {
         }
     }
 
-    private Map<String, Verdict> verifyMessage(InputStream message, Instant acceptedAt, Collection<String> recipients)
+    private Map<String, Verdict> verifyMessage(RawMessage msg, Instant acceptedAt, Collection<String> recipients)
             throws IOException {
-        RawMessage msg = RawMessage.read(message, settings.maxHeaderBytes());
         List<Candidate> candidates = new ArrayList<>();
         int signatureFields = 0;
         for (HeaderField f : msg.fields()) {
@@ -142,14 +160,7 @@ public final class Verifier {
         }
         Map<Canonicalization, byte[]> bodyHashes = new EnumMap<>(Canonicalization.class);
         if (!bodyCanons.isEmpty()) {
-            byte[] buf = new byte[4 * 1024];
-            InputStream body = msg.body();
-            int n;
-            while ((n = body.read(buf)) > 0) {
-                for (BodyCanonicalizer bc : bodyCanons.values()) {
-                    bc.update(buf, 0, n);
-                }
-            }
+            msg.feedBody(bodyCanons.values());
             bodyCanons.forEach((canon, bc) -> bodyHashes.put(canon, bc.finish()));
         }
 
@@ -243,13 +254,15 @@ public final class Verifier {
         } catch (RuntimeException e) {
             return new Verdict.TempError(Reason.INTERNAL_ERROR, Optional.of(h), "key source failed: " + e.getClass().getSimpleName());
         }
-        String emptied;
+        byte[] emptied;
         try {
-            emptied = withEmptyB(c.field, c.tags);
+            emptied = withEmptyBBytes(c.field, c.tags);
         } catch (SignatureFormatException e) {
             return new Verdict.PermError(Reason.MALFORMED, Optional.of(h), e.getMessage());
         }
-        byte[] input = MacInput.build(fields, h.signedHeaders(), h.headerCanonicalization(), emptied);
+        HeaderField f = c.field;
+        byte[] input = MacInput.build(fields, h.signedHeaders(), h.headerCanonicalization(), emptied,
+                f.colon() - f.start(), f.nameEnd() - f.start());
         byte[] expected = key.newMac().doFinal(input);
         if (!MessageDigest.isEqual(expected, Base64.getDecoder().decode(h.mac()))) {
             return fail(Reason.BAD_MAC, h, "MAC does not match");
@@ -290,6 +303,26 @@ public final class Verifier {
     }
 
     /** The same with the field's value already parsed into {@code tags}. */
+    /**
+     * {@link #withEmptyB(HeaderField, TagList)} as the field's raw bytes, cut straight from the bytes the message was
+     * read into: no String of the field, no substrings (the name part, and so its colon and end, is unchanged).
+     */
+    private static byte[] withEmptyBBytes(HeaderField field, TagList tags) throws SignatureFormatException {
+        TagList.Tag b = tags.get("b");
+        if (b == null) {
+            throw new SignatureFormatException(Reason.MALFORMED, "missing tag b=");
+        }
+        byte[] src = field.bytes();
+        int valueStart = field.colon() + 1;
+        int cutFrom = valueStart + b.valueStart();
+        int cutTo = valueStart + b.valueEnd();
+        byte[] out = new byte[field.length() - (cutTo - cutFrom)];
+        int head = cutFrom - field.start();
+        System.arraycopy(src, field.start(), out, 0, head);
+        System.arraycopy(src, cutTo, out, head, field.end() - cutTo);
+        return out;
+    }
+
     private static String withEmptyB(HeaderField field, TagList tags) throws SignatureFormatException {
         String raw = field.raw();
         int valueStart = raw.indexOf(':') + 1;

@@ -49,6 +49,9 @@ class TestVectorsTest {
                 assertThat(verdict.result().token() + "/" + verdict.reason().token())
                         .as(v.get("description").asText() + " (" + verdict.detail() + ")")
                         .isEqualTo(v.get("expected").get("result").asText() + "/" + v.get("expected").get("reason").asText());
+                // The in-place path (what the matcher uses) gives the very same verdict, the message in the middle
+                // of a larger array.
+                assertThat(run(v, eml, true)).as("verified from an array").isEqualTo(verdict);
             }));
         }
         return tests.stream();
@@ -122,6 +125,11 @@ class TestVectorsTest {
 
     /** Builds the verifier a vector describes and verifies the message bytes. */
     static Verdict run(JsonNode v, byte[] eml) throws Exception {
+        return run(v, eml, false);
+    }
+
+    /** With {@code inPlace}, through {@code verify(byte[], off, len, ...)} on a copy of the message at offset 7. */
+    static Verdict run(JsonNode v, byte[] eml, boolean inPlace) throws Exception {
         VerifierSettings settings = VerifierSettings.defaults();
         if (setting(v, "headerName") != null) {
             settings = settings.withHeaderName(setting(v, "headerName").asText());
@@ -158,7 +166,15 @@ class TestVectorsTest {
             cache.recordIfAbsent(new ReplayCache.Entry(e.get("domain").asText(), e.get("keyId").asText(),
                     e.get("nonce").asText(), e.get("recipient").asText()), acceptedAt.plus(Duration.ofDays(1)));
         }
-        return new Verifier(settings, keys, cache).verify(new ByteArrayInputStream(eml), acceptedAt, v.get("recipient").asText());
+        Verifier verifier = new Verifier(settings, keys, cache);
+        String recipient = v.get("recipient").asText();
+        if (inPlace) {
+            byte[] padded = new byte[eml.length + 14];
+            java.util.Arrays.fill(padded, (byte) '\n');
+            System.arraycopy(eml, 0, padded, 7, eml.length);
+            return verifier.verify(padded, 7, eml.length, acceptedAt, List.of(recipient)).get(recipient);
+        }
+        return verifier.verify(new ByteArrayInputStream(eml), acceptedAt, recipient);
     }
 
     private static JsonNode setting(JsonNode v, String name) {

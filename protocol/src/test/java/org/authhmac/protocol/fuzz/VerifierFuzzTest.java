@@ -31,6 +31,9 @@ class VerifierFuzzTest {
                 .verify(new ByteArrayInputStream(message), FuzzFixtures.ACCEPTED_AT, RECIPIENTS);
 
         assertThat(verdicts).containsOnlyKeys(RECIPIENTS);
+        // The in-place path (the matcher's) on a fresh verifier decides exactly the same.
+        assertThat(FuzzFixtures.verifier().verify(message, 0, message.length, FuzzFixtures.ACCEPTED_AT, RECIPIENTS))
+                .isEqualTo(verdicts);
         for (Verdict v : verdicts.values()) {
             assertThat(v).isNotNull();
             assertThat(v).as("fail-closed catch-all hides an unchecked exception: %s", v)
