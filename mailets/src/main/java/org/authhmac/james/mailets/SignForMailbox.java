@@ -3,7 +3,6 @@ package org.authhmac.james.mailets;
 import com.google.inject.Inject;
 import jakarta.mail.MessagingException;
 import jakarta.mail.internet.MimeMessage;
-import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.time.Clock;
 import java.util.ArrayList;
@@ -92,8 +91,8 @@ public class SignForMailbox extends GenericMailet {
                 MessageHeaders.remove(message, headerName, v -> true);
             }
             message.saveChanges();
-            List<String> lines = signer.sign(new ByteArrayInputStream(SignWithAuthHmac.bytes(message)),
-                    targets.stream().map(Target::request).toList(), vault);
+            byte[] raw = SignWithAuthHmac.bytes(message);
+            List<String> lines = signer.sign(raw, 0, raw.length, targets.stream().map(Target::request).toList(), vault);
             int valueStart = headerName.length() + 2;
             for (int i = 0; i < targets.size(); i++) {
                 mail.addSpecificHeaderForRecipient(PerRecipientHeaders.Header.builder()

@@ -3,7 +3,6 @@ package org.authhmac.james.mailets;
 import com.google.inject.Inject;
 import jakarta.mail.MessagingException;
 import jakarta.mail.internet.MimeMessage;
-import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.time.Clock;
@@ -104,7 +103,8 @@ public class SignWithAuthHmac extends GenericMailet {
                 new Converter7Bit(getMailetContext()).convertTo7Bit(message);
             }
             message.saveChanges();
-            List<String> lines = signer.sign(new ByteArrayInputStream(bytes(message)), requests, vault);
+            byte[] raw = bytes(message);
+            List<String> lines = signer.sign(raw, 0, raw.length, requests, vault);
             MessageHeaders.prepend(message, lines);
             metrics.count(Metrics.SIGNED);
         } catch (KeyUnavailableException e) {
