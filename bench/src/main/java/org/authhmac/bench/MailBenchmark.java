@@ -145,9 +145,10 @@ public class MailBenchmark {
         return s.hmac.doFinal();
     }
 
+    /** The path the signing mailets take: the message serialized into an array, signed in place. */
     @Benchmark
     public List<String> sign(MessageState m, Ours s) throws Exception {
-        return s.signer.sign(new ByteArrayInputStream(m.message), s.request, s.vault);
+        return s.signer.sign(m.message, 0, m.message.length, s.request, s.vault);
     }
 
     @Benchmark
@@ -155,9 +156,12 @@ public class MailBenchmark {
         return verifyOnce(s);
     }
 
+    /** The path the validating matcher takes: the message serialized into an array, verified in place. */
     static Verdict verifyOnce(Ours s) {
-        return s.verifier.verify(new ByteArrayInputStream(s.signed), Fixtures.ACCEPTED_AT, "bob@b.example");
+        return s.verifier.verify(s.signed, 0, s.signed.length, Fixtures.ACCEPTED_AT, RECIPIENT).get("bob@b.example");
     }
+
+    private static final List<String> RECIPIENT = List.of("bob@b.example");
 
     @Benchmark
     public String dkimSign(MessageState m, Dkim d) throws Exception {

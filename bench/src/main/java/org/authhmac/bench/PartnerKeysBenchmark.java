@@ -88,11 +88,14 @@ public class PartnerKeysBenchmark {
 
     @Benchmark
     public List<String> signForPartners() throws Exception {
-        return signer.sign(new ByteArrayInputStream(message), requests, vault);
+        // In place, as the signing mailets do (MailBenchmark.sign).
+        return signer.sign(message, 0, message.length, requests, vault);
     }
 
     @Benchmark
     public Verdict verifyAmongPartners() {
-        return verifier.verify(new ByteArrayInputStream(signed), Fixtures.ACCEPTED_AT, "bob@b.example");
+        return verifier.verify(signed, 0, signed.length, Fixtures.ACCEPTED_AT, BOB).get("bob@b.example");
     }
+
+    private static final List<String> BOB = List.of("bob@b.example");
 }
