@@ -443,11 +443,30 @@ class EndToEndThroughputIT {
         Path receiving = JamesRuntime.repoPath("james-conf/receiving");
         String sendingXml = Files.readString(sending.resolve("mailetcontainer.xml"));
         String receivingXml = Files.readString(receiving.resolve("mailetcontainer.xml"));
+        // -Dauthhmac.throughput.jfr=DIR: a JFR recording (profile settings) of each James JVM, DIR/<pipeline>-<A|B>.jfr.
+        String jfr = System.getProperty("authhmac.throughput.jfr");
+        String jfrA = jfr == null ? null : "-XX:StartFlightRecording=settings=profile,filename="
+                + Path.of(jfr).toAbsolutePath().resolve(pipeline + "-A.jfr");
+        String jfrB = jfr == null ? null : "-XX:StartFlightRecording=settings=profile,filename="
+                + Path.of(jfr).toAbsolutePath().resolve(pipeline + "-B.jfr");
+        if (jfr != null) {
+            Files.createDirectories(Path.of(jfr));
+        }
         return AuthHmacPair.start(root, new AuthHmacPair.Layout(sending, receiving), AuthHmacPair.VaultKind.TPM,
-                a -> a.extensionJar(bundle).confFile("mailetcontainer.xml", stripped ? withoutAuthHmac(sendingXml) : sendingXml)
-                        .properties("webadmin.properties", JamesMetrics.WEBADMIN_PROPERTIES).jvmOption(FULL_JIT),
-                b -> b.extensionJar(bundle).confFile("mailetcontainer.xml", stripped ? withoutAuthHmac(receivingXml) : receivingXml)
-                        .properties("webadmin.properties", JamesMetrics.WEBADMIN_PROPERTIES).jvmOption(FULL_JIT),
+                a -> {
+                    a.extensionJar(bundle).confFile("mailetcontainer.xml", stripped ? withoutAuthHmac(sendingXml) : sendingXml)
+                            .properties("webadmin.properties", JamesMetrics.WEBADMIN_PROPERTIES).jvmOption(FULL_JIT);
+                    if (jfrA != null) {
+                        a.jvmOption(jfrA);
+                    }
+                },
+                b -> {
+                    b.extensionJar(bundle).confFile("mailetcontainer.xml", stripped ? withoutAuthHmac(receivingXml) : receivingXml)
+                            .properties("webadmin.properties", JamesMetrics.WEBADMIN_PROPERTIES).jvmOption(FULL_JIT);
+                    if (jfrB != null) {
+                        b.jvmOption(jfrB);
+                    }
+                },
                 port -> port);
     }
 
