@@ -31,7 +31,7 @@ public final class InMemoryReplayCache implements ReplayCache {
     private final TreeMap<Long, List<Entry>> byDropSecond = new TreeMap<>();
 
     /**
-     * @param capacity  the most entries held at once (each is about 200 bytes)
+     * @param capacity  the most entries held at once (350-410 bytes of heap each, measured in the soak test; docs/RELIABILITY.md)
      * @param retention how long after {@code expiresAt} an entry is still kept: the longest expected delay
      *                  between accepting a message and verifying it
      */
