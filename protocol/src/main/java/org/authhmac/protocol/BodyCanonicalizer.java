@@ -94,11 +94,7 @@ final class BodyCanonicalizer {
      * byte before it is always content of the current line, so the state then is what accept's would be.
      */
     private int relaxedRun(byte[] buf, int i, int end) {
-        startContent();
-        if (pendingWsp) {
-            pendingWsp = false;
-            emit(SP);
-        }
+        beforeContent();
         anyOutput = true;
         int seg = i;
         int j = i + 1;
@@ -270,22 +266,9 @@ final class BodyCanonicalizer {
 
     /** A run {@link #runEnd} found, with the effect {@link #accept} would have byte by byte. */
     private void contentRun(byte[] buf, int off, int len) {
-        startContent();
-        if (pendingWsp) {
-            pendingWsp = false;
-            emit(SP);
-        }
+        beforeContent();
         anyOutput = true;
-        if (len >= DIRECT_RUN) {
-            flush();
-            digest.update(buf, off, len);
-            return;
-        }
-        if (outLen + len > out.length) {
-            flush();
-        }
-        System.arraycopy(buf, off, out, outLen, len);
-        outLen += len;
+        segment(buf, off, off + len);
     }
 
     /** The SHA-256 of the canonical body; the canonicalizer cannot be used afterwards. */
@@ -343,12 +326,17 @@ final class BodyCanonicalizer {
             pendingWsp = true;
             return;
         }
+        beforeContent();
+        emit(c);
+    }
+
+    /** Content begins here: the empty lines held back, then the SP a pending WSP run stands for, are output first. */
+    private void beforeContent() {
         startContent();
         if (pendingWsp) {
             pendingWsp = false;
             emit(SP);
         }
-        emit(c);
     }
 
     /** The current line is not empty after all: the empty lines held back before it count. */

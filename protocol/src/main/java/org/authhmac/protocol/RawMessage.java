@@ -49,14 +49,8 @@ final class RawMessage {
             for (BodyCanonicalizer c : canonicalizers) {
                 c.update(bodyBytes, bodyOff, bodyLen);
             }
-            return;
-        }
-        byte[] buf = new byte[4 * 1024];
-        int n;
-        while ((n = body.read(buf)) > 0) {
-            for (BodyCanonicalizer c : canonicalizers) {
-                c.update(buf, 0, n);
-            }
+        } else {
+            BodyHash.feed(body, canonicalizers);
         }
     }
 
