@@ -2,6 +2,7 @@ package org.authhmac.protocol;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -299,13 +300,12 @@ public final class Verifier {
 
     /** The signature field as the MAC saw it: the b= value (with its surrounding whitespace) removed. */
     static String withEmptyB(HeaderField field) throws SignatureFormatException {
-        return withEmptyB(field, TagList.parse(field.value()));
+        return new String(withEmptyBBytes(field, TagList.parse(field.value())), StandardCharsets.ISO_8859_1);
     }
 
-    /** The same with the field's value already parsed into {@code tags}. */
     /**
-     * {@link #withEmptyB(HeaderField, TagList)} as the field's raw bytes, cut straight from the bytes the message was
-     * read into: no String of the field, no substrings (the name part, and so its colon and end, is unchanged).
+     * The same as the field's raw bytes, with its value already parsed into {@code tags}: cut straight from the bytes
+     * the message was read into (the name part, and so its colon and end, is unchanged).
      */
     private static byte[] withEmptyBBytes(HeaderField field, TagList tags) throws SignatureFormatException {
         TagList.Tag b = tags.get("b");
@@ -321,16 +321,6 @@ public final class Verifier {
         System.arraycopy(src, field.start(), out, 0, head);
         System.arraycopy(src, cutTo, out, head, field.end() - cutTo);
         return out;
-    }
-
-    private static String withEmptyB(HeaderField field, TagList tags) throws SignatureFormatException {
-        String raw = field.raw();
-        int valueStart = raw.indexOf(':') + 1;
-        TagList.Tag b = tags.get("b");
-        if (b == null) {
-            throw new SignatureFormatException(Reason.MALFORMED, "missing tag b=");
-        }
-        return raw.substring(0, valueStart + b.valueStart()) + raw.substring(valueStart + b.valueEnd());
     }
 
     private static Recipient recipient(String given) {
