@@ -1,6 +1,9 @@
 package org.authhmac.it;
 
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Base64;
@@ -9,6 +12,7 @@ import java.util.HexFormat;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 
 /**
  * Key material to search files for (issue 7, "Secrets"): every form of every key, found in one pass over a file by
@@ -76,6 +80,24 @@ public final class KeyNeedles {
             }
         }
         return found;
+    }
+
+    /** What a search of files found: one "file: key label" line per occurrence, and how many bytes were read. */
+    public record Search(List<String> hits, long bytes) {
+    }
+
+    /** Searches every file of {@code files}, each named in the hits by {@code name}. */
+    public Search search(List<Path> files, Function<Path, String> name) throws IOException {
+        List<String> hits = new ArrayList<>();
+        long bytes = 0;
+        for (Path f : files) {
+            byte[] content = Files.readAllBytes(f);
+            bytes += content.length;
+            for (String label : find(content)) {
+                hits.add(name.apply(f) + ": " + label);
+            }
+        }
+        return new Search(hits, bytes);
     }
 
     private static long prefix(byte[] b) {

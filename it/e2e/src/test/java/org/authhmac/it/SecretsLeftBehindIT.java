@@ -74,15 +74,9 @@ class SecretsLeftBehindIT {
             serverFiles = all.stream().filter(f -> under(workRoot, f, "james-")).toList();
             tpmFiles = all.stream().filter(f -> under(workRoot, f, "tpm")).toList();
         }
-        List<String> hits = new ArrayList<>();
-        long bytes = 0;
-        for (Path f : serverFiles) {
-            byte[] content = Files.readAllBytes(f);
-            bytes += content.length;
-            for (String label : needles.find(content)) {
-                hits.add(workRoot.relativize(f) + ": " + label);
-            }
-        }
+        KeyNeedles.Search search = needles.search(serverFiles, f -> workRoot.relativize(f).toString());
+        List<String> hits = search.hits();
+        long bytes = search.bytes();
         long servers;
         try (Stream<Path> walk = Files.walk(workRoot, 3)) {
             servers = walk.filter(d -> Files.isDirectory(d.resolve("conf")) && d.getFileName().toString().startsWith("james-")).count();

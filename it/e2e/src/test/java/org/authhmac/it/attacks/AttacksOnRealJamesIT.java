@@ -195,15 +195,9 @@ class AttacksOnRealJamesIT {
         try (Stream<Path> walk = Stream.concat(Files.walk(pair.a().workDir()), Files.walk(pair.b().workDir()))) {
             files = walk.filter(Files::isRegularFile).toList();
         }
-        List<String> hits = new ArrayList<>();
-        long bytes = 0;
-        for (Path f : files) {
-            byte[] content = Files.readAllBytes(f);
-            bytes += content.length;
-            for (String label : needles.find(content)) {
-                hits.add(f + ": " + label);
-            }
-        }
+        KeyNeedles.Search search = needles.search(files, Path::toString);
+        List<String> hits = search.hits();
+        long bytes = search.bytes();
         System.out.printf("secrets: %d files of both James servers, %d bytes searched for %d forms of %d keys: %d hits%n",
                 files.size(), bytes, needles.count(), secrets.size(), hits.size());
         // swtpm's own state is the TPM's inside, not a file James wrote; reported, not asserted (a software TPM

@@ -25,6 +25,7 @@ import java.util.regex.Pattern;
 import org.authhmac.it.AuthHmacPair;
 import org.authhmac.it.JamesMetrics;
 import org.authhmac.it.JamesRuntime;
+import org.authhmac.it.JamesServerProcess;
 import org.authhmac.it.SmtpSender;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
@@ -443,31 +444,29 @@ class EndToEndThroughputIT {
         Path receiving = JamesRuntime.repoPath("james-conf/receiving");
         String sendingXml = Files.readString(sending.resolve("mailetcontainer.xml"));
         String receivingXml = Files.readString(receiving.resolve("mailetcontainer.xml"));
-        // -Dauthhmac.throughput.jfr=DIR: a JFR recording (profile settings) of each James JVM, DIR/<pipeline>-<A|B>.jfr.
-        String jfr = System.getProperty("authhmac.throughput.jfr");
-        String jfrA = jfr == null ? null : "-XX:StartFlightRecording=settings=profile,filename="
-                + Path.of(jfr).toAbsolutePath().resolve(pipeline + "-A.jfr");
-        String jfrB = jfr == null ? null : "-XX:StartFlightRecording=settings=profile,filename="
-                + Path.of(jfr).toAbsolutePath().resolve(pipeline + "-B.jfr");
-        if (jfr != null) {
-            Files.createDirectories(Path.of(jfr));
-        }
         return AuthHmacPair.start(root, new AuthHmacPair.Layout(sending, receiving), AuthHmacPair.VaultKind.TPM,
-                a -> {
-                    a.extensionJar(bundle).confFile("mailetcontainer.xml", stripped ? withoutAuthHmac(sendingXml) : sendingXml)
-                            .properties("webadmin.properties", JamesMetrics.WEBADMIN_PROPERTIES).jvmOption(FULL_JIT);
-                    if (jfrA != null) {
-                        a.jvmOption(jfrA);
-                    }
-                },
-                b -> {
-                    b.extensionJar(bundle).confFile("mailetcontainer.xml", stripped ? withoutAuthHmac(receivingXml) : receivingXml)
-                            .properties("webadmin.properties", JamesMetrics.WEBADMIN_PROPERTIES).jvmOption(FULL_JIT);
-                    if (jfrB != null) {
-                        b.jvmOption(jfrB);
-                    }
-                },
+                a -> flightRecorder(a.extensionJar(bundle)
+                        .confFile("mailetcontainer.xml", stripped ? withoutAuthHmac(sendingXml) : sendingXml)
+                        .properties("webadmin.properties", JamesMetrics.WEBADMIN_PROPERTIES).jvmOption(FULL_JIT), pipeline, "A"),
+                b -> flightRecorder(b.extensionJar(bundle)
+                        .confFile("mailetcontainer.xml", stripped ? withoutAuthHmac(receivingXml) : receivingXml)
+                        .properties("webadmin.properties", JamesMetrics.WEBADMIN_PROPERTIES).jvmOption(FULL_JIT), pipeline, "B"),
                 port -> port);
+    }
+
+    /** -Dauthhmac.throughput.jfr=DIR: a JFR recording (profile settings) of the server, DIR/<pipeline>-<A|B>.jfr. */
+    private static void flightRecorder(JamesServerProcess.Builder server, String pipeline, String side) {
+        String dir = System.getProperty("authhmac.throughput.jfr");
+        if (dir == null) {
+            return;
+        }
+        Path file = Path.of(dir).toAbsolutePath().resolve(pipeline + "-" + side + ".jfr");
+        try {
+            Files.createDirectories(file.getParent());
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        server.jvmOption("-XX:StartFlightRecording=settings=profile,filename=" + file);
     }
 
     /** Sends mails over the connections (batches of 50 per SMTP session) and waits until all are in bob's INBOX. */
