@@ -10,4 +10,12 @@ public interface PeriodKeys {
      * @throws KeyUnavailableException the key source cannot answer right now (TPM down); the caller must retry later
      */
     PeriodKey periodKey(KdfContext context) throws UnknownKeyException, KeyUnavailableException;
+
+    /**
+     * Told by the verifier once it has compared a MAC under {@code key}. A key source caches and prefetches only
+     * contexts that a real MAC verified under ({@code verified}), so that forged headers cannot fill its cache or
+     * steer its prefetching; a key derived for a MAC that then failed is work spent on a forgery.
+     */
+    default void macChecked(PeriodKey key, boolean verified) {
+    }
 }

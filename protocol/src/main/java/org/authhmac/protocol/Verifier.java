@@ -265,7 +265,9 @@ public final class Verifier {
         byte[] input = MacInput.build(fields, h.signedHeaders(), h.headerCanonicalization(), emptied,
                 f.colon() - f.start(), f.nameEnd() - f.start());
         byte[] expected = key.newMac().doFinal(input);
-        if (!MessageDigest.isEqual(expected, Base64.getDecoder().decode(h.mac()))) {
+        boolean macVerified = MessageDigest.isEqual(expected, Base64.getDecoder().decode(h.mac()));
+        keys.macChecked(key, macVerified);
+        if (!macVerified) {
             return fail(Reason.BAD_MAC, h, "MAC does not match");
         }
         // The MAC covers bh=, so a mismatch here means the body changed after signing.
