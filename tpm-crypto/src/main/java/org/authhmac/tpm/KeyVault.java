@@ -19,6 +19,21 @@ public interface KeyVault extends PeriodKeys, AutoCloseable {
     /** Whether the key source can answer now (TPM reachable, token present). Never throws. */
     VaultHealth health();
 
+    /**
+     * This vault as a verifier must use it. Received headers choose the context (key id, d=, p=, period), so a key
+     * derived through this view is neither cached nor prefetched until the verifier reports a MAC that verified
+     * under it ({@link PeriodKeys#macChecked}); until then it is held apart, at most once per context. Keys asked
+     * for through {@link #periodKey} directly (signing: our own contexts) are trusted and cached at once.
+     * A vault without a cache of its own may return itself (the default).
+     *
+     * @param onWastedDerivation run once for each derivation made through this view that verified no MAC (the
+     *        first MAC checked under the key failed, or the key left memory unchecked), for a metric; it must not
+     *        block or throw
+     */
+    default PeriodKeys forVerification(Runnable onWastedDerivation) {
+        return this;
+    }
+
     @Override
     void close();
 }
