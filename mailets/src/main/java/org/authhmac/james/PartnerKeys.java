@@ -1,6 +1,7 @@
 package org.authhmac.james;
 
 import java.util.Map;
+import java.util.Optional;
 import org.authhmac.protocol.KdfContext;
 import org.authhmac.protocol.KeyUnavailableException;
 import org.authhmac.protocol.PeriodKey;
@@ -58,12 +59,8 @@ public final class PartnerKeys implements PeriodKeys {
 
     private boolean belongsTo(String keyId, String keyset) throws KeyUnavailableException {
         try {
-            for (KeyInfo k : vault.keys()) {
-                if (k.keyId().equals(keyId) && k.keyset().equals(keyset) && k.status() != KeyStatus.RETIRED) {
-                    return true;
-                }
-            }
-            return false;
+            Optional<KeyInfo> k = vault.key(keyId);
+            return k.isPresent() && k.get().keyset().equals(keyset) && k.get().status() != KeyStatus.RETIRED;
         } catch (RuntimeException e) {
             throw new KeyUnavailableException("key vault cannot list its keys: " + e.getMessage(), e);
         }

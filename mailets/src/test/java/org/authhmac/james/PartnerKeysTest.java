@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.james.metrics.tests.RecordingMetricFactory;
 import org.authhmac.james.testing.InMemoryKeyVault;
 import org.authhmac.protocol.InMemoryReplayCache;
@@ -24,6 +25,7 @@ import org.authhmac.protocol.Verdict;
 import org.authhmac.protocol.Verifier;
 import org.authhmac.protocol.VerifierSettings;
 import org.authhmac.tpm.DefaultKeyVault;
+import org.authhmac.tpm.KeyInfo;
 import org.authhmac.tpm.KeyStatus;
 import org.authhmac.tpm.KeyVaults;
 import org.junit.jupiter.api.AfterEach;
@@ -96,6 +98,39 @@ class PartnerKeysTest {
         assertThat(v).isNotInstanceOf(Verdict.Pass.class);
         assertThat(vault.derivationCount()).isZero();
         assertThat(vault.unconfirmedKeyCount()).isZero();
+    }
+
+    @Test
+    void checksTheKeyIdOfEachSignatureWithoutListingEveryKeyOfTheVault() throws Exception {
+        // given: a vault that also holds many mailbox keys, and counts how often it is asked for all of them
+        AtomicInteger listings = new AtomicInteger();
+        InMemoryKeyVault keys = new InMemoryKeyVault() {
+            @Override
+            public synchronized List<KeyInfo> keys() {
+                listings.incrementAndGet();
+                return super.keys();
+            }
+        };
+        keys.add("ka1", "partner-a", KeyStatus.PRIMARY, PRIMARY);
+        for (int i = 0; i < 1_000; i++) {
+            keys.add("mbx-" + i, "user:u" + i + "@b.example", KeyStatus.PRIMARY, InMemoryKeyVault.primary("u" + i));
+        }
+        Verifier partnerVerifier = new Verifier(VerifierSettings.defaults(), new PartnerKeys(keys, Map.of("a.example", "partner-a")),
+                new InMemoryReplayCache(10_000, clock));
+
+        // when: genuine mail with five headers, and mail under a key id of another keyset
+        byte[] genuine = signed(List.of(NOW, NOW, NOW, NOW, NOW), PRIMARY);
+        Verdict pass = partnerVerifier.verify(genuine, 0, genuine.length, NOW, List.of(BOB)).get(BOB);
+        byte[] message = message("alice@a.example");
+        byte[] wrongKeyset = prepend(new Signer(SignerSettings.defaults()).sign(message, 0, message.length,
+                List.of(new SignRequest("mbx-7", "a.example", "b.example", NOW)), StaticPeriodKeys.of("mbx-7", InMemoryKeyVault.primary("u7"))),
+                message);
+        Verdict unknown = partnerVerifier.verify(wrongKeyset, 0, wrongKeyset.length, NOW, List.of(BOB)).get(BOB);
+
+        // then
+        assertThat(pass).isInstanceOf(Verdict.Pass.class);
+        assertThat(unknown).isInstanceOfSatisfying(Verdict.PermError.class, e -> assertThat(e.reason()).isEqualTo(Reason.UNKNOWN_KEY));
+        assertThat(listings).as("listings of the whole vault").hasValue(0);
     }
 
     private Verdict verify(byte[] mail) {

@@ -11,6 +11,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -409,6 +410,12 @@ public final class DefaultKeyVault implements ManagedKeyVault {
         }
         list.sort(Comparator.comparing(KeyInfo::keyset).thenComparing(KeyInfo::created).thenComparing(KeyInfo::keyId));
         return list;
+    }
+
+    @Override
+    public Optional<KeyInfo> key(String keyId) {
+        KeyRecord k = currentKeys().get(keyId);
+        return k == null ? Optional.empty() : Optional.of(k.info());
     }
 
     @Override

@@ -1,6 +1,7 @@
 package org.authhmac.tpm;
 
 import java.util.List;
+import java.util.Optional;
 import org.authhmac.protocol.PeriodKeys;
 import org.authhmac.protocol.UnknownKeyException;
 
@@ -15,6 +16,19 @@ public interface KeyVault extends PeriodKeys, AutoCloseable {
 
     /** Every key the vault knows about, retired ones included; never key bytes. */
     List<KeyInfo> keys();
+
+    /**
+     * The key with this id, retired ones included; never key bytes. Verification asks this for each signature, so
+     * a vault with many keys (a mailbox key per user) should answer without listing them all.
+     */
+    default Optional<KeyInfo> key(String keyId) {
+        for (KeyInfo k : keys()) {
+            if (k.keyId().equals(keyId)) {
+                return Optional.of(k);
+            }
+        }
+        return Optional.empty();
+    }
 
     /** Whether the key source can answer now (TPM reachable, token present). Never throws. */
     VaultHealth health();
