@@ -89,7 +89,7 @@ final class VerifyCommand implements Callable<Integer> {
                 }
                 forMailbox = MailboxKeys.mailbox(mailbox != null ? mailbox : user);
                 try (ManagedKeyVault vault = root.openVault()) {
-                    v = new Verifier(VerifierSettings.defaults(), vault, new InMemoryReplayCache(16, java.time.Clock.systemUTC()))
+                    v = new Verifier(VerifierSettings.defaults(), vault.forVerification(() -> { }), new InMemoryReplayCache(16, java.time.Clock.systemUTC()))
                             .verify(new ByteArrayInputStream(bytes), delivered, forMailbox);
                 }
             } else {

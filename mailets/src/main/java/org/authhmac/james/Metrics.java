@@ -28,6 +28,8 @@ public final class Metrics {
     public static final String VERIFY_SKIPPED = PREFIX + "verify.skipped";
     public static final String VERIFY_REUSED = PREFIX + "verify.reused";
     public static final String AR_STRIPPED = PREFIX + "verify.strippedAuthenticationResults";
+    /** A key derivation (a TPM2_HMAC) made for a received signature under which no MAC verified: a forgery's cost. */
+    public static final String VERIFY_WASTED_DERIVATIONS = PREFIX + "verify.wastedKeyDerivations";
     public static final String HELD = PREFIX + "quarantine.action.";
     public static final String NOTICES = PREFIX + "quarantine.notices";
 

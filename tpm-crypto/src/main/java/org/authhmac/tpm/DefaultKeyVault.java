@@ -1,5 +1,6 @@
 package org.authhmac.tpm;
 
+import java.nio.charset.StandardCharsets;
 import java.nio.file.attribute.FileTime;
 import java.time.Clock;
 import java.time.Instant;
@@ -10,15 +11,17 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.concurrent.ConcurrentHashMap;
+import java.util.Optional;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import org.authhmac.protocol.Kdf;
 import org.authhmac.protocol.KdfContext;
 import org.authhmac.protocol.KeyUnavailableException;
 import org.authhmac.protocol.PeriodKey;
+import org.authhmac.protocol.PeriodKeys;
 import org.authhmac.protocol.UnknownKeyException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -27,6 +30,14 @@ import org.slf4j.LoggerFactory;
  * The vault: keyset file + backend + period-key cache. At most one backend operation per (key id, domain, period
  * length, period) while the key stays in the window; the next period's key is derived shortly before the boundary
  * so that no mail waits on the TPM then; keys that leave the window are dropped from memory.
+ *
+ * <p>Received headers choose the context a verifier asks for, so the vault trusts only two kinds of context: those
+ * it derives through {@link #periodKey} (signing: our own key ids, domains and period length) and those a real MAC
+ * verified under. Keys derived through {@link #forVerification} wait in a table of their own until the verifier
+ * reports a verified MAC ({@link PeriodKeys#macChecked}); only then are they cached and their stream prefetched.
+ * Each of the three tables (trusted keys, unconfirmed keys, recently used streams) holds at most
+ * {@link CacheSettings#maxEntries()} entries and makes room by dropping its least recently used one, so forged
+ * contexts can displace only other unconfirmed ones and nothing received grows memory without bound.
  */
 public final class DefaultKeyVault implements ManagedKeyVault {
     private static final Logger LOG = LoggerFactory.getLogger(DefaultKeyVault.class);
@@ -37,16 +48,38 @@ public final class DefaultKeyVault implements ManagedKeyVault {
     private record Stream(String keyId, String domain, int periodSeconds) {
     }
 
+    /**
+     * A key derived for a verifier, no MAC verified under it yet. {@code settled} turns true once: when a MAC
+     * verified under it (useful work) or when it is counted as wasted (the first MAC checked under it failed, or it
+     * left memory unchecked).
+     */
+    private static final class Unconfirmed {
+        final PeriodKey key;
+        final Runnable onWasted;
+        final AtomicBoolean settled = new AtomicBoolean();
+
+        Unconfirmed(PeriodKey key, Runnable onWasted) {
+            this.key = key;
+            this.onWasted = onWasted;
+        }
+    }
+
     private final KeyBackend backend;
     private final KeysetFile keysetFile;
     private final CacheSettings cacheSettings;
     private final Clock clock;
     private final Object keysetLock = new Object();
     private final Object deriveLock = new Object();
-    private final ConcurrentHashMap<KdfContext, PeriodKey> cache = new ConcurrentHashMap<>();
-    private final ConcurrentHashMap<Stream, Long> recentStreams = new ConcurrentHashMap<>();
+    /** Keys of trusted contexts: derived for signing or prefetching, or a MAC verified under them. */
+    private final LruTable<KdfContext, PeriodKey> cache;
+    /** Keys derived for a verifier that no MAC has verified under yet; never prefetched. */
+    private final LruTable<KdfContext, Unconfirmed> unconfirmed;
+    /** Trusted streams and the latest period used in each: what the prefetcher derives ahead. */
+    private final LruTable<Stream, Long> recentStreams;
     private final AtomicLong derivations = new AtomicLong();
+    private final AtomicLong wastedDerivations = new AtomicLong();
     private final ScheduledExecutorService prefetcher;
+    private volatile long lastSweepSecond = Long.MIN_VALUE;
     private volatile Map<String, KeyRecord> keys;
     private volatile FileTime keysetModified;
     private volatile long keysetCheckedAt;
@@ -60,6 +93,9 @@ public final class DefaultKeyVault implements ManagedKeyVault {
         this.keysetFile = new KeysetFile(Objects.requireNonNull(keysetFile));
         this.cacheSettings = Objects.requireNonNull(cacheSettings);
         this.clock = Objects.requireNonNull(clock);
+        this.cache = new LruTable<>(cacheSettings.maxEntries());
+        this.unconfirmed = new LruTable<>(cacheSettings.maxEntries());
+        this.recentStreams = new LruTable<>(cacheSettings.maxEntries());
         this.keysetModified = this.keysetFile.lastModified();
         this.keys = this.keysetFile.read();
         for (KeyRecord k : keys.values()) {
@@ -81,31 +117,121 @@ public final class DefaultKeyVault implements ManagedKeyVault {
         }
     }
 
+    /**
+     * The key for one of our own contexts (signing, the CLI's checks): trusted, so it is cached at once and its
+     * stream is prefetched. A verifier asks {@link #forVerification} instead.
+     */
     @Override
     public PeriodKey periodKey(KdfContext ctx) throws UnknownKeyException, KeyUnavailableException {
         KeyRecord key = usableKey(ctx.keyId());
-        if (ctx.domain().isEmpty() || ctx.domain().getBytes(java.nio.charset.StandardCharsets.UTF_8).length > Kdf.MAX_DOMAIN_BYTES) {
-            throw new UnknownKeyException("no key can be derived for a domain of that length");
-        }
-        Stream stream = new Stream(ctx.keyId(), ctx.domain(), ctx.periodSeconds());
-        // bounded: domains come from received headers, so a flood of made-up ones must not grow memory or prefetching
-        if (recentStreams.size() < cacheSettings.maxEntries() || recentStreams.containsKey(stream)) {
-            recentStreams.merge(stream, ctx.period(), Math::max);
-        }
+        requireDerivableDomain(ctx);
+        noteStream(ctx);
         PeriodKey cached = cache.get(ctx);
         if (cached != null) {
             return cached;
         }
-        return derive(key, ctx);
+        return derive(key, ctx, null);
     }
 
-    private PeriodKey derive(KeyRecord key, KdfContext ctx) throws KeyUnavailableException {
-        // One derivation at a time: concurrent requests for the same period wait here and then find it cached,
+    /** A verified MAC under a key this vault handed out: the context is genuine from now on. */
+    @Override
+    public void macChecked(PeriodKey key, boolean verified) {
+        if (key == null) {
+            return;
+        }
+        KdfContext ctx = key.context();
+        Unconfirmed u = unconfirmed.get(ctx);
+        if (u != null && u.key == key) {
+            if (!verified) {
+                settleAsWasted(u);
+                return;
+            }
+            // cached before it leaves the unconfirmed table, so that no verifier finds it in neither and derives again
+            if (inWindow(ctx, clock.instant().getEpochSecond())) {
+                cache.put(ctx, key);
+            }
+            if (unconfirmed.remove(ctx, u)) {
+                u.settled.set(true); // a derivation first checked against a forgery stays counted as wasted
+            }
+        }
+        if (verified && cache.get(ctx) == key) {
+            noteStream(ctx);
+        }
+    }
+
+    @Override
+    public PeriodKeys forVerification(Runnable onWastedDerivation) {
+        return new VerificationView(Objects.requireNonNull(onWastedDerivation, "onWastedDerivation"));
+    }
+
+    /** The vault as a verifier uses it: see {@link KeyVault#forVerification}. */
+    private final class VerificationView implements PeriodKeys {
+        private final Runnable onWasted;
+
+        VerificationView(Runnable onWasted) {
+            this.onWasted = onWasted;
+        }
+
+        @Override
+        public PeriodKey periodKey(KdfContext ctx) throws UnknownKeyException, KeyUnavailableException {
+            KeyRecord key = usableKey(ctx.keyId());
+            requireDerivableDomain(ctx);
+            PeriodKey cached = cache.get(ctx);
+            if (cached != null) {
+                return cached;
+            }
+            Unconfirmed u = unconfirmed.get(ctx);
+            if (u != null) {
+                return u.key;
+            }
+            return derive(key, ctx, onWasted);
+        }
+
+        @Override
+        public void macChecked(PeriodKey key, boolean verified) {
+            DefaultKeyVault.this.macChecked(key, verified);
+        }
+
+        @Override
+        public String toString() {
+            return "verification view of the " + backend.name() + " key vault";
+        }
+    }
+
+    private static void requireDerivableDomain(KdfContext ctx) throws UnknownKeyException {
+        if (ctx.domain().isEmpty() || ctx.domain().getBytes(StandardCharsets.UTF_8).length > Kdf.MAX_DOMAIN_BYTES) {
+            throw new UnknownKeyException("no key can be derived for a domain of that length");
+        }
+    }
+
+    private void noteStream(KdfContext ctx) {
+        recentStreams.merge(new Stream(ctx.keyId(), ctx.domain(), ctx.periodSeconds()), ctx.period(), Math::max);
+    }
+
+    /**
+     * Derives a key, one derivation at a time. {@code onWasted} null: a trusted context, cached at once.
+     * Otherwise a verifier's: held unconfirmed until a MAC verifies under it.
+     */
+    private PeriodKey derive(KeyRecord key, KdfContext ctx, Runnable onWasted) throws KeyUnavailableException {
+        List<Unconfirmed> dropped = new ArrayList<>(0);
+        PeriodKey periodKey;
+        // One derivation at a time: concurrent requests for the same period wait here and then find it in memory,
         // so the TPM sees one command per period, not one per waiting thread.
         synchronized (deriveLock) {
             PeriodKey cached = cache.get(ctx);
             if (cached != null) {
                 return cached;
+            }
+            Unconfirmed u = unconfirmed.get(ctx);
+            if (u != null) {
+                if (onWasted == null) {
+                    // our own use of the context (signing, or the prefetch of a verified stream) vouches for it
+                    cache.put(ctx, u.key);
+                    if (unconfirmed.remove(ctx, u)) {
+                        u.settled.set(true);
+                    }
+                }
+                return u.key;
             }
             byte[] bytes;
             try {
@@ -119,26 +245,52 @@ public final class DefaultKeyVault implements ManagedKeyVault {
             }
             derivations.incrementAndGet();
             try {
-                PeriodKey periodKey = PeriodKey.of(ctx, bytes);
-                evictOutsideWindow();
-                if (inWindow(ctx) && cache.size() < cacheSettings.maxEntries()) {
-                    cache.put(ctx, periodKey);
-                }
-                return periodKey;
+                periodKey = PeriodKey.of(ctx, bytes);
             } finally {
                 Arrays.fill(bytes, (byte) 0);
             }
+            long now = clock.instant().getEpochSecond();
+            if (now != lastSweepSecond) {
+                lastSweepSecond = now;
+                dropped.addAll(evictOutsideWindow(now));
+            }
+            if (onWasted == null) {
+                if (inWindow(ctx, now)) {
+                    cache.put(ctx, periodKey);
+                }
+            } else {
+                // held even outside the window (until the next sweep), so that its check is counted
+                for (Map.Entry<KdfContext, Unconfirmed> e : unconfirmed.put(ctx, new Unconfirmed(periodKey, onWasted))) {
+                    dropped.add(e.getValue());
+                }
+            }
+        }
+        dropped.forEach(this::settleAsWasted);
+        return periodKey;
+    }
+
+    /** Counts an unconfirmed key's derivation as wasted, once, and tells the view that derived it. */
+    private void settleAsWasted(Unconfirmed u) {
+        if (!u.settled.compareAndSet(false, true)) {
+            return;
+        }
+        wastedDerivations.incrementAndGet();
+        try {
+            u.onWasted.run();
+        } catch (RuntimeException e) {
+            LOG.warn("wasted-derivation listener failed: {}", e.toString());
         }
     }
 
     /**
-     * Derives the next period's key for every recently used (key, domain, period length) whose boundary is
+     * Derives the next period's key for every recently used trusted (key, domain, period length) whose boundary is
      * less than prefetchSeconds away, and drops keys that left the window. The prefetch thread calls this every second.
      */
     public void refreshAhead() {
         long now = clock.instant().getEpochSecond();
-        evictOutsideWindow();
-        for (Map.Entry<Stream, Long> e : recentStreams.entrySet()) {
+        lastSweepSecond = now;
+        evictOutsideWindow(now).forEach(this::settleAsWasted);
+        for (Map.Entry<Stream, Long> e : recentStreams.snapshot()) {
             Stream s = e.getKey();
             long current = KdfContext.periodOf(now, s.periodSeconds());
             if (e.getValue() < current - 1) {
@@ -155,9 +307,9 @@ public final class DefaultKeyVault implements ManagedKeyVault {
                 continue;
             }
             try {
-                derive(usableKey(s.keyId()), next);
+                derive(usableKey(s.keyId()), next, null);
             } catch (UnknownKeyException retired) {
-                recentStreams.remove(s);
+                recentStreams.remove(s, e.getValue());
             } catch (KeyUnavailableException down) {
                 LOG.warn("could not derive the next period key ahead of time for key {}: {}", s.keyId(), down.getMessage());
             }
@@ -172,13 +324,23 @@ public final class DefaultKeyVault implements ManagedKeyVault {
         }
     }
 
-    private boolean inWindow(KdfContext ctx) {
-        long current = KdfContext.periodOf(clock.instant().getEpochSecond(), ctx.periodSeconds());
+    private boolean inWindow(KdfContext ctx, long nowSeconds) {
+        long current = KdfContext.periodOf(nowSeconds, ctx.periodSeconds());
         return ctx.period() >= current - cacheSettings.previousPeriods() && ctx.period() <= current + 1;
     }
 
-    private void evictOutsideWindow() {
-        cache.keySet().removeIf(ctx -> !inWindow(ctx));
+    /** Drops keys outside the window; returns the unconfirmed ones dropped, for the caller to settle. */
+    private List<Unconfirmed> evictOutsideWindow(long nowSeconds) {
+        cache.removeIf((ctx, k) -> !inWindow(ctx, nowSeconds));
+        return values(unconfirmed.removeIf((ctx, u) -> !inWindow(ctx, nowSeconds)));
+    }
+
+    private static List<Unconfirmed> values(List<Map.Entry<KdfContext, Unconfirmed>> entries) {
+        List<Unconfirmed> out = new ArrayList<>(entries.size());
+        for (Map.Entry<KdfContext, Unconfirmed> e : entries) {
+            out.add(e.getValue());
+        }
+        return out;
     }
 
     private KeyRecord usableKey(String keyId) throws UnknownKeyException {
@@ -222,10 +384,13 @@ public final class DefaultKeyVault implements ManagedKeyVault {
 
     private void applyKeys(Map<String, KeyRecord> fresh) {
         keys = Map.copyOf(fresh);
-        cache.keySet().removeIf(ctx -> {
-            KeyRecord k = fresh.get(ctx.keyId());
-            return k == null || !k.status().usable();
-        });
+        cache.removeIf((ctx, key) -> !usable(fresh, ctx));
+        values(unconfirmed.removeIf((ctx, u) -> !usable(fresh, ctx))).forEach(this::settleAsWasted);
+    }
+
+    private static boolean usable(Map<String, KeyRecord> keys, KdfContext ctx) {
+        KeyRecord k = keys.get(ctx.keyId());
+        return k != null && k.status().usable();
     }
 
     @Override
@@ -245,6 +410,12 @@ public final class DefaultKeyVault implements ManagedKeyVault {
         }
         list.sort(Comparator.comparing(KeyInfo::keyset).thenComparing(KeyInfo::created).thenComparing(KeyInfo::keyId));
         return list;
+    }
+
+    @Override
+    public Optional<KeyInfo> key(String keyId) {
+        KeyRecord k = currentKeys().get(keyId);
+        return k == null ? Optional.empty() : Optional.of(k.info());
     }
 
     @Override
@@ -322,14 +493,28 @@ public final class DefaultKeyVault implements ManagedKeyVault {
         return derivations.get();
     }
 
+    /**
+     * How many derivations made for a verifier verified no MAC: the first MAC checked under the key failed, or the
+     * key left memory without a check. Work that forged headers (or verifications that stopped before the MAC)
+     * cost; a derivation for a context that a genuine mail verifies under later stays counted.
+     */
+    public long wastedDerivationCount() {
+        return wastedDerivations.get();
+    }
+
     /** How many operations reached the key store, derivations plus loads and connection set-up. */
     public long backendOperationCount() {
         return backend.operationCount();
     }
 
-    /** How many period keys are held in memory now. */
+    /** How many trusted period keys are cached now (signing contexts, and contexts a MAC verified under). */
     public int cachedKeyCount() {
         return cache.size();
+    }
+
+    /** How many keys derived for a verifier wait for a verified MAC now (never more than cache.maxEntries). */
+    public int unconfirmedKeyCount() {
+        return unconfirmed.size();
     }
 
     @Override
@@ -338,6 +523,8 @@ public final class DefaultKeyVault implements ManagedKeyVault {
             prefetcher.shutdownNow();
         }
         cache.clear();
+        unconfirmed.clear();
+        recentStreams.clear();
         backend.close();
     }
 }

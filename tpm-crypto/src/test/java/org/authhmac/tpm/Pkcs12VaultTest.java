@@ -36,6 +36,19 @@ class Pkcs12VaultTest {
     }
 
     @Test
+    void looksUpOneKeyByIdRetiredOnesIncluded() throws Exception {
+        try (DefaultKeyVault vault = TestVaults.open(TestVaults.pkcs12(), dir, clock)) {
+            vault.importKey("k1", "partner-b", TestVaults.PRIMARY.clone(), KeyStatus.PRIMARY);
+            vault.importKey("k2", "partner-b", TestVaults.PRIMARY.clone(), KeyStatus.PRIMARY);
+            vault.setStatus("k1", KeyStatus.RETIRED);
+
+            assertThat(vault.key("k1")).get().extracting(KeyInfo::status).isEqualTo(KeyStatus.RETIRED);
+            assertThat(vault.key("k2")).get().extracting(KeyInfo::keyset).isEqualTo("partner-b");
+            assertThat(vault.key("k3")).isEmpty();
+        }
+    }
+
+    @Test
     void wrongPasswordIsATemporaryErrorNamingTheCause() throws Exception {
         try (DefaultKeyVault vault = TestVaults.open(TestVaults.pkcs12(), dir, clock)) {
             vault.importKey("k1", "partner-b", TestVaults.PRIMARY.clone(), KeyStatus.PRIMARY);

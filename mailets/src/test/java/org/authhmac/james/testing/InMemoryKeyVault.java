@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.authhmac.protocol.KdfContext;
@@ -22,7 +23,7 @@ import org.authhmac.tpm.VaultHealth;
  * chosen instant. The swtpm-backed tests use the real vault; this one exists because an outage in the middle
  * of one mail is easier to place here than with a TPM process.
  */
-public final class InMemoryKeyVault implements KeyVault {
+public class InMemoryKeyVault implements KeyVault {
     private final Map<String, KeyInfo> infos = new LinkedHashMap<>();
     private final Map<String, byte[]> primaries = new LinkedHashMap<>();
     private final AtomicBoolean down = new AtomicBoolean();
@@ -79,6 +80,11 @@ public final class InMemoryKeyVault implements KeyVault {
     @Override
     public synchronized List<KeyInfo> keys() {
         return new ArrayList<>(infos.values());
+    }
+
+    @Override
+    public synchronized Optional<KeyInfo> key(String keyId) {
+        return Optional.ofNullable(infos.get(keyId));
     }
 
     @Override

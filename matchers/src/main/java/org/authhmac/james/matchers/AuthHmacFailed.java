@@ -98,7 +98,7 @@ public class AuthHmacFailed extends GenericMatcher {
                 .withMaxAge(c.containsKey("maxAge") ? positive("maxAge", Parameters.duration("maxAge", c.get("maxAge"), null)) : null)
                 .withMaxHeaders(Parameters.integer("maxSignatures", c.get("maxSignatures"), VerifierSettings.DEFAULT_MAX_HEADERS, 1, 50))
                 .withReplayScope(replayScope(c.get("replayScope")));
-        verifier = new Verifier(settings, new PartnerKeys(vault, keysetByDomain), replayCache);
+        verifier = new Verifier(settings, new PartnerKeys(vault, keysetByDomain, metrics), replayCache);
     }
 
     @Override

@@ -14,6 +14,10 @@ import org.authhmac.tpm.ManagedKeyVault;
  * {@code guice.extension.module=org.authhmac.tpm.guice.AuthHmacVaultModule}. The configuration file is found as
  * {@link KeyVaults#defaultConfigFile()} says: -Dauthhmac.config, else conf/auth-hmac.properties under James's
  * working directory. A bad file fails James's start-up with a message naming the property.
+ *
+ * <p>The bound {@link PeriodKeys} is the vault itself, the trusted path for our own contexts (signing). Code that
+ * verifies received mail takes {@link KeyVault#forVerification} instead, as AuthHmacFailed does through
+ * PartnerKeys, so that forged headers cannot fill the cache or steer the prefetching.
  */
 public class AuthHmacVaultModule extends AbstractModule {
     public static final String CONFIG_PROPERTY = KeyVaults.CONFIG_PROPERTY;
