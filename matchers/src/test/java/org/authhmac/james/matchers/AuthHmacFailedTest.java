@@ -229,6 +229,20 @@ class AuthHmacFailedTest {
     }
 
     @Test
+    void anEmptySubAddressSeparatorMakesBobPlusTagAMailboxOfItsOwn() throws Exception {
+        FakeMail sent = signedByA("bob@b.example", "carol@b.example");
+        FakeMail first = Mails.arrived(sent, ACCEPTED_AT);
+        first.setRecipients(java.util.List.of(Mails.address("bob@b.example")));
+        FakeMail tagged = Mails.arrived(sent, ACCEPTED_AT.plusSeconds(60));
+        tagged.setRecipients(java.util.List.of(Mails.address("bob+news@b.example")));
+        AuthHmacFailed noSubAddressing = matcher(CONDITION + "; subAddressSeparator=");
+
+        assertThat(noSubAddressing.match(first)).isEmpty();
+        assertThat(noSubAddressing.match(tagged)).as("a second mailbox, within rc=2").isEmpty();
+        assertThat(verdictOf(tagged).result()).isEqualTo(AuthResult.PASS);
+    }
+
+    @Test
     void doesNotVerifyAgainAMailThatAlreadyCarriesItsVerdict() throws Exception {
         FakeMail mail = Mails.arrived(signedByA("bob@b.example"), ACCEPTED_AT);
         matcher.match(mail);
