@@ -105,7 +105,12 @@ public final class InMemoryReplayCache implements ReplayCache {
     @Override
     public synchronized Outcome record(SignatureId signature, String replayId, int maxRecipients, Instant expiresAt)
             throws ReplayCacheException {
-        ReplayCache.checkArguments(signature, replayId, maxRecipients, expiresAt);
+        Objects.requireNonNull(signature, "signature");
+        Objects.requireNonNull(replayId, "replayId");
+        Objects.requireNonNull(expiresAt, "expiresAt");
+        if (maxRecipients < 1) {
+            throw new IllegalArgumentException("maxRecipients must be at least 1: " + maxRecipients);
+        }
         purge(nowSecond());
         Seen s = seen.get(signature);
         if (s != null && s.contains(replayId)) {

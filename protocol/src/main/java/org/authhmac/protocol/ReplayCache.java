@@ -58,14 +58,4 @@ public interface ReplayCache {
      *                              verifier then says temperror, never pass
      */
     Outcome record(SignatureId signature, String replayId, int maxRecipients, Instant expiresAt) throws ReplayCacheException;
-
-    /** The argument checks every implementation makes. */
-    static void checkArguments(SignatureId signature, String replayId, int maxRecipients, Instant expiresAt) {
-        Objects.requireNonNull(signature, "signature");
-        Objects.requireNonNull(replayId, "replayId");
-        Objects.requireNonNull(expiresAt, "expiresAt");
-        if (maxRecipients < 1) {
-            throw new IllegalArgumentException("maxRecipients must be at least 1: " + maxRecipients);
-        }
-    }
 }

@@ -113,6 +113,14 @@ public final class Verifier {
 
         /** The mailbox that receives, not the address as typed (docs/PROTOCOL.md 11); only for a recipient r= binds. */
         String replayId(String subAddressSeparator) {
+            if (mailbox != null) {
+                // Already lower case with a dot-atom local part: only sub-address detail may remain to remove.
+                int at = mailbox.lastIndexOf('@');
+                int detail = subAddressSeparator.isEmpty() ? -1 : mailbox.indexOf(subAddressSeparator);
+                if (detail < 0 || detail >= at) {
+                    return mailbox;
+                }
+            }
             return ReplayIds.of(given, subAddressSeparator);
         }
     }
