@@ -22,7 +22,8 @@ public record SignatureHeader(
         String bodyHash,
         String recipient,
         String nonce,
-        String mac) {
+        String mac,
+        int recipientCount) {
 
     public static final int VERSION = 1;
     public static final String ALGORITHM = "hmac-sha256";
@@ -33,9 +34,23 @@ public record SignatureHeader(
     public static final String DEFAULT_CANONICALIZATION = "relaxed/relaxed";
     public static final int MIN_NONCE_CHARS = 16;
     public static final int MAX_NONCE_CHARS = 64;
+    /** rc= when absent: the signature passes for one recipient. */
+    public static final int DEFAULT_RECIPIENT_COUNT = 1;
+    public static final int MAX_RECIPIENT_COUNT = 10_000;
 
     public SignatureHeader {
         signedHeaders = signedHeaders == null ? List.of() : List.copyOf(signedHeaders);
+        if (recipientCount < 1 || recipientCount > MAX_RECIPIENT_COUNT) {
+            throw new IllegalArgumentException("recipientCount must be 1.." + MAX_RECIPIENT_COUNT + ": " + recipientCount);
+        }
+    }
+
+    /** A header with the default recipient count (rc=1). */
+    public SignatureHeader(int version, String algorithm, String domain, String keyId, long time, int periodSeconds,
+                           String canonicalization, List<String> signedHeaders, String bodyHash, String recipient,
+                           String nonce, String mac) {
+        this(version, algorithm, domain, keyId, time, periodSeconds, canonicalization, signedHeaders, bodyHash,
+                recipient, nonce, mac, DEFAULT_RECIPIENT_COUNT);
     }
 
     /** Header canonicalization named by c=. */
@@ -72,11 +87,11 @@ public record SignatureHeader(
 
     public SignatureHeader withMac(String newMac) {
         return new SignatureHeader(version, algorithm, domain, keyId, time, periodSeconds, canonicalization,
-                signedHeaders, bodyHash, recipient, nonce, newMac);
+                signedHeaders, bodyHash, recipient, nonce, newMac, recipientCount);
     }
 
     /**
-     * The tag list in signing order: v a d s t p c r n h bh b. With a null or empty {@code mac} it ends in
+     * The tag list in signing order: v a d s t p c r rc n h bh b. With a null or empty {@code mac} it ends in
      * "b=", which is the form the MAC is computed over.
      */
     public String format() {
@@ -88,6 +103,7 @@ public record SignatureHeader(
                 + "; p=" + periodSeconds
                 + "; c=" + canonicalization
                 + "; r=" + recipient
+                + "; rc=" + recipientCount
                 + "; n=" + nonce
                 + "; h=" + String.join(":", signedHeaders)
                 + "; bh=" + bodyHash
@@ -141,6 +157,15 @@ public record SignatureHeader(
         if (!isRecipient(r)) {
             throw malformed("r= must be a domain or a mailbox local@domain");
         }
+        int rc = DEFAULT_RECIPIENT_COUNT;
+        TagList.Tag rcTag = tags.get("rc");
+        if (rcTag != null) {
+            long rcv = number(rcTag.value(), 5, "rc");
+            if (rcv < 1 || rcv > MAX_RECIPIENT_COUNT) {
+                throw malformed("rc= must be 1.." + MAX_RECIPIENT_COUNT);
+            }
+            rc = (int) rcv;
+        }
         String n = required(tags, "n");
         if (!isNonce(n)) {
             throw malformed("n= must be " + MIN_NONCE_CHARS + ".." + MAX_NONCE_CHARS + " base64url characters");
@@ -148,7 +173,7 @@ public record SignatureHeader(
         List<String> h = headerList(required(tags, "h"));
         String bh = base64Digest(required(tags, "bh"), "bh");
         String b = base64Digest(required(tags, "b"), "b");
-        return new SignatureHeader(VERSION, a, d, s, t, p, c, h, bh, r, n, b);
+        return new SignatureHeader(VERSION, a, d, s, t, p, c, h, bh, r, n, b, rc);
     }
 
     private static String required(TagList tags, String name) throws SignatureFormatException {

@@ -119,7 +119,7 @@ public final class Signer {
         for (Prepared p : prepared) {
             String nonce = p.nonce != null ? p.nonce : newNonce();
             SignatureHeader header = new SignatureHeader(SignatureHeader.VERSION, SignatureHeader.ALGORITHM, p.domain,
-                    p.keyId, p.time, settings.periodSeconds(), c, h, bodyHash, p.recipient, nonce, null);
+                    p.keyId, p.time, settings.periodSeconds(), c, h, bodyHash, p.recipient, nonce, null, p.recipientCount);
             String unsigned = settings.headerName() + ": " + header.format();
             PeriodKey key = keys.periodKey(header.kdfContext());
             byte[] mac = key.newMac().doFinal(MacInput.build(msg.fields(), h, settings.headerCanonicalization(), unsigned));
@@ -128,7 +128,7 @@ public final class Signer {
         return lines;
     }
 
-    private record Prepared(String keyId, String domain, String recipient, long time, String nonce) {
+    private record Prepared(String keyId, String domain, String recipient, long time, String nonce, int recipientCount) {
     }
 
     private Prepared prepare(SignRequest r) {
@@ -139,7 +139,7 @@ public final class Signer {
             throw new IllegalArgumentException("signing time before 1970");
         }
         return new Prepared(r.keyId(), Recipients.domain(r.domain()), Recipients.binding(r.recipient()),
-                r.time().getEpochSecond(), r.fixedNonce());
+                r.time().getEpochSecond(), r.fixedNonce(), r.recipientCount());
     }
 
     /** Oversigned names appear (occurrences + 1) times, so that a later added instance breaks the MAC. */

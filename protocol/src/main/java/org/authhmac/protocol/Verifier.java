@@ -111,9 +111,22 @@ public final class Verifier {
             return want != null && want.equals(h.recipient());
         }
 
-        String replayId() {
-            return mailbox != null ? mailbox : given.trim().toLowerCase(Locale.ROOT);
+        /** The mailbox that receives, not the address as typed (docs/PROTOCOL.md 11); only for a recipient r= binds. */
+        String replayId(String subAddressSeparator) {
+            if (mailbox != null) {
+                // Already lower case with a dot-atom local part: only sub-address detail may remain to remove.
+                int at = mailbox.lastIndexOf('@');
+                int detail = subAddressSeparator.isEmpty() ? -1 : mailbox.indexOf(subAddressSeparator);
+                if (detail < 0 || detail >= at) {
+                    return mailbox;
+                }
+            }
+            return ReplayIds.of(given, subAddressSeparator);
         }
+    }
+
+    /** One recipient's replay check of one signature; recipients with the same replay id share its verdict. */
+    private record ReplayKey(ReplayCache.SignatureId signature, String replayId) {
     }
 
     private Map<String, Verdict> verifyMessage(RawMessage msg, Instant acceptedAt, Collection<String> recipients)
@@ -165,7 +178,7 @@ public final class Verifier {
             bodyCanons.forEach((canon, bc) -> bodyHashes.put(canon, bc.finish()));
         }
 
-        Map<ReplayCache.Entry, Verdict> replayChecked = new HashMap<>();
+        Map<ReplayKey, Verdict> replayChecked = new HashMap<>();
         Map<String, Verdict> out = new LinkedHashMap<>();
         for (Recipient r : rcpts) {
             out.put(r.given(), verdictFor(r, candidates, msg.fields(), bodyHashes, replayChecked));
@@ -174,7 +187,7 @@ public final class Verifier {
     }
 
     private Verdict verdictFor(Recipient r, List<Candidate> candidates, List<HeaderField> fields,
-                               Map<Canonicalization, byte[]> bodyHashes, Map<ReplayCache.Entry, Verdict> replayChecked) {
+                               Map<Canonicalization, byte[]> bodyHashes, Map<ReplayKey, Verdict> replayChecked) {
         List<Verdict> verdicts = new ArrayList<>();
         List<Boolean> addressedHere = new ArrayList<>();
         for (Candidate c : candidates) {
@@ -277,26 +290,34 @@ public final class Verifier {
         return null;
     }
 
-    private Verdict replayCheck(SignatureHeader h, Recipient r, Map<ReplayCache.Entry, Verdict> checked) {
-        String scopeId = settings.replayScope() == ReplayScope.RECIPIENT ? r.replayId() : "";
-        ReplayCache.Entry entry = new ReplayCache.Entry(h.domain(), h.keyId(), h.nonce(), scopeId);
-        Verdict known = checked.get(entry);
+    /**
+     * Scope recipient: the signature passes for at most rc= distinct replay ids, each once. Scope signature: it
+     * passes once, for every recipient of that one verification.
+     */
+    private Verdict replayCheck(SignatureHeader h, Recipient r, Map<ReplayKey, Verdict> checked) {
+        boolean perRecipient = settings.replayScope() == ReplayScope.RECIPIENT;
+        String replayId = perRecipient ? r.replayId(settings.subAddressSeparator()) : "";
+        int maxRecipients = perRecipient ? h.recipientCount() : 1;
+        ReplayKey key = new ReplayKey(new ReplayCache.SignatureId(h.domain(), h.keyId(), h.nonce()), replayId);
+        Verdict known = checked.get(key);
         if (known != null) {
-            // Several recipients of one message share one sighting when the scope is the signature.
+            // Recipients of one verification that share a replay id (or, scope signature, all of them) share one sighting.
             return known;
         }
         Instant expiresAt = Instant.ofEpochSecond(h.time()).plus(settings.maxAgeFor(h.periodSeconds()));
         Verdict v;
         try {
-            v = replayCache.recordIfAbsent(entry, expiresAt)
-                    ? new Verdict.Pass(h)
-                    : fail(Reason.REPLAY, h, "nonce already seen for key id " + h.keyId());
+            v = switch (replayCache.record(key.signature(), replayId, maxRecipients, expiresAt)) {
+                case FRESH -> new Verdict.Pass(h);
+                case REPLAY -> fail(Reason.REPLAY, h, "nonce already seen for key id " + h.keyId());
+                case RECIPIENT_LIMIT -> fail(Reason.REPLAY, h, "already passed for rc=" + maxRecipients + " recipients");
+            };
         } catch (ReplayCacheException e) {
             v = new Verdict.TempError(Reason.INTERNAL_ERROR, Optional.of(h), "replay cache: " + e.getMessage());
         } catch (RuntimeException e) {
             v = new Verdict.TempError(Reason.INTERNAL_ERROR, Optional.of(h), "replay cache failed: " + e.getClass().getSimpleName());
         }
-        checked.put(entry, v);
+        checked.put(key, v);
         return v;
     }
 

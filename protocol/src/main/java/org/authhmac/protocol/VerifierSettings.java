@@ -19,11 +19,14 @@ public record VerifierSettings(
         int maxHeaders,
         Set<String> allowedAlgorithms,
         int maxHeaderBytes,
-        ReplayScope replayScope) {
+        ReplayScope replayScope,
+        String subAddressSeparator) {
 
     public static final int DEFAULT_PREVIOUS_PERIODS = 1;
     public static final Duration DEFAULT_MAX_FUTURE_SKEW = Duration.ofSeconds(300);
     public static final int DEFAULT_MAX_HEADERS = 5;
+    /** The sub-address separator most servers use (bob+tag@): what {@code subAddressSeparator} is by default. */
+    public static final String DEFAULT_SUB_ADDRESS_SEPARATOR = "+";
 
     public VerifierSettings {
         headerName = SignerSettings.checkHeaderName(headerName, "headerName");
@@ -54,12 +57,17 @@ public record VerifierSettings(
             throw new IllegalArgumentException("maxHeaderBytes must be at least 1024: " + maxHeaderBytes);
         }
         Objects.requireNonNull(replayScope, "replayScope");
+        Objects.requireNonNull(subAddressSeparator, "subAddressSeparator");
+        if (!ReplayIds.isSeparator(subAddressSeparator)) {
+            throw new IllegalArgumentException("subAddressSeparator must be empty (none) or 1..8 characters of RFC 5322 atext: '"
+                    + TagList.printable(subAddressSeparator) + "'");
+        }
     }
 
     public static VerifierSettings defaults() {
         return new VerifierSettings(SignatureHeader.DEFAULT_HEADER_NAME, DEFAULT_PREVIOUS_PERIODS, DEFAULT_MAX_FUTURE_SKEW,
                 null, DEFAULT_MAX_HEADERS, Set.of(SignatureHeader.ALGORITHM), SignerSettings.DEFAULT_MAX_HEADER_BYTES,
-                ReplayScope.RECIPIENT);
+                ReplayScope.RECIPIENT, DEFAULT_SUB_ADDRESS_SEPARATOR);
     }
 
     /** The maximum age for a signature with period length p. */
@@ -68,35 +76,43 @@ public record VerifierSettings(
     }
 
     public VerifierSettings withHeaderName(String name) {
-        return new VerifierSettings(name, previousPeriods, maxFutureSkew, maxAge, maxHeaders, allowedAlgorithms, maxHeaderBytes, replayScope);
+        return new VerifierSettings(name, previousPeriods, maxFutureSkew, maxAge, maxHeaders, allowedAlgorithms, maxHeaderBytes, replayScope, subAddressSeparator);
     }
 
     public VerifierSettings withPreviousPeriods(int n) {
-        return new VerifierSettings(headerName, n, maxFutureSkew, maxAge, maxHeaders, allowedAlgorithms, maxHeaderBytes, replayScope);
+        return new VerifierSettings(headerName, n, maxFutureSkew, maxAge, maxHeaders, allowedAlgorithms, maxHeaderBytes, replayScope, subAddressSeparator);
     }
 
     public VerifierSettings withMaxFutureSkew(Duration d) {
-        return new VerifierSettings(headerName, previousPeriods, d, maxAge, maxHeaders, allowedAlgorithms, maxHeaderBytes, replayScope);
+        return new VerifierSettings(headerName, previousPeriods, d, maxAge, maxHeaders, allowedAlgorithms, maxHeaderBytes, replayScope, subAddressSeparator);
     }
 
     /** null restores the default (previousPeriods + 1) * p. */
     public VerifierSettings withMaxAge(Duration d) {
-        return new VerifierSettings(headerName, previousPeriods, maxFutureSkew, d, maxHeaders, allowedAlgorithms, maxHeaderBytes, replayScope);
+        return new VerifierSettings(headerName, previousPeriods, maxFutureSkew, d, maxHeaders, allowedAlgorithms, maxHeaderBytes, replayScope, subAddressSeparator);
     }
 
     public VerifierSettings withMaxHeaders(int n) {
-        return new VerifierSettings(headerName, previousPeriods, maxFutureSkew, maxAge, n, allowedAlgorithms, maxHeaderBytes, replayScope);
+        return new VerifierSettings(headerName, previousPeriods, maxFutureSkew, maxAge, n, allowedAlgorithms, maxHeaderBytes, replayScope, subAddressSeparator);
     }
 
     public VerifierSettings withAllowedAlgorithms(Set<String> algorithms) {
-        return new VerifierSettings(headerName, previousPeriods, maxFutureSkew, maxAge, maxHeaders, algorithms, maxHeaderBytes, replayScope);
+        return new VerifierSettings(headerName, previousPeriods, maxFutureSkew, maxAge, maxHeaders, algorithms, maxHeaderBytes, replayScope, subAddressSeparator);
     }
 
     public VerifierSettings withMaxHeaderBytes(int bytes) {
-        return new VerifierSettings(headerName, previousPeriods, maxFutureSkew, maxAge, maxHeaders, allowedAlgorithms, bytes, replayScope);
+        return new VerifierSettings(headerName, previousPeriods, maxFutureSkew, maxAge, maxHeaders, allowedAlgorithms, bytes, replayScope, subAddressSeparator);
     }
 
     public VerifierSettings withReplayScope(ReplayScope scope) {
-        return new VerifierSettings(headerName, previousPeriods, maxFutureSkew, maxAge, maxHeaders, allowedAlgorithms, maxHeaderBytes, scope);
+        return new VerifierSettings(headerName, previousPeriods, maxFutureSkew, maxAge, maxHeaders, allowedAlgorithms, maxHeaderBytes, scope, subAddressSeparator);
+    }
+
+    /**
+     * The separator of sub-address detail in a local part (bob+tag@): the replay id of a recipient is its mailbox
+     * without the detail (docs/PROTOCOL.md 11). "" when the receiving server has no sub-addressing.
+     */
+    public VerifierSettings withSubAddressSeparator(String separator) {
+        return new VerifierSettings(headerName, previousPeriods, maxFutureSkew, maxAge, maxHeaders, allowedAlgorithms, maxHeaderBytes, replayScope, separator);
     }
 }

@@ -5,72 +5,139 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.time.Duration;
 import java.time.Instant;
+import org.authhmac.protocol.ReplayCache.Outcome;
+import org.authhmac.protocol.ReplayCache.SignatureId;
 import org.junit.jupiter.api.Test;
 
 class InMemoryReplayCacheTest {
     private static final Instant NOW = Instant.ofEpochSecond(1_763_776_800L);
+    private static final String BOB = "bob@b.example";
     private final Fixtures.MutableClock clock = new Fixtures.MutableClock(NOW);
 
-    private static ReplayCache.Entry entry(String nonce) {
-        return new ReplayCache.Entry("a.example", "k1", nonce, "bob@b.example");
+    private static SignatureId signature(String nonce) {
+        return new SignatureId("a.example", "k1", nonce);
+    }
+
+    private static Outcome record(ReplayCache cache, String nonce) throws ReplayCacheException {
+        return cache.record(signature(nonce), BOB, 1, NOW.plusSeconds(60));
     }
 
     @Test
     void recordsAFirstSightingAndReportsTheSecond() throws Exception {
         InMemoryReplayCache cache = new InMemoryReplayCache(10, Duration.ZERO, clock);
 
-        assertThat(cache.recordIfAbsent(entry("nonce-0000000001"), NOW.plusSeconds(60))).isTrue();
-        assertThat(cache.recordIfAbsent(entry("nonce-0000000001"), NOW.plusSeconds(60))).isFalse();
+        assertThat(record(cache, "nonce-0000000001")).isEqualTo(Outcome.FRESH);
+        assertThat(record(cache, "nonce-0000000001")).isEqualTo(Outcome.REPLAY);
     }
 
     @Test
-    void distinguishesEntriesByEveryField() throws Exception {
+    void distinguishesSignaturesByEveryField() throws Exception {
         InMemoryReplayCache cache = new InMemoryReplayCache(10, Duration.ZERO, clock);
-        cache.recordIfAbsent(entry("nonce-0000000001"), NOW.plusSeconds(60));
+        record(cache, "nonce-0000000001");
 
-        assertThat(cache.recordIfAbsent(new ReplayCache.Entry("a.example", "k1", "nonce-0000000001", "carol@b.example"), NOW.plusSeconds(60))).isTrue();
-        assertThat(cache.recordIfAbsent(new ReplayCache.Entry("a.example", "k2", "nonce-0000000001", "bob@b.example"), NOW.plusSeconds(60))).isTrue();
-        assertThat(cache.recordIfAbsent(new ReplayCache.Entry("c.example", "k1", "nonce-0000000001", "bob@b.example"), NOW.plusSeconds(60))).isTrue();
+        assertThat(cache.record(new SignatureId("a.example", "k2", "nonce-0000000001"), BOB, 1, NOW.plusSeconds(60))).isEqualTo(Outcome.FRESH);
+        assertThat(cache.record(new SignatureId("c.example", "k1", "nonce-0000000001"), BOB, 1, NOW.plusSeconds(60))).isEqualTo(Outcome.FRESH);
+        assertThat(cache.record(signature("nonce-0000000002"), BOB, 1, NOW.plusSeconds(60))).isEqualTo(Outcome.FRESH);
+    }
+
+    @Test
+    void passesOneSignatureForAtMostMaxRecipientsDistinctReplayIds() throws Exception {
+        InMemoryReplayCache cache = new InMemoryReplayCache(10, Duration.ZERO, clock);
+
+        assertThat(cache.record(signature("nonce-0000000001"), "bob@b.example", 2, NOW.plusSeconds(60))).isEqualTo(Outcome.FRESH);
+        assertThat(cache.record(signature("nonce-0000000001"), "carol@b.example", 2, NOW.plusSeconds(60))).isEqualTo(Outcome.FRESH);
+        assertThat(cache.record(signature("nonce-0000000001"), "dave@b.example", 2, NOW.plusSeconds(60))).isEqualTo(Outcome.RECIPIENT_LIMIT);
+        assertThat(cache.record(signature("nonce-0000000001"), "carol@b.example", 2, NOW.plusSeconds(60)))
+                .as("a replay id already recorded is a replay, not a limit").isEqualTo(Outcome.REPLAY);
+        assertThat(cache.size()).isEqualTo(2);
     }
 
     @Test
     void keepsEntriesUntilExpiryPlusRetentionThenForgetsThem() throws Exception {
         InMemoryReplayCache cache = new InMemoryReplayCache(10, Duration.ofMinutes(5), clock);
-        cache.recordIfAbsent(entry("nonce-0000000001"), NOW.plusSeconds(60));
+        record(cache, "nonce-0000000001");
 
         clock.advance(Duration.ofSeconds(60 + 300));
-        assertThat(cache.recordIfAbsent(entry("nonce-0000000001"), NOW.plusSeconds(60))).isFalse();
+        assertThat(record(cache, "nonce-0000000001")).isEqualTo(Outcome.REPLAY);
 
         clock.advance(Duration.ofSeconds(1));
+        assertThat(cache.size()).isZero();
+        assertThat(cache.size("a.example")).isZero();
+    }
+
+    @Test
+    void aLaterExpiryForTheSameSignatureKeepsAllItsReplayIdsLonger() throws Exception {
+        InMemoryReplayCache cache = new InMemoryReplayCache(10, Duration.ZERO, clock);
+        cache.record(signature("nonce-0000000001"), "bob@b.example", 2, NOW.plusSeconds(60));
+        cache.record(signature("nonce-0000000001"), "carol@b.example", 2, NOW.plusSeconds(600));
+
+        clock.advance(Duration.ofSeconds(120));
+
+        assertThat(cache.size()).isEqualTo(2);
+        assertThat(cache.record(signature("nonce-0000000001"), "bob@b.example", 2, NOW.plusSeconds(60))).isEqualTo(Outcome.REPLAY);
+        clock.advance(Duration.ofSeconds(600));
         assertThat(cache.size()).isZero();
     }
 
     @Test
     void failsClosedWhenFullOfUnexpiredEntries() throws Exception {
         InMemoryReplayCache cache = new InMemoryReplayCache(2, Duration.ZERO, clock);
-        cache.recordIfAbsent(entry("nonce-0000000001"), NOW.plusSeconds(60));
-        cache.recordIfAbsent(entry("nonce-0000000002"), NOW.plusSeconds(60));
+        record(cache, "nonce-0000000001");
+        record(cache, "nonce-0000000002");
 
-        assertThatThrownBy(() -> cache.recordIfAbsent(entry("nonce-0000000003"), NOW.plusSeconds(60)))
+        assertThatThrownBy(() -> record(cache, "nonce-0000000003"))
                 .isInstanceOf(ReplayCacheException.class).hasMessageContaining("full");
-        assertThat(cache.recordIfAbsent(entry("nonce-0000000001"), NOW.plusSeconds(60)))
-                .as("a full cache still recognises what it holds").isFalse();
+        assertThat(record(cache, "nonce-0000000001"))
+                .as("a full cache still recognises what it holds").isEqualTo(Outcome.REPLAY);
+        assertThat(cache.record(signature("nonce-0000000001"), "carol@b.example", 1, NOW.plusSeconds(60)))
+                .as("and still knows a signature's recipient limit").isEqualTo(Outcome.RECIPIENT_LIMIT);
+    }
+
+    @Test
+    void aDomainWhoseShareIsFullIsRefusedWhileAnotherDomainStillGetsRoom() throws Exception {
+        InMemoryReplayCache cache = new InMemoryReplayCache(4, 2, Duration.ZERO, clock);
+        record(cache, "nonce-0000000001");
+        record(cache, "nonce-0000000002");
+
+        assertThatThrownBy(() -> record(cache, "nonce-0000000003"))
+                .isInstanceOf(ReplayCacheException.class).hasMessageContaining("d=a.example");
+        assertThat(cache.record(new SignatureId("c.example", "k1", "nonce-0000000003"), BOB, 1, NOW.plusSeconds(60)))
+                .isEqualTo(Outcome.FRESH);
+        assertThat(cache.size("a.example")).isEqualTo(2);
+        assertThat(cache.size("c.example")).isEqualTo(1);
+    }
+
+    @Test
+    void aDomainGetsItsShareBackOnceItsEntriesExpire() throws Exception {
+        InMemoryReplayCache cache = new InMemoryReplayCache(4, 1, Duration.ZERO, clock);
+        record(cache, "nonce-0000000001");
+
+        clock.advance(Duration.ofSeconds(61));
+
+        assertThat(record(cache, "nonce-0000000002")).isEqualTo(Outcome.FRESH);
     }
 
     @Test
     void makesRoomOnceEntriesExpire() throws Exception {
         InMemoryReplayCache cache = new InMemoryReplayCache(1, Duration.ZERO, clock);
-        cache.recordIfAbsent(entry("nonce-0000000001"), NOW.plusSeconds(60));
+        record(cache, "nonce-0000000001");
 
         clock.advance(Duration.ofSeconds(61));
 
-        assertThat(cache.recordIfAbsent(entry("nonce-0000000002"), NOW.plusSeconds(120))).isTrue();
+        assertThat(cache.record(signature("nonce-0000000002"), BOB, 1, NOW.plusSeconds(120))).isEqualTo(Outcome.FRESH);
+    }
+
+    @Test
+    void refusesAShareLargerThanTheCapacityOrNone() {
+        assertThatThrownBy(() -> new InMemoryReplayCache(10, 11, Duration.ZERO, clock)).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> new InMemoryReplayCache(10, 0, Duration.ZERO, clock)).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> new InMemoryReplayCache(0, Duration.ZERO, clock)).isInstanceOf(IllegalArgumentException.class);
     }
 
     @Test
     void aFullCacheMakesTheVerifierSayTemperror() throws Exception {
         InMemoryReplayCache cache = new InMemoryReplayCache(1, Duration.ZERO, clock);
-        cache.recordIfAbsent(entry("nonce-0000000009"), NOW.plusSeconds(600));
+        cache.record(signature("nonce-0000000009"), "dave@b.example", 1, NOW.plusSeconds(600));
         Verifier verifier = Fixtures.verifier(VerifierSettings.defaults(), cache);
 
         Verdict v = verifier.verify(Fixtures.stream(Fixtures.signed(Fixtures.MESSAGE, Fixtures.request())), NOW, Fixtures.RECIPIENT);

@@ -34,10 +34,26 @@ class SignatureHeaderTest {
 
     @Test
     void formatsInSigningOrderAndParsesBackToTheSameValue() throws Exception {
-        SignatureHeader h = SignatureHeader.parse(VALID);
+        String withRc = VALID.replace("; n=", "; rc=1; n=");
+        SignatureHeader h = SignatureHeader.parse(withRc);
 
-        assertThat(h.format()).isEqualTo(VALID);
+        assertThat(h.format()).isEqualTo(withRc);
         assertThat(SignatureHeader.parse(h.format())).isEqualTo(h);
+    }
+
+    @Test
+    void readsTheRecipientCountAndDefaultsItToOne() throws Exception {
+        assertThat(SignatureHeader.parse(VALID).recipientCount()).isEqualTo(1);
+        assertThat(SignatureHeader.parse(VALID.replace("; n=", "; rc=10000; n=")).recipientCount()).isEqualTo(10_000);
+        assertThat(SignatureHeader.parse(VALID.replace("; n=", "; rc=007; n=")).recipientCount()).isEqualTo(7);
+    }
+
+    @ParameterizedTest(name = "rc={0}")
+    @ValueSource(strings = {"0", "10001", "99999", "100000", "-1", "+3", "3a", "1 2", ""})
+    void rejectsARecipientCountOutsideOneToTenThousand(String rc) {
+        assertThatThrownBy(() -> SignatureHeader.parse(VALID.replace("; n=", "; rc=" + rc + "; n=")))
+                .isInstanceOf(SignatureFormatException.class)
+                .satisfies(e -> assertThat(((SignatureFormatException) e).reason()).isEqualTo(Reason.MALFORMED));
     }
 
     @Test

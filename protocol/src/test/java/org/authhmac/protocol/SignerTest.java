@@ -16,7 +16,7 @@ class SignerTest {
 
         assertThat(lines).singleElement().satisfies(line -> {
             assertThat(line).startsWith("X-Auth-HMAC: v=1; a=hmac-sha256; d=a.example; s=k1; t=1763776800; p=900;"
-                    + " c=relaxed/relaxed; r=b.example; n=Vb3kq9x0TtyZ2mQ8pL1aUw; h=");
+                    + " c=relaxed/relaxed; r=b.example; rc=1; n=Vb3kq9x0TtyZ2mQ8pL1aUw; h=");
             assertThat(line).doesNotContain("\r", "\n");
             assertThat(line).matches(".*; bh=[A-Za-z0-9+/]{43}=; b=[A-Za-z0-9+/]{43}=$");
         });
@@ -33,6 +33,20 @@ class SignerTest {
                 "from", "from", "to", "to", "cc", "subject", "subject", "date", "date",
                 "message-id", "message-id", "reply-to", "sender", "in-reply-to", "references",
                 "mime-version", "mime-version", "content-type", "content-type", "content-transfer-encoding");
+    }
+
+    @Test
+    void writesTheRecipientCountOfTheRequest() throws Exception {
+        String line = signer.sign(stream(MESSAGE), List.of(request().withRecipientCount(3)), keys()).get(0);
+
+        assertThat(line).contains("; r=b.example; rc=3; n=");
+        assertThat(SignatureHeader.parse(line.substring(line.indexOf(':') + 1)).recipientCount()).isEqualTo(3);
+    }
+
+    @Test
+    void refusesARecipientCountOutsideOneToTenThousand() {
+        assertThatThrownBy(() -> request().withRecipientCount(0)).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> request().withRecipientCount(10_001)).isInstanceOf(IllegalArgumentException.class);
     }
 
     @Test

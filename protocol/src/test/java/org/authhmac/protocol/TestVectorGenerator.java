@@ -80,7 +80,7 @@ class TestVectorGenerator {
         boolean keysUnavailable;
         ObjectNode settings = json.createObjectNode();
         int replayCapacity = 1000;
-        List<ReplayCache.Entry> replayEntries = new ArrayList<>();
+        List<Held> replayEntries = new ArrayList<>();
         boolean unsigned;
         String result;
         String reason;
@@ -101,9 +101,13 @@ class TestVectorGenerator {
         V verifierKey(String id, byte[] primary) { keysId = id; verifierPrimary = primary; return this; }
         V keysUnavailable() { keysUnavailable = true; return this; }
         V setting(String name, Object value) { settings.putPOJO(name, value); return this; }
-        V replay(int capacity, ReplayCache.Entry... entries) { replayCapacity = capacity; replayEntries = List.of(entries); return this; }
+        V replay(int capacity, Held... entries) { replayCapacity = capacity; replayEntries = List.of(entries); return this; }
         V unsigned() { unsigned = true; return this; }
         V expect(String result, String reason) { this.result = result; this.reason = reason; vectors.add(this); return this; }
+    }
+
+    /** A replay cache entry a vector starts with: the signature (d, s, n) already passed for the replay id {@code recipient}. */
+    record Held(String domain, String keyId, String nonce, String recipient) {
     }
 
     private final List<V> vectors = new ArrayList<>();
@@ -139,6 +143,7 @@ class TestVectorGenerator {
         defaults.putNull("maxAgeSeconds");
         defaults.put("maxHeaders", 5);
         defaults.put("replayScope", "recipient");
+        defaults.put("subAddressSeparator", "+");
         root.set("kdf", kdfVectors());
         ArrayNode out = root.putArray("vectors");
         for (V v : vectors) {
@@ -175,7 +180,7 @@ class TestVectorGenerator {
         ObjectNode replay = n.putObject("replayCache");
         replay.put("capacity", v.replayCapacity);
         ArrayNode entries = replay.putArray("entries");
-        for (ReplayCache.Entry e : v.replayEntries) {
+        for (Held e : v.replayEntries) {
             ObjectNode en = entries.addObject();
             en.put("domain", e.domain());
             en.put("keyId", e.keyId());
@@ -413,19 +418,35 @@ class TestVectorGenerator {
 
         // Replay
         v("replay-same-recipient", "The replay cache already holds (d, s, n, recipient): the signature was seen before.")
-                .replay(1000, new ReplayCache.Entry("a.example", KID, NONCE, "bob@b.example")).expect("fail", "replay");
-        v("replay-other-recipient-recipient-scope", "The cache holds the nonce for another recipient: a partial-delivery retry, not a replay.")
-                .replay(1000, new ReplayCache.Entry("a.example", KID, NONCE, "carol@b.example")).expect("pass", "verified");
+                .replay(1000, new Held("a.example", KID, NONCE, "bob@b.example")).expect("fail", "replay");
+        v("replay-other-recipient-recipient-scope", "Signed with rc=2; the cache holds the nonce for another recipient: a partial-delivery retry, not a replay.")
+                .requests(request("b.example", T0).withRecipientCount(2))
+                .replay(1000, new Held("a.example", KID, NONCE, "carol@b.example")).expect("pass", "verified");
+        v("replay-other-recipient-beyond-rc", "Signed with rc=1 (no rc= tag); the cache holds the nonce for carol: a second mailbox is beyond rc.")
+                .replay(1000, new Held("a.example", KID, NONCE, "carol@b.example")).expect("fail", "replay");
+        v("replay-sub-address", "The cache holds the nonce for bob@b.example; the recipient bob+news@b.example is the same mailbox.")
+                .requests(request("b.example", T0).withRecipientCount(2)).recipient("bob+news@b.example")
+                .replay(1000, new Held("a.example", KID, NONCE, "bob@b.example")).expect("fail", "replay");
+        v("replay-quoted-local-part", "The cache holds the nonce for bob@b.example; the recipient \"Bob\"@b.example is the same mailbox.")
+                .requests(request("b.example", T0).withRecipientCount(2)).recipient("\"Bob\"@b.example")
+                .replay(1000, new Held("a.example", KID, NONCE, "bob@b.example")).expect("fail", "replay");
+        v("replay-no-sub-addressing", "subAddressSeparator \"\" (none): bob+news@b.example is its own mailbox; rc=2 leaves room for it.")
+                .setting("subAddressSeparator", "")
+                .requests(request("b.example", T0).withRecipientCount(2)).recipient("bob+news@b.example")
+                .replay(1000, new Held("a.example", KID, NONCE, "bob@b.example")).expect("pass", "verified");
+        v("replay-signature-scope-pass", "Replay scope 'signature', signed with rc=3, nothing held: the first sighting passes.")
+                .setting("replayScope", "signature").requests(request("b.example", T0).withRecipientCount(3))
+                .expect("pass", "verified");
         v("replay-signature-scope", "Replay scope 'signature': the cache holds (d, s, n) and any second sighting is a replay.")
                 .setting("replayScope", "signature")
-                .replay(1000, new ReplayCache.Entry("a.example", KID, NONCE, "")).expect("fail", "replay");
+                .replay(1000, new Held("a.example", KID, NONCE, "")).expect("fail", "replay");
         v("replay-other-key-id", "The cache holds the same nonce under another key id: not the same signature.")
-                .replay(1000, new ReplayCache.Entry("a.example", "partner-b.2024-05", NONCE, "bob@b.example")).expect("pass", "verified");
+                .replay(1000, new Held("a.example", "partner-b.2024-05", NONCE, "bob@b.example")).expect("pass", "verified");
         v("replay-cache-full", "The replay cache is full of unexpired entries: fail closed.")
-                .replay(1, new ReplayCache.Entry("a.example", KID, "AAAAAAAAAAAAAAAAAAAAAA", "dave@b.example"))
+                .replay(1, new Held("a.example", KID, "AAAAAAAAAAAAAAAAAAAAAA", "dave@b.example"))
                 .expect("temperror", "internal-error");
         v("replay-after-bad-mac-not-recorded", "A forged copy with the seen nonce fails on the MAC before the replay check.")
-                .replay(1000, new ReplayCache.Entry("a.example", KID, NONCE, "bob@b.example"))
+                .replay(1000, new Held("a.example", KID, NONCE, "bob@b.example"))
                 .transit(m -> m.replace("Quarterly", "Annual")).expect("fail", "bad-mac");
 
         // Several signatures, recipients, header name

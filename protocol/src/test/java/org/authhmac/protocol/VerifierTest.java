@@ -263,7 +263,7 @@ class VerifierTest {
 
         @Test
         void givesEachRecipientItsOwnVerdictFromOneRead() throws Exception {
-            CountingStream in = new CountingStream(stream(signedMessage()));
+            CountingStream in = new CountingStream(stream(signed(MESSAGE, request().withRecipientCount(2))));
 
             Map<String, Verdict> verdicts = verifier().verify(in, SIGNED_AT, List.of("bob@b.example", "carol@b.example", "dave@c.example"));
 
@@ -337,7 +337,7 @@ class VerifierTest {
         @Test
         void aRetryThatDeliversTheRemainingRecipientsIsNotAReplay() throws Exception {
             Verifier v = verifier();
-            String msg = signedMessage();
+            String msg = signed(MESSAGE, request().withRecipientCount(2));
 
             v.verify(stream(msg), SIGNED_AT, "bob@b.example");
             Verdict retry = v.verify(stream(msg), SIGNED_AT.plusSeconds(600), "carol@b.example");
@@ -370,7 +370,7 @@ class VerifierTest {
 
         @Test
         void aFailingReplayStoreIsATemporaryError() throws Exception {
-            ReplayCache down = (entry, expiresAt) -> {
+            ReplayCache down = (signature, replayId, maxRecipients, expiresAt) -> {
                 throw new ReplayCacheException("store unreachable");
             };
 

@@ -7,6 +7,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.time.Clock;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -92,8 +93,11 @@ public class SignWithAuthHmac extends GenericMailet {
         TimeMetric timer = metrics.timer(Metrics.SIGN_TIMER);
         try {
             List<SignRequest> requests = new ArrayList<>();
+            Map<String, Integer> recipientCounts = recipientsPerDomain(mail);
             for (Map.Entry<String, String> e : partnerDomains.entrySet()) {
-                requests.add(new SignRequest(vault.primaryKeyId(e.getValue()), signingDomain, e.getKey(), clock.instant()));
+                // rc=: the signature passes for at most this many mailboxes of the domain (docs/PROTOCOL.md 11).
+                requests.add(new SignRequest(vault.primaryKeyId(e.getValue()), signingDomain, e.getKey(), clock.instant(),
+                        recipientCounts.get(e.getKey())));
             }
             MimeMessage message = mail.getMessage();
             stripOurSignatures(message);
@@ -142,6 +146,15 @@ public class SignWithAuthHmac extends GenericMailet {
                     out.putIfAbsent(d, keyset);
                 }
             });
+        }
+        return out;
+    }
+
+    /** Distinct envelope recipients per (normalized) recipient domain. */
+    private static Map<String, Integer> recipientsPerDomain(Mail mail) {
+        Map<String, Integer> out = new HashMap<>();
+        for (MailAddress rcpt : Set.copyOf(mail.getRecipients())) {
+            Parameters.normalDomain(rcpt.getDomain().asString()).ifPresent(d -> out.merge(d, 1, Integer::sum));
         }
         return out;
     }

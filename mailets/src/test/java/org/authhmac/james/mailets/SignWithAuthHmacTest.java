@@ -103,6 +103,32 @@ class SignWithAuthHmacTest {
     }
 
     @Test
+    void writesTheNumberOfEnvelopeRecipientsInEachBoundDomainAsRc() throws Exception {
+        FakeMail mail = Mails.outbound(Mails.message("alice@a.example", "bob@b.example", "hello", "hi"),
+                "alice@a.example", "bob@b.example", "carol@c.example", "dan@B.example", "erin@b.example", "eve@elsewhere.example");
+
+        mailet.service(mail);
+
+        assertThat(signatures(mail)).filteredOn(h -> h.contains("r=b.example")).singleElement().asString().contains("; rc=3;");
+        assertThat(signatures(mail)).filteredOn(h -> h.contains("r=c.example")).singleElement().asString().contains("; rc=1;");
+    }
+
+    @Test
+    void sendsAMailWithMoreRecipientsInOneDomainThanRcCanCountToTheErrorProcessor() throws Exception {
+        String[] recipients = new String[10_001];
+        for (int i = 0; i < recipients.length; i++) {
+            recipients[i] = "user" + i + "@b.example";
+        }
+        FakeMail mail = Mails.outbound(Mails.message("alice@a.example", "bob@b.example", "hello", "hi"), "alice@a.example", recipients);
+
+        mailet.service(mail);
+
+        assertThat(mail.getState()).isEqualTo(Mail.ERROR);
+        assertThat(signatures(mail)).isEmpty();
+        assertThat(mail.getErrorMessage()).contains("recipientCount");
+    }
+
+    @Test
     void leavesMailWithoutPartnerRecipientUntouched() throws Exception {
         String raw = Mails.message("alice@a.example", "eve@elsewhere.example", "hello", "hi");
         FakeMail mail = Mails.outbound(raw, "alice@a.example", "eve@elsewhere.example");

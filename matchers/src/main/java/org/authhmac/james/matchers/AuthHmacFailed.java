@@ -62,7 +62,7 @@ public class AuthHmacFailed extends GenericMatcher {
     private static final Logger LOGGER = LoggerFactory.getLogger(AuthHmacFailed.class);
     static final Set<AuthResult> DEFAULT_FAIL_ON = EnumSet.of(AuthResult.FAIL, AuthResult.PERMERROR, AuthResult.NONE);
     static final Set<String> KEYS = Set.of("partners", "failOn", "authservId", "headerName", "previousPeriods",
-            "maxFutureSkew", "maxAge", "maxSignatures", "replayScope");
+            "maxFutureSkew", "maxAge", "maxSignatures", "replayScope", "subAddressSeparator");
 
     private final KeyVault vault;
     private final ReplayCache replayCache;
@@ -97,7 +97,8 @@ public class AuthHmacFailed extends GenericMatcher {
                 .withMaxFutureSkew(Parameters.duration("maxFutureSkew", c.get("maxFutureSkew"), VerifierSettings.DEFAULT_MAX_FUTURE_SKEW))
                 .withMaxAge(c.containsKey("maxAge") ? positive("maxAge", Parameters.duration("maxAge", c.get("maxAge"), null)) : null)
                 .withMaxHeaders(Parameters.integer("maxSignatures", c.get("maxSignatures"), VerifierSettings.DEFAULT_MAX_HEADERS, 1, 50))
-                .withReplayScope(replayScope(c.get("replayScope")));
+                .withReplayScope(replayScope(c.get("replayScope")))
+                .withSubAddressSeparator(subAddressSeparator(c.get("subAddressSeparator")));
         verifier = new Verifier(settings, new PartnerKeys(vault, keysetByDomain, metrics), replayCache);
     }
 
@@ -400,6 +401,18 @@ public class AuthHmacFailed extends GenericMatcher {
             return ReplayScope.valueOf(value.trim().toUpperCase(Locale.ROOT));
         } catch (IllegalArgumentException e) {
             throw Parameters.error("replayScope", "expected recipient or signature, got '" + value.trim() + "'");
+        }
+    }
+
+    /** Absent: the default "+"; given empty ({@code subAddressSeparator=}): no sub-addressing. */
+    private static String subAddressSeparator(String value) throws MailetException {
+        if (value == null) {
+            return VerifierSettings.DEFAULT_SUB_ADDRESS_SEPARATOR;
+        }
+        try {
+            return VerifierSettings.defaults().withSubAddressSeparator(value).subAddressSeparator();
+        } catch (IllegalArgumentException e) {
+            throw Parameters.error("subAddressSeparator", e.getMessage());
         }
     }
 

@@ -211,6 +211,38 @@ class AuthHmacFailedTest {
     }
 
     @Test
+    void aMailSignedForTwoRecipientsPassesForBothAcrossAPartialDeliveryAndForNoOtherMailbox() throws Exception {
+        // given A signs one mail for bob and carol (rc=2); B first accepts only bob, carol comes in A's retry
+        FakeMail sent = signedByA("bob@b.example", "carol@b.example");
+        FakeMail first = Mails.arrived(sent, ACCEPTED_AT);
+        first.setRecipients(java.util.List.of(Mails.address("bob@b.example")));
+        FakeMail retry = Mails.arrived(sent, ACCEPTED_AT.plusSeconds(300));
+        retry.setRecipients(java.util.List.of(Mails.address("carol@b.example")));
+        // and someone replays the captured copy to an alias of bob and to another mailbox
+        FakeMail replayed = Mails.arrived(sent, ACCEPTED_AT.plusSeconds(360));
+        replayed.setRecipients(java.util.List.of(Mails.address("bob+x@b.example"), Mails.address("dave@b.example")));
+
+        assertThat(matcher.match(first)).isEmpty();
+        assertThat(matcher.match(retry)).isEmpty();
+        assertThat(matcher.match(replayed)).containsExactlyInAnyOrder(Mails.address("bob+x@b.example"), Mails.address("dave@b.example"));
+        assertThat(verdictOf(replayed).shortForm()).isEqualTo("fail replay");
+    }
+
+    @Test
+    void anEmptySubAddressSeparatorMakesBobPlusTagAMailboxOfItsOwn() throws Exception {
+        FakeMail sent = signedByA("bob@b.example", "carol@b.example");
+        FakeMail first = Mails.arrived(sent, ACCEPTED_AT);
+        first.setRecipients(java.util.List.of(Mails.address("bob@b.example")));
+        FakeMail tagged = Mails.arrived(sent, ACCEPTED_AT.plusSeconds(60));
+        tagged.setRecipients(java.util.List.of(Mails.address("bob+news@b.example")));
+        AuthHmacFailed noSubAddressing = matcher(CONDITION + "; subAddressSeparator=");
+
+        assertThat(noSubAddressing.match(first)).isEmpty();
+        assertThat(noSubAddressing.match(tagged)).as("a second mailbox, within rc=2").isEmpty();
+        assertThat(verdictOf(tagged).result()).isEqualTo(AuthResult.PASS);
+    }
+
+    @Test
     void doesNotVerifyAgainAMailThatAlreadyCarriesItsVerdict() throws Exception {
         FakeMail mail = Mails.arrived(signedByA("bob@b.example"), ACCEPTED_AT);
         matcher.match(mail);
@@ -428,6 +460,12 @@ class AuthHmacFailedTest {
         void badReplayScopeIsNamed() {
             assertThatThrownBy(() -> matcher(CONDITION + "; replayScope=global"))
                     .isInstanceOf(MessagingException.class).hasMessageContaining("'replayScope'");
+        }
+
+        @Test
+        void badSubAddressSeparatorIsNamed() {
+            assertThatThrownBy(() -> matcher(CONDITION + "; subAddressSeparator=@"))
+                    .isInstanceOf(MessagingException.class).hasMessageContaining("'subAddressSeparator'");
         }
 
         @Test

@@ -1,9 +1,9 @@
 package org.authhmac.protocol.client;
 
+import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
-import java.util.HashSet;
-import java.util.Objects;
-import java.util.Set;
+import org.authhmac.protocol.InMemoryReplayCache;
 import org.authhmac.protocol.ReplayCache;
 import org.authhmac.protocol.ReplayCacheException;
 
@@ -13,30 +13,27 @@ import org.authhmac.protocol.ReplayCacheException;
  * still a copy. Bounded; full means temperror, never forgetting.
  */
 public final class SeenSignatures implements ReplayCache {
-    private final int capacity;
-    private final Set<Entry> seen = new HashSet<>();
+    /** Longer than any mailbox lives: nothing is ever dropped. */
+    private static final Duration FOREVER = Duration.ofSeconds(Long.MAX_VALUE);
+
+    private final InMemoryReplayCache memory;
 
     public SeenSignatures(int capacity) {
-        if (capacity < 1) {
-            throw new IllegalArgumentException("capacity must be positive: " + capacity);
-        }
-        this.capacity = capacity;
+        // One mailbox, one signing domain: no per-domain share. The clock never drops anything, so any clock does.
+        this.memory = new InMemoryReplayCache(capacity, FOREVER, Clock.systemUTC());
     }
 
     @Override
-    public synchronized boolean recordIfAbsent(Entry entry, Instant expiresAt) throws ReplayCacheException {
-        Objects.requireNonNull(entry, "entry");
-        if (seen.contains(entry)) {
-            return false;
+    public Outcome record(SignatureId signature, String replayId, int maxRecipients, Instant expiresAt)
+            throws ReplayCacheException {
+        try {
+            return memory.record(signature, replayId, maxRecipients, expiresAt);
+        } catch (ReplayCacheException e) {
+            throw new ReplayCacheException("replay memory full: " + memory.size() + " entries", e);
         }
-        if (seen.size() >= capacity) {
-            throw new ReplayCacheException("replay memory full: " + capacity + " signatures");
-        }
-        seen.add(entry);
-        return true;
     }
 
-    public synchronized int size() {
-        return seen.size();
+    public int size() {
+        return memory.size();
     }
 }

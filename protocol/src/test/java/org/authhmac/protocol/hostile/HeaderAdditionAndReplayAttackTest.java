@@ -138,12 +138,12 @@ class HeaderAdditionAndReplayAttackTest {
 
         /**
          * PROTOCOL.md 11: with the default scope "recipient", a captured mail replayed to another mailbox of the
-         * bound domain passes once (the partner is trusted at domain level; partial-delivery retries need it);
-         * scope "signature" catches it.
+         * bound domain passes only while the signature has passed for fewer than rc= mailboxes (partial-delivery
+         * retries need that); scope "signature" catches any second sighting.
          */
         @Test
-        void anotherMailboxOfTheSameDomainPassesOnceUnderRecipientScopeAndIsAReplayUnderSignatureScope() throws Exception {
-            String mail = signed();
+        void anotherMailboxOfTheSameDomainPassesOnlyWithinRcUnderRecipientScopeAndIsAReplayUnderSignatureScope() throws Exception {
+            String mail = signed(FuzzFixtures.request().withRecipientCount(2));
             Clock clock = Clock.fixed(ACCEPTED_AT, ZoneOffset.UTC);
             Verifier perRecipient = new Verifier(VerifierSettings.defaults(), FuzzFixtures.keys(), new InMemoryReplayCache(100, clock));
             Verifier perSignature = new Verifier(VerifierSettings.defaults().withReplayScope(ReplayScope.SIGNATURE),
@@ -152,10 +152,12 @@ class HeaderAdditionAndReplayAttackTest {
             for (Verifier v : List.of(perRecipient, perSignature)) {
                 assertThat(v.verify(new ByteArrayInputStream(bytes(mail)), ACCEPTED_AT, "bob@b.example").result()).isEqualTo(AuthResult.PASS);
             }
-            Verdict recipientScope = perRecipient.verify(new ByteArrayInputStream(bytes(mail)), ACCEPTED_AT, "carol@b.example");
+            Verdict secondMailbox = perRecipient.verify(new ByteArrayInputStream(bytes(mail)), ACCEPTED_AT, "carol@b.example");
+            Verdict thirdMailbox = perRecipient.verify(new ByteArrayInputStream(bytes(mail)), ACCEPTED_AT, "dave@b.example");
             Verdict signatureScope = perSignature.verify(new ByteArrayInputStream(bytes(mail)), ACCEPTED_AT, "carol@b.example");
 
-            assertThat(recipientScope.result()).isEqualTo(AuthResult.PASS);
+            assertThat(secondMailbox.result()).isEqualTo(AuthResult.PASS);
+            assertThat(thirdMailbox.reason()).isEqualTo(Reason.REPLAY);
             assertThat(signatureScope.reason()).isEqualTo(Reason.REPLAY);
         }
 

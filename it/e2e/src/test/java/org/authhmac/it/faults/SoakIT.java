@@ -43,13 +43,16 @@ import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
  */
 @EnabledIfSystemProperty(named = "authhmac.soak", matches = "true")
 class SoakIT {
-    /** The replay cache's record class, counted in B's histogram. */
-    static final String REPLAY_ENTRY_CLASS = "org.authhmac.protocol.ReplayCache$Entry";
     /**
-     * Live bytes one replay-cache entry holds (compressed oops): the Entry record 32, its four Strings (domain,
-     * key id, 22-char nonce, recipient scope) about 220, the Timed record 24, the dropAfter Instant 24, the HashMap
-     * node 32, table and priority-queue slots about 12. An estimate, stated rather than fitted, so that a leak that
-     * also grows per mail cannot hide in it.
+     * The replay cache's record of one signature that passed, counted in B's histogram: one per entry here, since
+     * every soak mail has one recipient.
+     */
+    static final String REPLAY_ENTRY_CLASS = "org.authhmac.protocol.InMemoryReplayCache$Seen";
+    /**
+     * Live bytes one replay-cache entry holds (compressed oops): the SignatureId record 24, its three Strings
+     * (domain, key id, 22-char nonce) about 170, the Seen record 24 with its replay id String about 60, the HashMap
+     * node 32, table and bucket-list slots about 12, rounded up. An estimate, stated rather than fitted, so that a
+     * leak that also grows per mail cannot hide in it.
      */
     static final long REPLAY_ENTRY_BYTES = 350;
 

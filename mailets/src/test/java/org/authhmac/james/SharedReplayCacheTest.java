@@ -1,0 +1,101 @@
+package org.authhmac.james;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.ByteArrayInputStream;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import org.authhmac.protocol.AuthResult;
+import org.authhmac.protocol.Reason;
+import org.authhmac.protocol.SignRequest;
+import org.authhmac.protocol.Signer;
+import org.authhmac.protocol.SignerSettings;
+import org.authhmac.protocol.StaticPeriodKeys;
+import org.authhmac.protocol.Verdict;
+import org.authhmac.protocol.Verifier;
+import org.authhmac.protocol.VerifierSettings;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+class SharedReplayCacheTest {
+    static final String MESSAGE_FROM_A = "From: alice@a.example\r\nTo: bob@b.example\r\nSubject: hi\r\n\r\nhello\r\n";
+    static final String MESSAGE_FROM_C = "From: carl@c.example\r\nTo: bob@b.example\r\nSubject: hi\r\n\r\nhello\r\n";
+    static final StaticPeriodKeys KEYS = StaticPeriodKeys.of(Map.of(
+            "ab", HexFormat.of().parseHex("000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"),
+            "cb", HexFormat.of().parseHex("202122232425262728292a2b2c2d2e2f303132333435363738393a3b3c3d3e3f")));
+
+    final Instant now = Instant.ofEpochSecond(Instant.now().getEpochSecond());
+
+    @AfterEach
+    void clearProperties() {
+        System.clearProperty(SharedReplayCache.CAPACITY_PROPERTY);
+        System.clearProperty(SharedReplayCache.DOMAIN_SHARE_PROPERTY);
+    }
+
+    byte[] signed(String message, String keyId, String domain) throws Exception {
+        byte[] raw = message.getBytes(StandardCharsets.US_ASCII);
+        String line = new Signer(SignerSettings.defaults()).sign(new ByteArrayInputStream(raw),
+                List.of(new SignRequest(keyId, domain, "b.example", now)), KEYS).get(0);
+        return (line + "\r\n" + message).getBytes(StandardCharsets.US_ASCII);
+    }
+
+    @Test
+    void aFloodOfGenuineMailFromOnePartnerDoesNotMakeAnotherPartnersMailTemperror() throws Exception {
+        // given the James-wide cache with room for 40 entries, shared by the partners a.example and c.example
+        System.setProperty(SharedReplayCache.CAPACITY_PROPERTY, "40");
+        Verifier verifier = new Verifier(VerifierSettings.defaults(), KEYS, new SharedReplayCache());
+
+        // when a.example's genuine signatures arrive until the cache refuses them, each replayed to several addresses
+        List<Verdict> flood = new ArrayList<>();
+        for (int i = 0; i < 60; i++) {
+            byte[] mail = signed(MESSAGE_FROM_A, "ab", "a.example");
+            flood.addAll(verifier.verify(new ByteArrayInputStream(mail), now,
+                    List.of("user" + i + "@b.example", "other" + i + "@b.example")).values());
+        }
+        Verdict fromC = verifier.verify(new ByteArrayInputStream(signed(MESSAGE_FROM_C, "cb", "c.example")), now, "bob@b.example");
+
+        // then a.example's own mail waits (temperror) once its share is full, and c.example's mail still passes
+        assertThat(flood).anySatisfy(v -> assertThat(v.result()).isEqualTo(AuthResult.TEMPERROR));
+        assertThat(flood).filteredOn(v -> v.result() == AuthResult.TEMPERROR)
+                .allSatisfy(v -> assertThat(v.reason()).isEqualTo(Reason.INTERNAL_ERROR));
+        assertThat(fromC.result()).as(fromC.detail()).isEqualTo(AuthResult.PASS);
+    }
+
+    @Test
+    void aDomainMayHoldItsPercentOfTheCapacityAndAtLeastOneEntry() {
+        assertThat(SharedReplayCache.domainCapacity(SharedReplayCache.DEFAULT_CAPACITY, SharedReplayCache.DEFAULT_DOMAIN_SHARE_PERCENT))
+                .isEqualTo(50_000);
+        assertThat(SharedReplayCache.domainCapacity(Integer.MAX_VALUE, 100)).isEqualTo(Integer.MAX_VALUE);
+        assertThat(SharedReplayCache.domainCapacity(3, 25)).isEqualTo(1);
+    }
+
+    @Test
+    void aShareOfAHundredPercentLetsOneDomainFillTheWholeCache() throws Exception {
+        System.setProperty(SharedReplayCache.CAPACITY_PROPERTY, "4");
+        System.setProperty(SharedReplayCache.DOMAIN_SHARE_PROPERTY, "100");
+        Verifier verifier = new Verifier(VerifierSettings.defaults(), KEYS, new SharedReplayCache());
+
+        List<AuthResult> results = new ArrayList<>();
+        for (int i = 0; i < 5; i++) {
+            byte[] mail = signed(MESSAGE_FROM_A, "ab", "a.example");
+            results.add(verifier.verify(new ByteArrayInputStream(mail), now, "bob@b.example").result());
+        }
+
+        assertThat(results).containsExactly(AuthResult.PASS, AuthResult.PASS, AuthResult.PASS, AuthResult.PASS, AuthResult.TEMPERROR);
+    }
+
+    @Test
+    void anInvalidShareIsAConfigurationErrorThatNamesTheProperty() {
+        for (String bad : List.of("0", "101", "25%", "half")) {
+            System.setProperty(SharedReplayCache.DOMAIN_SHARE_PROPERTY, bad);
+
+            assertThatThrownBy(SharedReplayCache::new).isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining(SharedReplayCache.DOMAIN_SHARE_PROPERTY).hasMessageContaining("1..100");
+        }
+    }
+}
