@@ -16,8 +16,17 @@ public final class AuthenticationResults {
 
     /** "mx.b.example; auth-hmac=fail reason="bad-mac" header.d=a.example header.s=k1" (the field value). */
     public static String value(String authservId, RecordedVerdict verdict) {
+        return value(authservId, verdict, Optional.empty());
+    }
+
+    /**
+     * "mx.b.example; auth-hmac=pass reason="verified" header.from=a.example header.d=a.example header.s=k1":
+     * {@code headerFrom} is the From domain the verdict was checked against (RFC 8601 ptype header, property from).
+     */
+    public static String value(String authservId, RecordedVerdict verdict, Optional<String> headerFrom) {
         StringBuilder b = new StringBuilder(authservId).append("; ").append(METHOD).append('=').append(verdict.result().token())
                 .append(" reason=\"").append(verdict.reason().token()).append('"');
+        headerFrom.ifPresent(f -> b.append(" header.from=").append(f));
         verdict.domain().ifPresent(d -> b.append(" header.d=").append(d));
         verdict.keyId().ifPresent(s -> b.append(" header.s=").append(s));
         return b.toString();

@@ -3,7 +3,6 @@ package org.authhmac.james.matchers;
 import com.google.inject.Inject;
 import jakarta.mail.MessagingException;
 import jakarta.mail.internet.AddressException;
-import jakarta.mail.internet.InternetAddress;
 import jakarta.mail.internet.MimeMessage;
 import java.io.ByteArrayOutputStream;
 import java.net.InetAddress;
@@ -14,7 +13,6 @@ import java.util.Collection;
 import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -51,8 +49,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Verifies inbound mail that claims a partner domain (From or envelope sender), records the verdict as mail
- * attributes and an Authentication-Results field, and matches the recipients whose verdict counts as failure.
+ * Verifies inbound mail that claims a partner domain (From or envelope sender; {@link PartnerClaim} decides, and
+ * fails closed), records the verdict as mail attributes and an Authentication-Results field, and matches the
+ * recipients whose verdict counts as failure. A pass counts only for a signature made for the From domain.
  * A temperror throws {@link TemporaryVerificationFailure}: the mail waits and is retried, it is never failed.
  *
  * <p>Condition: {@code partners=a.example:partner-a,c.example:partner-c; failOn=fail,permerror,none;
@@ -109,8 +108,8 @@ public class AuthHmacFailed extends GenericMatcher {
         if (firstSight) {
             stripForgedResults(mail.getMessage());
         }
-        Optional<String> claimed = claimedPartnerDomain(mail);
-        if (claimed.isEmpty()) {
+        PartnerClaim claim = partnerClaim(mail);
+        if (!claim.mustVerify()) {
             metrics.count(Metrics.VERIFY_SKIPPED);
             return List.of();
         }
@@ -120,17 +119,10 @@ public class AuthHmacFailed extends GenericMatcher {
         if (pending.isEmpty()) {
             metrics.count(Metrics.VERIFY_REUSED);
         } else {
-            fresh = verifyPending(mail, pending, claimed.get(), acceptedAt, recorded);
+            fresh = verifyPending(mail, pending, claim.authorDomain(), acceptedAt, recorded);
         }
-        announce(mail, recorded, fresh);
-        List<MailAddress> failing = new ArrayList<>();
-        for (MailAddress r : mail.getRecipients()) {
-            RecordedVerdict v = recorded.get(r);
-            if (v != null && failOn.contains(v.result())) {
-                failing.add(r);
-            }
-        }
-        return failing;
+        announce(mail, recorded, fresh, claim.authorDomain());
+        return failing(mail, recorded);
     }
 
     @Override
@@ -142,8 +134,8 @@ public class AuthHmacFailed extends GenericMatcher {
      * Writes the summary attributes and Authentication-Results once per decision: for every recipient the first
      * time (including those that passed during an attempt that ended in temperror), later only for new ones.
      */
-    private void announce(Mail mail, Map<MailAddress, RecordedVerdict> recorded, Map<MailAddress, RecordedVerdict> fresh)
-            throws MessagingException {
+    private void announce(Mail mail, Map<MailAddress, RecordedVerdict> recorded, Map<MailAddress, RecordedVerdict> fresh,
+                          Optional<String> headerFrom) throws MessagingException {
         Map<MailAddress, RecordedVerdict> toAnnounce = new LinkedHashMap<>();
         if (mail.getAttribute(AuthHmacAttributes.RESULT).isEmpty()) {
             for (MailAddress r : mail.getRecipients()) {
@@ -158,11 +150,23 @@ public class AuthHmacFailed extends GenericMatcher {
             return;
         }
         decisive(toAnnounce.values()).writeTo(mail);
-        addResultsHeaders(mail, toAnnounce);
+        addResultsHeaders(mail, toAnnounce, headerFrom);
+    }
+
+    /** The recipients whose verdict counts as failure. */
+    private List<MailAddress> failing(Mail mail, Map<MailAddress, RecordedVerdict> recorded) {
+        List<MailAddress> failing = new ArrayList<>();
+        for (MailAddress r : mail.getRecipients()) {
+            RecordedVerdict v = recorded.get(r);
+            if (v != null && failOn.contains(v.result())) {
+                failing.add(r);
+            }
+        }
+        return failing;
     }
 
     /** Verifies the recipients without a verdict; returns their verdicts, or throws on temperror. */
-    private Map<MailAddress, RecordedVerdict> verifyPending(Mail mail, List<MailAddress> pending, String claimedDomain,
+    private Map<MailAddress, RecordedVerdict> verifyPending(Mail mail, List<MailAddress> pending, Optional<String> authorDomain,
                                                             Instant acceptedAt, Map<MailAddress, RecordedVerdict> recorded)
             throws MessagingException {
         Map<MailAddress, RecordedVerdict> fresh = new LinkedHashMap<>();
@@ -172,7 +176,7 @@ public class AuthHmacFailed extends GenericMatcher {
         try {
             Map<String, Verdict> verdicts = verify(mail.getMessage(), acceptedAt, pending);
             for (MailAddress r : pending) {
-                Verdict v = aligned(verdicts.get(r.asString()), claimedDomain);
+                Verdict v = aligned(verdicts.get(r.asString()), authorDomain);
                 metrics.countVerdict(v.result(), v.reason());
                 if (v.result() == AuthResult.TEMPERROR) {
                     temporary = true;
@@ -223,14 +227,19 @@ public class AuthHmacFailed extends GenericMatcher {
         }
     }
 
-    /** A pass must be made for the partner domain the mail claims, not for another partner's domain. */
-    private static Verdict aligned(Verdict v, String claimedDomain) {
+    /**
+     * A pass must be made for the From domain, read strictly: never for the envelope sender's domain, another
+     * partner's domain, or a From that does not name exactly one mailbox. Once the verifier applies its own From
+     * alignment (fail / from-mismatch) it already answers so; this stays as the matcher's own check, and should
+     * then answer as the verifier does (Verdict.Fail with Reason.FROM_MISMATCH) instead of permerror unknown-key.
+     */
+    private static Verdict aligned(Verdict v, Optional<String> authorDomain) {
         if (v == null) {
             return new Verdict.TempError(Reason.INTERNAL_ERROR, Optional.empty(), "verifier returned no verdict for a recipient");
         }
-        if (v instanceof Verdict.Pass p && !p.header().domain().equalsIgnoreCase(claimedDomain)) {
-            return new Verdict.PermError(Reason.UNKNOWN_KEY, v.signature(),
-                    "signed for d=" + p.header().domain() + " but the mail claims partner " + claimedDomain);
+        if (v instanceof Verdict.Pass p && !authorDomain.map(p.header().domain()::equalsIgnoreCase).orElse(false)) {
+            return new Verdict.PermError(Reason.UNKNOWN_KEY, v.signature(), "signed for d=" + p.header().domain()
+                    + authorDomain.map(a -> " but the From domain is " + a).orElse(" but the From field names no single author domain"));
         }
         return v;
     }
@@ -241,7 +250,8 @@ public class AuthHmacFailed extends GenericMatcher {
                 .orElse(verdicts.iterator().next());
     }
 
-    private void addResultsHeaders(Mail mail, Map<MailAddress, RecordedVerdict> fresh) throws MessagingException {
+    private void addResultsHeaders(Mail mail, Map<MailAddress, RecordedVerdict> fresh, Optional<String> headerFrom)
+            throws MessagingException {
         List<RecordedVerdict> distinct = new ArrayList<>();
         for (RecordedVerdict v : fresh.values()) {
             if (distinct.stream().noneMatch(v::sameAs)) {
@@ -250,14 +260,14 @@ public class AuthHmacFailed extends GenericMatcher {
         }
         if (distinct.size() == 1 && fresh.size() == mail.getRecipients().size()) {
             MessageHeaders.prepend(mail.getMessage(),
-                    List.of(AuthenticationResults.HEADER + ": " + AuthenticationResults.value(authservId, distinct.get(0))));
+                    List.of(AuthenticationResults.HEADER + ": " + AuthenticationResults.value(authservId, distinct.get(0), headerFrom)));
             return;
         }
         // Recipients disagree (or some were decided earlier): each gets the field that describes its own copy.
         for (Map.Entry<MailAddress, RecordedVerdict> e : fresh.entrySet()) {
             mail.addSpecificHeaderForRecipient(PerRecipientHeaders.Header.builder()
                     .name(AuthenticationResults.HEADER)
-                    .value(AuthenticationResults.value(authservId, e.getValue()))
+                    .value(AuthenticationResults.value(authservId, e.getValue(), headerFrom))
                     .build(), e.getKey());
         }
     }
@@ -270,37 +280,11 @@ public class AuthHmacFailed extends GenericMatcher {
         }
     }
 
-    /**
-     * The partner domain a mail claims: the From domain when it is a partner, else the envelope sender's.
-     * Either one naming a partner makes the mail subject to verification.
-     */
-    private Optional<String> claimedPartnerDomain(Mail mail) throws MessagingException {
-        for (String from : fromDomains(mail.getMessage())) {
-            if (keysetByDomain.containsKey(from)) {
-                return Optional.of(from);
-            }
-        }
-        return mail.getMaybeSender().asOptional()
-                .flatMap(s -> Parameters.normalDomain(s.getDomain().asString()))
-                .filter(keysetByDomain::containsKey);
-    }
-
-    private static List<String> fromDomains(MimeMessage message) throws MessagingException {
-        Set<String> out = new LinkedHashSet<>();
-        for (String value : MessageHeaders.values(message, "From")) {
-            try {
-                for (InternetAddress a : InternetAddress.parseHeader(value, false)) {
-                    String addr = a.getAddress();
-                    int at = addr == null ? -1 : addr.lastIndexOf('@');
-                    if (at > 0) {
-                        Parameters.normalDomain(addr.substring(at + 1).replace(">", "")).ifPresent(out::add);
-                    }
-                }
-            } catch (AddressException e) {
-                // An unparsable From cannot claim a partner here; the verifier still sees the raw bytes.
-            }
-        }
-        return new ArrayList<>(out);
+    /** Whether the mail must be verified: decided from the raw From fields and the envelope sender (fails closed). */
+    private PartnerClaim partnerClaim(Mail mail) throws MessagingException {
+        String[] from = mail.getMessage().getHeader("From");
+        return PartnerClaim.of(from == null ? List.of() : List.of(from),
+                mail.getMaybeSender().asOptional().map(s -> s.getDomain().asString()), keysetByDomain.keySet());
     }
 
     /** Acceptance time: pinned on first sight from James's Mail.getLastUpdated(), set when the mail was accepted. */

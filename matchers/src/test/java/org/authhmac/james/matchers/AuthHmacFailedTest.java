@@ -94,7 +94,7 @@ class AuthHmacFailedTest {
         assertThat(v.domain()).contains("a.example");
         assertThat(v.signingTime()).contains(SIGNED_AT);
         assertThat(mail.getMessage().getHeader("Authentication-Results"))
-                .containsExactly("mx.b.example; auth-hmac=pass reason=\"verified\" header.d=a.example header.s=ka1");
+                .containsExactly("mx.b.example; auth-hmac=pass reason=\"verified\" header.from=a.example header.d=a.example header.s=ka1");
         assertThat(metrics.countFor(Metrics.VERIFY_RESULT + "pass")).isEqualTo(1);
         assertThat(metrics.executionTimesFor(Metrics.VERIFY_TIMER)).hasSize(1);
     }
@@ -139,6 +139,43 @@ class AuthHmacFailedTest {
                 "bounce@a.example", ACCEPTED_AT, "bob@b.example");
 
         assertThat(matcher.match(mail)).containsExactly(Mails.address("bob@b.example"));
+    }
+
+    @Test
+    void verifiesAnUnsignedMailWhoseFromIsAGroupNamingThePartner() throws Exception {
+        // jakarta.mail reads "Board:ceo@a.example;" as one address with domain "a.example;"; mail clients show ceo@a.example
+        FakeMail mail = Mails.arrivedRaw(Mails.message("Board:ceo@a.example;", "bob@b.example", "pay today", "unsigned"),
+                "mallory@evil.example", ACCEPTED_AT, "bob@b.example");
+
+        assertThat(matcher.match(mail)).containsExactly(Mails.address("bob@b.example"));
+
+        assertThat(verdictOf(mail).shortForm()).isEqualTo("none no-signature");
+        assertThat(mail.getMessage().getHeader("Authentication-Results")).singleElement()
+                .satisfies(ar -> assertThat(ar).startsWith("mx.b.example; auth-hmac=none"));
+    }
+
+    @Test
+    void givesNoPassWhenThePartnersSignatureCoversAFromOfAnotherDomain() throws Exception {
+        // alice, a user of a.example, writes From: ceo@b.example; A signs it (d=a.example), the envelope sender is alice
+        FakeMail sent = signedByA(Mails.message("\"CEO\" <ceo@b.example>", "bob@b.example", "new bank details", "x"),
+                SIGNED_AT, senderVault, "a.example", "bob@b.example");
+        FakeMail mail = Mails.arrived(sent, ACCEPTED_AT);
+
+        assertThat(matcher.match(mail)).containsExactly(Mails.address("bob@b.example"));
+
+        assertThat(verdictOf(mail).result()).isNotEqualTo(AuthResult.PASS);
+        assertThat(mail.getMessage().getHeader("Authentication-Results")).singleElement()
+                .satisfies(ar -> assertThat(ar).doesNotContain("auth-hmac=pass").contains("header.from=b.example"));
+    }
+
+    @Test
+    void reportsTheFromDomainInTheAuthenticationResults() throws Exception {
+        FakeMail mail = Mails.arrived(signedByA("bob@b.example"), ACCEPTED_AT);
+
+        matcher.match(mail);
+
+        assertThat(mail.getMessage().getHeader("Authentication-Results"))
+                .containsExactly("mx.b.example; auth-hmac=pass reason=\"verified\" header.from=a.example header.d=a.example header.s=ka1");
     }
 
     @Test
@@ -317,7 +354,7 @@ class AuthHmacFailedTest {
         matcher.match(mail);
 
         assertThat(mail.getMessage().getHeader("Authentication-Results"))
-                .containsExactly("mx.b.example; auth-hmac=none reason=\"no-signature\"", "mx.upstream.example; spf=pass");
+                .containsExactly("mx.b.example; auth-hmac=none reason=\"no-signature\" header.from=a.example", "mx.upstream.example; spf=pass");
         assertThat(metrics.countFor(Metrics.AR_STRIPPED)).isEqualTo(1);
     }
 
@@ -415,7 +452,7 @@ class AuthHmacFailedTest {
             // the pass recorded during the failed attempt is announced now that the mail is decided
             assertThat(verdictOf(mail).result()).isEqualTo(AuthResult.PASS);
             assertThat(mail.getMessage().getHeader("Authentication-Results"))
-                    .containsExactly("mx.b.example; auth-hmac=pass reason=\"verified\" header.d=a.example header.s=ka1");
+                    .containsExactly("mx.b.example; auth-hmac=pass reason=\"verified\" header.from=a.example header.d=a.example header.s=ka1");
         }
 
         @Test

@@ -1,0 +1,174 @@
+package org.authhmac.james.matchers;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import org.authhmac.james.matchers.PartnerClaim.Basis;
+import org.junit.jupiter.api.Nested;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/** Which mail the matcher verifies: every reading of the From field counts, and doubt means verify. */
+class PartnerClaimTest {
+    static final Set<String> PARTNERS = Set.of("a.example", "xn--bcher-kva.example");
+    static final Optional<String> OUTSIDER = Optional.of("evil.example");
+
+    static PartnerClaim fromField(String value) {
+        return PartnerClaim.of(List.of(value), OUTSIDER, PARTNERS);
+    }
+
+    @Nested
+    class FromFieldsThatClaimThePartner {
+        @ParameterizedTest
+        @ValueSource(strings = {
+                "ceo@a.example",
+                "Board:ceo@a.example;",
+                "Board: x@evil.example, ceo@a.example;",
+                "\"CEO\" <ceo@A.Example>",
+                "ceo@a.example.",
+                "ceo@a(comment).example",
+                "ceo@a . example",
+                "ceo@a\r\n .example",
+                "<@route.evil.example:ceo@a.example>",
+                "ceo@a\u3002example",
+                "ceo@a\uFF0Eexample",
+                "ceo\uFF20a.example",
+                "ceo@\uFF41.example",
+                "ceo@a.ex\u00ADample",
+                "ceo@b\u00FCcher.example",
+                "ceo@b\u00C3\u00BCcher.example",
+                "=?utf-8?q?ceo=40a.example?=",
+                "=?iso-8859-1?b?Y2VvQGEuZXhhbXBsZQ==?= <x@evil.example>",
+                "x@=?utf-8?q?a.example?=",
+                "=?x-unknown?q?ceo=40a.example?= <x@evil.example>",
+                "\"ceo@a.example\" <x@evil.example>",
+                "ceo@\"a.example\"",
+                "ceo@[a.example]",
+                "x@evil.example, ceo@a.example",
+                "ceo@a.ex\u0000ample",
+                "ceo@a.example\u0000",
+                "(ceo@a.example) x@evil.example",
+        })
+        void isVerified(String from) {
+            PartnerClaim claim = fromField(from);
+
+            assertThat(claim.mustVerify()).as(from).isTrue();
+            assertThat(claim.basis()).as(from).isEqualTo(Basis.FROM_NAMES_PARTNER);
+            assertThat(claim.claimedPartners()).as(from).containsAnyElementsOf(PARTNERS);
+        }
+    }
+
+    @Test
+    void leavesAnOrdinaryOutsiderAlone() {
+        PartnerClaim claim = fromField("\"News, Weekly\" <news@evil.example> (list)");
+
+        assertThat(claim.mustVerify()).isFalse();
+        assertThat(claim.basis()).isEqualTo(Basis.NOT_CLAIMED);
+        assertThat(claim.authorDomain()).isEmpty();
+    }
+
+    @Test
+    void aSubdomainOrALookalikeOfThePartnerIsNotThePartner() {
+        assertThat(fromField("x@mail.a.example").mustVerify()).isFalse();
+        assertThat(fromField("x@a.example.evil.example").mustVerify()).isFalse();
+        assertThat(fromField("x@a-example.example").mustVerify()).isFalse();
+    }
+
+    @Test
+    void verifiesWhenOnlyTheEnvelopeSenderIsThePartner() {
+        PartnerClaim claim = PartnerClaim.of(List.of("x@evil.example"), Optional.of("A.EXAMPLE"), PARTNERS);
+
+        assertThat(claim.mustVerify()).isTrue();
+        assertThat(claim.basis()).isEqualTo(Basis.ENVELOPE_SENDER);
+        assertThat(claim.claimedPartners()).containsExactly("a.example");
+        assertThat(claim.authorDomain()).as("the envelope sender is never the author").contains("evil.example");
+    }
+
+    @Nested
+    class FailsClosed {
+        @Test
+        void aMailWithoutFromIsVerified() {
+            assertThat(PartnerClaim.of(List.of(), OUTSIDER, PARTNERS).basis()).isEqualTo(Basis.NO_FROM);
+        }
+
+        @Test
+        void aMailWithTwoFromFieldsIsVerifiedAndHasNoAuthorDomain() {
+            PartnerClaim claim = PartnerClaim.of(List.of("x@evil.example", "y@evil.example"), OUTSIDER, PARTNERS);
+
+            assertThat(claim.basis()).isEqualTo(Basis.SEVERAL_FROM);
+            assertThat(claim.authorDomain()).isEmpty();
+        }
+
+        @Test
+        void anEmptyFromIsVerified() {
+            assertThat(fromField(" \r\n ").basis()).isEqualTo(Basis.EMPTY_FROM);
+        }
+
+        @ParameterizedTest
+        @ValueSource(strings = {"undisclosed-recipients:;", "MAILER-DAEMON", "x@", "<x@evil.example", "x@evil.example (unclosed"})
+        void aFromNoStrictParserReadsAsMailboxesWithDomainsIsVerified(String from) {
+            assertThat(fromField(from).basis()).as(from).isEqualTo(Basis.FROM_UNREADABLE);
+        }
+
+        @Test
+        void aBadlyPaddedBase64WordThatMakesMime4jThrowAnErrorIsAVerdictNotAnEscapingError() {
+            assertThat(fromField("=?utf-8?b?=QQA?= <ceo@a.example>").basis()).isEqualTo(Basis.FROM_NAMES_PARTNER);
+            assertThat(fromField("=?utf-8?b?=QQA?= <x@evil.example>").basis()).isEqualTo(Basis.NOT_CLAIMED);
+        }
+
+        @Test
+        void aFromFieldOverTheSizeBoundIsVerifiedWithoutBeingRead() {
+            PartnerClaim claim = fromField("x@evil.example (" + "c".repeat(PartnerClaim.MAX_FIELD_CHARS) + ")");
+
+            assertThat(claim.basis()).isEqualTo(Basis.FROM_OVER_BOUND);
+            assertThat(claim.claimedPartners()).isEmpty();
+            assertThat(claim.authorDomain()).isEmpty();
+        }
+
+        @Test
+        void aFromFieldWithMoreDelimitersThanTheBoundIsVerifiedWithoutBeingRead() {
+            String from = "<".repeat(PartnerClaim.MAX_DELIMITERS + 1) + "x@evil.example";
+
+            assertThat(from.length()).isLessThan(PartnerClaim.MAX_FIELD_CHARS);
+            assertThat(fromField(from).basis()).isEqualTo(Basis.FROM_OVER_BOUND);
+        }
+    }
+
+    @Nested
+    class AuthorDomain {
+        @Test
+        void isTheDomainOfTheOneMailboxInLowerCaseAndALabels() {
+            assertThat(fromField("\"Ceo\" <CEO@B\u00DCCHER.example>").authorDomain()).contains("xn--bcher-kva.example");
+            assertThat(fromField("Alice <alice@A.Example> (sales)").authorDomain()).contains("a.example");
+        }
+
+        @Test
+        void isReadAlikeOnBothJamesLinesWhenTheDisplayNameIsEightBit() {
+            // mime4j 0.8.9 (James 3.8.1) refuses any non-ASCII char, 0.8.13 (James 3.9) does not
+            assertThat(fromField("J\u00f6rg M\u00fcller <j@a.example>").authorDomain()).contains("a.example");
+            assertThat(fromField("\"J\u00c3\u00b6rg\" <j@a.example>").authorDomain()).as("UTF-8 read one char per byte")
+                    .contains("a.example");
+        }
+
+        @ParameterizedTest
+        @ValueSource(strings = {
+                "Board:ceo@a.example;",
+                "ceo@a.example, x@a.example",
+                "ceo@a(comment).example",
+                "ceo@[192.0.2.1]",
+                "ceo@a.example\u0000",
+                "=?utf-8?q?ceo=40a.example?=",
+                "x@=?utf-8?q?a.example?=",
+                "ceo@a\u3002example",
+        })
+        void isAbsentWhenTheFromIsNotExactlyOneMailboxReadAlikeByTheStrictParsers(String from) {
+            PartnerClaim claim = PartnerClaim.of(List.of(from), Optional.of("a.example"), PARTNERS);
+
+            assertThat(claim.mustVerify()).as(from).isTrue();
+            assertThat(claim.authorDomain()).as(from).isEmpty();
+        }
+    }
+}
