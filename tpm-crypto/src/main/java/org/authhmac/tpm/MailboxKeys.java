@@ -9,6 +9,10 @@ import java.util.Locale;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.regex.Pattern;
+import org.authhmac.protocol.KdfContext;
+import org.authhmac.protocol.KeyUnavailableException;
+import org.authhmac.protocol.PeriodKey;
+import org.authhmac.protocol.PeriodKeys;
 import org.authhmac.protocol.UnknownKeyException;
 
 /**
@@ -45,6 +49,37 @@ public final class MailboxKeys {
             return Optional.of(vault.primaryKeyId(keyset(address)));
         } catch (UnknownKeyException e) {
             return Optional.empty();
+        }
+    }
+
+    /**
+     * The vault seen as one mailbox's key source: only the PRIMARY and ACTIVE keys of keyset {@code user:<mailbox>}
+     * answer; any other key id (another user's, a partner's) is unknown. Verifying for a mailbox with the whole vault
+     * would let every holder of any key in it sign mail that passes for that mailbox.
+     */
+    public static PeriodKeys keysOf(KeyVault vault, String address) {
+        String keyset = keyset(address);
+        return new PeriodKeys() {
+            @Override
+            public PeriodKey periodKey(KdfContext context) throws UnknownKeyException, KeyUnavailableException {
+                if (!usableIn(vault, context.keyId(), keyset)) {
+                    throw new UnknownKeyException("key id " + context.keyId() + " is not a key of keyset " + keyset);
+                }
+                return vault.periodKey(context);
+            }
+
+            @Override
+            public void macChecked(PeriodKey key, boolean verified) {
+                vault.macChecked(key, verified);
+            }
+        };
+    }
+
+    private static boolean usableIn(KeyVault vault, String keyId, String keyset) throws KeyUnavailableException {
+        try {
+            return vault.keys().stream().anyMatch(k -> k.keyId().equals(keyId) && k.keyset().equals(keyset) && k.status().usable());
+        } catch (RuntimeException e) {
+            throw new KeyUnavailableException("key vault cannot list its keys: " + e.getMessage(), e);
         }
     }
 
