@@ -105,4 +105,27 @@ class UsersCommandTest {
     static String keyIdOf(Path keyFile) throws Exception {
         return Files.readString(keyFile).replaceAll("(?s).*key-id=(\\S+).*", "$1");
     }
+
+    @Test
+    void aKeyFileThatCannotBeWrittenIssuesNoKeySoTheNextAttemptSucceeds() throws Exception {
+        // given an export path in a missing folder, and one where a dangling symbolic link was planted
+        Path conf = pkcs12Config();
+        Path missingFolder = dir.resolve("no-such-folder").resolve("alice.key");
+        Path planted = dir.resolve("planted.key");
+        Files.createSymbolicLink(planted, dir.resolve("elsewhere").resolve("alice.key"));
+
+        Run intoMissingFolder = AuthHmacCliTest.run("-c", conf.toString(), "users", "key", "--user", "alice@b.example", "--export", missingFolder.toString());
+        Run throughSymlink = AuthHmacCliTest.run("-c", conf.toString(), "users", "key", "--user", "alice@b.example", "--export", planted.toString());
+
+        // then both fail without issuing, nothing is written through the link, and a good path gets the first key
+        assertThat(intoMissingFolder.exit()).isNotZero();
+        assertThat(throughSymlink.exit()).isNotZero();
+        assertThat(dir.resolve("elsewhere")).doesNotExist();
+        try (ManagedKeyVault vault = KeyVaults.openManaged(conf)) {
+            assertThat(MailboxKeys.primaryKeyId(vault, "alice@b.example")).isEmpty();
+        }
+        Run good = AuthHmacCliTest.run("-c", conf.toString(), "users", "key", "--user", "alice@b.example", "--export", dir.resolve("alice.key").toString());
+        assertThat(good.exit()).as(good.err()).isEqualTo(0);
+        assertThat(good.out() + good.err()).doesNotContain("already has key");
+    }
 }

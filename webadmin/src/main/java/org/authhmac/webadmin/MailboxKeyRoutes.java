@@ -13,6 +13,7 @@ import org.apache.james.user.api.UsersRepositoryException;
 import org.apache.james.webadmin.Routes;
 import org.apache.james.webadmin.authentication.AuthenticationFilter;
 import org.apache.james.webadmin.authentication.NoAuthenticationFilter;
+import org.authhmac.tpm.ConcurrentKeysetChangeException;
 import org.authhmac.tpm.KeyInfo;
 import org.authhmac.tpm.MailboxKeys;
 import org.authhmac.tpm.ManagedKeyVault;
@@ -92,6 +93,8 @@ public class MailboxKeyRoutes implements Routes {
             issued = MailboxKeys.issue(vault, mailbox, rotate, random);
         } catch (MailboxKeys.AlreadyIssuedException e) {
             return error(response, 409, "WrongState", e.getMessage() + ": PUT with ?rotate=true");
+        } catch (ConcurrentKeysetChangeException e) {
+            return error(response, 409, "WrongState", e.getMessage() + ": look at GET, then try again");
         } catch (RuntimeException e) {
             LOGGER.error("auth-hmac: cannot issue a key for {}: {}", mailbox, e.getMessage());
             return error(response, 503, "ServerError", "the key vault cannot store a key now: " + e.getMessage());
