@@ -4,15 +4,13 @@ import java.io.IOException;
 import java.io.StringReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.FileAlreadyExistsException;
-import java.nio.file.FileSystems;
-import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Instant;
 import java.util.Arrays;
 import java.util.Base64;
 import java.util.Properties;
+import org.authhmac.tpm.OwnerOnlyFiles;
 
 /**
  * The one-time export of a primary for the peer: key id, the keyset name it had here, and the secret in base64url.
@@ -40,16 +38,14 @@ record KeyExport(String keyId, String keyset, Instant created, byte[] secret) {
     void writeNew(Path file) throws IOException {
         byte[] bytes = text().getBytes(StandardCharsets.US_ASCII);
         try {
-            if (FileSystems.getDefault().supportedFileAttributeViews().contains("posix")) {
-                Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-            } else {
-                Files.createFile(file);
-            }
+            OwnerOnlyFiles.createNew(file, bytes);
         } catch (FileAlreadyExistsException e) {
-            throw new IOException("export file " + file + " already exists; not overwriting it", e);
+            throw new IOException("export file " + file + " already exists (or is a symbolic link); not overwriting it", e);
+        } catch (NoSuchFileException e) {
+            throw new IOException("cannot write the export file " + file + ": " + e.getMessage(), e);
+        } finally {
+            Arrays.fill(bytes, (byte) 0);
         }
-        Files.write(file, bytes, StandardOpenOption.TRUNCATE_EXISTING);
-        Arrays.fill(bytes, (byte) 0);
     }
 
     static KeyExport parse(String text, String source) {

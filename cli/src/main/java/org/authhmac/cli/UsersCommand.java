@@ -4,15 +4,15 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.FileAlreadyExistsException;
-import java.nio.file.FileSystems;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
+import java.time.Instant;
 import java.util.concurrent.Callable;
 import org.authhmac.tpm.ManagedKeyVault;
 import org.authhmac.tpm.MailboxKeys;
+import org.authhmac.tpm.OwnerOnlyFiles;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -66,49 +66,72 @@ final class UsersCommand implements Runnable {
         public Integer call() throws Exception {
             PrintWriter out = spec.commandLine().getOut();
             PrintWriter err = spec.commandLine().getErr();
-            if (destination.file != null && Files.exists(destination.file)) {
-                // checked before issuing: a key whose only copy cannot be written would be lost
-                throw new IOException("key file " + destination.file + " already exists; not overwriting it");
-            }
             try (ManagedKeyVault vault = users.root.openVault()) {
-                MailboxKeys.Issued issued;
+                MailboxKeys.Issued drawn;
                 try {
-                    issued = MailboxKeys.issue(vault, user, rotate, new SecureRandom());
+                    drawn = MailboxKeys.draw(vault, user, rotate, new SecureRandom(), Instant.now());
                 } catch (MailboxKeys.AlreadyIssuedException e) {
                     err.println("auth-hmac: " + e.getMessage() + " (--rotate)");
                     return 3;
                 }
                 try {
-                    PrintWriter report = destination.print ? err : out;
-                    if (destination.print) {
-                        out.print(issued.keyFile());
-                        out.flush();
-                    } else {
-                        writeNew(destination.file, issued.keyFile());
-                        out.printf("wrote the key of %s to %s: give it to the user's mail client over a secure channel, then destroy it%n",
-                                issued.mailbox(), destination.file);
+                    // the key file first: if it cannot be written, nothing is issued, and the next attempt is not
+                    // refused as "already has a key" for a key nobody holds
+                    if (destination.file != null) {
+                        writeNew(destination.file, drawn.keyFile());
                     }
-                    report.printf("PRIMARY %s in keyset %s%s%n", issued.keyId(), issued.keyset(),
-                            issued.replaced().map(old -> " (" + old + " stays ACTIVE; keep its key file to verify older mail)").orElse(""));
-                    report.flush();
-                    return 0;
+                    MailboxKeys.Issued issued;
+                    try {
+                        issued = MailboxKeys.store(vault, drawn, rotate);
+                    } catch (MailboxKeys.AlreadyIssuedException e) {
+                        deleteExport();
+                        err.println("auth-hmac: " + e.getMessage() + " (--rotate)");
+                        return 3;
+                    } catch (RuntimeException e) {
+                        deleteExport();
+                        throw e;
+                    }
+                    try {
+                        report(out, err, issued);
+                        return 0;
+                    } finally {
+                        issued.wipe();
+                    }
                 } finally {
-                    issued.wipe();
+                    drawn.wipe();
                 }
             }
         }
 
+        private void report(PrintWriter out, PrintWriter err, MailboxKeys.Issued issued) {
+            PrintWriter report = destination.print ? err : out;
+            if (destination.print) {
+                out.print(issued.keyFile());
+                out.flush();
+            } else {
+                out.printf("wrote the key of %s to %s: give it to the user's mail client over a secure channel, then destroy it%n",
+                        issued.mailbox(), destination.file);
+            }
+            report.printf("PRIMARY %s in keyset %s%s%n", issued.keyId(), issued.keyset(),
+                    issued.replaced().map(old -> " (" + old + " stays ACTIVE; keep its key file to verify older mail)").orElse(""));
+            report.flush();
+        }
+
+        private void deleteExport() throws IOException {
+            if (destination.file != null) {
+                Files.deleteIfExists(destination.file);
+            }
+        }
+
+        /** A new owner-only file (never through a symbolic link, never over an existing file), or an IOException saying why not. */
         static void writeNew(Path file, String text) throws IOException {
             try {
-                if (FileSystems.getDefault().supportedFileAttributeViews().contains("posix")) {
-                    Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-                } else {
-                    Files.createFile(file);
-                }
+                OwnerOnlyFiles.createNew(file, text.getBytes(StandardCharsets.US_ASCII));
             } catch (FileAlreadyExistsException e) {
-                throw new IOException("key file " + file + " already exists; not overwriting it", e);
+                throw new IOException("key file " + file + " already exists (or is a symbolic link); not overwriting it", e);
+            } catch (NoSuchFileException e) {
+                throw new IOException("cannot write the key file " + file + ": " + e.getMessage(), e);
             }
-            Files.writeString(file, text, StandardCharsets.US_ASCII, StandardOpenOption.TRUNCATE_EXISTING);
         }
     }
 }

@@ -87,9 +87,14 @@ final class VerifyCommand implements Callable<Integer> {
                 if (!keys.isEmpty()) {
                     throw new IllegalArgumentException("give either --key or --user, not both");
                 }
-                forMailbox = MailboxKeys.mailbox(mailbox != null ? mailbox : user);
+                forMailbox = MailboxKeys.mailbox(user);
+                if (mailbox != null && !MailboxKeys.mailbox(mailbox).equals(forMailbox)) {
+                    throw new IllegalArgumentException("--mailbox " + mailbox + " is not --user " + user);
+                }
                 try (ManagedKeyVault vault = root.openVault()) {
-                    v = new Verifier(VerifierSettings.defaults(), vault.forVerification(() -> { }), new InMemoryReplayCache(16, java.time.Clock.systemUTC()))
+                    // only this mailbox's own keys: another user's or a partner's key must not pass for it
+                    v = new Verifier(VerifierSettings.defaults(), MailboxKeys.keysOf(vault, forMailbox),
+                            new InMemoryReplayCache(16, java.time.Clock.systemUTC()))
                             .verify(new ByteArrayInputStream(bytes), delivered, forMailbox);
                 }
             } else {

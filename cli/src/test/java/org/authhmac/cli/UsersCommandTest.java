@@ -72,4 +72,60 @@ class UsersCommandTest {
         assertThat(r.exit()).as(r.err()).isEqualTo(0);
         assertThat(r.out()).contains("verdict: pass");
     }
+
+    @Test
+    void verifyWithTheVaultRejectsASignatureBoundToTheUserButMadeWithAnotherUsersOrAPartnersKey() throws Exception {
+        // given alice and bob each hold their own mailbox key, and the vault also holds a partner key
+        Path conf = pkcs12Config();
+        AuthHmacCliTest.run("-c", conf.toString(), "users", "key", "--user", "alice@b.example", "--export", dir.resolve("alice.key").toString());
+        AuthHmacCliTest.run("-c", conf.toString(), "users", "key", "--user", "bob@b.example", "--export", dir.resolve("bob.key").toString());
+        AuthHmacCliTest.run("-c", conf.toString(), "keys", "generate", "--keyset", "partner-a", "--key-id", "k1",
+                "--export", dir.resolve("k1.key").toString());
+        Instant at = Instant.parse("2026-11-22T02:00:00Z");
+        Path byBob = dir.resolve("by-bob.eml");
+        Path byPartner = dir.resolve("by-partner.eml");
+        // when bob signs a message bound to alice with his own key, and the partner key signs one too
+        Files.writeString(byBob, ClientFixtures.signedFor("alice@b.example", keyIdOf(dir.resolve("bob.key")), secretOf(dir.resolve("bob.key")), "x", at));
+        Files.writeString(byPartner, ClientFixtures.signedFor("alice@b.example", "k1", secretOf(dir.resolve("k1.key")), "x", at));
+
+        Run bobs = AuthHmacCliTest.run("-c", conf.toString(), "verify", "--user", "alice@b.example", byBob.toString());
+        Run partners = AuthHmacCliTest.run("-c", conf.toString(), "verify", "--user", "alice@b.example", byPartner.toString());
+
+        // then neither passes for alice: only the keys of keyset user:alice@b.example count
+        assertThat(bobs.exit()).as(bobs.out() + bobs.err()).isEqualTo(1);
+        assertThat(bobs.out()).contains("verdict: permerror", "reason: unknown-key").doesNotContain("verdict: pass");
+        assertThat(partners.exit()).as(partners.out() + partners.err()).isEqualTo(1);
+        assertThat(partners.out()).contains("verdict: permerror", "reason: unknown-key");
+    }
+
+    static byte[] secretOf(Path keyFile) throws Exception {
+        return java.util.Base64.getUrlDecoder().decode(Files.readString(keyFile).replaceAll("(?s).*secret=(\\S+).*", "$1"));
+    }
+
+    static String keyIdOf(Path keyFile) throws Exception {
+        return Files.readString(keyFile).replaceAll("(?s).*key-id=(\\S+).*", "$1");
+    }
+
+    @Test
+    void aKeyFileThatCannotBeWrittenIssuesNoKeySoTheNextAttemptSucceeds() throws Exception {
+        // given an export path in a missing folder, and one where a dangling symbolic link was planted
+        Path conf = pkcs12Config();
+        Path missingFolder = dir.resolve("no-such-folder").resolve("alice.key");
+        Path planted = dir.resolve("planted.key");
+        Files.createSymbolicLink(planted, dir.resolve("elsewhere").resolve("alice.key"));
+
+        Run intoMissingFolder = AuthHmacCliTest.run("-c", conf.toString(), "users", "key", "--user", "alice@b.example", "--export", missingFolder.toString());
+        Run throughSymlink = AuthHmacCliTest.run("-c", conf.toString(), "users", "key", "--user", "alice@b.example", "--export", planted.toString());
+
+        // then both fail without issuing, nothing is written through the link, and a good path gets the first key
+        assertThat(intoMissingFolder.exit()).isNotZero();
+        assertThat(throughSymlink.exit()).isNotZero();
+        assertThat(dir.resolve("elsewhere")).doesNotExist();
+        try (ManagedKeyVault vault = KeyVaults.openManaged(conf)) {
+            assertThat(MailboxKeys.primaryKeyId(vault, "alice@b.example")).isEmpty();
+        }
+        Run good = AuthHmacCliTest.run("-c", conf.toString(), "users", "key", "--user", "alice@b.example", "--export", dir.resolve("alice.key").toString());
+        assertThat(good.exit()).as(good.err()).isEqualTo(0);
+        assertThat(good.out() + good.err()).doesNotContain("already has key");
+    }
 }

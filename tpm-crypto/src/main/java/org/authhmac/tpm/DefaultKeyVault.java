@@ -426,55 +426,81 @@ public final class DefaultKeyVault implements ManagedKeyVault {
 
     @Override
     public KeyInfo importKey(String keyId, String keyset, byte[] primary, KeyStatus status) {
+        return importKey(keyId, keyset, primary, status, null);
+    }
+
+    @Override
+    public KeyInfo replacePrimary(String keyId, String keyset, byte[] primary, Optional<String> expectedPrimary) {
+        return importKey(keyId, keyset, primary, KeyStatus.PRIMARY, Objects.requireNonNull(expectedPrimary, "expectedPrimary"));
+    }
+
+    /** @param expectedPrimary when not null, the keyset's primary must still be this (empty: none) on disk, or nothing is stored */
+    private KeyInfo importKey(String keyId, String keyset, byte[] primary, KeyStatus status, Optional<String> expectedPrimary) {
         Objects.requireNonNull(primary, "primary");
         // the protocol asks for at least 16 bytes (32 recommended, and what 'keys generate' makes); 64 is the
         // HMAC-SHA256 block size, beyond which HMAC would only hash the key down again
         if (primary.length < 16 || primary.length > 64) {
             throw new IllegalArgumentException("a primary is 16..64 bytes (32 recommended), got " + primary.length + " bytes");
         }
+        // validate names before anything is locked or stored
+        new KeyRecord(keyId, keyset, status, Instant.EPOCH, backend.name(), "-");
         synchronized (keysetLock) {
-            Map<String, KeyRecord> fresh = new LinkedHashMap<>(keysetFile.read());
-            if (fresh.containsKey(keyId)) {
-                throw new IllegalArgumentException("key id " + keyId + " already exists (key ids are unique across keysets)");
+            // the file as it is now, under the lock every writer in every process takes: never a copy read earlier
+            try (OwnerOnlyFiles.Lock locked = keysetFile.lock()) {
+                Map<String, KeyRecord> fresh = new LinkedHashMap<>(keysetFile.read());
+                if (fresh.containsKey(keyId)) {
+                    throw new IllegalArgumentException("key id " + keyId + " already exists (key ids are unique across keysets)");
+                }
+                if (expectedPrimary != null) {
+                    Optional<String> current = fresh.values().stream()
+                            .filter(k -> k.keyset().equals(keyset) && k.status() == KeyStatus.PRIMARY).map(KeyRecord::keyId).findFirst();
+                    if (!current.equals(expectedPrimary)) {
+                        throw new ConcurrentKeysetChangeException(keyset, expectedPrimary, current);
+                    }
+                }
+                String reference;
+                try {
+                    reference = backend.store(keyId, primary);
+                } catch (KeyUnavailableException e) {
+                    throw new IllegalStateException("cannot store the key: " + e.getMessage(), e);
+                }
+                KeyRecord record = new KeyRecord(keyId, keyset, status, clock.instant().truncatedTo(java.time.temporal.ChronoUnit.SECONDS),
+                        backend.name(), reference);
+                if (status == KeyStatus.PRIMARY) {
+                    demotePrimary(fresh, keyset);
+                }
+                fresh.put(keyId, record);
+                save(fresh);
+                return record.info();
+            } catch (java.io.IOException e) {
+                throw new VaultConfigException("vault.keysetFile", "cannot unlock " + keysetFile.path() + ": " + e.getMessage(), e);
             }
-            // validate names before the backend stores anything
-            new KeyRecord(keyId, keyset, status, Instant.EPOCH, backend.name(), "-");
-            String reference;
-            try {
-                reference = backend.store(keyId, primary);
-            } catch (KeyUnavailableException e) {
-                throw new IllegalStateException("cannot store the key: " + e.getMessage(), e);
-            }
-            KeyRecord record = new KeyRecord(keyId, keyset, status, clock.instant().truncatedTo(java.time.temporal.ChronoUnit.SECONDS),
-                    backend.name(), reference);
-            if (status == KeyStatus.PRIMARY) {
-                demotePrimary(fresh, keyset);
-            }
-            fresh.put(keyId, record);
-            save(fresh);
-            return record.info();
         }
     }
 
     @Override
     public KeyInfo setStatus(String keyId, KeyStatus status) throws UnknownKeyException {
         synchronized (keysetLock) {
-            Map<String, KeyRecord> fresh = new LinkedHashMap<>(keysetFile.read());
-            KeyRecord key = fresh.get(keyId);
-            if (key == null) {
-                throw new UnknownKeyException("unknown key id: " + keyId);
+            try (OwnerOnlyFiles.Lock locked = keysetFile.lock()) {
+                Map<String, KeyRecord> fresh = new LinkedHashMap<>(keysetFile.read());
+                KeyRecord key = fresh.get(keyId);
+                if (key == null) {
+                    throw new UnknownKeyException("unknown key id: " + keyId);
+                }
+                if (key.status() == KeyStatus.PRIMARY && status != KeyStatus.PRIMARY) {
+                    throw new IllegalStateException("key " + keyId + " is the primary of keyset " + key.keyset()
+                            + ": promote another key first, then retire this one");
+                }
+                if (status == KeyStatus.PRIMARY) {
+                    demotePrimary(fresh, key.keyset());
+                }
+                KeyRecord updated = key.withStatus(status);
+                fresh.put(keyId, updated);
+                save(fresh);
+                return updated.info();
+            } catch (java.io.IOException e) {
+                throw new VaultConfigException("vault.keysetFile", "cannot unlock " + keysetFile.path() + ": " + e.getMessage(), e);
             }
-            if (key.status() == KeyStatus.PRIMARY && status != KeyStatus.PRIMARY) {
-                throw new IllegalStateException("key " + keyId + " is the primary of keyset " + key.keyset()
-                        + ": promote another key first, then retire this one");
-            }
-            if (status == KeyStatus.PRIMARY) {
-                demotePrimary(fresh, key.keyset());
-            }
-            KeyRecord updated = key.withStatus(status);
-            fresh.put(keyId, updated);
-            save(fresh);
-            return updated.info();
         }
     }
 
@@ -486,6 +512,8 @@ public final class DefaultKeyVault implements ManagedKeyVault {
         keysetFile.write(fresh);
         keysetModified = keysetFile.lastModified();
         applyKeys(fresh);
+        // what was read under the lock may hold other processes' keys too: the backend must not serve a stale copy
+        backend.keysetChanged();
     }
 
     /** How many derivations reached the backend (each is one TPM2_HMAC for the TPM backend). */

@@ -2,12 +2,9 @@ package org.authhmac.tpm;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.FileTime;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
@@ -21,8 +18,8 @@ import java.util.TreeSet;
 
 /**
  * The keyset description on disk: which keys exist, in which keyset, with which status and where their
- * backend keeps them. A properties file (key.&lt;id&gt;.keyset, .status, .created, .backend, .ref) that the
- * command line rewrites atomically and the running server re-reads when it changes. It holds no key bytes.
+ * backend keeps them. A properties file (key.&lt;id&gt;.keyset, .status, .created, .backend, .ref) that writers rewrite
+ * atomically under {@link #lock()} and the running server re-reads when it changes. It holds no key bytes.
  */
 final class KeysetFile {
     private final Path file;
@@ -109,19 +106,23 @@ final class KeysetFile {
             out.append(prefix).append("ref=").append(escape(k.reference())).append('\n');
         }
         try {
-            Path dir = file.toAbsolutePath().getParent();
-            Files.createDirectories(dir);
-            Path tmp = Files.createTempFile(dir, ".keyset", ".tmp");
-            try (OutputStream os = Files.newOutputStream(tmp)) {
-                os.write(out.toString().getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
-            }
-            try {
-                Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-            } catch (AtomicMoveNotSupportedException e) {
-                Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING);
-            }
+            Files.createDirectories(file.toAbsolutePath().getParent());
+            OwnerOnlyFiles.replace(file, out.toString().getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
         } catch (IOException e) {
             throw new VaultConfigException("vault.keysetFile", "cannot write " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * The lock every writer of this keyset file holds (in any process: James, the command line) while it re-reads the
+     * file, changes it and writes it back, so that no writer replaces the file with a copy that misses another's keys.
+     */
+    OwnerOnlyFiles.Lock lock() {
+        try {
+            Files.createDirectories(file.toAbsolutePath().getParent());
+            return OwnerOnlyFiles.lock(file);
+        } catch (IOException e) {
+            throw new VaultConfigException("vault.keysetFile", "cannot lock " + file + ": " + e.getMessage(), e);
         }
     }
 

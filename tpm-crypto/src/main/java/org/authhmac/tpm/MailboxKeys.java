@@ -9,6 +9,10 @@ import java.util.Locale;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.regex.Pattern;
+import org.authhmac.protocol.KdfContext;
+import org.authhmac.protocol.KeyUnavailableException;
+import org.authhmac.protocol.PeriodKey;
+import org.authhmac.protocol.PeriodKeys;
 import org.authhmac.protocol.UnknownKeyException;
 
 /**
@@ -20,8 +24,6 @@ public final class MailboxKeys {
     public static final String KEYSET_PREFIX = "user:";
     /** The mailbox addresses a keyset name (and r=) can carry: an ASCII dot-atom local part and a domain name. */
     private static final Pattern MAILBOX = Pattern.compile("[a-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[a-z0-9](?:[a-z0-9.-]{0,251}[a-z0-9])?");
-    /** One lock per process: the check and the import must not interleave for one mailbox. */
-    private static final Object ISSUE_LOCK = new Object();
 
     private MailboxKeys() {
     }
@@ -49,30 +51,94 @@ public final class MailboxKeys {
     }
 
     /**
+     * The vault seen as one mailbox's key source: only the PRIMARY and ACTIVE keys of keyset {@code user:<mailbox>}
+     * answer; any other key id (another user's, a partner's) is unknown. Verifying for a mailbox with the whole vault
+     * would let every holder of any key in it sign mail that passes for that mailbox.
+     */
+    public static PeriodKeys keysOf(KeyVault vault, String address) {
+        String keyset = keyset(address);
+        // The vault's verification view: keys for signatures a client presents are cached only once a MAC verified.
+        PeriodKeys verification = vault.forVerification(() -> { });
+        return new PeriodKeys() {
+            @Override
+            public PeriodKey periodKey(KdfContext context) throws UnknownKeyException, KeyUnavailableException {
+                if (!usableIn(vault, context.keyId(), keyset)) {
+                    throw new UnknownKeyException("key id " + context.keyId() + " is not a key of keyset " + keyset);
+                }
+                return verification.periodKey(context);
+            }
+
+            @Override
+            public void macChecked(PeriodKey key, boolean verified) {
+                verification.macChecked(key, verified);
+            }
+        };
+    }
+
+    private static boolean usableIn(KeyVault vault, String keyId, String keyset) throws KeyUnavailableException {
+        try {
+            return vault.key(keyId).filter(k -> k.keyset().equals(keyset) && k.status().usable()).isPresent();
+        } catch (RuntimeException e) {
+            throw new KeyUnavailableException("key vault cannot list its keys: " + e.getMessage(), e);
+        }
+    }
+
+    /**
      * Draws a 256-bit secret, stores it in the vault as the mailbox's PRIMARY key (a previous one becomes ACTIVE) and
      * returns the only copy that will ever leave the vault.
      *
      * @throws AlreadyIssuedException the mailbox has a key and {@code rotate} is false
      */
     public static Issued issue(ManagedKeyVault vault, String address, boolean rotate, SecureRandom random) {
+        Issued drawn = draw(vault, address, rotate, random, java.time.Clock.systemUTC().instant());
+        try {
+            return store(vault, drawn, rotate);
+        } finally {
+            drawn.wipe();
+        }
+    }
+
+    /**
+     * The first half of {@link #issue}: a new key id and secret for the mailbox, not stored yet, so that the caller can
+     * put the key file where it belongs first (a key the vault signs with but nobody holds would be lost) and then
+     * {@link #store} it. The caller wipes it.
+     *
+     * @throws AlreadyIssuedException the mailbox has a key (as far as this vault knows yet) and {@code rotate} is false
+     */
+    public static Issued draw(KeyVault vault, String address, boolean rotate, SecureRandom random, Instant created) {
         String mailbox = mailbox(address);
-        String keyset = KEYSET_PREFIX + mailbox;
-        synchronized (ISSUE_LOCK) {
-            Optional<String> existing = primaryKeyId(vault, mailbox);
-            if (existing.isPresent() && !rotate) {
-                throw new AlreadyIssuedException(mailbox, existing.get());
+        Optional<String> existing = primaryKeyId(vault, mailbox);
+        if (existing.isPresent() && !rotate) {
+            throw new AlreadyIssuedException(mailbox, existing.get());
+        }
+        byte[] idBytes = new byte[8];
+        random.nextBytes(idBytes);
+        byte[] secret = new byte[32];
+        random.nextBytes(secret);
+        return new Issued(mailbox, "mbx-" + HexFormat.of().formatHex(idBytes), KEYSET_PREFIX + mailbox,
+                created.truncatedTo(java.time.temporal.ChronoUnit.SECONDS), secret, existing);
+    }
+
+    /**
+     * Stores a drawn key as the mailbox's PRIMARY, provided the mailbox's primary is still the one {@link #draw} saw:
+     * checked under the keyset lock that every process takes, so a key is shown once even when the command line and
+     * James issue at the same moment. Returns the issued key with the creation time the vault recorded.
+     *
+     * @throws AlreadyIssuedException another process gave the mailbox a key meanwhile and {@code rotate} is false
+     * @throws ConcurrentKeysetChangeException another process rotated the mailbox's key meanwhile; nothing was stored
+     */
+    public static Issued store(ManagedKeyVault vault, Issued drawn, boolean rotate) {
+        byte[] secret = drawn.secret().clone();
+        try {
+            KeyInfo info = vault.replacePrimary(drawn.keyId(), drawn.keyset(), secret, drawn.replaced());
+            return new Issued(drawn.mailbox(), drawn.keyId(), drawn.keyset(), info.created(), drawn.secret().clone(), drawn.replaced());
+        } catch (ConcurrentKeysetChangeException e) {
+            if (!rotate && e.currentPrimary().isPresent()) {
+                throw new AlreadyIssuedException(drawn.mailbox(), e.currentPrimary().get());
             }
-            byte[] idBytes = new byte[8];
-            random.nextBytes(idBytes);
-            String keyId = "mbx-" + HexFormat.of().formatHex(idBytes);
-            byte[] secret = new byte[32];
-            random.nextBytes(secret);
-            try {
-                KeyInfo info = vault.importKey(keyId, keyset, secret.clone(), KeyStatus.PRIMARY);
-                return new Issued(mailbox, keyId, keyset, info.created(), secret.clone(), existing);
-            } finally {
-                Arrays.fill(secret, (byte) 0);
-            }
+            throw e;
+        } finally {
+            Arrays.fill(secret, (byte) 0);
         }
     }
 

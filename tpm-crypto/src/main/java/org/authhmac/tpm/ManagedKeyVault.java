@@ -15,6 +15,16 @@ public interface ManagedKeyVault extends KeyVault {
     KeyInfo importKey(String keyId, String keyset, byte[] primary, KeyStatus status);
 
     /**
+     * Imports a key as its keyset's PRIMARY only if that keyset's primary is still {@code expectedPrimary} (empty: the
+     * keyset has none), judged on the keyset as every process sees it, under the same lock as the write. What the
+     * caller showed somebody as "the" key (a mailbox key, handed out once) then cannot be silently replaced by a
+     * concurrent issue in another process.
+     *
+     * @throws ConcurrentKeysetChangeException the primary changed since the caller looked; nothing was stored
+     */
+    KeyInfo replacePrimary(String keyId, String keyset, byte[] primary, java.util.Optional<String> expectedPrimary);
+
+    /**
      * Changes a key's status. Making a key PRIMARY demotes the keyset's previous primary to ACTIVE, so that mail
      * signed under it still verifies; retiring a PRIMARY key is refused (promote another key first).
      */

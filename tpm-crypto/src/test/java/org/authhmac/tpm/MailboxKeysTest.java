@@ -73,4 +73,30 @@ class MailboxKeysTest {
         assertThatThrownBy(() -> MailboxKeys.mailbox("élise@b.example")).hasMessageContaining("not a mailbox address");
         assertThatThrownBy(() -> MailboxKeys.mailbox("a b@b.example")).hasMessageContaining("not a mailbox address");
     }
+
+    @Test
+    void aKeyIssuedThroughOneVaultIsNeitherIssuedAgainNorOverwrittenThroughAnotherOnTheSameFiles() throws Exception {
+        // given James's vault, opened and used before the command line issues alice's key through a vault of its own
+        try (DefaultKeyVault james = TestVaults.open(TestVaults.pkcs12(), dir, clock)) {
+            MailboxKeys.issue(james, "carol@b.example", false, new SecureRandom());
+            MailboxKeys.Issued byCli;
+            try (DefaultKeyVault cli = TestVaults.open(TestVaults.pkcs12(), dir, clock)) {
+                byCli = MailboxKeys.issue(cli, "alice@b.example", false, new SecureRandom());
+            }
+
+            // when James is asked for alice's key before it noticed the change (same second: no re-check yet)
+            assertThatThrownBy(() -> MailboxKeys.issue(james, "alice@b.example", false, new SecureRandom()))
+                    .isInstanceOf(MailboxKeys.AlreadyIssuedException.class);
+            MailboxKeys.Issued bob = MailboxKeys.issue(james, "bob@b.example", false, new SecureRandom());
+
+            // then the key the command line handed out is still alice's primary, and it and bob's both load
+            try (DefaultKeyVault fresh = TestVaults.open(TestVaults.pkcs12(), dir, clock)) {
+                assertThat(fresh.primaryKeyId("user:alice@b.example")).isEqualTo(byCli.keyId());
+                KdfContext alices = new KdfContext(byCli.keyId(), "b.example", 900, 2_000_000);
+                KdfContext bobs = new KdfContext(bob.keyId(), "b.example", 900, 2_000_000);
+                assertThat(fresh.periodKey(alices).exportBytesForTestVectors()).isEqualTo(Kdf.derive(byCli.secret(), alices));
+                assertThat(fresh.periodKey(bobs).exportBytesForTestVectors()).isEqualTo(Kdf.derive(bob.secret(), bobs));
+            }
+        }
+    }
 }

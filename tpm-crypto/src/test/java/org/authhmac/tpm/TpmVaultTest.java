@@ -73,6 +73,41 @@ class TpmVaultTest {
     }
 
     @Test
+    void keyBlobsAreReadableByTheirOwnerOnlyInAFolderOnlyTheOwnerCanEnter() throws Exception {
+        vault.importKey("k1", "partner-b", TestVaults.PRIMARY.clone(), KeyStatus.PRIMARY);
+
+        Path blobs = dir.resolve("auth-hmac-keys");
+        assertThat(mode(blobs)).isEqualTo("rwx------");
+        assertThat(mode(blobs.resolve("k1.priv"))).isEqualTo("rw-------");
+        assertThat(mode(blobs.resolve("k1.pub"))).isEqualTo("rw-------");
+        assertThat(mode(dir.resolve("auth-hmac-keyset.properties"))).isEqualTo("rw-------");
+    }
+
+    @Test
+    void blobsThatOthersCanReadAreNarrowedWhenTheVaultOpensAndStillLoad() throws Exception {
+        // given blobs an earlier version left world-readable in a world-readable folder
+        vault.importKey("k1", "partner-b", TestVaults.PRIMARY.clone(), KeyStatus.PRIMARY);
+        vault.close();
+        Path blobs = dir.resolve("auth-hmac-keys");
+        Files.setPosixFilePermissions(blobs.resolve("k1.priv"), java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+        Files.setPosixFilePermissions(blobs.resolve("k1.pub"), java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+        Files.setPosixFilePermissions(blobs, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+
+        // when James (or the command line) opens the vault
+        vault = TestVaults.open(TestVaults.tpm(swtpm), dir, clock);
+
+        // then only the owner can reach them, and the key still derives
+        assertThat(mode(blobs)).isEqualTo("rwx------");
+        assertThat(mode(blobs.resolve("k1.priv"))).isEqualTo("rw-------");
+        assertThat(mode(blobs.resolve("k1.pub"))).isEqualTo("rw-------");
+        assertThat(bytes(vault.periodKey(now("k1")))).isEqualTo(Kdf.derive(TestVaults.PRIMARY, now("k1")));
+    }
+
+    private static String mode(Path p) throws Exception {
+        return java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(p, java.nio.file.LinkOption.NOFOLLOW_LINKS));
+    }
+
+    @Test
     void keyBlobIsStoredInTpm2ToolsFormatAndHoldsNoPlainPrimary() throws Exception {
         vault.importKey("k1", "partner-b", TestVaults.PRIMARY.clone(), KeyStatus.PRIMARY);
 

@@ -11,6 +11,9 @@ import org.apache.james.core.Username;
 import org.apache.james.user.api.UsersRepository;
 import org.apache.james.user.api.UsersRepositoryException;
 import org.apache.james.webadmin.Routes;
+import org.apache.james.webadmin.authentication.AuthenticationFilter;
+import org.apache.james.webadmin.authentication.NoAuthenticationFilter;
+import org.authhmac.tpm.ConcurrentKeysetChangeException;
 import org.authhmac.tpm.KeyInfo;
 import org.authhmac.tpm.MailboxKeys;
 import org.authhmac.tpm.ManagedKeyVault;
@@ -25,6 +28,10 @@ import spark.Service;
  * first set-up of the user's mail client. A second PUT is refused (409) unless it says {@code ?rotate=true}.
  * {@code GET} tells whether a key exists, never the secret. Registered through webadmin.properties
  * {@code extensions.routes}; WebAdmin's own authentication (JWT) guards it like every other route.
+ *
+ * <p>Without WebAdmin authentication ({@code jwt.enabled} unset, James's {@link NoAuthenticationFilter}) anyone who
+ * reaches the port would get any user's secret, so the route then answers 403 to every request and says so at
+ * start-up. There is no opt-out: the command line ({@code auth-hmac users key}) issues keys on such a server.
  */
 public class MailboxKeyRoutes implements Routes {
     public static final String BASE_PATH = "/auth-hmac/users";
@@ -35,11 +42,19 @@ public class MailboxKeyRoutes implements Routes {
     private final ManagedKeyVault vault;
     private final UsersRepository users;
     private final SecureRandom random = new SecureRandom();
+    private final boolean authenticated;
 
+    /** @param authentication the filter WebAdmin puts in front of every route (James binds one, JWT or none) */
     @Inject
-    public MailboxKeyRoutes(ManagedKeyVault vault, UsersRepository users) {
+    public MailboxKeyRoutes(ManagedKeyVault vault, UsersRepository users, AuthenticationFilter authentication) {
         this.vault = vault;
         this.users = users;
+        this.authenticated = authentication != null && !(authentication instanceof NoAuthenticationFilter);
+        if (!authenticated) {
+            LOGGER.error("auth-hmac: WebAdmin has no authentication (webadmin.properties: jwt.enabled is not true), so {} "
+                    + "answers 403 and issues no key. Turn on jwt.enabled with jwt.publickeypem.url (docs/INSTALL.md), "
+                    + "or issue keys with 'auth-hmac users key' on the server.", KEY_PATH);
+        }
     }
 
     @Override
@@ -49,8 +64,19 @@ public class MailboxKeyRoutes implements Routes {
 
     @Override
     public void define(Service service) {
+        if (!authenticated) {
+            service.put(KEY_PATH, this::refuse);
+            service.get(KEY_PATH, this::refuse);
+            return;
+        }
         service.put(KEY_PATH, this::issue);
         service.get(KEY_PATH, this::describe);
+    }
+
+    Object refuse(Request request, Response response) throws JsonProcessingException {
+        response.header("Cache-Control", "no-store");
+        return error(response, 403, "Forbidden", "WebAdmin has no authentication: this route issues no key until "
+                + "webadmin.properties sets jwt.enabled=true and jwt.publickeypem.url (or use 'auth-hmac users key' on the server)");
     }
 
     Object issue(Request request, Response response) throws JsonProcessingException {
@@ -67,6 +93,8 @@ public class MailboxKeyRoutes implements Routes {
             issued = MailboxKeys.issue(vault, mailbox, rotate, random);
         } catch (MailboxKeys.AlreadyIssuedException e) {
             return error(response, 409, "WrongState", e.getMessage() + ": PUT with ?rotate=true");
+        } catch (ConcurrentKeysetChangeException e) {
+            return error(response, 409, "WrongState", e.getMessage() + ": look at GET, then try again");
         } catch (RuntimeException e) {
             LOGGER.error("auth-hmac: cannot issue a key for {}: {}", mailbox, e.getMessage());
             return error(response, 503, "ServerError", "the key vault cannot store a key now: " + e.getMessage());

@@ -25,6 +25,7 @@ import org.apache.james.webadmin.RandomPortSupplier;
 import org.apache.james.webadmin.WebAdminConfiguration;
 import org.apache.james.webadmin.WebAdminServer;
 import org.apache.james.webadmin.authentication.JwtFilter;
+import org.apache.james.webadmin.authentication.NoAuthenticationFilter;
 import org.apache.james.webadmin.mdc.LoggingRequestFilter;
 import org.authhmac.protocol.client.MailboxKey;
 import org.authhmac.tpm.KeyInfo;
@@ -47,12 +48,13 @@ class MailboxKeyRoutesTest {
     ManagedKeyVault vault;
     WebAdminServer server;
     KeyPair jwtKeys;
+    UsersRepository users;
     final HttpClient http = HttpClient.newHttpClient();
     final Set<String> jamesUsers = Set.of("alice@b.example", "bob@b.example");
 
     /** WebAdminServer's constructor is protected: James builds it through Guice, the tests through this subclass. */
     static final class TestWebAdmin extends WebAdminServer {
-        TestWebAdmin(MailboxKeyRoutes routes, JwtFilter filter) {
+        TestWebAdmin(MailboxKeyRoutes routes, org.apache.james.webadmin.authentication.AuthenticationFilter filter) {
             super(WebAdminConfiguration.builder().enabled().corsDisabled().host("127.0.0.1").port(new RandomPortSupplier()).build(),
                     List.of(routes), filter, new RecordingMetricFactory(), LoggingRequestFilter.create());
         }
@@ -65,7 +67,7 @@ class MailboxKeyRoutesTest {
         p.setProperty("pkcs12.file", "keys.p12");
         p.setProperty("pkcs12.password", "test-only");
         vault = KeyVaults.openManaged(p, dir);
-        UsersRepository users = (UsersRepository) Proxy.newProxyInstance(getClass().getClassLoader(), new Class<?>[] {UsersRepository.class},
+        users = (UsersRepository) Proxy.newProxyInstance(getClass().getClassLoader(), new Class<?>[] {UsersRepository.class},
                 (proxy, method, args) -> switch (method.getName()) {
                     case "contains" -> jamesUsers.contains(((Username) args[0]).asString());
                     default -> throw new UnsupportedOperationException(method.getName());
@@ -74,7 +76,8 @@ class MailboxKeyRoutesTest {
         g.initialize(2048);
         jwtKeys = g.generateKeyPair();
         JwtTokenVerifier verifier = new JwtTokenVerifier(() -> List.of(jwtKeys.getPublic()));
-        server = new TestWebAdmin(new MailboxKeyRoutes(vault, users), new JwtFilter(() -> verifier));
+        JwtFilter filter = new JwtFilter(() -> verifier);
+        server = new TestWebAdmin(new MailboxKeyRoutes(vault, users, filter), filter);
         server.start();
     }
 
@@ -186,5 +189,30 @@ class MailboxKeyRoutesTest {
         }
         vault = KeyVaults.openManaged(p, dir);
         assertThat(Files.exists(dir.resolve("keys.p12"))).isTrue();
+    }
+
+    @Test
+    void answers403AndIssuesNothingWhenWebAdminHasNoAuthentication() throws Exception {
+        // given WebAdmin as James runs it without jwt.enabled: no authentication filter at all
+        NoAuthenticationFilter none = new NoAuthenticationFilter();
+        WebAdminServer open = new TestWebAdmin(new MailboxKeyRoutes(vault, users, none), none);
+        open.start();
+        try {
+            String base = "http://127.0.0.1:" + open.getPort().getValue() + "/auth-hmac/users/bob@b.example/key";
+            // when anyone who reaches the port asks for bob's key, or for a rotation of it
+            HttpResponse<String> issue = http.send(HttpRequest.newBuilder(URI.create(base)).PUT(HttpRequest.BodyPublishers.noBody()).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            HttpResponse<String> rotate = http.send(HttpRequest.newBuilder(URI.create(base + "?rotate=true"))
+                    .PUT(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+
+            // then the route refuses, says how to turn authentication on, and the vault holds no key
+            assertThat(issue.statusCode()).isEqualTo(403);
+            assertThat(rotate.statusCode()).isEqualTo(403);
+            assertThat(issue.body()).contains("jwt.enabled").doesNotContain("secret");
+            assertThat(rotate.body()).doesNotContain("secret");
+            assertThat(vault.keys()).isEmpty();
+        } finally {
+            open.destroy();
+        }
     }
 }

@@ -1,12 +1,10 @@
 package org.authhmac.tpm.pkcs12;
 
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.security.GeneralSecurityException;
 import java.security.Key;
 import java.security.KeyStore;
@@ -19,6 +17,7 @@ import javax.crypto.SecretKey;
 import javax.crypto.spec.SecretKeySpec;
 import org.authhmac.protocol.KeyUnavailableException;
 import org.authhmac.tpm.KeyBackend;
+import org.authhmac.tpm.OwnerOnlyFiles;
 import org.authhmac.tpm.VaultHealth;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -50,25 +49,31 @@ public final class Pkcs12Backend implements KeyBackend {
         return "pkcs12";
     }
 
+    /**
+     * Adds the key to the keystore file as it is on disk now (under a lock every writer takes, in any process), never
+     * to a copy loaded earlier: a stale copy written back would drop the keys another process added meanwhile.
+     */
     @Override
     public synchronized String store(String keyId, byte[] primary) throws KeyUnavailableException {
-        KeyStore ks = keyStore();
         SecretKeySpec key = new SecretKeySpec(primary, "HmacSHA256");
         try {
-            if (ks.containsAlias(keyId)) {
-                throw new KeyUnavailableException("alias " + keyId + " already exists in " + file);
-            }
-            ks.setEntry(keyId, new KeyStore.SecretKeyEntry(key), new KeyStore.PasswordProtection(password));
-            Path dir = file.toAbsolutePath().getParent();
-            Files.createDirectories(dir);
-            Path tmp = Files.createTempFile(dir, ".p12", ".tmp");
-            try (OutputStream out = Files.newOutputStream(tmp)) {
+            Files.createDirectories(file.toAbsolutePath().getParent());
+            try (OwnerOnlyFiles.Lock locked = OwnerOnlyFiles.lock(file)) {
+                store = null;
+                keys.clear();
+                KeyStore ks = keyStore();
+                if (ks.containsAlias(keyId)) {
+                    throw new KeyUnavailableException("alias " + keyId + " already exists in " + file);
+                }
+                ks.setEntry(keyId, new KeyStore.SecretKeyEntry(key), new KeyStore.PasswordProtection(password));
+                ByteArrayOutputStream out = new ByteArrayOutputStream();
                 ks.store(out, password);
-            }
-            try {
-                Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-            } catch (AtomicMoveNotSupportedException e) {
-                Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING);
+                byte[] bytes = out.toByteArray();
+                try {
+                    OwnerOnlyFiles.replace(file, bytes);
+                } finally {
+                    Arrays.fill(bytes, (byte) 0);
+                }
             }
             operations.incrementAndGet();
             return keyId;

@@ -3,12 +3,18 @@ package org.authhmac.tpm.tpm2;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.file.DirectoryStream;
+import java.nio.file.FileSystems;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -16,6 +22,8 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
 import org.authhmac.protocol.KeyUnavailableException;
 import org.authhmac.tpm.KeyBackend;
+import org.authhmac.tpm.OwnerOnlyFiles;
+import org.authhmac.tpm.VaultConfigException;
 import org.authhmac.tpm.VaultHealth;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -110,6 +118,7 @@ public final class TpmBackend implements KeyBackend {
         this.blobDir = blobDir;
         this.sendStartup = sendStartup;
         this.idleReleaseNanos = TimeUnit.MILLISECONDS.toNanos(idleReleaseMillis);
+        narrowBlobPermissions(blobDir);
         if (idleReleaseMillis > 0) {
             releaser = Executors.newSingleThreadScheduledExecutor(r -> {
                 Thread t = new Thread(r, "auth-hmac-tpm-release");
@@ -156,7 +165,7 @@ public final class TpmBackend implements KeyBackend {
             }
         });
         try {
-            Files.createDirectories(blobDir);
+            OwnerOnlyFiles.folder(blobDir);
             writeSized(blobDir.resolve(keyId + ".pub"), created.outPublic.toBytes());
             writeSized(blobDir.resolve(keyId + ".priv"), created.outPrivate.buffer);
         } catch (IOException e) {
@@ -435,11 +444,46 @@ public final class TpmBackend implements KeyBackend {
                 new TPM2B_DIGEST_KEYEDHASH(EMPTY));
     }
 
+    /** Owner-only (0600), written whole or not at all: a half-written blob would be a key lost. */
     private static void writeSized(Path file, byte[] body) throws IOException {
         ByteArrayOutputStream out = new ByteArrayOutputStream(body.length + 2);
         out.writeBytes(ByteBuffer.allocate(2).putShort((short) body.length).array());
         out.writeBytes(body);
-        Files.write(file, out.toByteArray());
+        OwnerOnlyFiles.replace(file, out.toByteArray());
+    }
+
+    /**
+     * Anyone who can read a blob and reach this TPM can load it and compute period keys for any period; the blobs are
+     * the owner's alone. Blobs and their folder that an earlier version (or a copy) left readable by others are
+     * narrowed to 0600 / 0700, with a warning; if that is not possible the vault does not start.
+     */
+    static void narrowBlobPermissions(Path blobDir) {
+        if (!Files.isDirectory(blobDir) || !FileSystems.getDefault().supportedFileAttributeViews().contains("posix")) {
+            return;
+        }
+        try {
+            narrow(blobDir, OwnerOnlyFiles.FOLDER_MODE);
+            try (DirectoryStream<Path> blobs = Files.newDirectoryStream(blobDir, "*.{pub,priv}")) {
+                for (Path blob : blobs) {
+                    if (Files.isRegularFile(blob, LinkOption.NOFOLLOW_LINKS)) {
+                        narrow(blob, OwnerOnlyFiles.FILE_MODE);
+                    }
+                }
+            }
+        } catch (IOException e) {
+            throw new VaultConfigException("vault.blobDir", "key blobs in " + blobDir + " are readable by other users and "
+                    + "cannot be narrowed (" + e + "); make the folder 700 and the blobs 600, owned by the user James runs as", e);
+        }
+    }
+
+    private static void narrow(Path path, Set<PosixFilePermission> mode) throws IOException {
+        Set<PosixFilePermission> now = Files.getPosixFilePermissions(path);
+        if (!mode.containsAll(now)) {
+            Files.setPosixFilePermissions(path, mode);
+            LOG.warn("{} was readable by other users ({}): narrowed to {}. Anyone who could read it and reach the TPM "
+                    + "could compute period keys with it; consider rotating the key (docs/KEYS.md).", path,
+                    PosixFilePermissions.toString(now), PosixFilePermissions.toString(mode));
+        }
     }
 
     private static byte[] readSized(Path file) throws IOException {
