@@ -33,6 +33,10 @@ public record SignatureHeader(
     public static final String DEFAULT_CANONICALIZATION = "relaxed/relaxed";
     public static final int MIN_NONCE_CHARS = 16;
     public static final int MAX_NONCE_CHARS = 64;
+    /** Bounds applied before a signature header is parsed (PROTOCOL.md 3); signers never make a field beyond them. */
+    public static final int MAX_FIELD_OCTETS = 8192;
+    public static final int MAX_TAGS = 32;
+    public static final int MAX_SIGNED_HEADERS = 1024;
 
     public SignatureHeader {
         signedHeaders = signedHeaders == null ? List.of() : List.copyOf(signedHeaders);
