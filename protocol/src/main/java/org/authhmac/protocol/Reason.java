@@ -15,6 +15,10 @@ public enum Reason {
     MALFORMED("malformed"),
     WRONG_RECIPIENT("wrong-recipient"),
     DUPLICATE_HEADER("duplicate-header"),
+    /** fail: a domain-bound signature, and the From field does not name exactly one mailbox in the domain d=. */
+    FROM_MISMATCH("from-mismatch"),
+    /** fail: a header field outside the ignore list occurs more often than h= lists it (added after signing). */
+    UNSIGNED_HEADER("unsigned-header"),
     UNSUPPORTED_VERSION("unsupported-version"),
     UNSUPPORTED_ALGORITHM("unsupported-algorithm"),
     /** temperror: the key source (for example the TPM) could not be reached; retry later. */

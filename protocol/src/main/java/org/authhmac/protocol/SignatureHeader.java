@@ -37,6 +37,10 @@ public record SignatureHeader(
     /** rc= when absent: the signature passes for one recipient. */
     public static final int DEFAULT_RECIPIENT_COUNT = 1;
     public static final int MAX_RECIPIENT_COUNT = 10_000;
+    /** Bounds applied before a signature header is parsed (PROTOCOL.md 3); signers never make a field beyond them. */
+    public static final int MAX_FIELD_OCTETS = 8192;
+    public static final int MAX_TAGS = 32;
+    public static final int MAX_SIGNED_HEADERS = 1024;
 
     public SignatureHeader {
         signedHeaders = signedHeaders == null ? List.of() : List.copyOf(signedHeaders);

@@ -5,30 +5,29 @@ import java.io.InputStream;
 import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.Base64;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
 
 /**
  * Makes X-Auth-HMAC header fields for a raw RFC 5322 message, one per {@link SignRequest}. The message is read
  * once: the header block into memory (bounded), the body streamed into SHA-256. Thread-safe.
  */
 public final class Signer {
-    /** RFC 5322 §3.6 allows each of these at most once; a verifier rejects a second one as duplicate-header. */
     /** Fields RFC 5322 §3.6 and RFC 2045 allow once; a second instance fails the message whether or not it is signed. */
     static final List<String> SINGLETON_HEADERS =
             List.of("from", "sender", "reply-to", "to", "cc", "subject", "date", "message-id", "in-reply-to", "references",
                     "mime-version", "content-type", "content-transfer-encoding");
     static final String[] SINGLETON_NAMES = SINGLETON_HEADERS.toArray(String[]::new);
-    /** Index of "from" in SINGLETON_HEADERS, and so in every counted-names array that starts with them. */
-    private static final int FROM_AT = 0;
+    /** Length of base64(HMAC-SHA256) with padding. */
+    private static final int MAC_BASE64_CHARS = 44;
 
     private final SignerSettings settings;
     private final SecureRandom random;
-    /** Every name signing counts (From, the singletons, the signed ones), so that one pass over the fields counts all. */
-    private final String[] counted;
-    private final int[] singletonAt;
-    private final int[] oversignedAt;
-    private final int[] ifPresentAt;
+    private final String headerNameLower;
 
     public Signer(SignerSettings settings) {
         this(settings, new SecureRandom());
@@ -37,21 +36,7 @@ public final class Signer {
     public Signer(SignerSettings settings, SecureRandom random) {
         this.settings = Objects.requireNonNull(settings, "settings");
         this.random = Objects.requireNonNull(random, "random");
-        List<String> names = new ArrayList<>(SINGLETON_HEADERS);
-        for (String n : settings.oversignedHeaders()) {
-            if (!names.contains(n)) {
-                names.add(n);
-            }
-        }
-        for (String n : settings.signedIfPresentHeaders()) {
-            if (!names.contains(n)) {
-                names.add(n);
-            }
-        }
-        this.counted = names.toArray(String[]::new);
-        this.singletonAt = SINGLETON_HEADERS.stream().mapToInt(names::indexOf).toArray();
-        this.oversignedAt = settings.oversignedHeaders().stream().mapToInt(names::indexOf).toArray();
-        this.ifPresentAt = settings.signedIfPresentHeaders().stream().mapToInt(names::indexOf).toArray();
+        this.headerNameLower = settings.headerName().toLowerCase(Locale.ROOT);
     }
 
     public SignerSettings settings() {
@@ -63,7 +48,9 @@ public final class Signer {
      * The caller prepends them to the message unchanged.
      *
      * @throws MalformedMessageException the message cannot be signed (no or several From, a duplicated
-     *         singleton header, a header block over the bound, a line that is not a header field)
+     *         singleton header, a header block over the bound, a line that is not a header field, a From field whose
+     *         author domain is not d= of a domain-bound request, more fields than h= may list, a signature field
+     *         that would exceed its bound)
      * @throws IllegalArgumentException a request names a key id, domain or recipient that cannot go on the wire
      */
     public List<String> sign(InputStream message, List<SignRequest> requests, PeriodKeys keys)
@@ -98,21 +85,22 @@ public final class Signer {
     private List<String> sign(RawMessage msg, List<Prepared> prepared, PeriodKeys keys)
             throws IOException, UnknownKeyException, KeyUnavailableException {
         List<HeaderField> fields = msg.fields();
-        int[] counts = count(fields, counted);
-        int froms = counts[FROM_AT];
+        FieldCounts counts = FieldCounts.of(fields);
+        int froms = counts.count("from");
         if (froms != 1) {
             throw new MalformedMessageException("cannot sign: the message has " + froms
                     + " From header fields, exactly one is required");
         }
-        for (int k = 0; k < singletonAt.length; k++) {
-            int n = counts[singletonAt[k]];
+        for (String name : SINGLETON_HEADERS) {
+            int n = counts.count(name);
             if (n > 1) {
-                throw new MalformedMessageException("cannot sign: " + n + " '" + SINGLETON_HEADERS.get(k)
+                throw new MalformedMessageException("cannot sign: " + n + " '" + name
                         + "' header fields; RFC 5322 allows one and verifiers reject the message as duplicate-header");
             }
         }
-        String bodyHash = Base64.getEncoder().encodeToString(msg.bodyHash(settings.bodyCanonicalization()));
+        checkAuthor(fields, prepared);
         List<String> h = signedHeaderList(counts);
+        String bodyHash = Base64.getEncoder().encodeToString(msg.bodyHash(settings.bodyCanonicalization()));
         String c = settings.headerCanonicalization().token() + "/" + settings.bodyCanonicalization().token();
 
         List<String> lines = new ArrayList<>(prepared.size());
@@ -121,11 +109,40 @@ public final class Signer {
             SignatureHeader header = new SignatureHeader(SignatureHeader.VERSION, SignatureHeader.ALGORITHM, p.domain,
                     p.keyId, p.time, settings.periodSeconds(), c, h, bodyHash, p.recipient, nonce, null, p.recipientCount);
             String unsigned = settings.headerName() + ": " + header.format();
+            if (unsigned.length() + MAC_BASE64_CHARS > SignatureHeader.MAX_FIELD_OCTETS) {
+                throw new MalformedMessageException("cannot sign: the signature field would be "
+                        + (unsigned.length() + MAC_BASE64_CHARS) + " octets, more than the " + SignatureHeader.MAX_FIELD_OCTETS
+                        + " verifiers read (h= lists " + h.size() + " field names)");
+            }
             PeriodKey key = keys.periodKey(header.kdfContext());
             byte[] mac = key.newMac().doFinal(MacInput.build(msg.fields(), h, settings.headerCanonicalization(), unsigned));
             lines.add(unsigned + Base64.getEncoder().encodeToString(mac));
         }
         return lines;
+    }
+
+    /**
+     * A domain-bound signature says "d= wrote this": the From field must name one mailbox in d=, read as verifiers
+     * read it (AuthorDomain), or every verifier answers from-mismatch. Mailbox-bound requests are exempt.
+     */
+    private static void checkAuthor(List<HeaderField> fields, List<Prepared> prepared) throws MalformedMessageException {
+        Optional<String> author = null;
+        for (Prepared p : prepared) {
+            if (p.recipient.indexOf('@') >= 0) {
+                continue;
+            }
+            if (author == null) {
+                author = AuthorDomain.of(fields.stream().filter(f -> f.nameIs("from")).findFirst().orElseThrow());
+            }
+            if (author.isEmpty()) {
+                throw new MalformedMessageException("cannot sign for d=" + p.domain + ": the From field is not a single"
+                        + " mailbox with a plain domain as verifiers read it (no group, one address, PROTOCOL.md 9.2)");
+            }
+            if (!author.get().equals(p.domain)) {
+                throw new MalformedMessageException("cannot sign for d=" + p.domain + ": the From field names the domain "
+                        + author.get() + ", and verifiers answer from-mismatch unless it is d=");
+            }
+        }
     }
 
     private record Prepared(String keyId, String domain, String recipient, long time, String nonce, int recipientCount) {
@@ -142,27 +159,45 @@ public final class Signer {
                 r.time().getEpochSecond(), r.fixedNonce(), r.recipientCount());
     }
 
-    /** Oversigned names appear (occurrences + 1) times, so that a later added instance breaks the MAC. */
-    private List<String> signedHeaderList(int[] counts) {
+    /**
+     * Oversigned names appear (occurrences + 1) times, so that a later added instance breaks the MAC; then every
+     * other field present, as often as it occurs, except the ignore list: verifiers fail a message with a field h=
+     * does not cover (PROTOCOL.md 5.2, 5.3).
+     */
+    private List<String> signedHeaderList(FieldCounts counts) throws MalformedMessageException {
         List<String> h = new ArrayList<>();
         List<String> oversigned = settings.oversignedHeaders();
-        for (int k = 0; k < oversignedAt.length; k++) {
-            String name = oversigned.get(k);
-            int n = counts[oversignedAt[k]] + 1;
-            for (int i = 0; i < n; i++) {
+        for (String name : oversigned) {
+            for (int i = counts.count(name) + 1; i > 0; i--) {
                 h.add(name);
             }
         }
-        List<String> ifPresent = settings.signedIfPresentHeaders();
-        for (int k = 0; k < ifPresentAt.length; k++) {
-            String name = ifPresent.get(k);
-            if (oversigned.contains(name)) {
+        Set<String> listed = new HashSet<>(oversigned);
+        for (String name : settings.signedIfPresentHeaders()) {
+            if (listed.add(name)) {
+                for (int i = counts.count(name); i > 0; i--) {
+                    h.add(name);
+                }
+            }
+        }
+        for (String name : counts.names()) {
+            if (listed.contains(name) || FieldCounts.ignored(name, headerNameLower)) {
                 continue;
             }
-            int n = counts[ifPresentAt[k]];
-            for (int i = 0; i < n; i++) {
+            if (name.indexOf(';') >= 0) {
+                throw new MalformedMessageException("cannot sign: the field name '" + TagList.printable(name)
+                        + "' contains ';', which h= cannot hold, and verifiers fail a field h= does not list");
+            }
+            for (int i = counts.count(name); i > 0; i--) {
                 h.add(name);
             }
+            if (h.size() > SignatureHeader.MAX_SIGNED_HEADERS) {
+                break;
+            }
+        }
+        if (h.size() > SignatureHeader.MAX_SIGNED_HEADERS) {
+            throw new MalformedMessageException("cannot sign: the message has more header fields than the "
+                    + SignatureHeader.MAX_SIGNED_HEADERS + " names h= may list");
         }
         return h;
     }

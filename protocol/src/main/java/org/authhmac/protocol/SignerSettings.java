@@ -6,7 +6,7 @@ import java.util.Objects;
 
 /**
  * How a {@link Signer} signs. Defaults follow docs/PROTOCOL.md: header X-Auth-HMAC, relaxed/relaxed,
- * 900 s periods, the reader-visible and MIME fields oversigned.
+ * 900 s periods, every field present signed, the reader-visible and MIME fields oversigned.
  */
 public record SignerSettings(
         String headerName,
@@ -24,6 +24,10 @@ public record SignerSettings(
     public static final List<String> DEFAULT_OVERSIGNED =
             List.of("from", "to", "cc", "subject", "date", "message-id", "reply-to", "sender", "in-reply-to", "references",
                     "mime-version", "content-type", "content-transfer-encoding");
+    /**
+     * Every field present is signed anyway (PROTOCOL.md 5.2); this list matters only for names of the ignore list
+     * (Received, Authentication-Results, ...), which it makes the signer list as often as they occur.
+     */
     public static final List<String> DEFAULT_SIGNED_IF_PRESENT = List.of();
     public static final int DEFAULT_MAX_HEADER_BYTES = 1024 * 1024;
 

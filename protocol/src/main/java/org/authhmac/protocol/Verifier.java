@@ -145,8 +145,9 @@ public final class Verifier {
         if (signatureFields == 0) {
             return all(recipients, new Verdict.None());
         }
+        MessageFacts facts = new MessageFacts(msg.fields());
         for (Candidate c : candidates) {
-            precheck(c, acceptedAt);
+            precheck(c, acceptedAt, facts);
         }
 
         int[] counts = Signer.count(msg.fields(), Signer.SINGLETON_NAMES);
@@ -224,8 +225,11 @@ public final class Verifier {
         return verdicts.get(0);
     }
 
-    /** Parse, algorithm policy and time window: all before any key is derived, so forged t costs no key work. */
-    private void precheck(Candidate c, Instant acceptedAt) {
+    /**
+     * Parse, algorithm policy, time window, coverage and From alignment: all before any key is derived, so forged t
+     * costs no key work.
+     */
+    private void precheck(Candidate c, Instant acceptedAt, MessageFacts facts) {
         try {
             c.tags = TagList.parse(c.field.value());
             c.header = SignatureHeader.parse(c.tags);
@@ -252,6 +256,60 @@ public final class Verifier {
         }
         if (accepted - t > settings.maxAgeFor(p).toSeconds()) {
             c.early = fail(Reason.EXPIRED, h, "signed " + (accepted - t) + " s before acceptance, more than the maximum age");
+            return;
+        }
+        c.early = coverageAndAuthor(h, facts);
+    }
+
+    /**
+     * What the message says beyond the signed bytes: a field h= does not cover (added after signing: unsigned-header),
+     * and, for a domain-bound signature, a From field that does not name one mailbox in d= (from-mismatch). Null when
+     * both hold.
+     */
+    private Verdict coverageAndAuthor(SignatureHeader h, MessageFacts facts) {
+        String uncovered = facts.counts().uncovered(h.signedHeaders(), headerNameLower);
+        if (uncovered != null) {
+            return fail(Reason.UNSIGNED_HEADER, h, "a '" + TagList.printable(uncovered)
+                    + "' field is not covered by h= (added after signing)");
+        }
+        if (h.bindsMailbox()) {
+            // Made by the receiving server for its own user's mailbox: the author is whoever wrote to that user.
+            return null;
+        }
+        Optional<String> author = facts.authorDomain();
+        if (author.isEmpty()) {
+            return fail(Reason.FROM_MISMATCH, h, "the From field is not one mailbox with a plain domain (PROTOCOL.md 9.2)");
+        }
+        if (!author.get().equals(h.domain())) {
+            return fail(Reason.FROM_MISMATCH, h, "the From domain " + author.get() + " is not d=" + h.domain());
+        }
+        return null;
+    }
+
+    /** Per-message readings the per-signature checks share, made once and only when a signature gets that far. */
+    private static final class MessageFacts {
+        private final List<HeaderField> fields;
+        private FieldCounts counts;
+        private Optional<String> authorDomain;
+
+        MessageFacts(List<HeaderField> fields) {
+            this.fields = fields;
+        }
+
+        FieldCounts counts() {
+            if (counts == null) {
+                counts = FieldCounts.of(fields);
+            }
+            return counts;
+        }
+
+        /** Empty also when there is no From field; several are a duplicate-header for the whole message. */
+        Optional<String> authorDomain() {
+            if (authorDomain == null) {
+                authorDomain = fields.stream().filter(f -> f.nameIs("from")).findFirst()
+                        .flatMap(AuthorDomain::of);
+            }
+            return authorDomain;
         }
     }
 

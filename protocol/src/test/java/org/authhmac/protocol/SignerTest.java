@@ -50,6 +50,71 @@ class SignerTest {
     }
 
     @Test
+    void listsEveryPresentFieldOutsideTheIgnoreListAsOftenAsItOccurs() throws Exception {
+        String message = "Received: from x by y\r\nX-Mailer: m1\r\nDKIM-Signature: v=1\r\n" + MESSAGE
+                .replace("MIME-Version", "X-Priority: 3\r\nx-mailer: m2\r\nList-Unsubscribe: <mailto:u@a.example>\r\nMIME-Version");
+
+        String line = signer.sign(stream(message), List.of(request()), keys()).get(0);
+
+        SignatureHeader h = SignatureHeader.parse(line.substring(line.indexOf(':') + 1));
+        assertThat(h.signedHeaders()).containsSubsequence("content-transfer-encoding", "x-mailer", "x-mailer", "x-priority",
+                "list-unsubscribe");
+        assertThat(h.signedHeaders()).filteredOn("x-mailer"::equals).hasSize(2);
+        assertThat(h.signedHeaders()).doesNotContain("received", "dkim-signature", "x-auth-hmac");
+    }
+
+    @Test
+    void refusesToSignForADomainTheFromFieldDoesNotName() {
+        String foreign = MESSAGE.replace("From: Alice <alice@a.example>", "From: \"CEO\" <ceo@b.example>");
+
+        assertThatThrownBy(() -> signer.sign(stream(foreign), List.of(request()), keys()))
+                .isInstanceOf(MalformedMessageException.class).hasMessageContaining("b.example").hasMessageContaining("d=a.example");
+    }
+
+    @Test
+    void refusesAFromFieldTheStrictReadingDoesNotAccept() {
+        String group = MESSAGE.replace("From: Alice <alice@a.example>", "From: Board: ceo@a.example;");
+
+        assertThatThrownBy(() -> signer.sign(stream(group), List.of(request()), keys()))
+                .isInstanceOf(MalformedMessageException.class).hasMessageContaining("From");
+    }
+
+    @Test
+    void signsAMailboxBindingWhateverTheAuthorDomain() throws Exception {
+        String foreign = MESSAGE.replace("From: Alice <alice@a.example>", "From: Carol <carol@c.example>");
+        SignRequest forMailbox = new SignRequest(KEY_ID, "b.example", "bob@b.example", SIGNED_AT).withFixedNonce(NONCE);
+
+        assertThat(signer.sign(stream(foreign), List.of(forMailbox), keys())).hasSize(1);
+    }
+
+    @Test
+    void refusesAMessageThatWouldNeedMoreSignedNamesThanTheBound() {
+        String many = "X-Tag: t\r\n".repeat(SignatureHeader.MAX_SIGNED_HEADERS) + MESSAGE;
+
+        assertThatThrownBy(() -> signer.sign(stream(many), List.of(request()), keys()))
+                .isInstanceOf(MalformedMessageException.class).hasMessageContaining(String.valueOf(SignatureHeader.MAX_SIGNED_HEADERS));
+    }
+
+    @Test
+    void refusesToMakeASignatureFieldLargerThanTheBound() {
+        StringBuilder fields = new StringBuilder();
+        for (int i = 0; i < 200; i++) {
+            fields.append("X-Long-Field-Name-Number-").append(i).append("-abcdefghijklmnopqrstuvwxyz: v\r\n");
+        }
+
+        assertThatThrownBy(() -> signer.sign(stream(fields + MESSAGE), List.of(request()), keys()))
+                .isInstanceOf(MalformedMessageException.class).hasMessageContaining(String.valueOf(SignatureHeader.MAX_FIELD_OCTETS));
+    }
+
+    @Test
+    void refusesAFieldWhoseNameCannotBeWrittenInH() {
+        String semicolon = "X-A;B: v\r\n" + MESSAGE;
+
+        assertThatThrownBy(() -> signer.sign(stream(semicolon), List.of(request()), keys()))
+                .isInstanceOf(MalformedMessageException.class).hasMessageContaining("x-a;b");
+    }
+
+    @Test
     void isDeterministicForAFixedNonceAndTime() throws Exception {
         String first = signer.sign(stream(MESSAGE), List.of(request()), keys()).get(0);
         String second = signer.sign(stream(MESSAGE), List.of(request()), keys()).get(0);

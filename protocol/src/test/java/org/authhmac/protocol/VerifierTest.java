@@ -55,11 +55,48 @@ class VerifierTest {
         }
 
         @Test
-        void unsignedHeadersMayBeAddedAnywhere() throws Exception {
+        void traceFieldsAndResultsMayBeAddedAnywhere() throws Exception {
             String changed = "Received: from mx.a.example by mx.b.example\r\n" + signedMessage()
-                    .replace("MIME-Version", "X-Spam-Score: 0\r\nMIME-Version");
+                    .replace("MIME-Version", "Authentication-Results: mx.b.example; spf=pass\r\nMIME-Version");
 
             assertThat(verify(changed, SIGNED_AT).result()).isEqualTo(AuthResult.PASS);
+        }
+
+        @Test
+        void anyOtherFieldAddedAfterSigningIsAnUnsignedHeader() throws Exception {
+            String changed = signedMessage().replace("MIME-Version", "X-Spam-Score: 0\r\nMIME-Version");
+
+            Verdict v = verify(changed, SIGNED_AT);
+
+            assertThat(v.result()).isEqualTo(AuthResult.FAIL);
+            assertThat(v.reason()).isEqualTo(Reason.UNSIGNED_HEADER);
+        }
+
+        @Test
+        void aFromDomainOtherThanTheSigningDomainIsAFromMismatch() throws Exception {
+            String foreign = MESSAGE.replace("From: Alice <alice@a.example>", "From: \"CEO\" <ceo@b.example>");
+            String changed = UncheckedSigning.signed(foreign, request(), keys());
+
+            Verdict v = verify(changed, SIGNED_AT);
+
+            assertThat(v.result()).isEqualTo(AuthResult.FAIL);
+            assertThat(v.reason()).isEqualTo(Reason.FROM_MISMATCH);
+        }
+
+        @Test
+        void decidesCoverageAndFromAlignmentBeforeAskingForAKey() throws Exception {
+            AtomicInteger derivations = new AtomicInteger();
+            PeriodKeys counting = ctx -> {
+                derivations.incrementAndGet();
+                return keys().periodKey(ctx);
+            };
+            Verifier v = new Verifier(VerifierSettings.defaults(), counting, new InMemoryReplayCache(10, Clock.systemUTC()));
+            String foreign = UncheckedSigning.signed(MESSAGE.replace("alice@a.example", "ceo@b.example"), request(), keys());
+
+            v.verify(stream(signedMessage().replace("MIME-Version", "X-Added: 1\r\nMIME-Version")), SIGNED_AT, RECIPIENT);
+            v.verify(stream(foreign), SIGNED_AT, RECIPIENT);
+
+            assertThat(derivations).hasValue(0);
         }
 
         @Test

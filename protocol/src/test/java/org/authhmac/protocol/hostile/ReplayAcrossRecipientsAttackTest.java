@@ -43,9 +43,13 @@ class ReplayAcrossRecipientsAttackTest {
             "");
 
     static byte[] signed(SignRequest request) throws Exception {
+        return signed(request, MESSAGE);
+    }
+
+    static byte[] signed(SignRequest request, String message) throws Exception {
         List<String> lines = new Signer(SignerSettings.defaults())
-                .sign(new ByteArrayInputStream(bytes(MESSAGE)), List.of(request), FuzzFixtures.keys());
-        return bytes(lines.get(0) + "\r\n" + MESSAGE);
+                .sign(new ByteArrayInputStream(bytes(message)), List.of(request), FuzzFixtures.keys());
+        return bytes(lines.get(0) + "\r\n" + message);
     }
 
     static byte[] bytes(String s) {
@@ -195,7 +199,8 @@ class ReplayAcrossRecipientsAttackTest {
             byte[] mail = signed(new SignRequest(FuzzFixtures.KEY_ID, "a.example", "b.example", FuzzFixtures.SIGNED_AT));
             flood.add(verify(verifier, mail, "user" + i + "@b.example"));
         }
-        byte[] fromC = signed(new SignRequest(FuzzFixtures.KEY_ID, "c.example", "b.example", FuzzFixtures.SIGNED_AT));
+        byte[] fromC = signed(new SignRequest(FuzzFixtures.KEY_ID, "c.example", "b.example", FuzzFixtures.SIGNED_AT),
+                MESSAGE.replace("alice@a.example", "carol@c.example"));
 
         // then only a.example's mail waits, and c.example's passes
         assertThat(flood.stream().filter(v -> v.result() == AuthResult.PASS)).hasSize(10);
