@@ -88,6 +88,22 @@ final class HeaderField {
         return true;
     }
 
+    /**
+     * The name, lower-cased, compared with {@code lower} (lower case) as {@link String#compareTo} compares: so that
+     * fields can be looked up among names sorted that way.
+     */
+    int compareLowerName(String lower) {
+        int len = nameEnd - start;
+        int n = Math.min(len, lower.length());
+        for (int i = 0; i < n; i++) {
+            int c = lower(bytes[start + i] & 0xFF) - lower.charAt(i);
+            if (c != 0) {
+                return c;
+            }
+        }
+        return len - lower.length();
+    }
+
     String name() {
         return new String(bytes, start, nameEnd - start, StandardCharsets.ISO_8859_1);
     }

@@ -90,6 +90,8 @@ final class RawMessage {
         // Per line: start, end of its content (one CR before the LF excluded), and whether the line ended in CRLF.
         int[] lines = new int[3 * 32];
         int lineCount = 0;
+        // CRs seen in the current line: only one, just before its LF, may be there (a bare CR is malformed).
+        int crs = 0;
         boolean ended = false;
         while (true) {
             if (scanned == filled) {
@@ -103,6 +105,7 @@ final class RawMessage {
                 if (n < 0) {
                     // A last line of just CR is an empty line cut before its LF: the header block ends there.
                     int contentEnd = filled > lineStart && buf[filled - 1] == '\r' ? filled - 1 : filled;
+                    checkCrs(crs, contentEnd < filled);
                     if (contentEnd > lineStart) {
                         lines = addLine(lines, lineCount++, lineStart, contentEnd, false);
                     }
@@ -112,7 +115,14 @@ final class RawMessage {
                 continue;
             }
             int lf = scanned;
-            while (lf < filled && buf[lf] != '\n') {
+            while (lf < filled) {
+                byte b = buf[lf];
+                if (b == '\n') {
+                    break;
+                }
+                if (b == '\r') {
+                    crs++;
+                }
                 lf++;
             }
             if (lf == filled) {
@@ -123,6 +133,8 @@ final class RawMessage {
                 throw new MalformedMessageException("header block larger than " + maxHeaderBytes + " bytes");
             }
             boolean crlf = lf > lineStart && buf[lf - 1] == '\r';
+            checkCrs(crs, crlf);
+            crs = 0;
             int contentEnd = crlf ? lf - 1 : lf;
             int start = lineStart;
             scanned = lf + 1;
@@ -165,6 +177,17 @@ final class RawMessage {
             body = in;
         }
         return new RawMessage(all, body, null, 0, 0);
+    }
+
+    /**
+     * A CR in the header block must end a line (before its LF, or as the last byte of a message cut short). Any other
+     * CR is malformed: mail readers split a field at a bare CR (jakarta.mail and Python's email parser do), so a field
+     * hidden behind one would be shown to the reader while the verifier saw it as part of another field's value.
+     */
+    private static void checkCrs(int crs, boolean endsInCr) throws MalformedMessageException {
+        if (crs > (endsInCr ? 1 : 0)) {
+            throw new MalformedMessageException("bare CR (not followed by LF) in the header block");
+        }
     }
 
     private static int[] addLine(int[] lines, int k, int start, int contentEnd, boolean crlf) {

@@ -21,6 +21,8 @@ public final class Signer {
     static final String[] SINGLETON_NAMES = SINGLETON_HEADERS.toArray(String[]::new);
     /** Index of "from" in SINGLETON_HEADERS, and so in every counted-names array that starts with them. */
     private static final int FROM_AT = 0;
+    /** Base64 of an HMAC-SHA256, padded. */
+    private static final int MAC_BASE64_CHARS = 44;
 
     private final SignerSettings settings;
     private final SecureRandom random;
@@ -113,6 +115,10 @@ public final class Signer {
         }
         String bodyHash = Base64.getEncoder().encodeToString(msg.bodyHash(settings.bodyCanonicalization()));
         List<String> h = signedHeaderList(counts);
+        if (h.size() > SignatureHeader.MAX_SIGNED_HEADERS) {
+            throw new MalformedMessageException("cannot sign: h= would name " + h.size() + " header fields, verifiers accept at most "
+                    + SignatureHeader.MAX_SIGNED_HEADERS);
+        }
         String c = settings.headerCanonicalization().token() + "/" + settings.bodyCanonicalization().token();
 
         List<String> lines = new ArrayList<>(prepared.size());
@@ -121,6 +127,10 @@ public final class Signer {
             SignatureHeader header = new SignatureHeader(SignatureHeader.VERSION, SignatureHeader.ALGORITHM, p.domain,
                     p.keyId, p.time, settings.periodSeconds(), c, h, bodyHash, p.recipient, nonce, null);
             String unsigned = settings.headerName() + ": " + header.format();
+            if (unsigned.length() + MAC_BASE64_CHARS > SignatureHeader.MAX_FIELD_OCTETS) {
+                throw new MalformedMessageException("cannot sign: the signature header field would have "
+                        + (unsigned.length() + MAC_BASE64_CHARS) + " octets, verifiers accept at most " + SignatureHeader.MAX_FIELD_OCTETS);
+            }
             PeriodKey key = keys.periodKey(header.kdfContext());
             byte[] mac = key.newMac().doFinal(MacInput.build(msg.fields(), h, settings.headerCanonicalization(), unsigned));
             lines.add(unsigned + Base64.getEncoder().encodeToString(mac));

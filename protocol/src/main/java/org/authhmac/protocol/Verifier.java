@@ -214,7 +214,7 @@ public final class Verifier {
     /** Parse, algorithm policy and time window: all before any key is derived, so forged t costs no key work. */
     private void precheck(Candidate c, Instant acceptedAt) {
         try {
-            c.tags = TagList.parse(c.field.value());
+            c.tags = SignatureHeader.tagList(c.field);
             c.header = SignatureHeader.parse(c.tags);
         } catch (SignatureFormatException e) {
             c.early = new Verdict.PermError(e.reason(), Optional.empty(), e.getMessage());
@@ -302,7 +302,7 @@ public final class Verifier {
 
     /** The signature field as the MAC saw it: the b= value (with its surrounding whitespace) removed. */
     static String withEmptyB(HeaderField field) throws SignatureFormatException {
-        return new String(withEmptyBBytes(field, TagList.parse(field.value())), StandardCharsets.ISO_8859_1);
+        return new String(withEmptyBBytes(field, SignatureHeader.tagList(field)), StandardCharsets.ISO_8859_1);
     }
 
     /**
