@@ -62,7 +62,7 @@ public class AuthHmacFailed extends GenericMatcher {
     private static final Logger LOGGER = LoggerFactory.getLogger(AuthHmacFailed.class);
     static final Set<AuthResult> DEFAULT_FAIL_ON = EnumSet.of(AuthResult.FAIL, AuthResult.PERMERROR, AuthResult.NONE);
     static final Set<String> KEYS = Set.of("partners", "failOn", "authservId", "headerName", "previousPeriods",
-            "maxFutureSkew", "maxAge", "maxSignatures", "replayScope");
+            "maxFutureSkew", "maxAge", "maxSignatures", "replayScope", "periodSeconds");
 
     private final KeyVault vault;
     private final ReplayCache replayCache;
@@ -97,7 +97,9 @@ public class AuthHmacFailed extends GenericMatcher {
                 .withMaxFutureSkew(Parameters.duration("maxFutureSkew", c.get("maxFutureSkew"), VerifierSettings.DEFAULT_MAX_FUTURE_SKEW))
                 .withMaxAge(c.containsKey("maxAge") ? positive("maxAge", Parameters.duration("maxAge", c.get("maxAge"), null)) : null)
                 .withMaxHeaders(Parameters.integer("maxSignatures", c.get("maxSignatures"), VerifierSettings.DEFAULT_MAX_HEADERS, 1, 50))
-                .withReplayScope(replayScope(c.get("replayScope")));
+                .withReplayScope(replayScope(c.get("replayScope")))
+                .withPeriodSeconds(Parameters.integer("periodSeconds", c.get("periodSeconds"), SignatureHeader.DEFAULT_PERIOD_SECONDS,
+                        SignatureHeader.MIN_PERIOD_SECONDS, SignatureHeader.MAX_PERIOD_SECONDS));
         verifier = new Verifier(settings, new PartnerKeys(vault, keysetByDomain), replayCache);
     }
 
