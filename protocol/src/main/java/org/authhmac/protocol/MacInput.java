@@ -59,10 +59,12 @@ final class MacInput {
     /**
      * For each name of h= (lower case), the index of the field it selects, or -1: bottom-up, the n-th mention of a
      * name selects the n-th instance counted from the bottom. Linear in the fields and in h=, whatever they hold: the
-     * distinct names of h= are sorted once by (String.hashCode, name); one pass over the fields looks each up among
-     * them by binary search and chains the instances of each name from the bottom up; then each mention takes the
-     * next instance of its name. The hash goes first so that a test is usually one int compare, and names made to
-     * share a hash are ordered by their text, so that they cost a logarithm, not a scan.
+     * distinct names of h= are sorted once by (String.hashCode, name) and put in a table by hash; one pass over the
+     * fields looks each up there and chains the instances of each name from the bottom up; then each mention takes
+     * the next instance of its name. A field costs one probe of the table, usually one int compare: the table's slots
+     * come from the hash through a multiplier drawn at random when the class loads, so that nobody can choose names
+     * whose slots collide; names made to share one hash value sit in one slot, ordered by their text, and cost a
+     * binary search, not a scan.
      */
     static int[] pick(List<HeaderField> fields, List<String> signedHeaders) {
         int hn = signedHeaders.size();
@@ -92,13 +94,32 @@ final class MacInput {
             }
             distinctOf[k] = distinct - 1;
         }
+        // Open addressing over the distinct hash values, at most half full: slot -> first distinct name of that hash.
+        int bits = Math.max(3, 33 - Integer.numberOfLeadingZeros(distinct));
+        int mask = (1 << bits) - 1;
+        int[] slots = new int[1 << bits];
+        Arrays.fill(slots, -1);
+        int[] runEnd = new int[distinct];
+        for (int d = distinct - 1; d >= 0; d--) {
+            runEnd[d] = d + 1 < distinct && hashes[d + 1] == hashes[d] ? runEnd[d + 1] : d + 1;
+        }
+        for (int d = 0; d < distinct; d++) {
+            if (d == 0 || hashes[d] != hashes[d - 1]) {
+                int at = (hashes[d] * SLOT_MULTIPLIER) >>> (32 - bits);
+                while (slots[at] >= 0) {
+                    at = (at + 1) & mask;
+                }
+                slots[at] = d;
+            }
+        }
         // Instances of each distinct name, chained from the bottom up: head[d] is the bottom-most, next[i] the one above i.
         int[] head = new int[distinct];
         Arrays.fill(head, -1);
-        int fn = fields.size();
+        FieldNames fieldNames = FieldNames.of(fields);
+        int fn = fieldNames.size();
         int[] next = new int[fn];
         for (int i = 0; i < fn; i++) {
-            int d = find(fields.get(i), hashes, names, distinct);
+            int d = find(fieldNames, i, slots, bits, hashes, runEnd, names);
             if (d >= 0) {
                 next[i] = head[d];
                 head[d] = i;
@@ -148,19 +169,29 @@ final class MacInput {
         }
     }
 
-    /** The distinct name the field carries, by binary search on (hash, name); -1 when h= does not name it. */
-    private static int find(HeaderField f, int[] hashes, String[] names, int distinct) {
-        int h = f.lowerNameHash();
-        int lo = 0;
-        int hi = distinct - 1;
+    /** Odd, drawn once per JVM: slot = (hash * multiplier) >>> (32 - bits), multiplicative hashing. */
+    private static final int SLOT_MULTIPLIER = new java.security.SecureRandom().nextInt() | 1;
+
+    /** The distinct name the field carries, -1 when h= does not name it: one probe, then (hash, name) in the slot. */
+    private static int find(FieldNames f, int field, int[] slots, int bits, int[] hashes, int[] runEnd, String[] names) {
+        int h = f.lowerNameHash(field);
+        int mask = (1 << bits) - 1;
+        int at = (h * SLOT_MULTIPLIER) >>> (32 - bits);
+        int d;
+        while ((d = slots[at]) >= 0 && hashes[d] != h) {
+            at = (at + 1) & mask;
+        }
+        if (d < 0) {
+            return -1;
+        }
+        // The names of this hash are names[d, runEnd[d]), sorted: usually one.
+        int lo = d;
+        int hi = runEnd[d] - 1;
         while (lo <= hi) {
             int mid = (lo + hi) >>> 1;
-            int c = Integer.compare(h, hashes[mid]);
+            int c = f.compareLowerName(field, names[mid]);
             if (c == 0) {
-                c = f.compareLowerName(names[mid]);
-                if (c == 0) {
-                    return mid;
-                }
+                return mid;
             }
             if (c < 0) {
                 hi = mid - 1;

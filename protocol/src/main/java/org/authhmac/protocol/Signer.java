@@ -177,21 +177,9 @@ public final class Signer {
         return h;
     }
 
-    /**
-     * How many fields carry each of {@code lowerNames}, in one pass over the fields; a name test is usually one int
-     * compare (HeaderField.lowerNameHash).
-     */
+    /** How many fields carry each of {@code lowerNames}, in one pass over the fields ({@link FieldNames#count}). */
     static int[] count(List<HeaderField> fields, String[] lowerNames) {
-        int[] counts = new int[lowerNames.length];
-        for (HeaderField f : fields) {
-            int h = f.lowerNameHash();
-            for (int k = 0; k < lowerNames.length; k++) {
-                if (lowerNames[k].hashCode() == h && f.nameIs(lowerNames[k])) {
-                    counts[k]++;
-                }
-            }
-        }
-        return counts;
+        return FieldNames.count(fields, lowerNames);
     }
 
     private String newNonce() {

@@ -129,12 +129,14 @@ public final class Verifier {
                                                List<Recipient> rcpts) throws IOException {
         List<Candidate> candidates = new ArrayList<>();
         int signatureFields = 0;
-        for (HeaderField f : msg.fields()) {
-            if (f.nameIs(headerNameLower)) {
+        FieldNames names = FieldNames.of(msg.fields());
+        int headerNameHash = headerNameLower.hashCode();
+        for (int i = 0; i < names.size(); i++) {
+            if (names.lowerNameHash(i) == headerNameHash && names.nameIs(i, headerNameLower)) {
                 signatureFields++;
                 // Top-most first; fields beyond maxHeaders are never looked at, so they cannot cost work.
                 if (candidates.size() < settings.maxHeaders()) {
-                    candidates.add(new Candidate(f));
+                    candidates.add(new Candidate(msg.fields().get(i)));
                 }
             }
         }
