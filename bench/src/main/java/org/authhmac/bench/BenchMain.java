@@ -28,6 +28,8 @@ import org.openjdk.jmh.runner.options.TimeValue;
  */
 public final class BenchMain {
     static final String[] SIZES = {"1KB", "10KB", "100KB", "1MB"};
+    /** No adversarial shape may cost more than this many times per byte what a benign message of its size costs. */
+    static final double ADVERSARIAL_GOAL = 3.0;
 
     private BenchMain() {
     }
@@ -37,7 +39,7 @@ public final class BenchMain {
         boolean noTpm = false;
         Path cpuTimeFile = null;
         Path out = Path.of("bench", "results", "latest.json");
-        String include = "org\\.authhmac\\.bench\\..*Benchmark\\..*";
+        String include = null;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--quick" -> quick = true;
@@ -54,8 +56,14 @@ public final class BenchMain {
         Path raw = out.resolveSibling(name.equals("latest.json") ? "jmh-raw.json" : name.replaceFirst("\\.json$", "") + "-jmh-raw.json");
         double[] loadBefore = loadAverage();
         Instant started = Instant.now();
-        ChainedOptionsBuilder options = new OptionsBuilder()
-                .include(include)
+        ChainedOptionsBuilder options = new OptionsBuilder();
+        if (include == null) {
+            // The adversarial shapes have a run of their own (bench/run --adversarial): they do not change the goals.
+            options.include("org\\.authhmac\\.bench\\..*Benchmark\\..*").exclude("AdversarialBenchmark");
+        } else {
+            options.include(include);
+        }
+        options
                 .addProfiler(GCProfiler.class)
                 .resultFormat(ResultFormatType.JSON)
                 .result(raw.toString())
@@ -89,6 +97,7 @@ public final class BenchMain {
                                       double[] loadBefore, double[] loadAfter, Map<String, Object> cpuTime) {
         List<Map<String, Object>> figures = new ArrayList<>();
         Map<String, Double> opsPerSecond = new LinkedHashMap<>();
+        Map<String, AdversarialMessages.Shape> shapes = new LinkedHashMap<>();
         for (RunResult r : results) {
             String bench = r.getParams().getBenchmark();
             String name = bench.substring(bench.lastIndexOf('.', bench.lastIndexOf('.') - 1) + 1);
@@ -108,12 +117,17 @@ public final class BenchMain {
             if (params.containsKey("size")) {
                 f.put("messageBytes", Messages.mime(Messages.bytes(params.get("size"))).length);
             }
+            if (params.containsKey("shape")) {
+                AdversarialMessages.Shape shape = shapes.computeIfAbsent(params.get("shape"), AdversarialMessages::shape);
+                f.put("messageBytes", name.endsWith(".benign") ? shape.benign().length : shape.adversarial().length);
+            }
             alloc(r).ifPresent(a -> f.put("allocation", Map.of("value", round(a), "unit", "B/op")));
             figures.add(f);
             if (primary.getScoreUnit().equals("ops/s")) {
                 opsPerSecond.put(name + key(params), primary.getScore());
             }
         }
+        List<Map<String, Object>> adversarial = adversarialRatios(shapes, opsPerSecond);
 
         List<Map<String, Object>> ratios = new ArrayList<>();
         for (String size : SIZES) {
@@ -161,6 +175,12 @@ public final class BenchMain {
         load.put("note", "1, 5 and 15 minute load averages of the machine; above the core count the figures are noisy");
         report.put("loadAverage", load);
         report.put("ratios", ratios);
+        if (!adversarial.isEmpty()) {
+            Map<String, Object> a = new LinkedHashMap<>();
+            a.put("goal", "no adversarial shape costs more than " + ADVERSARIAL_GOAL + "x per byte what a benign message of the same size costs");
+            a.put("shapes", adversarial);
+            report.put("adversarial", a);
+        }
         report.put("cpuTime", cpuTime);
         report.put("goals", goals);
         report.put("figures", figures);
@@ -168,7 +188,32 @@ public final class BenchMain {
     }
 
     private static String key(Map<String, String> params) {
-        return params.containsKey("size") ? "@" + params.get("size") : "";
+        return params.containsKey("size") ? "@" + params.get("size") : params.containsKey("shape") ? "@" + params.get("shape") : "";
+    }
+
+    /** Per shape: CPU cost per byte of the adversarial message over that of the benign one of the same size. */
+    private static List<Map<String, Object>> adversarialRatios(Map<String, AdversarialMessages.Shape> shapes,
+                                                               Map<String, Double> ops) {
+        List<Map<String, Object>> out = new ArrayList<>();
+        for (AdversarialMessages.Shape shape : shapes.values()) {
+            Double a = ops.get("AdversarialBenchmark.adversarial@" + shape.name());
+            Double b = ops.get("AdversarialBenchmark.benign@" + shape.name());
+            if (a == null || b == null) {
+                continue;
+            }
+            double ratio = (b * shape.benign().length) / (a * shape.adversarial().length);
+            Map<String, Object> r = new LinkedHashMap<>();
+            r.put("shape", shape.name());
+            r.put("verdict", shape.expected().token());
+            r.put("adversarialBytes", shape.adversarial().length);
+            r.put("benignBytes", shape.benign().length);
+            r.put("adversarialMessagesPerSecond", round(a));
+            r.put("benignMessagesPerSecond", round(b));
+            r.put("costPerByteRatio", round(ratio));
+            r.put("met", ratio <= ADVERSARIAL_GOAL);
+            out.add(r);
+        }
+        return out;
     }
 
     private static void ratio(List<Map<String, Object>> out, Map<String, Double> ops, String name, String ours,

@@ -156,6 +156,11 @@ final class BodyCanonicalizer {
                 }
                 break;
             }
+            if (b == CR && j + 1 < end && buf[j + 1] != LF) {
+                // A bare CR is content, unchanged: a body of them stays on this path, not byte by byte.
+                j++;
+                continue;
+            }
             if (b == CR || b == LF) {
                 break;
             }
@@ -228,6 +233,9 @@ final class BodyCanonicalizer {
                 // CRLF after content and before more content is output as it is (what simple changes is only
                 // around empty lines): the run goes on across line ends.
                 j += 3;
+            } else if (b == CR && j + 1 < end && buf[j + 1] != LF) {
+                // A bare CR is content, unchanged.
+                j++;
             } else if (b == CR || b == LF) {
                 break;
             } else {

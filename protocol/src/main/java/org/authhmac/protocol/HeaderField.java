@@ -34,6 +34,21 @@ final class HeaderField {
      * shared, not copied: nothing may change it afterwards.
      */
     static HeaderField parse(byte[] bytes, int start, int end) throws MalformedMessageException {
+        int[] scanned = new int[3];
+        scan(bytes, start, end, scanned, 0);
+        return new HeaderField(bytes, start, end, scanned[0], scanned[1], scanned[2]);
+    }
+
+    /** A field {@link #scan} has checked, from what it found. */
+    static HeaderField of(byte[] bytes, int start, int end, int colon, int nameEnd, int lowerNameHash) {
+        return new HeaderField(bytes, start, end, colon, nameEnd, lowerNameHash);
+    }
+
+    /**
+     * Checks the field in {@code bytes[start, end)} (raw form) and writes the index of its first colon, the end of its
+     * name and the hash of its lower-cased name to {@code out[at]}, {@code out[at + 1]}, {@code out[at + 2]}.
+     */
+    static void scan(byte[] bytes, int start, int end, int[] out, int at) throws MalformedMessageException {
         int colon = start;
         while (colon < end && bytes[colon] != ':') {
             colon++;
@@ -56,7 +71,9 @@ final class HeaderField {
             }
             h = 31 * h + lower(c);
         }
-        return new HeaderField(bytes, start, end, colon, nameEnd, h);
+        out[at] = colon;
+        out[at + 1] = nameEnd;
+        out[at + 2] = h;
     }
 
     /** The same from a String holding one char per byte. */
@@ -76,6 +93,11 @@ final class HeaderField {
 
     /** Whether the name, lower-cased, equals {@code lower} (which the caller has lower-cased). */
     boolean nameIs(String lower) {
+        return nameIs(bytes, start, nameEnd, lower);
+    }
+
+    /** The same for a name held in {@code bytes[start, nameEnd)}. */
+    static boolean nameIs(byte[] bytes, int start, int nameEnd, String lower) {
         int len = nameEnd - start;
         if (lower.length() != len) {
             return false;
@@ -86,6 +108,27 @@ final class HeaderField {
             }
         }
         return true;
+    }
+
+    /**
+     * The name, lower-cased, compared with {@code lower} (lower case) as {@link String#compareTo} compares: so that
+     * fields can be looked up among names sorted that way.
+     */
+    int compareLowerName(String lower) {
+        return compareLowerName(bytes, start, nameEnd, lower);
+    }
+
+    /** The same for a name held in {@code bytes[start, nameEnd)}. */
+    static int compareLowerName(byte[] bytes, int start, int nameEnd, String lower) {
+        int len = nameEnd - start;
+        int n = Math.min(len, lower.length());
+        for (int i = 0; i < n; i++) {
+            int c = lower(bytes[start + i] & 0xFF) - lower.charAt(i);
+            if (c != 0) {
+                return c;
+            }
+        }
+        return len - lower.length();
     }
 
     String name() {

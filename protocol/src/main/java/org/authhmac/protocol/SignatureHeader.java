@@ -37,10 +37,16 @@ public record SignatureHeader(
     /** rc= when absent: the signature passes for one recipient. */
     public static final int DEFAULT_RECIPIENT_COUNT = 1;
     public static final int MAX_RECIPIENT_COUNT = 10_000;
-    /** Bounds applied before a signature header is parsed (PROTOCOL.md 3); signers never make a field beyond them. */
+    /**
+     * Bounds a verifier applies before it parses a signature header (docs/PROTOCOL.md section 3.2): the field's raw
+     * form (name, colon, value with its folding) in octets, the tag-specs in it, and the names in h=. A signer refuses
+     * to make a field beyond them.
+     */
     public static final int MAX_FIELD_OCTETS = 8192;
     public static final int MAX_TAGS = 32;
     public static final int MAX_SIGNED_HEADERS = 1024;
+    /** b= and bh=: base64 of 32 bytes with its padding. */
+    private static final int DIGEST_BASE64_CHARS = 44;
 
     public SignatureHeader {
         signedHeaders = signedHeaders == null ? List.of() : List.copyOf(signedHeaders);
@@ -120,17 +126,33 @@ public record SignatureHeader(
      * @throws SignatureFormatException with reason malformed, unsupported-version or unsupported-algorithm
      */
     public static SignatureHeader parse(String value) throws SignatureFormatException {
-        return parse(TagList.parse(value));
+        return parse(tagList(value));
+    }
+
+    /** The tag list of a signature header field, its size bound checked before anything is parsed. */
+    static TagList tagList(HeaderField field) throws SignatureFormatException {
+        if (field.length() > MAX_FIELD_OCTETS) {
+            throw malformed("signature header field of " + field.length() + " octets, more than " + MAX_FIELD_OCTETS);
+        }
+        return TagList.parse(field.value(), MAX_TAGS);
+    }
+
+    /** The same for a field value alone (shorter than its field, so the bound is the same or looser). */
+    static TagList tagList(String value) throws SignatureFormatException {
+        if (value.length() > MAX_FIELD_OCTETS) {
+            throw malformed("signature header value of " + value.length() + " characters, more than " + MAX_FIELD_OCTETS);
+        }
+        return TagList.parse(value, MAX_TAGS);
     }
 
     /** The same from a tag list already parsed (the verifier keeps it to empty b= without parsing twice). */
     static SignatureHeader parse(TagList tags) throws SignatureFormatException {
 
-        String v = required(tags, "v");
+        String v = scalar(tags, "v");
         if (!v.equals("1")) {
             throw new SignatureFormatException(Reason.UNSUPPORTED_VERSION, "unsupported version v=" + TagList.printable(v));
         }
-        String a = required(tags, "a").toLowerCase(Locale.ROOT);
+        String a = scalar(tags, "a").toLowerCase(Locale.ROOT);
         if (!a.equals(ALGORITHM)) {
             throw new SignatureFormatException(Reason.UNSUPPORTED_ALGORITHM, "unsupported algorithm a=" + TagList.printable(a));
         }
@@ -191,6 +213,18 @@ public record SignatureHeader(
         return t.value();
     }
 
+    /** A required value that may not contain whitespace (FWS is allowed inside h, bh, b and unknown tags only). */
+    private static String scalar(TagList tags, String name) throws SignatureFormatException {
+        String v = required(tags, name);
+        for (int i = 0; i < v.length(); i++) {
+            char c = v.charAt(i);
+            if (c == ' ' || c == '\t' || c == '\r' || c == '\n') {
+                throw malformed("whitespace inside tag " + name + "=");
+            }
+        }
+        return v;
+    }
+
     private static long number(String v, int maxDigits, String tag) throws SignatureFormatException {
         if (v.isEmpty() || v.length() > maxDigits) {
             throw malformed(tag + "= must be 1.." + maxDigits + " digits");
@@ -223,25 +257,44 @@ public record SignatureHeader(
         return s.equals("simple") || s.equals("relaxed");
     }
 
+    /**
+     * h=: names separated by ':', FWS allowed around each ':' only. The names are counted before any is split off, so
+     * that an over-long list costs one scan.
+     */
     private static List<String> headerList(String v) throws SignatureFormatException {
-        String compact = TagList.stripFws(v);
+        int colons = 0;
+        for (int i = v.indexOf(':'); i >= 0; i = v.indexOf(':', i + 1)) {
+            if (++colons >= MAX_SIGNED_HEADERS) {
+                throw malformed("h= names more than " + MAX_SIGNED_HEADERS + " header fields");
+            }
+        }
         // One pass with indexOf instead of split (this runs for every signature a verifier reads).
-        List<String> names = new ArrayList<>(24);
+        List<String> names = new ArrayList<>(colons + 1);
         boolean from = false;
         int start = 0;
         while (true) {
-            int colon = compact.indexOf(':', start);
-            int end = colon < 0 ? compact.length() : colon;
-            if (end == start) {
+            int colon = v.indexOf(':', start);
+            int end = colon < 0 ? v.length() : colon;
+            int nameStart = start;
+            int nameEnd = end;
+            // TagList has checked that every line break in the value is folding (CRLF WSP).
+            while (nameStart < nameEnd && isFws(v.charAt(nameStart))) {
+                nameStart++;
+            }
+            while (nameEnd > nameStart && isFws(v.charAt(nameEnd - 1))) {
+                nameEnd--;
+            }
+            if (nameEnd == nameStart) {
                 throw malformed("h= has an empty header name");
             }
-            for (int i = start; i < end; i++) {
-                char ch = compact.charAt(i);
+            for (int i = nameStart; i < nameEnd; i++) {
+                char ch = v.charAt(i);
                 if (ch < 33 || ch > 126) {
+                    // FWS included: it may stand around a ':' but not inside a name ("fr om").
                     throw malformed("h= has a bad header name");
                 }
             }
-            String name = compact.substring(start, end).toLowerCase(Locale.ROOT);
+            String name = v.substring(nameStart, nameEnd).toLowerCase(Locale.ROOT);
             from |= name.equals("from");
             names.add(name);
             if (colon < 0) {
@@ -255,18 +308,45 @@ public record SignatureHeader(
         return names;
     }
 
+    private static boolean isFws(char c) {
+        return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+    }
+
+    /**
+     * bh= and b=: after FWS removal exactly the 44 characters of base64 with padding that encode 32 bytes. Unpadded or
+     * otherwise non-canonical forms (non-zero bits after the last byte) are refused, so that no two texts stand
+     * for one digest.
+     */
     private static String base64Digest(String v, String tag) throws SignatureFormatException {
         String compact = TagList.stripFws(v);
+        if (compact.length() != DIGEST_BASE64_CHARS || compact.charAt(DIGEST_BASE64_CHARS - 1) != '='
+                || compact.charAt(DIGEST_BASE64_CHARS - 2) == '=') {
+            throw malformed(tag + "= must be 44 base64 characters with padding (32 bytes)");
+        }
         byte[] decoded;
         try {
             decoded = Base64.getDecoder().decode(compact);
         } catch (IllegalArgumentException e) {
             throw malformed(tag + "= is not base64");
         }
-        if (decoded.length != 32) {
-            throw malformed(tag + "= must decode to 32 bytes");
+        // 32 bytes take 43 characters and 2 bits of the last one, which must be zero.
+        if (decoded.length != 32 || (base64Value(compact.charAt(DIGEST_BASE64_CHARS - 2)) & 3) != 0) {
+            throw malformed(tag + "= is not the canonical base64 of 32 bytes");
         }
         return compact;
+    }
+
+    private static int base64Value(char c) {
+        if (c >= 'A' && c <= 'Z') {
+            return c - 'A';
+        }
+        if (c >= 'a' && c <= 'z') {
+            return c - 'a' + 26;
+        }
+        if (c >= '0' && c <= '9') {
+            return c - '0' + 52;
+        }
+        return c == '+' ? 62 : 63;
     }
 
     static boolean isKeyId(String s) {

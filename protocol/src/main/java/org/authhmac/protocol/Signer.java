@@ -22,7 +22,7 @@ public final class Signer {
             List.of("from", "sender", "reply-to", "to", "cc", "subject", "date", "message-id", "in-reply-to", "references",
                     "mime-version", "content-type", "content-transfer-encoding");
     static final String[] SINGLETON_NAMES = SINGLETON_HEADERS.toArray(String[]::new);
-    /** Length of base64(HMAC-SHA256) with padding. */
+    /** Base64 of an HMAC-SHA256, padded. */
     private static final int MAC_BASE64_CHARS = 44;
 
     private final SignerSettings settings;
@@ -100,6 +100,10 @@ public final class Signer {
         }
         checkAuthor(fields, prepared);
         List<String> h = signedHeaderList(counts);
+        if (h.size() > SignatureHeader.MAX_SIGNED_HEADERS) {
+            throw new MalformedMessageException("cannot sign: h= would name " + h.size() + " header fields, verifiers accept at most "
+                    + SignatureHeader.MAX_SIGNED_HEADERS);
+        }
         String bodyHash = Base64.getEncoder().encodeToString(msg.bodyHash(settings.bodyCanonicalization()));
         String c = settings.headerCanonicalization().token() + "/" + settings.bodyCanonicalization().token();
 
@@ -110,9 +114,8 @@ public final class Signer {
                     p.keyId, p.time, settings.periodSeconds(), c, h, bodyHash, p.recipient, nonce, null, p.recipientCount);
             String unsigned = settings.headerName() + ": " + header.format();
             if (unsigned.length() + MAC_BASE64_CHARS > SignatureHeader.MAX_FIELD_OCTETS) {
-                throw new MalformedMessageException("cannot sign: the signature field would be "
-                        + (unsigned.length() + MAC_BASE64_CHARS) + " octets, more than the " + SignatureHeader.MAX_FIELD_OCTETS
-                        + " verifiers read (h= lists " + h.size() + " field names)");
+                throw new MalformedMessageException("cannot sign: the signature header field would have "
+                        + (unsigned.length() + MAC_BASE64_CHARS) + " octets, verifiers accept at most " + SignatureHeader.MAX_FIELD_OCTETS);
             }
             PeriodKey key = keys.periodKey(header.kdfContext());
             byte[] mac = key.newMac().doFinal(MacInput.build(msg.fields(), h, settings.headerCanonicalization(), unsigned));
@@ -202,21 +205,9 @@ public final class Signer {
         return h;
     }
 
-    /**
-     * How many fields carry each of {@code lowerNames}, in one pass over the fields; a name test is usually one int
-     * compare (HeaderField.lowerNameHash).
-     */
+    /** How many fields carry each of {@code lowerNames}, in one pass over the fields ({@link FieldNames#count}). */
     static int[] count(List<HeaderField> fields, String[] lowerNames) {
-        int[] counts = new int[lowerNames.length];
-        for (HeaderField f : fields) {
-            int h = f.lowerNameHash();
-            for (int k = 0; k < lowerNames.length; k++) {
-                if (lowerNames[k].hashCode() == h && f.nameIs(lowerNames[k])) {
-                    counts[k]++;
-                }
-            }
-        }
-        return counts;
+        return FieldNames.count(fields, lowerNames);
     }
 
     private String newNonce() {

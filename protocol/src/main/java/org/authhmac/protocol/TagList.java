@@ -30,8 +30,19 @@ final class TagList {
         return null;
     }
 
-    /** Parses a tag-list; tag names are case-sensitive (RFC 6376 §3.2), a repeated name is an error. */
-    static TagList parse(String s) throws SignatureFormatException {
+    /**
+     * Parses a tag-list; tag names are case-sensitive (RFC 6376 §3.2), a repeated name is an error. More than
+     * {@code maxTags} tag-specs is an error found by counting the ';' first, so that the work is bounded before any
+     * tag is looked at.
+     */
+    static TagList parse(String s, int maxTags) throws SignatureFormatException {
+        int semicolons = 0;
+        for (int i = s.indexOf(';'); i >= 0; i = s.indexOf(';', i + 1)) {
+            // A tag-list of n tag-specs has n - 1 separators and an optional final ';'.
+            if (++semicolons > maxTags) {
+                throw malformed("more than " + maxTags + " tag-specs");
+            }
+        }
         // indexOf is vectorised: an unfolded value (what our signers write) skips the per-char line-break check.
         boolean lineBreaks = s.indexOf('\r') >= 0 || s.indexOf('\n') >= 0;
         for (int i = 0; lineBreaks && i < s.length(); i++) {
@@ -66,7 +77,10 @@ final class TagList {
             }
             checkValueChars(s, eq + 1, end, name);
             String value = trimFws(s, eq + 1, end);
-            // A dozen tags at most in practice: a scan of the earlier names costs less than a HashSet.
+            if (tags.size() == maxTags) {
+                throw malformed("more than " + maxTags + " tag-specs");
+            }
+            // At most maxTags tags: a scan of the earlier names costs less than a HashSet.
             for (Tag earlier : tags) {
                 if (earlier.name.equals(name)) {
                     throw malformed("tag " + name + "= appears twice");

@@ -41,14 +41,21 @@ public final class Verifier {
 
     /**
      * @param acceptedAt when the receiving server accepted the message (SMTP end of DATA), not the processing time
-     * @param recipient  the envelope recipient (local@domain) or, for a domain-level check, the domain
+     * @param recipient  the envelope recipient (local@domain, or {@code <local@domain>}) or, for a domain-level check,
+     *                   the domain
+     * @throws IllegalArgumentException the recipient is neither (before the message is read)
      */
     public Verdict verify(InputStream message, Instant acceptedAt, String recipient) {
         Objects.requireNonNull(recipient, "recipient");
         return verify(message, acceptedAt, List.of(recipient)).get(recipient);
     }
 
-    /** One verdict per recipient (in the given order); the message is read and its body hashed once. */
+    /**
+     * One verdict per recipient (in the given order, keyed by the strings given); the message is read and its body
+     * hashed once.
+     *
+     * @throws IllegalArgumentException a recipient is neither a domain nor local@domain (before the message is read)
+     */
     public Map<String, Verdict> verify(InputStream message, Instant acceptedAt, Collection<String> recipients) {
         Objects.requireNonNull(message, "message");
         return verify(() -> RawMessage.read(message, settings.maxHeaderBytes()), acceptedAt, recipients);
@@ -72,11 +79,13 @@ public final class Verifier {
     private Map<String, Verdict> verify(MessageReader message, Instant acceptedAt, Collection<String> recipients) {
         Objects.requireNonNull(acceptedAt, "acceptedAt");
         Objects.requireNonNull(recipients, "recipients");
+        List<Recipient> rcpts = new ArrayList<>(recipients.size());
         for (String r : recipients) {
-            Objects.requireNonNull(r, "recipient");
+            // Before any work: a recipient nothing can bind is the caller's error, not a verdict on the message.
+            rcpts.add(recipient(Objects.requireNonNull(r, "recipient")));
         }
         try {
-            return verifyMessage(message.read(), acceptedAt, recipients);
+            return verifyMessage(message.read(), acceptedAt, recipients, rcpts);
         } catch (MalformedMessageException e) {
             return all(recipients, new Verdict.PermError(Reason.MALFORMED, Optional.empty(), "malformed message: " + e.getMessage()));
         } catch (IOException e) {
@@ -129,16 +138,18 @@ public final class Verifier {
     private record ReplayKey(ReplayCache.SignatureId signature, String replayId) {
     }
 
-    private Map<String, Verdict> verifyMessage(RawMessage msg, Instant acceptedAt, Collection<String> recipients)
-            throws IOException {
+    private Map<String, Verdict> verifyMessage(RawMessage msg, Instant acceptedAt, Collection<String> recipients,
+                                               List<Recipient> rcpts) throws IOException {
         List<Candidate> candidates = new ArrayList<>();
         int signatureFields = 0;
-        for (HeaderField f : msg.fields()) {
-            if (f.nameIs(headerNameLower)) {
+        FieldNames names = FieldNames.of(msg.fields());
+        int headerNameHash = headerNameLower.hashCode();
+        for (int i = 0; i < names.size(); i++) {
+            if (names.lowerNameHash(i) == headerNameHash && names.nameIs(i, headerNameLower)) {
                 signatureFields++;
                 // Top-most first; fields beyond maxHeaders are never looked at, so they cannot cost work.
                 if (candidates.size() < settings.maxHeaders()) {
-                    candidates.add(new Candidate(f));
+                    candidates.add(new Candidate(msg.fields().get(i)));
                 }
             }
         }
@@ -159,11 +170,6 @@ public final class Verifier {
                 return all(recipients, new Verdict.Fail(Reason.DUPLICATE_HEADER, first,
                         n + " '" + name + "' header fields; RFC 5322 allows one"));
             }
-        }
-
-        List<Recipient> rcpts = new ArrayList<>();
-        for (String r : recipients) {
-            rcpts.add(recipient(r));
         }
 
         // Body hashes are computed once per body canonicalization that a still-viable signature needs.
@@ -226,12 +232,12 @@ public final class Verifier {
     }
 
     /**
-     * Parse, algorithm policy, time window, coverage and From alignment: all before any key is derived, so forged t
-     * costs no key work.
+     * Parse, algorithm policy, time window, period length, coverage and From alignment: all before any key is
+     * derived, so forged t or p cost no key work.
      */
     private void precheck(Candidate c, Instant acceptedAt, MessageFacts facts) {
         try {
-            c.tags = TagList.parse(c.field.value());
+            c.tags = SignatureHeader.tagList(c.field);
             c.header = SignatureHeader.parse(c.tags);
         } catch (SignatureFormatException e) {
             c.early = new Verdict.PermError(e.reason(), Optional.empty(), e.getMessage());
@@ -256,6 +262,12 @@ public final class Verifier {
         }
         if (accepted - t > settings.maxAgeFor(p).toSeconds()) {
             c.early = fail(Reason.EXPIRED, h, "signed " + (accepted - t) + " s before acceptance, more than the maximum age");
+            return;
+        }
+        if (p != settings.periodSeconds()) {
+            // No key exists for another period length here: refused before the key source derives one.
+            c.early = new Verdict.PermError(Reason.UNKNOWN_KEY, Optional.of(h),
+                    "p=" + p + " is not the configured period length " + settings.periodSeconds());
             return;
         }
         c.early = coverageAndAuthor(h, facts);
@@ -381,7 +393,7 @@ public final class Verifier {
 
     /** The signature field as the MAC saw it: the b= value (with its surrounding whitespace) removed. */
     static String withEmptyB(HeaderField field) throws SignatureFormatException {
-        return new String(withEmptyBBytes(field, TagList.parse(field.value())), StandardCharsets.ISO_8859_1);
+        return new String(withEmptyBBytes(field, SignatureHeader.tagList(field)), StandardCharsets.ISO_8859_1);
     }
 
     /**
@@ -404,17 +416,30 @@ public final class Verifier {
         return out;
     }
 
+    /**
+     * An envelope recipient: a domain, or local@domain, optionally in one pair of angle brackets (the RFC 5321 path
+     * form). Anything else is an IllegalArgumentException naming it: a verdict for a recipient that nothing can bind
+     * would silently say wrong-recipient for every signature.
+     */
     private static Recipient recipient(String given) {
+        String path = given.trim();
+        if (path.length() >= 2 && path.charAt(0) == '<' && path.charAt(path.length() - 1) == '>') {
+            path = path.substring(1, path.length() - 1);
+        }
+        int at = path.lastIndexOf('@');
         String domain;
         try {
-            domain = Recipients.domainOf(given);
+            if (at == 0) {
+                throw new IllegalArgumentException("empty local part");
+            }
+            domain = Recipients.domainOf(path);
         } catch (IllegalArgumentException e) {
-            return new Recipient(given, null, null);
+            throw new IllegalArgumentException("not a recipient (a domain, or local@domain): '" + TagList.printable(given) + "'");
         }
         String mailbox = null;
-        if (given.indexOf('@') >= 0) {
+        if (at > 0) {
             try {
-                mailbox = Recipients.binding(given);
+                mailbox = Recipients.binding(path);
             } catch (IllegalArgumentException e) {
                 // A mailbox r= cannot name it, but a domain binding still can.
             }

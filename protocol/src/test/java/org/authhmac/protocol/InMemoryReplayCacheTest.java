@@ -145,4 +145,12 @@ class InMemoryReplayCacheTest {
         assertThat(v.result()).isEqualTo(AuthResult.TEMPERROR);
         assertThat(v.reason()).isEqualTo(Reason.INTERNAL_ERROR);
     }
+
+    @Test
+    void refusesACapacityOfZeroAsAConfigurationError() {
+        // A cache that can hold nothing would make every passing signature a temperror, for ever.
+        assertThatThrownBy(() -> new InMemoryReplayCache(0, Duration.ZERO, clock))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("capacity");
+    }
 }

@@ -3,6 +3,7 @@ package org.authhmac.protocol;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -194,6 +195,104 @@ class SignatureHeaderTest {
         assertThat(h.domain()).isEqualTo("a.example");
         assertThat(h.recipient()).isEqualTo("bob@b.example");
         assertThat(h.bindsMailbox()).isTrue();
+    }
+
+    /** VALID (12 tag-specs) with {@code n} unknown tags added in front. */
+    private static String withUnknownTags(int n) {
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < n; i++) {
+            sb.append("x").append(i).append("=y; ");
+        }
+        return sb + VALID;
+    }
+
+    /** VALID with h= naming from and then {@code n - 1} more names. */
+    private static String withSignedHeaderNames(int n) {
+        StringBuilder h = new StringBuilder("from");
+        for (int i = 1; i < n; i++) {
+            h.append(":x-").append(i);
+        }
+        return VALID.replace("h=from:from:to:subject", "h=" + h);
+    }
+
+    private static void assertMalformed(String header) {
+        assertThatThrownBy(() -> SignatureHeader.parse(header))
+                .isInstanceOfSatisfying(SignatureFormatException.class,
+                        e -> assertThat(e.reason()).isEqualTo(Reason.MALFORMED));
+    }
+
+    @Nested
+    class Bounds {
+        @Test
+        void acceptsThirtyTwoTagSpecsAndATrailingSemicolon() throws Exception {
+            assertThat(SignatureHeader.parse(withUnknownTags(20) + ";").keyId()).isEqualTo("k1");
+        }
+
+        @Test
+        void rejectsAThirtyThirdTagSpecAsMalformed() {
+            assertMalformed(withUnknownTags(21));
+        }
+
+        @Test
+        void acceptsAnHListOfExactly1024Names() throws Exception {
+            assertThat(SignatureHeader.parse(withSignedHeaderNames(1024)).signedHeaders()).hasSize(1024);
+        }
+
+        @Test
+        void rejectsAnHListOf1025NamesAsMalformed() {
+            assertMalformed(withSignedHeaderNames(1025));
+        }
+
+        @Test
+        void rejectsAValueLongerThanTheFieldBoundAsMalformed() {
+            String value = VALID + "; x=" + "y".repeat(SignatureHeader.MAX_FIELD_OCTETS);
+
+            assertMalformed(value);
+        }
+    }
+
+    @Nested
+    class Strictness {
+        @Test
+        void rejectsAnUnpaddedMacAsMalformed() {
+            assertMalformed(VALID.replace("b=" + MAC, "b=" + MAC.substring(0, 43)));
+        }
+
+        @Test
+        void rejectsAnUnpaddedBodyHashAsMalformed() {
+            assertMalformed(VALID.replace("bh=" + BH, "bh=" + BH.substring(0, 43)));
+        }
+
+        @Test
+        void rejectsBase64WhoseUnusedLastBitsAreSetAsMalformed() {
+            // MAC ends in "h8=": the last sextet of "8", 0b111100, has its two unused bits clear; "9" sets one of them.
+            assertMalformed(VALID.replace("b=" + MAC, "b=" + MAC.substring(0, 42) + "9="));
+        }
+
+        @Test
+        void acceptsFoldingWhitespaceAroundTheColonsOfH() throws Exception {
+            SignatureHeader h = SignatureHeader.parse(VALID.replace("h=from:from:to:subject", "h= from :\r\n from\t:to\r\n\t: subject "));
+
+            assertThat(h.signedHeaders()).containsExactly("from", "from", "to", "subject");
+        }
+
+        @ParameterizedTest
+        @ValueSource(strings = {"h=fr om:to", "h=from:su\r\n bject", "h=from:to\tx"})
+        void rejectsFoldingWhitespaceInsideAnHNameAsMalformed(String h) {
+            assertMalformed(VALID.replace("h=from:from:to:subject", h));
+        }
+
+        @Test
+        void ignoresAnUnknownTagWhoseValueHasFoldingWhitespaceBetweenRuns() throws Exception {
+            SignatureHeader h = SignatureHeader.parse("x=one two\r\n\tthree  four; " + VALID);
+
+            assertThat(h).isEqualTo(SignatureHeader.parse(VALID));
+        }
+
+        @Test
+        void rejectsWhitespaceInsideTheVersionAsMalformed() {
+            assertMalformed(VALID.replace("v=1", "v=1 1"));
+        }
     }
 
     private static String replaceTag(String header, String tag, String replacement) {

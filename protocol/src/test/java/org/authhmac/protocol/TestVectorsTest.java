@@ -146,6 +146,9 @@ class TestVectorsTest {
         if (setting(v, "maxHeaders") != null) {
             settings = settings.withMaxHeaders(setting(v, "maxHeaders").asInt());
         }
+        if (setting(v, "periodSeconds") != null) {
+            settings = settings.withPeriodSeconds(setting(v, "periodSeconds").asInt());
+        }
         if (setting(v, "replayScope") != null) {
             settings = settings.withReplayScope(ReplayScope.valueOf(setting(v, "replayScope").asText().toUpperCase()));
         }
@@ -156,8 +159,12 @@ class TestVectorsTest {
         for (JsonNode k : v.get("keys")) {
             primaries.put(k.get("keyId").asText(), HexFormat.of().parseHex(k.get("primaryHex").asText()));
         }
+        // A key source that is down still knows its keyset: an unknown key id is unknown-key, not key-unavailable.
         PeriodKeys keys = v.get("keySource").asText().equals("unavailable")
                 ? ctx -> {
+                    if (!primaries.containsKey(ctx.keyId())) {
+                        throw new UnknownKeyException("no key id " + ctx.keyId() + " (test vector)");
+                    }
                     throw new KeyUnavailableException("key source down (test vector)");
                 }
                 : StaticPeriodKeys.of(primaries);

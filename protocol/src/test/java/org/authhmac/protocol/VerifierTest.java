@@ -1,6 +1,7 @@
 package org.authhmac.protocol;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.authhmac.protocol.Fixtures.*;
 
 import java.io.IOException;
@@ -523,5 +524,46 @@ class VerifierTest {
 
     static Instant at(long seconds) {
         return Instant.ofEpochSecond(seconds);
+    }
+
+    @Nested
+    class RecipientForms {
+        @Test
+        void acceptsARecipientInAngleBracketsAsThePathForm() throws Exception {
+            Verdict v = verifier().verify(stream(signedMessage()), SIGNED_AT.plusSeconds(5), "<bob@b.example>");
+
+            assertThat(v.result()).isEqualTo(AuthResult.PASS);
+        }
+
+        @Test
+        void throwsNamingAGarbageRecipientBeforeReadingTheMessage() {
+            InputStream unread = new InputStream() {
+                @Override
+                public int read() throws IOException {
+                    throw new IOException("the message must not be read");
+                }
+            };
+
+            for (String garbage : List.of("not an address", "@b.example", "bob@", "<>", "bob@b..example")) {
+                assertThatThrownBy(() -> verifier().verify(unread, SIGNED_AT, garbage))
+                        .as(garbage)
+                        .isInstanceOf(IllegalArgumentException.class)
+                        .hasMessageContaining("'" + garbage + "'");
+            }
+        }
+
+        @Test
+        void comparesAMailboxBindingCaseInsensitivelyAsAWhole() throws Exception {
+            // given: a mailbox binding written in mixed case by some other signer, with a MAC over that form
+            String signed = signed(MESSAGE, new SignRequest(KEY_ID, SIGNING_DOMAIN, RECIPIENT, SIGNED_AT).withFixedNonce(NONCE));
+            String mixed = remac(signed.replace("r=bob@b.example", "r=Bob@B.Example"));
+
+            // when
+            Verdict v = verifier().verify(stream(mixed), SIGNED_AT.plusSeconds(5), "BOB@b.EXAMPLE");
+
+            // then
+            assertThat(mixed).contains("r=Bob@B.Example");
+            assertThat(v.result()).isEqualTo(AuthResult.PASS);
+        }
     }
 }

@@ -61,7 +61,7 @@ public class AuthHmacFailed extends GenericMatcher {
     private static final Logger LOGGER = LoggerFactory.getLogger(AuthHmacFailed.class);
     static final Set<AuthResult> DEFAULT_FAIL_ON = EnumSet.of(AuthResult.FAIL, AuthResult.PERMERROR, AuthResult.NONE);
     static final Set<String> KEYS = Set.of("partners", "failOn", "authservId", "headerName", "previousPeriods",
-            "maxFutureSkew", "maxAge", "maxSignatures", "replayScope", "subAddressSeparator");
+            "maxFutureSkew", "maxAge", "maxSignatures", "replayScope", "subAddressSeparator", "periodSeconds");
 
     private final KeyVault vault;
     private final ReplayCache replayCache;
@@ -97,7 +97,9 @@ public class AuthHmacFailed extends GenericMatcher {
                 .withMaxAge(c.containsKey("maxAge") ? positive("maxAge", Parameters.duration("maxAge", c.get("maxAge"), null)) : null)
                 .withMaxHeaders(Parameters.integer("maxSignatures", c.get("maxSignatures"), VerifierSettings.DEFAULT_MAX_HEADERS, 1, 50))
                 .withReplayScope(replayScope(c.get("replayScope")))
-                .withSubAddressSeparator(subAddressSeparator(c.get("subAddressSeparator")));
+                .withSubAddressSeparator(subAddressSeparator(c.get("subAddressSeparator")))
+                .withPeriodSeconds(Parameters.integer("periodSeconds", c.get("periodSeconds"), SignatureHeader.DEFAULT_PERIOD_SECONDS,
+                        SignatureHeader.MIN_PERIOD_SECONDS, SignatureHeader.MAX_PERIOD_SECONDS));
         verifier = new Verifier(settings, new PartnerKeys(vault, keysetByDomain, metrics), replayCache);
     }
 

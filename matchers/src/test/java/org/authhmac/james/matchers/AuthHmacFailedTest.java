@@ -464,8 +464,30 @@ class AuthHmacFailedTest {
         }
     }
 
+    @Test
+    void givesUnknownKeyWithoutDerivingAKeyWhenTheSignatureHasAnotherPeriodLengthThanConfigured() throws Exception {
+        // given: A signs with the default 900 s periods; B is configured for 3600 s
+        AuthHmacFailed hourly = matcher(CONDITION + "; periodSeconds=3600");
+        FakeMail mail = Mails.arrived(signedByA("bob@b.example"), ACCEPTED_AT);
+
+        // when
+        assertThat(hourly.match(mail)).hasSize(1);
+
+        // then
+        RecordedVerdict v = verdictOf(mail);
+        assertThat(v.result()).isEqualTo(AuthResult.PERMERROR);
+        assertThat(v.reason()).isEqualTo(Reason.UNKNOWN_KEY);
+        assertThat(receiverVault.derivations()).isZero();
+    }
+
     @Nested
     class BadConfiguration {
+        @Test
+        void periodSecondsOutsideSixtyToOneDayIsNamed() {
+            assertThatThrownBy(() -> matcher(CONDITION + "; periodSeconds=30"))
+                    .isInstanceOf(MessagingException.class).hasMessageContaining("'periodSeconds'");
+        }
+
         @Test
         void missingConditionNamesPartners() {
             assertThatThrownBy(() -> matcher("")).isInstanceOf(MessagingException.class).hasMessageContaining("'partners'");

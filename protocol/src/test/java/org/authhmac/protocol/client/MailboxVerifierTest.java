@@ -132,4 +132,11 @@ class MailboxVerifierTest {
         assertThatThrownBy(() -> MailboxKey.parse("version=1\nkey-id=k\nmailbox=a@b.example\nsecret=AAAA\n"))
                 .hasMessageContaining("16..64 bytes");
     }
+
+    @Test
+    void refusesAReplayMemoryOfCapacityZeroAsAConfigurationError() {
+        assertThatThrownBy(() -> new SeenSignatures(0))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("capacity");
+    }
 }

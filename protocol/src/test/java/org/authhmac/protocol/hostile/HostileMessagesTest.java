@@ -228,12 +228,19 @@ class HostileMessagesTest {
         }
 
         @Test
-        void bareCrInBodyAndHeadersIsAnOrdinaryByteThatTheMacCovers() throws Exception {
-            String signed = signed(MESSAGE.replace("Hello Bob,", "Hello\rBob,").replace("Quarterly figures", "Quarterly\rfigures"));
+        void bareCrInTheBodyIsAnOrdinaryByteThatTheMacCovers() throws Exception {
+            String signed = signed(MESSAGE.replace("Hello Bob,", "Hello\rBob,"));
 
             assertThat(verify(signed).result()).isEqualTo(AuthResult.PASS);
             assertThat(verify(signed.replace("Hello\rBob,", "Hello\r\nBob,")).reason()).isEqualTo(Reason.BODY_CHANGED);
-            assertThat(verify(signed.replace("Quarterly\rfigures", "Quarterly figures")).reason()).isEqualTo(Reason.BAD_MAC);
+        }
+
+        @Test
+        void aBareCrInASignedHeaderValueMakesTheMessageMalformed() throws Exception {
+            Verdict v = verify(signed(MESSAGE).replace("Quarterly figures", "Quarterly\rfigures"));
+
+            assertThat(v.result()).isEqualTo(AuthResult.PERMERROR);
+            assertThat(v.reason()).isEqualTo(Reason.MALFORMED);
         }
 
         @Test
@@ -330,11 +337,19 @@ class HostileMessagesTest {
     @Nested
     class TagValues {
         @Test
-        void anOversizedUnknownTagIsIgnoredAndTheSignatureStillDecides() throws Exception {
+        void anUnknownTagIsIgnoredAndTheSignatureStillDecides() throws Exception {
             // The tag is inside the signature header, which the MAC covers: adding it is a change.
-            Verdict v = verify(signed(MESSAGE).replace("; b=", "; x=" + "a".repeat(500_000) + "; b="));
+            Verdict v = verify(signed(MESSAGE).replace("; b=", "; x=" + "a".repeat(5_000) + "; b="));
 
             assertThat(v.reason()).isEqualTo(Reason.BAD_MAC);
+        }
+
+        @Test
+        void aSignatureFieldOverTheSizeBoundIsMalformed() throws Exception {
+            Verdict v = verify(signed(MESSAGE).replace("; b=", "; x=" + "a".repeat(500_000) + "; b="));
+
+            assertThat(v.result()).isEqualTo(AuthResult.PERMERROR);
+            assertThat(v.reason()).isEqualTo(Reason.MALFORMED);
         }
 
         @Test
@@ -346,10 +361,11 @@ class HostileMessagesTest {
         }
 
         @Test
-        void aHugeOversignedHeaderListIsABadMac() throws Exception {
+        void aHugeOversignedHeaderListIsMalformed() throws Exception {
             Verdict v = verify(signed(MESSAGE).replace("; h=", "; h=" + "from:".repeat(100_000)));
 
-            assertThat(v.reason()).isEqualTo(Reason.BAD_MAC);
+            assertThat(v.result()).isEqualTo(AuthResult.PERMERROR);
+            assertThat(v.reason()).isEqualTo(Reason.MALFORMED);
         }
 
         @Test

@@ -47,11 +47,13 @@ class SwtpmKillsDuringMailRunIT {
         Path sending = JamesRuntime.repoPath("james-conf/sending");
         Path receiving = JamesRuntime.repoPath("james-conf/receiving");
         String shortPeriod = withShortPeriod(Files.readString(sending.resolve("mailetcontainer.xml")));
+        String shortPeriodVerified = verifiedWithShortPeriod(Files.readString(receiving.resolve("mailetcontainer.xml")));
         // no prefetch: the next period's key is derived when the first mail needs it, so a TPM outage at that moment shows
         Map<String, String> noPrefetch = Map.of("cache.prefetchSeconds", "0");
         pair = AuthHmacPair.start(root, new AuthHmacPair.Layout(sending, receiving), AuthHmacPair.VaultKind.TPM,
                 a -> a.extensionJar(bundle).confFile("mailetcontainer.xml", shortPeriod).properties("auth-hmac.properties", noPrefetch),
-                b -> b.extensionJar(bundle).properties("auth-hmac.properties", noPrefetch), port -> port);
+                b -> b.extensionJar(bundle).confFile("mailetcontainer.xml", shortPeriodVerified)
+                        .properties("auth-hmac.properties", noPrefetch), port -> port);
     }
 
     /** james-conf/sending exactly as shipped, with SignWithAuthHmac's period shortened to the protocol's minimum. */
@@ -63,6 +65,14 @@ class SwtpmKillsDuringMailRunIT {
         return mailetContainer.replace(signing, signing + "<periodSeconds>" + PERIOD_SECONDS + "</periodSeconds>");
     }
 
+    /** james-conf/receiving exactly as shipped, with AuthHmacFailed accepting that period length (it accepts one only). */
+    static String verifiedWithShortPeriod(String mailetContainer) {
+        String partners = "AuthHmacFailed=partners=a.example:a-b;";
+        if (!mailetContainer.contains(partners)) {
+            throw new IllegalStateException("james-conf/receiving/mailetcontainer.xml no longer has " + partners);
+        }
+        return mailetContainer.replace(partners, partners + " periodSeconds=" + PERIOD_SECONDS + ";");
+    }
 
     @AfterAll
     static void stopPair() {
