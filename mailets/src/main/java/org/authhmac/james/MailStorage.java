@@ -22,22 +22,39 @@ import org.apache.mailet.Mail;
  * edits.
  */
 public final class MailStorage {
+    /** Where the original Content-Transfer-Encoding goes when the stored copy must not be decoded. */
+    public static final String ORIGINAL_ENCODING = "X-Auth-HMAC-Original-Content-Transfer-Encoding";
+
     private MailStorage() {
     }
 
-    public static MailKey store(MailRepository repository, Mail mail) throws MessagingException {
+    /**
+     * How a mail was stored: {@code as-is}; {@code unparsed} (header lines and raw body, see {@link #frozenCopy});
+     * {@code undecoded}: the same, with a top-level Content-Transfer-Encoding the repository could not decode moved
+     * to {@value #ORIGINAL_ENCODING} and replaced by {@code binary} (James's file repository decodes and re-encodes
+     * the top-level body, so base64 that does not decode could never be stored). The body bytes are the ones that
+     * arrived in every form.
+     */
+    public record Stored(MailKey key, String form) {
+    }
+
+    public static Stored store(MailRepository repository, Mail mail) throws MessagingException {
         try {
-            return repository.store(mail);
+            return new Stored(repository.store(mail), "as-is");
         } catch (MessagingException | RuntimeException first) {
-            MimeMessage frozen;
             try {
-                frozen = frozenCopy(mail.getMessage());
-            } catch (MessagingException | RuntimeException e) {
-                first.addSuppressed(e);
+                mail.setMessage(frozenCopy(mail.getMessage()));
+                return new Stored(repository.store(mail), "unparsed");
+            } catch (MessagingException | RuntimeException second) {
+                first.addSuppressed(second);
+            }
+            try {
+                mail.setMessage(undecoded(mail.getMessage()));
+                return new Stored(repository.store(mail), "undecoded");
+            } catch (MessagingException | RuntimeException third) {
+                first.addSuppressed(third);
                 throw first;
             }
-            mail.setMessage(frozen);
-            return repository.store(mail);
         }
     }
 
@@ -56,6 +73,20 @@ public final class MailStorage {
         InputStream body = message.getRawInputStream();
         return new MimeMessage(Session.getInstance(new Properties()),
                 new SequenceInputStream(new ByteArrayInputStream(headers.toByteArray()), body));
+    }
+
+    /** {@link #frozenCopy} with the top-level Content-Transfer-Encoding kept aside and {@code binary} in its place. */
+    static MimeMessage undecoded(MimeMessage message) throws MessagingException {
+        MimeMessage copy = frozenCopy(message);
+        String[] encoding = copy.getHeader("Content-Transfer-Encoding");
+        if (encoding != null) {
+            copy.removeHeader("Content-Transfer-Encoding");
+            for (String e : encoding) {
+                copy.addHeader(ORIGINAL_ENCODING, e);
+            }
+        }
+        copy.addHeader("Content-Transfer-Encoding", "binary");
+        return frozenCopy(copy);
     }
 
     private static final byte[] CRLF = {'\r', '\n'};

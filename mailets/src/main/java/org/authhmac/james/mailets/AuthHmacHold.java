@@ -5,7 +5,6 @@ import jakarta.mail.MessagingException;
 import java.util.List;
 import java.util.Set;
 import java.util.stream.Collectors;
-import org.apache.james.mailrepository.api.MailKey;
 import org.apache.james.mailrepository.api.MailRepository;
 import org.apache.james.mailrepository.api.MailRepositoryStore;
 import org.apache.james.mailrepository.api.MailRepositoryUrl;
@@ -80,16 +79,17 @@ public class AuthHmacHold extends GenericMailet {
         // a live exception object: not something a repository should have to serialize
         mail.removeAttribute(MAILET_ERROR);
         AuditLine line = AuditLine.of("hold", mail).with("repository", repositoryUrl.asString());
-        MailKey key;
+        MailStorage.Stored stored;
         try {
-            key = MailStorage.store(repository, mail);
+            stored = MailStorage.store(repository, mail);
         } catch (MessagingException | RuntimeException e) {
             metrics.count(Metrics.HOLD_FAILED);
             line.with("key", "-").envelope(mail).with("attempts", attempts).with("error", error)
                     .with("stored", "no").with("storeError", e.toString()).write();
             throw e;
         }
-        line.with("key", key.asString()).envelope(mail).with("attempts", attempts).with("error", error).write();
+        line.with("key", stored.key().asString()).envelope(mail).with("attempts", attempts).with("error", error)
+                .with("stored", stored.form()).write();
         metrics.count(Metrics.HOLD);
         mail.setState(Mail.GHOST);
     }

@@ -142,16 +142,16 @@ public class AuthHmacQuarantine extends GenericMailet {
 
     private void quarantine(Mail mail, Optional<RecordedVerdict> verdict) throws MessagingException {
         AuditLine line = AuditLine.of("quarantine", mail).with("repository", repositoryUrl.asString());
-        MailKey key;
+        MailStorage.Stored stored;
         try {
-            key = MailStorage.store(repository, mail);
+            stored = MailStorage.store(repository, mail);
         } catch (MessagingException | RuntimeException e) {
             // The audit line is written whatever the repository does: the mail goes on to onMailetException.
             line.with("key", "-").envelope(mail).verdict(verdict).with("stored", "no").with("error", e.toString()).write();
             throw e;
         }
-        line.with("key", key.asString()).envelope(mail).verdict(verdict).write();
-        notify(mail, verdict, false, Optional.of(releaseCommand.forKey(key)));
+        line.with("key", stored.key().asString()).envelope(mail).verdict(verdict).with("stored", stored.form()).write();
+        notify(mail, verdict, false, Optional.of(releaseCommand.forKey(stored.key())));
         mail.setState(Mail.GHOST);
     }
 
@@ -217,7 +217,7 @@ public class AuthHmacQuarantine extends GenericMailet {
 
     private void send(Mail mail, MailAddress postmaster, MailAddress to, String state,
                       java.util.function.Function<Optional<NoticeLimiter.Suppressed>, String> text) {
-        NoticeLimiter.Decision decision = limiter.admit(to.asString());
+        NoticeLimiter.Decision decision = limiter.admit(to.asString().toLowerCase(Locale.ROOT));
         if (!(decision instanceof NoticeLimiter.Send send)) {
             metrics.count(Metrics.NOTICES_SUPPRESSED);
             return;

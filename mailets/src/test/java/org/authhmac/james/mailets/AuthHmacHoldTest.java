@@ -83,6 +83,24 @@ class AuthHmacHoldTest {
     }
 
     @Test
+    void holdsAMessageWhoseTopLevelEncodingDoesNotDecodeWithItsBytesAndItsEncodingKeptAside() throws Exception {
+        // given a mail whose body claims base64 but is not, and a repository that decodes bodies (as James's file one)
+        FakeMail mail = FakeMail.builder().name("bad-base64").mimeMessage(UnsavedMessage.of("From: ceo@a.example\r\n"
+                        + "Message-ID: <b@a.example>\r\nContent-Type: text/plain\r\nContent-Transfer-Encoding: base64\r\n\r\nSGVsbG8*&^%\r\nQQ\r\n"))
+                .sender("ceo@a.example").recipients("bob@b.example").state("auth-hmac-hold").build();
+        mail.getMessage().addHeader("Authentication-Results", "mx.b.example; auth-hmac=none");
+        RefusingToSerialize repo = new RefusingToSerialize(store.select(MailRepositoryUrl.from(REPO))).decodingTheBody();
+
+        List<String> audit = AuthHmacQuarantineTest.auditLines(() -> mailet(repo).service(mail));
+
+        assertThat(repo.size()).isEqualTo(1);
+        String held = org.authhmac.james.testing.Mails.text(repo.retrieve(repo.list().next()).getMessage());
+        assertThat(held).contains("SGVsbG8*&^%", "X-Auth-HMAC-Original-Content-Transfer-Encoding: base64",
+                "Content-Transfer-Encoding: binary");
+        assertThat(audit).singleElement().asString().contains("stored=undecoded");
+    }
+
+    @Test
     void writesTheAuditLineAndThrowsWhenTheRepositoryRefusesTheMail() throws Exception {
         FakeMail mail = retried();
         AuthHmacHold m = mailet(new RefusingToSerialize(store.select(MailRepositoryUrl.from(REPO)), true));

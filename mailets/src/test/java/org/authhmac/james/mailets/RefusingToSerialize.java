@@ -16,6 +16,7 @@ import org.apache.mailet.Mail;
 final class RefusingToSerialize implements MailRepository {
     private final MailRepository delegate;
     private final boolean always;
+    private boolean decodes;
 
     RefusingToSerialize(MailRepository delegate) {
         this(delegate, false);
@@ -26,6 +27,12 @@ final class RefusingToSerialize implements MailRepository {
         this.always = always;
     }
 
+    /** Also decodes the top-level body while writing, as James's file repository does (base64 that does not decode fails). */
+    RefusingToSerialize decodingTheBody() {
+        decodes = true;
+        return this;
+    }
+
     @Override
     public MailKey store(Mail mc) throws MessagingException {
         if (always) {
@@ -33,6 +40,9 @@ final class RefusingToSerialize implements MailRepository {
         }
         try {
             mc.getMessage().writeTo(new ByteArrayOutputStream());
+            if (decodes) {
+                mc.getMessage().getInputStream().transferTo(new ByteArrayOutputStream());
+            }
         } catch (java.io.IOException e) {
             throw new MessagingException("cannot write", e);
         }

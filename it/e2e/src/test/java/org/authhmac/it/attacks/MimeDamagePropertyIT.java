@@ -100,6 +100,7 @@ class MimeDamagePropertyIT {
         where.forEach((id, in) -> in.forEach(p -> places.merge(p, 1, Integer::sum)));
         System.out.printf("mime damage: %d accepted, %d refused at SMTP; %s%n", accepted.size(), refused.size(), places);
         assertThat(accepted).as("B accepts most of them").hasSizeGreaterThan(mails / 2);
+        accepted.forEach((id, what) -> System.out.printf("mime damage: %s %s -> %s%n", id, what, where.get(id)));
         for (Map.Entry<String, String> mail : accepted.entrySet()) {
             assertThat(where.get(mail.getKey())).as(mail.getKey() + " " + mail.getValue()).hasSize(1)
                     .doesNotContain("error");
@@ -128,7 +129,10 @@ class MimeDamagePropertyIT {
                 String place = repository.equals(QUARANTINE) ? "quarantine" : repository.equals(HOLD) ? "hold" : "error";
                 List<String> found = new ArrayList<>();
                 for (String key : pair.b().webAdmin().mailKeys(repository)) {
-                    found.add(keyToId.computeIfAbsent(repository + key, k -> idOf(repository, key)));
+                    String id = keyToId.computeIfAbsent(repository + key, k -> idOf(repository, key));
+                    if (id != null) {
+                        found.add(id);
+                    }
                 }
                 locate(where, place, found);
             }
@@ -141,8 +145,15 @@ class MimeDamagePropertyIT {
         return where;
     }
 
+    /** The Message-ID of a stored mail; null while the repository lists a key it is still writing (asked again later). */
     private static String idOf(String repository, String key) {
-        Matcher m = MESSAGE_ID.matcher(pair.b().webAdmin().mail(repository, key, "headers").path("headers").toString());
+        String headers;
+        try {
+            headers = pair.b().webAdmin().mail(repository, key, "headers").path("headers").toString();
+        } catch (IllegalStateException notYet) {
+            return null;
+        }
+        Matcher m = MESSAGE_ID.matcher(headers);
         return m.find() ? "<" + m.group() + ">" : "(other " + key + ")";
     }
 
@@ -182,7 +193,8 @@ class MimeDamagePropertyIT {
             headers = "Authentication-Results: mx.b.example; auth-hmac=pass reason=\"verified\" header.d=a.example\r\n" + headers;
             description.append(" +forged-AR");
         }
-        byte[] message = (headers + "\r\n" + body).getBytes(StandardCharsets.ISO_8859_1);
+        // the body string starts with the top-level Content-Type fields and their own empty line
+        byte[] message = (headers + body).getBytes(StandardCharsets.ISO_8859_1);
         if (senderKind == 1) {
             try {
                 message = signed(message, random.nextBoolean());
@@ -239,7 +251,8 @@ class MimeDamagePropertyIT {
 
     /** Returns {headers, body} with one kind of damage applied. */
     static String[] damage(String headers, String body, Random random, StringBuilder description) {
-        int kind = random.nextInt(12);
+        // half of the mails get structural damage JavaMail cannot parse back (the boundary kinds), the rest any kind
+        int kind = random.nextBoolean() ? List.of(0, 1, 2, 6, 11).get(random.nextInt(5)) : random.nextInt(12);
         description.append(" ").append(switch (kind) {
             case 0 -> "boundary-never-there";
             case 1 -> "no-closing-boundary";
