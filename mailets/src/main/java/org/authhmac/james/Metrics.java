@@ -32,6 +32,9 @@ public final class Metrics {
     public static final String VERIFY_WASTED_DERIVATIONS = PREFIX + "verify.wastedKeyDerivations";
     public static final String HELD = PREFIX + "quarantine.action.";
     public static final String NOTICES = PREFIX + "quarantine.notices";
+    public static final String NOTICES_SUPPRESSED = PREFIX + "quarantine.noticesSuppressed";
+    public static final String HOLD = PREFIX + "hold.held";
+    public static final String HOLD_FAILED = PREFIX + "hold.failed";
 
     private final MetricFactory factory;
 

@@ -14,6 +14,7 @@ import org.apache.james.metrics.tests.RecordingMetricFactory;
 import org.apache.mailet.base.test.FakeMailContext;
 import org.apache.mailet.base.test.FakeMailetConfig;
 import org.apache.mailet.base.test.FakeMatcherConfig;
+import org.authhmac.james.mailets.AuthHmacHold;
 import org.authhmac.james.mailets.AuthHmacQuarantine;
 import org.authhmac.james.mailets.SignForMailbox;
 import org.authhmac.james.mailets.SignWithAuthHmac;
@@ -77,16 +78,104 @@ class ConfigurationFilesTest {
                 assertThat(processorExists(doc, parameters(mailet).getProperty("onMailetException"))).isTrue();
             }
             if (cls.equals(AuthHmacQuarantine.class.getName())) {
-                new AuthHmacQuarantine(Repositories.memoryStore(), new RecordingMetricFactory()).init(config(mailet));
+                // the recipient rewrite table is consulted per notice, never at start-up
+                new AuthHmacQuarantine(Repositories.memoryStore("memory", "file"), new RecordingMetricFactory(), null).init(config(mailet));
                 initialised.add("AuthHmacQuarantine");
+            }
+            if (cls.equals(AuthHmacHold.class.getName())) {
+                new AuthHmacHold(Repositories.memoryStore("memory", "file"), new RecordingMetricFactory()).init(config(mailet));
+                initialised.add("AuthHmacHold");
+            }
+            if (cls.startsWith("org.authhmac.")) {
+                String onException = parameters(mailet).getProperty("onMailetException");
+                assertThat(onException).as(cls + " names its onMailetException").isNotBlank();
+                assertThat(onException.equals("propagate") || processorExists(doc, onException))
+                        .as(cls + ": onMailetException " + onException + " is propagate or a processor").isTrue();
             }
         }
         assertThat(initialised).isNotEmpty();
         if (role.equals("sending")) {
-            assertThat(initialised).contains("SignWithAuthHmac");
+            assertThat(initialised).contains("SignWithAuthHmac", "AuthHmacHold");
         } else {
-            assertThat(initialised).contains("AuthHmacFailed", "AuthHmacQuarantine", "SignForMailbox");
+            assertThat(initialised).contains("AuthHmacFailed", "AuthHmacQuarantine", "SignForMailbox", "AuthHmacHold");
         }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"sending", "receiving"})
+    void everyRetryProcessorGivesUpAfterABoundAndHoldsTheMail(String role) throws Exception {
+        Document doc = document(role);
+        List<String> retryProcessors = new ArrayList<>();
+        for (Element processor : elements(doc.getDocumentElement(), "processor")) {
+            List<Element> mailets = elements(processor, "mailet");
+            for (int i = 0; i < mailets.size(); i++) {
+                if (mailets.get(i).getAttribute("class").equals("Requeue")) {
+                    retryProcessors.add(processor.getAttribute("state"));
+                    assertThat(mailets.get(i).getAttribute("match")).as(processor.getAttribute("state") + ": Requeue is bounded")
+                            .matches("AtMost=org\\.authhmac\\.attempts\\.[a-z]+:[1-9][0-9]*");
+                    assertThat(mailets).as("after the bound").hasSizeGreaterThan(i + 1);
+                    assertThat(parameters(mailets.get(i + 1)).getProperty("processor")).isEqualTo("auth-hmac-hold");
+                }
+            }
+        }
+        assertThat(retryProcessors).isNotEmpty();
+        assertThat(processorExists(doc, "auth-hmac-hold")).isTrue();
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"sending", "receiving"})
+    void noProcessorBouncesToASenderWhoDidNotAuthenticate(String role) throws Exception {
+        Document doc = document(role);
+        // every processor one of our mailets or matchers can send a mail to, and the error processor
+        List<String> reachable = new ArrayList<>(List.of("error"));
+        for (Element mailet : elements(doc.getDocumentElement(), "mailet")) {
+            if (mailet.getAttribute("class").startsWith("org.authhmac.") || mailet.getAttribute("match").startsWith("org.authhmac.")) {
+                Properties p = parameters(mailet);
+                for (String key : List.of("onMailetException", "onMatchException", "errorProcessor", "noticeProcessor")) {
+                    if (p.getProperty(key) != null && processorExists(doc, p.getProperty(key))) {
+                        reachable.add(p.getProperty(key));
+                    }
+                }
+            }
+        }
+        for (Element processor : elements(doc.getDocumentElement(), "processor")) {
+            if (reachable.contains(processor.getAttribute("state"))) {
+                for (Element mailet : elements(processor, "mailet")) {
+                    if (List.of("Bounce", "DSNBounce", "NotifySender").contains(mailet.getAttribute("class"))) {
+                        assertThat(mailet.getAttribute("match")).as(processor.getAttribute("state") + ": " + mailet.getAttribute("class"))
+                                .isEqualTo("SMTPAuthSuccessful");
+                    }
+                }
+            }
+        }
+        assertThat(reachable).contains("auth-hmac-hold");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"sending", "receiving"})
+    void heldMailIsOnDisk(String role) throws Exception {
+        Document doc = document(role);
+        for (Element mailet : elements(doc.getDocumentElement(), "mailet")) {
+            String repository = parameters(mailet).getProperty("repositoryPath");
+            if (mailet.getAttribute("class").startsWith("org.authhmac.") && repository != null) {
+                assertThat(repository).as(mailet.getAttribute("class")).startsWith("file://");
+            }
+        }
+        assertThat(Files.readString(CONF.resolve(role).resolve("mailrepositorystore.xml")))
+                .contains("org.apache.james.mailrepository.file.FileMailRepository", "<protocol>file</protocol>");
+    }
+
+    static Document document(String role) throws Exception {
+        return DocumentBuilderFactory.newInstance().newDocumentBuilder().parse(CONF.resolve(role).resolve("mailetcontainer.xml").toFile());
+    }
+
+    static List<Element> elements(Element parent, String tag) {
+        List<Element> out = new ArrayList<>();
+        NodeList nodes = parent.getElementsByTagName(tag);
+        for (int i = 0; i < nodes.getLength(); i++) {
+            out.add((Element) nodes.item(i));
+        }
+        return out;
     }
 
     @ParameterizedTest

@@ -377,7 +377,7 @@ public final class JamesServerProcess implements AutoCloseable {
         long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
         while (System.nanoTime() < deadline) {
             for (String key : admin.mailKeys(repositoryUrl)) {
-                if (admin.mail(repositoryUrl, key).path("headers").toString().contains(messageId)) {
+                if (admin.mail(repositoryUrl, key, "headers").path("headers").toString().contains(messageId)) {
                     return key;
                 }
             }

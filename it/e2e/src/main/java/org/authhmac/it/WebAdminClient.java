@@ -91,6 +91,19 @@ public final class WebAdminClient {
         return json(r.body());
     }
 
+    /**
+     * A stored mail with only the given additional fields ({@code headers}, {@code attributes}, ...): for mail whose
+     * body WebAdmin cannot parse into {@code textBody} (malformed MIME).
+     */
+    public JsonNode mail(String repositoryUrl, String key, String additionalFields) {
+        HttpRequest request = HttpRequest.newBuilder(base.resolve("/mailRepositories/" + repositoryId(repositoryUrl) + "/mails/"
+                        + enc(key) + "?additionalFields=" + additionalFields))
+                .header("Accept", "application/json").timeout(Duration.ofSeconds(60)).GET().build();
+        HttpResponse<String> r = send(request);
+        expect(r, 200);
+        return json(r.body());
+    }
+
     /** A mail attribute from {@link #mail}'s JSON: its text, or its JSON form when it is not a string. */
     public static String attribute(JsonNode mail, String name) {
         JsonNode value = mail.path("attributes").path(name);

@@ -75,6 +75,34 @@ class ActionModesIT {
     }
 
     @Test
+    void markModeReplacesAStatusFieldTheSenderForgedWithTheVerdictOnTop() {
+        // given an unsigned mail claiming a.example that carries its own "pass"
+        String id = UUID.randomUUID() + "@a.example";
+        SmtpSender.mta(markServer.ports().smtp()).send(AuthHmacPair.ALICE, List.of(AuthHmacPair.BOB), "X-Auth-HMAC-Status: pass verified\r\n"
+                + SmtpSender.message(AuthHmacPair.ALICE, AuthHmacPair.BOB, "forged status", id, "trust me\n"));
+
+        // then bob's copy carries one status field: the verdict, on top
+        ImapReader.Received mail = new ImapReader(markServer.ports().imap(), AuthHmacPair.BOB, AuthHmacPair.BOB_PASSWORD)
+                .awaitMessageId("<" + id + ">", Duration.ofSeconds(60))
+                .orElseThrow(() -> new AssertionError("marked mail not delivered:\n" + markServer.logTail(40)));
+        assertThat(mail.header("X-Auth-HMAC-Status")).singleElement().asString().startsWith("none");
+    }
+
+    @Test
+    void aStatusFieldOnMailThatNeedsNoCheckIsRemoved() {
+        // given a mail from a domain that is no partner, carrying a "pass" of its own
+        String id = UUID.randomUUID() + "@c.example";
+        SmtpSender.mta(markServer.ports().smtp()).send("carol@c.example", List.of(AuthHmacPair.BOB), "X-Auth-HMAC-Status: pass verified\r\n"
+                + SmtpSender.message("carol@c.example", AuthHmacPair.BOB, "hello", id, "hi\n"));
+
+        // then bob's copy has no status field at all
+        ImapReader.Received mail = new ImapReader(markServer.ports().imap(), AuthHmacPair.BOB, AuthHmacPair.BOB_PASSWORD)
+                .awaitMessageId("<" + id + ">", Duration.ofSeconds(60))
+                .orElseThrow(() -> new AssertionError("mail not delivered:\n" + markServer.logTail(40)));
+        assertThat(mail.header("X-Auth-HMAC-Status")).isEmpty();
+    }
+
+    @Test
     void deleteModeDropsTheFailingMailAfterAnAuditLine() throws InterruptedException {
         // given an unsigned mail claiming a.example, sent to the server in delete mode
         String id = UUID.randomUUID() + "@a.example";
@@ -89,7 +117,7 @@ class ActionModesIT {
         assertThat(auditedDelete(id)).as("audit line for the deletion").isTrue();
         // and the mail is neither delivered nor kept; bob is told it was deleted
         ImapReader bob = new ImapReader(deleteServer.ports().imap(), AuthHmacPair.BOB, AuthHmacPair.BOB_PASSWORD);
-        assertThat(bob.awaitMatching(m -> m.body().contains("<" + id + ">") && m.body().contains("deleted"), Duration.ofSeconds(30)))
+        assertThat(bob.awaitMatching(m -> m.body().contains(Defanged.of("<" + id + ">")) && m.body().contains("deleted"), Duration.ofSeconds(30)))
                 .as("notice to bob").isPresent();
         assertThat(bob.findByMessageId("<" + id + ">")).isEmpty();
         assertThat(deleteServer.webAdmin().repositorySize(AuthHmacEndToEndIT.QUARANTINE)).isZero();

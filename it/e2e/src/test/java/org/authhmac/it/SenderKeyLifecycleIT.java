@@ -52,7 +52,7 @@ class SenderKeyLifecycleIT {
         assertThat(pair.bobInbox().findByMessageId("<" + id + ">")).isEmpty();
         assertThat(pair.b().webAdmin().repositorySize(AuthHmacEndToEndIT.QUARANTINE)).isZero();
         assertThat(pair.a().logs()).as("A reports the outage and keeps the mail").contains("key vault unavailable");
-        assertThat(pair.a().webAdmin().repositorySize("memory://var/mail/error/")).as("not parked as an error").isZero();
+        assertThat(pair.a().webAdmin().repositorySize("file://var/mail/error/")).as("not parked as an error").isZero();
         assertThat(pair.a().webAdmin().queueSize("spool") + pair.a().webAdmin().queueSize("outgoing"))
                 .as("held in A's queues, waiting to be signed").isEqualTo(1);
 

@@ -2,53 +2,63 @@ package org.authhmac.james.mailets;
 
 import com.google.inject.Inject;
 import jakarta.mail.MessagingException;
-import jakarta.mail.Session;
-import jakarta.mail.internet.InternetAddress;
 import jakarta.mail.internet.MimeMessage;
-import java.io.UnsupportedEncodingException;
+import java.time.Clock;
 import java.util.ArrayList;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
-import java.util.Properties;
 import java.util.Set;
-import java.util.stream.Collectors;
 import org.apache.james.core.MailAddress;
 import org.apache.james.mailrepository.api.MailKey;
 import org.apache.james.mailrepository.api.MailRepository;
 import org.apache.james.mailrepository.api.MailRepositoryStore;
 import org.apache.james.mailrepository.api.MailRepositoryUrl;
 import org.apache.james.metrics.api.MetricFactory;
+import org.apache.james.rrt.api.RecipientRewriteTable;
 import org.apache.mailet.Mail;
 import org.apache.mailet.MailetException;
 import org.apache.mailet.base.GenericMailet;
+import org.authhmac.james.AuditLine;
+import org.authhmac.james.MailStorage;
+import org.authhmac.james.MessageHeaders;
 import org.authhmac.james.Metrics;
 import org.authhmac.james.Parameters;
 import org.authhmac.james.RecordedVerdict;
+import org.authhmac.protocol.Reason;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * What happens to mail that failed X-Auth-HMAC validation: {@code quarantine} (store it in a mail repository with
  * the verdict attributes, releasable through WebAdmin), {@code mark} (header and subject tag, then deliver) or
- * {@code delete}. Every held mail gets one audit line; recipients and the postmaster can be told.
+ * {@code delete}. A marked mail goes on to {@code releaseProcessor}, the processor after validation. Every held mail gets one audit line, written whatever the repository does; each local mailbox it
+ * was for, and the postmaster, can be told ({@link QuarantineNotice}, at most {@code noticesPerHour} per mailbox).
  */
 public class AuthHmacQuarantine extends GenericMailet {
     /** Audit log: one line per held, marked or deleted mail; never key material. */
-    public static final Logger AUDIT = LoggerFactory.getLogger("org.authhmac.audit");
+    public static final org.slf4j.Logger AUDIT = AuditLine.AUDIT;
     private static final Logger LOGGER = LoggerFactory.getLogger(AuthHmacQuarantine.class);
     static final String DEFAULT_REPOSITORY = "memory://var/mail/auth-hmac-quarantine/";
     static final String DEFAULT_MARK_HEADER = "X-Auth-HMAC-Status";
     static final String DEFAULT_SUBJECT_TAG = "[AUTH-HMAC FAILED]";
     static final String DEFAULT_RELEASE_PROCESSOR = "transport";
+    static final String DEFAULT_NOTICE_PROCESSOR = "local-delivery";
+    static final int DEFAULT_NOTICES_PER_HOUR = 10;
+    /** Mailboxes whose notice count the mailet remembers at once (about 100 bytes each). */
+    static final int NOTICE_WINDOWS = 100_000;
     static final Set<String> PARAMETERS = Set.of("action", "repositoryPath", "markHeader", "subjectTag",
-            "notifyRecipients", "notifyRecipientsOfReplay", "notifyPostmaster", "releaseProcessor", "webAdminUrl");
+            "notifyRecipients", "notifyRecipientsOfReplay", "notifyPostmaster", "releaseProcessor", "webAdminUrl",
+            "noticeProcessor", "noticesPerHour");
 
     /** The three ways to deal with a failing mail. */
     public enum Action { QUARANTINE, MARK, DELETE }
 
     private final MailRepositoryStore repositoryStore;
     private final Metrics metrics;
+    private final Clock clock;
+    private final LocalMailboxesFactory localMailboxesFactory;
 
     private Action action;
     private MailRepositoryUrl repositoryUrl;
@@ -58,13 +68,30 @@ public class AuthHmacQuarantine extends GenericMailet {
     private boolean notifyRecipients;
     private boolean notifyRecipientsOfReplay;
     private boolean notifyPostmaster;
+    private ReleaseCommand releaseCommand;
     private String releaseProcessor;
-    private String webAdminUrl;
+    private String noticeProcessor;
+    private NoticeLimiter limiter;
+    private LocalMailboxes localMailboxes;
+
+    /** How the local mailboxes of a recipient are found, once the mailet context is known. */
+    @FunctionalInterface
+    interface LocalMailboxesFactory {
+        LocalMailboxes create(org.apache.mailet.MailetContext context);
+    }
 
     @Inject
-    public AuthHmacQuarantine(MailRepositoryStore repositoryStore, MetricFactory metricFactory) {
+    public AuthHmacQuarantine(MailRepositoryStore repositoryStore, MetricFactory metricFactory, RecipientRewriteTable rrt) {
+        this(repositoryStore, metricFactory, Clock.systemUTC(),
+                context -> LocalMailboxes.resolvedBy(rrt, context::isLocalEmail));
+    }
+
+    AuthHmacQuarantine(MailRepositoryStore repositoryStore, MetricFactory metricFactory, Clock clock,
+                       LocalMailboxesFactory localMailboxesFactory) {
         this.repositoryStore = repositoryStore;
         this.metrics = new Metrics(metricFactory);
+        this.clock = clock;
+        this.localMailboxesFactory = localMailboxesFactory;
     }
 
     @Override
@@ -76,20 +103,22 @@ public class AuthHmacQuarantine extends GenericMailet {
         notifyRecipients = Parameters.bool("notifyRecipients", getInitParameter("notifyRecipients"), false);
         notifyRecipientsOfReplay = Parameters.bool("notifyRecipientsOfReplay", getInitParameter("notifyRecipientsOfReplay"), false);
         notifyPostmaster = Parameters.bool("notifyPostmaster", getInitParameter("notifyPostmaster"), false);
-        releaseProcessor = Optional.ofNullable(getInitParameter("releaseProcessor")).map(String::trim)
-                .filter(s -> !s.isEmpty()).orElse(DEFAULT_RELEASE_PROCESSOR);
-        webAdminUrl = Optional.ofNullable(getInitParameter("webAdminUrl")).map(String::trim)
-                .filter(s -> !s.isEmpty()).orElse("http://127.0.0.1:8000");
-        if (action == Action.QUARANTINE) {
-            String url = Optional.ofNullable(getInitParameter("repositoryPath")).map(String::trim)
-                    .filter(s -> !s.isEmpty()).orElse(DEFAULT_REPOSITORY);
-            try {
-                repositoryUrl = MailRepositoryUrl.from(url);
+        releaseProcessor = Parameters.processor(getInitParameter("releaseProcessor"), DEFAULT_RELEASE_PROCESSOR);
+        String webAdminUrl = Parameters.processor(getInitParameter("webAdminUrl"), "http://127.0.0.1:8000");
+        noticeProcessor = Parameters.processor(getInitParameter("noticeProcessor"), DEFAULT_NOTICE_PROCESSOR);
+        limiter = new NoticeLimiter(Parameters.integer("noticesPerHour", getInitParameter("noticesPerHour"),
+                DEFAULT_NOTICES_PER_HOUR, 1, 10_000), NOTICE_WINDOWS, clock);
+        localMailboxes = localMailboxesFactory.create(getMailetContext());
+        String url = Parameters.processor(getInitParameter("repositoryPath"), DEFAULT_REPOSITORY);
+        try {
+            repositoryUrl = MailRepositoryUrl.from(url);
+            if (action == Action.QUARANTINE) {
                 repository = repositoryStore.select(repositoryUrl);
-            } catch (Exception e) {
-                throw Parameters.error("repositoryPath", "cannot open mail repository '" + url + "': " + e.getMessage());
             }
+        } catch (Exception e) {
+            throw Parameters.error("repositoryPath", "cannot open mail repository '" + url + "': " + e.getMessage());
         }
+        releaseCommand = new ReleaseCommand(webAdminUrl, repositoryUrl, releaseProcessor);
     }
 
     @Override
@@ -112,126 +141,94 @@ public class AuthHmacQuarantine extends GenericMailet {
     }
 
     private void quarantine(Mail mail, Optional<RecordedVerdict> verdict) throws MessagingException {
-        MailKey key = repository.store(mail);
-        audit("quarantine", mail, verdict, "repository=" + repositoryUrl.asString() + " key=" + key.asString());
-        notify(mail, verdict, "was held in quarantine.\n\nAn administrator can release it with:\n\n  "
-                + releaseCommand(key) + "\n");
+        AuditLine line = AuditLine.of("quarantine", mail).with("repository", repositoryUrl.asString());
+        MailStorage.Stored stored;
+        try {
+            stored = MailStorage.store(repository, mail);
+        } catch (MessagingException | RuntimeException e) {
+            // The audit line is written whatever the repository does: the mail goes on to onMailetException.
+            line.with("key", "-").envelope(mail).verdict(verdict).with("stored", "no").with("error", e.toString()).write();
+            throw e;
+        }
+        line.with("key", stored.key().asString()).envelope(mail).verdict(verdict).with("stored", stored.form()).write();
+        notify(mail, verdict, false, Optional.of(releaseCommand.forKey(stored.key())));
         mail.setState(Mail.GHOST);
     }
 
     private void mark(Mail mail, Optional<RecordedVerdict> verdict) throws MessagingException {
         MimeMessage message = mail.getMessage();
-        message.addHeader(markHeader, verdict.map(RecordedVerdict::shortForm).orElse("unverified"));
         if (!subjectTag.isEmpty()) {
             String subject = Optional.ofNullable(message.getSubject()).orElse("");
             if (!subject.startsWith(subjectTag)) {
                 message.setSubject(subject.isEmpty() ? subjectTag : subjectTag + " " + subject, "UTF-8");
             }
         }
-        message.saveChanges();
-        audit("mark", mail, verdict, "header=" + markHeader);
+        // A copy that came with the mail is the sender's claim; the verdict goes on top, alone.
+        MessageHeaders.remove(message, markHeader, v -> true);
+        MessageHeaders.prepend(message, List.of(markHeader + ": " + verdict.map(RecordedVerdict::shortForm).orElse("unverified")));
+        AuditLine.of("mark", mail).with("header", markHeader).envelope(mail).verdict(verdict).write();
+        // Past the rest of the validation processor, where every status field that came with a mail is removed
+        mail.setState(releaseProcessor);
     }
 
-    private void delete(Mail mail, Optional<RecordedVerdict> verdict) throws MessagingException {
-        audit("delete", mail, verdict, "");
-        notify(mail, verdict, "was deleted by policy and cannot be recovered.\n");
+    private void delete(Mail mail, Optional<RecordedVerdict> verdict) {
+        AuditLine.of("delete", mail).envelope(mail).verdict(verdict).write();
+        notify(mail, verdict, true, Optional.empty());
         mail.setState(Mail.GHOST);
     }
 
     /** The exact WebAdmin call that sends the held mail on, past the validation step (docs/OPERATIONS.md). */
     String releaseCommand(MailKey key) {
-        try {
-            return "curl -XPATCH '" + webAdminUrl + "/mailRepositories/" + repositoryUrl.getPath().urlEncoded()
-                    + "/mails/" + java.net.URLEncoder.encode(key.asString(), "UTF-8").replace("+", "%20")
-                    + "?action=reprocess&processor=" + releaseProcessor + "'";
-        } catch (UnsupportedEncodingException e) {
-            throw new IllegalStateException(e);
+        return releaseCommand.forKey(key);
+    }
+
+    private void notify(Mail mail, Optional<RecordedVerdict> verdict, boolean deleted, Optional<String> release) {
+        MailAddress postmaster = getMailetContext().getPostmaster();
+        if (postmaster == null) {
+            return;
         }
-    }
-
-    private void audit(String what, Mail mail, Optional<RecordedVerdict> verdict, String where) {
-        String recipients = mail.getRecipients().stream().map(MailAddress::asString).collect(Collectors.joining(","));
-        AUDIT.info("auth-hmac {} mail={} {} sender={} recipients={} messageId={} result={} reason={} keyId={} domain={} signedAt={}",
-                what, clean(mail.getName()), where, clean(mail.getMaybeSender().asString()), clean(recipients),
-                clean(messageId(mail)),
-                verdict.map(v -> v.result().token()).orElse("unverified"),
-                verdict.map(v -> v.reason().token()).orElse("-"),
-                clean(verdict.flatMap(RecordedVerdict::keyId).orElse("-")),
-                clean(verdict.flatMap(RecordedVerdict::domain).orElse("-")),
-                verdict.flatMap(RecordedVerdict::signingTime).map(Object::toString).orElse("-"));
-    }
-
-    private void notify(Mail mail, Optional<RecordedVerdict> verdict, String outcome) {
-        List<MailAddress> to = new ArrayList<>();
         // Under the matcher's default replayScope=recipient, a replay is a second copy of a signed mail this very
         // recipient already received with pass: an attacker's replay, or a sender's retry after a lost "250" (seen
         // after a crash of the receiving James, docs/OPERATIONS.md). A notice about it would only alarm the
         // recipient; the audit line and the postmaster's notice remain.
-        boolean replay = verdict.map(v -> v.reason() == org.authhmac.protocol.Reason.REPLAY).orElse(false);
+        boolean replay = verdict.map(v -> v.reason() == Reason.REPLAY).orElse(false);
         if (notifyRecipients && (!replay || notifyRecipientsOfReplay)) {
-            to.addAll(mail.getRecipients());
+            for (MailAddress mailbox : mailboxes(mail)) {
+                if (!mailbox.equals(postmaster)) {
+                    send(mail, postmaster, mailbox, noticeProcessor, earlier ->
+                            QuarantineNotice.forMailbox(mailbox, mail, verdict, deleted, earlier));
+                }
+            }
         }
-        MailAddress postmaster = getMailetContext().getPostmaster();
-        if (notifyPostmaster && postmaster != null && !to.contains(postmaster)) {
-            to.add(postmaster);
+        if (notifyPostmaster) {
+            send(mail, postmaster, postmaster, Mail.DEFAULT, earlier ->
+                    QuarantineNotice.forPostmaster(mail, verdict, deleted, release, earlier));
         }
-        if (to.isEmpty()) {
+    }
+
+    /** Every local mailbox the recipients end in after alias rewriting, each once. */
+    private List<MailAddress> mailboxes(Mail mail) {
+        Set<MailAddress> out = new LinkedHashSet<>();
+        for (MailAddress r : mail.getRecipients()) {
+            out.addAll(localMailboxes.of(r));
+        }
+        return new ArrayList<>(out);
+    }
+
+    private void send(Mail mail, MailAddress postmaster, MailAddress to, String state,
+                      java.util.function.Function<Optional<NoticeLimiter.Suppressed>, String> text) {
+        NoticeLimiter.Decision decision = limiter.admit(to.asString().toLowerCase(Locale.ROOT));
+        if (!(decision instanceof NoticeLimiter.Send send)) {
+            metrics.count(Metrics.NOTICES_SUPPRESSED);
             return;
         }
         try {
-            MimeMessage notice = new MimeMessage(Session.getInstance(new Properties()));
-            notice.setFrom(new InternetAddress(postmaster.asString()));
-            for (MailAddress a : to) {
-                notice.addRecipient(jakarta.mail.Message.RecipientType.TO, new InternetAddress(a.asString()));
-            }
-            notice.setSubject("Message held: it failed the X-Auth-HMAC check", "UTF-8");
-            notice.setText(noticeText(mail, verdict, outcome), "UTF-8");
-            notice.saveChanges();
-            getMailetContext().sendMail(postmaster, to, notice);
+            getMailetContext().sendMail(postmaster, List.of(to), QuarantineNotice.message(postmaster, to, text.apply(send.earlier())), state);
             metrics.count(Metrics.NOTICES);
         } catch (MessagingException | RuntimeException e) {
             // The held mail is already safe; a failed notice must not undo that.
             LOGGER.error("auth-hmac: could not send the notice for mail {}", mail.getName(), e);
         }
-    }
-
-    private static String noticeText(Mail mail, Optional<RecordedVerdict> verdict, String outcome) {
-        String subject;
-        try {
-            subject = Optional.ofNullable(mail.getMessage().getSubject()).orElse("(none)");
-        } catch (MessagingException e) {
-            subject = "(unreadable)";
-        }
-        return "A message addressed to " + mail.getRecipients().stream().map(MailAddress::asString).collect(Collectors.joining(", "))
-                + "\nfrom " + mail.getMaybeSender().asString() + " (subject: " + oneLine(subject) + ", Message-ID: " + messageId(mail) + ")\n"
-                + outcome
-                + "\nWhy: its sender domain must sign with X-Auth-HMAC, and the check said "
-                + verdict.map(v -> v.result().token() + " (" + v.reason().token() + ")").orElse("nothing")
-                + verdict.flatMap(RecordedVerdict::keyId).map(k -> ", key id " + k).orElse("")
-                + verdict.flatMap(RecordedVerdict::signingTime).map(t -> ", signed at " + t).orElse("")
-                + ".\nThe message itself is not attached, because it may be forged.\n"
-                + "Mail id for the administrator: " + mail.getName() + "\n";
-    }
-
-    private static String messageId(Mail mail) {
-        try {
-            return Optional.ofNullable(mail.getMessage().getMessageID()).orElse("-");
-        } catch (MessagingException e) {
-            return "-";
-        }
-    }
-
-    private static String oneLine(String s) {
-        return s.replaceAll("[\\r\\n\\t]+", " ");
-    }
-
-    /** Log values come from the mail, so control characters are neutralised against forged log lines. */
-    static String clean(String s) {
-        StringBuilder b = new StringBuilder(s.length());
-        for (char c : s.toCharArray()) {
-            b.append(c < 0x20 || c == 0x7f || c == ' ' ? '_' : c);
-        }
-        return b.toString();
     }
 
     static Action action(String value) throws MailetException {

@@ -15,9 +15,12 @@ import org.apache.james.metrics.api.TimeMetric;
 import org.apache.mailet.Mail;
 import org.apache.mailet.PerRecipientHeaders;
 import org.apache.mailet.base.GenericMailet;
+import org.authhmac.james.MailStorage;
 import org.authhmac.james.MessageHeaders;
 import org.authhmac.james.Metrics;
 import org.authhmac.james.Parameters;
+import org.authhmac.james.SerializedMessage;
+import org.authhmac.james.UntrustedText;
 import org.authhmac.protocol.KeyUnavailableException;
 import org.authhmac.protocol.SignRequest;
 import org.authhmac.protocol.Signer;
@@ -48,7 +51,7 @@ public class SignForMailbox extends GenericMailet {
     private String headerName;
     private Signer signer;
     private boolean removeIncoming;
-    private String errorProcessor;
+    private Optional<String> errorProcessor;
 
     @Inject
     public SignForMailbox(KeyVault vault, MetricFactory metricFactory) {
@@ -69,7 +72,7 @@ public class SignForMailbox extends GenericMailet {
         SignerSettings settings = Parameters.signerSettings(this::getInitParameter);
         headerName = settings.headerName();
         removeIncoming = Parameters.bool("removeIncoming", getInitParameter("removeIncoming"), true);
-        errorProcessor = Parameters.processor(getInitParameter("errorProcessor"), Mail.ERROR);
+        errorProcessor = Optional.ofNullable(Parameters.processor(getInitParameter("errorProcessor"), null));
         signer = new Signer(settings);
     }
 
@@ -90,9 +93,10 @@ public class SignForMailbox extends GenericMailet {
                 // signature below the few top-most headers a client evaluates.
                 MessageHeaders.remove(message, headerName, v -> true);
             }
-            message.saveChanges();
-            byte[] raw = SignWithAuthHmac.bytes(message);
-            List<String> lines = signer.sign(raw, 0, raw.length, targets.stream().map(Target::request).toList(), vault);
+            // No saveChanges() of our own: writeTo makes the same one when the headers changed, and LocalDelivery
+            // then writes these very bytes.
+            SerializedMessage raw = SerializedMessage.of(message);
+            List<String> lines = signer.sign(raw.buffer(), 0, raw.size(), targets.stream().map(Target::request).toList(), vault);
             int valueStart = headerName.length() + 2;
             for (int i = 0; i < targets.size(); i++) {
                 mail.addSpecificHeaderForRecipient(PerRecipientHeaders.Header.builder()
@@ -107,15 +111,39 @@ public class SignForMailbox extends GenericMailet {
             // retired between lookup and signing: a rare race, and a retry will find the new primary
             metrics.count(Metrics.MAILBOX_KEY_UNAVAILABLE);
             throw new MessagingException("auth-hmac: mailbox key changed while signing mail " + mail.getName() + ": " + e.getMessage(), e);
-        } catch (IOException | IllegalArgumentException e) {
-            // The message itself cannot be signed (two From fields): retrying will not help.
-            metrics.count(Metrics.MAILBOX_FAILED);
-            LOGGER.error("auth-hmac: cannot sign mail {} for its mailboxes, sending it to processor '{}': {}",
-                    mail.getName(), errorProcessor, e.getMessage());
-            mail.setErrorMessage("auth-hmac: cannot sign for mailbox: " + e.getMessage());
-            mail.setState(errorProcessor);
+        } catch (MessagingException | IOException | IllegalArgumentException e) {
+            // The message itself cannot be signed (MIME JavaMail cannot write back, a field the signer refuses
+            // twice): a permanent verdict, retrying will not help.
+            unsignable(mail, e);
         } finally {
             timer.stopAndPublish();
+        }
+    }
+
+    /**
+     * Delivered without a mailbox signature, so the recipient's client says none (or, when {@code errorProcessor}
+     * is set, sent there). Never to a processor that bounces: the envelope sender may be forged.
+     */
+    private void unsignable(Mail mail, Exception e) {
+        metrics.count(Metrics.MAILBOX_FAILED);
+        String why = UntrustedText.forLog(e.getMessage());
+        if (errorProcessor.isPresent()) {
+            LOGGER.warn("auth-hmac: cannot sign mail {} for its mailboxes, sending it to processor '{}': {}",
+                    mail.getName(), errorProcessor.get(), why);
+            mail.setErrorMessage("auth-hmac: cannot sign for mailbox: " + why);
+            mail.setState(errorProcessor.get());
+            return;
+        }
+        LOGGER.warn("auth-hmac: cannot sign mail {} for its mailboxes, delivering it without a mailbox signature: {}",
+                mail.getName(), why);
+        if (e instanceof MessagingException) {
+            // JavaMail cannot write this message back (LocalDelivery would fail the same way): deliver its bytes
+            // as they are, with our header edits, unparsed
+            try {
+                mail.setMessage(MailStorage.frozenCopy(mail.getMessage()));
+            } catch (MessagingException | RuntimeException frozen) {
+                LOGGER.warn("auth-hmac: mail {} cannot be copied unparsed either: {}", mail.getName(), UntrustedText.forLog(frozen.toString()));
+            }
         }
     }
 

@@ -25,6 +25,8 @@ import org.apache.mailet.base.GenericMailet;
 import org.authhmac.james.MessageHeaders;
 import org.authhmac.james.Metrics;
 import org.authhmac.james.Parameters;
+import org.authhmac.james.SerializedMessage;
+import org.authhmac.james.UntrustedText;
 import org.authhmac.protocol.KeyUnavailableException;
 import org.authhmac.protocol.SignRequest;
 import org.authhmac.protocol.Signer;
@@ -107,8 +109,8 @@ public class SignWithAuthHmac extends GenericMailet {
                 new Converter7Bit(getMailetContext()).convertTo7Bit(message);
             }
             message.saveChanges();
-            byte[] raw = bytes(message);
-            List<String> lines = signer.sign(raw, 0, raw.length, requests, vault);
+            SerializedMessage raw = SerializedMessage.of(message);
+            List<String> lines = signer.sign(raw.buffer(), 0, raw.size(), requests, vault);
             MessageHeaders.prepend(message, lines);
             metrics.count(Metrics.SIGNED);
         } catch (KeyUnavailableException e) {
@@ -120,11 +122,13 @@ public class SignWithAuthHmac extends GenericMailet {
             metrics.count(Metrics.SIGN_KEY_UNAVAILABLE);
             throw new MessagingException("auth-hmac: no usable signing key for mail " + mail.getName()
                     + " (provision a primary key; the mail is kept for retry): " + e.getMessage(), e);
-        } catch (IOException | IllegalArgumentException e) {
-            // The message itself cannot be signed (two From fields, unreadable MIME): retrying will not help.
+        } catch (MessagingException | IOException | IllegalArgumentException e) {
+            // The message itself cannot be signed (two From fields, MIME that JavaMail cannot write back): a
+            // permanent verdict, retrying will not help.
             metrics.count(Metrics.SIGN_FAILED);
-            LOGGER.error("auth-hmac: cannot sign mail {}, sending it to processor '{}': {}", mail.getName(), errorProcessor, e.getMessage());
-            mail.setErrorMessage("auth-hmac: cannot sign: " + e.getMessage());
+            String why = UntrustedText.forLog(e.getMessage());
+            LOGGER.error("auth-hmac: cannot sign mail {}, sending it to processor '{}': {}", mail.getName(), errorProcessor, why);
+            mail.setErrorMessage("auth-hmac: cannot sign: " + why);
             mail.setState(errorProcessor);
         } finally {
             timer.stopAndPublish();

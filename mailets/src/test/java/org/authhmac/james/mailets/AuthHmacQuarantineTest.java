@@ -35,6 +35,11 @@ class AuthHmacQuarantineTest {
     MemoryMailRepositoryStore store;
     RecordingMetricFactory metrics;
     FakeMailContext context;
+    MutableClock clock = new MutableClock(Instant.parse("2026-11-22T02:00:00Z"));
+    /** Aliases of the test domain: list@b.example is carol here and alice at the partner. */
+    LocalMailboxes mailboxes = r -> r.asString().equals("list@b.example")
+            ? List.of(Mails.address("carol@b.example"))
+            : r.getDomain().asString().equals("b.example") ? List.of(r) : List.of();
 
     @BeforeEach
     void setUp() throws Exception {
@@ -48,7 +53,7 @@ class AuthHmacQuarantineTest {
         for (int i = 0; i < params.length; i += 2) {
             config.setProperty(params[i], params[i + 1]);
         }
-        AuthHmacQuarantine m = new AuthHmacQuarantine(store, metrics);
+        AuthHmacQuarantine m = new AuthHmacQuarantine(store, metrics, clock, ctx -> mailboxes);
         m.init(config.build());
         return m;
     }
@@ -89,19 +94,140 @@ class AuthHmacQuarantineTest {
     }
 
     @Test
-    void noticeTellsRecipientAndPostmasterWhatWasHeldWhyAndHowToReleaseIt() throws Exception {
+    void noticeTellsTheRecipientWhatWasHeldAndWhyAndThePostmasterHowToReleaseIt() throws Exception {
         FakeMail mail = failedMail();
 
         mailet("notifyRecipients", "true", "notifyPostmaster", "true", "webAdminUrl", "http://127.0.0.1:8001").service(mail);
 
+        assertThat(context.getSentMails()).hasSize(2);
+        FakeMailContext.SentMail toBob = sentTo("bob@b.example");
+        assertThat(toBob.getState()).isEqualTo("local-delivery");
+        assertThat(Mails.text(toBob.getMsg())).contains("invoice", "fail (bad-mac)", "key id ka1", "2026-11-22T01:58:00Z",
+                        "ask your administrator", mail.getName())
+                .doesNotContain("pay now", "curl", "mailRepositories");
+        FakeMailContext.SentMail toPostmaster = sentTo("postmaster@b.example");
+        assertThat(toPostmaster.getState()).isEqualTo(Mail.DEFAULT);
+        assertThat(Mails.text(toPostmaster.getMsg())).contains("bob[@]b[.]example",
+                "curl -XPATCH 'http://127.0.0.1:8001/mailRepositories/var%2Fmail%2Fauth-hmac-quarantine",
+                "?action=reprocess&processor=transport'").doesNotContain("pay now");
+    }
+
+    @Test
+    void eachLocalMailboxGetsItsOwnNoticeThatNamesNoOtherRecipient() throws Exception {
+        // given a held mail for bob and, Bcc (envelope only), dave
+        FakeMail mail = failedMail();
+        mail.setRecipients(List.of(Mails.address("bob@b.example"), Mails.address("dave@b.example")));
+
+        mailet("notifyRecipients", "true").service(mail);
+
+        assertThat(context.getSentMails()).hasSize(2);
+        assertThat(Mails.text(sentTo("bob@b.example").getMsg())).contains("bob@b.example").doesNotContain("dave");
+        assertThat(Mails.text(sentTo("dave@b.example").getMsg())).contains("dave@b.example").doesNotContain("bob");
+    }
+
+    @Test
+    void aNoticeGoesToTheLocalMailboxesAnAliasResolvesToAndNeverOutOfTheDomain() throws Exception {
+        // given a held mail for a list whose members are carol here and, through the alias, someone elsewhere
+        FakeMail mail = failedMail();
+        mail.setRecipients(List.of(Mails.address("list@b.example"), Mails.address("someone@c.example")));
+
+        mailet("notifyRecipients", "true").service(mail);
+
         assertThat(context.getSentMails()).singleElement().satisfies(sent -> {
-            assertThat(sent.getRecipients()).containsExactlyInAnyOrder(Mails.address("bob@b.example"), Mails.address("postmaster@b.example"));
-            String text = Mails.text(sent.getMsg());
-            assertThat(text).contains("invoice", "fail (bad-mac)", "key id ka1", "2026-11-22T01:58:00Z",
-                    "curl -XPATCH 'http://127.0.0.1:8001/mailRepositories/var%2Fmail%2Fauth-hmac-quarantine",
-                    "?action=reprocess&processor=transport'");
-            assertThat(text).doesNotContain("pay now");
+            assertThat(sent.getRecipients()).containsExactly(Mails.address("carol@b.example"));
+            assertThat(sent.getState()).isEqualTo("local-delivery");
         });
+    }
+
+    @Test
+    void theSendersClaimsAreCalledUnverifiedAndCannotBeClickedInTheNotice() throws Exception {
+        // given a forgery whose Subject, From and Message-ID carry a lure, a bidi override and a line break
+        FakeMail mail = Mails.arrivedRaw("From: IT desk <it@a.example>\r\nTo: bob@b.example\r\n"
+                        + "Subject: =?UTF-8?B?" + java.util.Base64.getEncoder().encodeToString(
+                                "Log in at https://evil.example/login \u202Efdp.exe\nBcc: x".getBytes(java.nio.charset.StandardCharsets.UTF_8))
+                        + "?=\r\nMessage-ID: <x@evil.example>\r\n\r\nclick\r\n",
+                "it@a.example", Instant.parse("2026-11-22T02:00:00Z"), "bob@b.example");
+        BAD_MAC.writeTo(mail);
+
+        mailet("notifyRecipients", "true").service(mail);
+
+        String text = Mails.text(sentTo("bob@b.example").getMsg());
+        assertThat(text).contains("hxxps://evil[.]example/login", "it[@]a[.]example", "<x[@]evil[.]example>", "unverified claim")
+                .doesNotContain("https://", "evil.example", "it@a.example", "\u202E", "\nBcc: x");
+    }
+
+    @Test
+    void noticesToOneMailboxAreLimitedPerHourAndTheNextOneCountsTheOthers() throws Exception {
+        // given a mailet that sends at most two notices per mailbox per hour
+        AuthHmacQuarantine m = mailet("notifyRecipients", "true", "noticesPerHour", "2");
+
+        // when five forgeries for bob are held within the hour, and one more after it
+        for (int i = 0; i < 5; i++) {
+            m.service(failedMail());
+        }
+        clock.advance(java.time.Duration.ofMinutes(61));
+        m.service(failedMail());
+
+        // then bob got two notices, then one that tells of the three without a notice
+        assertThat(context.getSentMails()).hasSize(3);
+        assertThat(Mails.text(context.getSentMails().get(2).getMsg())).contains("3 more messages for you were held since 2026-11-22T02:00:00Z");
+        assertThat(metrics.countFor(Metrics.NOTICES_SUPPRESSED)).isEqualTo(3);
+        assertThat(store.select(MailRepositoryUrl.from(REPO)).size()).isEqualTo(6);
+    }
+
+    @Test
+    void aMailJavaMailCannotWriteBackIsStillQuarantinedWithItsBytes() throws Exception {
+        // given a multipart mail whose boundary never occurs, whose header block was edited (as the matcher does)
+        FakeMail mail = FakeMail.builder().name("malformed").sender("ceo@a.example").recipient("bob@b.example")
+                .mimeMessage(UnsavedMessage.of(UnsavedMessage.NO_BOUNDARY)).build();
+        mail.getMessage().addHeader("Authentication-Results", "mx.b.example; auth-hmac=none");
+        BAD_MAC.writeTo(mail);
+        RefusingToSerialize repository = new RefusingToSerialize(store.select(MailRepositoryUrl.from(REPO)));
+
+        AuthHmacQuarantine m = new AuthHmacQuarantine(new SingleRepositoryStore(repository), metrics, clock, ctx -> mailboxes);
+        m.init(FakeMailetConfig.builder().mailetName("q").mailetContext(context).build());
+        m.service(mail);
+
+        assertThat(mail.getState()).isEqualTo(Mail.GHOST);
+        assertThat(repository.size()).isEqualTo(1);
+        assertThat(Mails.text(repository.retrieve(repository.list().next()).getMessage()))
+                .contains("Authentication-Results: mx.b.example; auth-hmac=none", "no boundary here");
+    }
+
+    @Test
+    void theAuditLineIsWrittenEvenWhenTheRepositoryRefusesTheMail() throws Exception {
+        FakeMail mail = failedMail();
+        MailRepository broken = new RefusingToSerialize(store.select(MailRepositoryUrl.from(REPO)), true);
+        AuthHmacQuarantine m = new AuthHmacQuarantine(new SingleRepositoryStore(broken), metrics, clock, ctx -> mailboxes);
+        m.init(FakeMailetConfig.builder().mailetName("q").mailetContext(context).build());
+
+        List<String> audit = auditLines(() -> assertThatThrownBy(() -> m.service(mail)).isInstanceOf(MessagingException.class));
+
+        assertThat(audit).singleElement().asString().contains("auth-hmac quarantine", "stored=no", "reason=bad-mac",
+                "recipients=bob@b.example");
+        assertThat(mail.getState()).isNotEqualTo(Mail.GHOST);
+    }
+
+    FakeMailContext.SentMail sentTo(String address) {
+        return context.getSentMails().stream().filter(s -> s.getRecipients().contains(Mails.address(address))).findFirst()
+                .orElseThrow(() -> new AssertionError("no notice to " + address + ": " + context.getSentMails()));
+    }
+
+    static List<String> auditLines(ThrowingRunnable action) throws Exception {
+        java.io.ByteArrayOutputStream captured = new java.io.ByteArrayOutputStream();
+        java.io.PrintStream original = System.err;
+        System.setErr(new java.io.PrintStream(captured, true, java.nio.charset.StandardCharsets.UTF_8));
+        try {
+            action.run();
+        } finally {
+            System.setErr(original);
+        }
+        return captured.toString(java.nio.charset.StandardCharsets.UTF_8).lines()
+                .filter(l -> l.contains("org.authhmac.audit")).toList();
+    }
+
+    interface ThrowingRunnable {
+        void run() throws Exception;
     }
 
     @Test
@@ -145,15 +271,29 @@ class AuthHmacQuarantineTest {
     }
 
     @Test
-    void markAddsAHeaderAndASubjectTagAndLetsTheMailGoOn() throws Exception {
+    void markAddsAHeaderAndASubjectTagAndSendsTheMailOnPastValidation() throws Exception {
         FakeMail mail = failedMail();
 
         mailet("action", "mark", "subjectTag", "[SUSPECT]").service(mail);
 
-        assertThat(mail.getState()).isEqualTo("auth-hmac-verify");
+        assertThat(mail.getState()).isEqualTo("transport");
         assertThat(mail.getMessage().getHeader("X-Auth-HMAC-Status")).containsExactly("fail bad-mac");
         assertThat(mail.getMessage().getSubject()).isEqualTo("[SUSPECT] invoice");
         assertThat(store.select(MailRepositoryUrl.from(REPO)).size()).isZero();
+    }
+
+    @Test
+    void markRemovesTheStatusFieldsThatCameWithTheMailAndPutsTheVerdictOnTop() throws Exception {
+        // given a failing mail that carries the sender's own "pass"
+        FakeMail mail = Mails.arrivedRaw("X-Auth-HMAC-Status: pass\r\n" + Mails.message("alice@a.example", "bob@b.example", "invoice", "pay")
+                        + "", "alice@a.example", Instant.parse("2026-11-22T02:00:00Z"), "bob@b.example");
+        mail.getMessage().addHeader("X-Auth-HMAC-Status", "pass verified");
+        BAD_MAC.writeTo(mail);
+
+        mailet("action", "mark").service(mail);
+
+        assertThat(mail.getMessage().getHeader("X-Auth-HMAC-Status")).containsExactly("fail bad-mac");
+        assertThat(java.util.Collections.list(mail.getMessage().getAllHeaderLines()).get(0)).isEqualTo("X-Auth-HMAC-Status: fail bad-mac");
     }
 
     @Test
@@ -192,6 +332,7 @@ class AuthHmacQuarantineTest {
 
         List<String> audit = captured.toString(java.nio.charset.StandardCharsets.UTF_8).lines()
                 .filter(l -> l.contains("org.authhmac.audit")).toList();
+        assertThat(audit).singleElement().asString().doesNotContain("stored=no");
         assertThat(audit).singleElement().asString()
                 .contains("auth-hmac quarantine", "mail=" + mail.getName(), "repository=memory://var/mail/auth-hmac-quarantine", "key=" + mail.getName(),
                         "sender=alice@a.example", "recipients=bob@b.example", "result=fail", "reason=bad-mac",
@@ -200,7 +341,7 @@ class AuthHmacQuarantineTest {
 
     @Test
     void auditValuesCannotForgeLogLines() {
-        assertThat(AuthHmacQuarantine.clean("bob@b.example\r\nauth-hmac release mail=x")).doesNotContain("\r", "\n", " ");
+        assertThat(org.authhmac.james.UntrustedText.forLog("bob@b.example\r\nauth-hmac release mail=x")).doesNotContain("\r", "\n", " ");
     }
 
     @Test

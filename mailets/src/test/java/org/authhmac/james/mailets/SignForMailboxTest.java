@@ -143,15 +143,48 @@ class SignForMailboxTest {
     }
 
     @Test
-    void sendsAMessageThatCannotBeSignedToTheErrorProcessor() throws Exception {
+    void deliversAMessageThatCannotBeSignedWithoutAMailboxSignatureAndBouncesNothing() throws Exception {
+        // given a mail with two Cc fields (the signer refuses duplicates) for alice, who has a mailbox key
+        FakeMail mail = FakeMail.builder().name("two-cc").mimeMessage(Mails.parse(
+                "From: m@evil.example\r\nCc: x@evil.example\r\nCc: y@evil.example\r\nTo: alice@b.example\r\nSubject: x\r\n\r\nbody\r\n"))
+                .sender("carol@b.example").recipients("alice@b.example").state("auth-hmac-deliver").build();
+
+        mailet.service(mail);
+
+        // then it goes on to LocalDelivery unsigned (alice's client says none), not to an error processor
+        assertThat(mail.getState()).isEqualTo("auth-hmac-deliver");
+        assertThat(mail.getPerRecipientSpecificHeaders().getRecipientsWithSpecificHeaders()).isEmpty();
+        assertThat(metrics.countFor(Metrics.MAILBOX_FAILED)).isEqualTo(1);
+    }
+
+    @Test
+    void deliversMalformedMimeUnsignedAndWritableInsteadOfThrowingForARetry() throws Exception {
+        // given a multipart whose boundary never occurs, with an edited header block, as James holds it
+        FakeMail mail = FakeMail.builder().name("no-boundary").mimeMessage(UnsavedMessage.of(UnsavedMessage.NO_BOUNDARY))
+                .sender("ceo@a.example").recipients("alice@b.example").state("auth-hmac-deliver").build();
+        mail.getMessage().addHeader("Delivered-To", "alice@b.example");
+
+        mailet.service(mail);
+
+        // then it goes on unsigned, and LocalDelivery can write it: the bytes that arrived, plus the header edit
+        assertThat(mail.getState()).isEqualTo("auth-hmac-deliver");
+        assertThat(mail.getPerRecipientSpecificHeaders().getRecipientsWithSpecificHeaders()).isEmpty();
+        assertThat(Mails.text(mail.getMessage())).contains("Delivered-To: alice@b.example", "no boundary here");
+        assertThat(metrics.countFor(Metrics.MAILBOX_FAILED)).isEqualTo(1);
+    }
+
+    @Test
+    void sendsAMessageThatCannotBeSignedToTheErrorProcessorWhenOneIsNamed() throws Exception {
+        SignForMailbox m = new SignForMailbox(vault, metrics, Clock.fixed(NOW, ZoneOffset.UTC));
+        m.init(FakeMailetConfig.builder().mailetName("SignForMailbox").mailetContext(FakeMailContext.defaultContext())
+                .setProperty("errorProcessor", "auth-hmac-hold").build());
         FakeMail mail = FakeMail.builder().name("two-froms").mimeMessage(Mails.parse(
                 "From: a@a.example\r\nFrom: b@a.example\r\nTo: alice@b.example\r\nSubject: x\r\n\r\nbody\r\n"))
                 .sender("a@a.example").recipients("alice@b.example").state("local-delivery").build();
 
-        mailet.service(mail);
+        m.service(mail);
 
-        assertThat(mail.getState()).isEqualTo(Mail.ERROR);
-        assertThat(metrics.countFor(Metrics.MAILBOX_FAILED)).isEqualTo(1);
+        assertThat(mail.getState()).isEqualTo("auth-hmac-hold");
     }
 
     @Test

@@ -219,6 +219,20 @@ class SignWithAuthHmacTest {
     }
 
     @Test
+    void sendsMalformedMimeToTheErrorProcessorInsteadOfThrowingForARetry() throws Exception {
+        // given a multipart whose boundary never occurs, submitted for a partner
+        FakeMail mail = FakeMail.builder().name("no-boundary").mimeMessage(UnsavedMessage.of(UnsavedMessage.NO_BOUNDARY))
+                .sender("alice@a.example").recipients("bob@b.example").state("relay").build();
+
+        mailet.service(mail);
+
+        // then it is a permanent verdict: the error processor, no signature, no exception
+        assertThat(mail.getState()).isEqualTo(Mail.ERROR);
+        assertThat(signatures(mail)).isEmpty();
+        assertThat(metrics.countFor(Metrics.SIGN_FAILED)).isEqualTo(1);
+    }
+
+    @Test
     void convertsEightBitBodiesBeforeSigningSoRemoteDeliveryHasNothingToReencode() throws Exception {
         String raw = Mails.message("alice@a.example", "bob@b.example", "héllo", "Grüße aus Zürich")
                 .replace("Content-Transfer-Encoding: 7bit", "Content-Transfer-Encoding: 8bit");

@@ -14,10 +14,16 @@ public final class Repositories {
     }
 
     public static MemoryMailRepositoryStore memoryStore() throws Exception {
+        return memoryStore("memory");
+    }
+
+    /** The same, answering the given protocols (file:// too, as the shipped configuration uses) with memory repositories. */
+    public static MemoryMailRepositoryStore memoryStore(String... protocols) throws Exception {
         MemoryMailRepositoryStore store = new MemoryMailRepositoryStore(new MemoryMailRepositoryUrlStore(),
                 (className, url) -> new MemoryMailRepository(),
                 MailRepositoryStoreConfiguration.forItems(new MailRepositoryStoreConfiguration.Item(
-                        List.of(new Protocol("memory")), MemoryMailRepository.class.getName(), new BaseHierarchicalConfiguration())));
+                        java.util.Arrays.stream(protocols).map(Protocol::new).toList(), MemoryMailRepository.class.getName(),
+                        new BaseHierarchicalConfiguration())));
         store.init();
         return store;
     }

@@ -34,6 +34,7 @@ import org.authhmac.james.Metrics;
 import org.authhmac.james.Parameters;
 import org.authhmac.james.PartnerKeys;
 import org.authhmac.james.RecordedVerdict;
+import org.authhmac.james.SerializedMessage;
 import org.authhmac.james.SharedReplayCache;
 import org.authhmac.james.TemporaryVerificationFailure;
 import org.authhmac.protocol.AuthResult;
@@ -213,7 +214,7 @@ public class AuthHmacFailed extends GenericMatcher {
 
     private Map<String, Verdict> verify(MimeMessage message, Instant acceptedAt, List<MailAddress> recipients) {
         try {
-            MessageBytes out = new MessageBytes(message.getSize());
+            MessageBytes out = new MessageBytes(message);
             message.writeTo(out);
             List<String> rcpts = recipients.stream().map(MailAddress::asString).toList();
             // Read in place: header fields and body are ranges of the buffer, not copies of it.
@@ -418,12 +419,14 @@ public class AuthHmacFailed extends GenericMatcher {
     }
 
     /**
-     * The serialized message, read back without {@code toByteArray}'s copy: a large mail is held once (plus the
-     * buffer's growth), not twice. Sized from the content size when James knows it.
+     * The serialized message, read back without {@code toByteArray}'s copy: a large mail is held once, not twice.
+     * Sized from the message itself (its header lines and its content size, {@link SerializedMessage#expectedSize}):
+     * a fixed allowance for the header block made a mail with more header bytes than that grow the buffer to twice
+     * its size.
      */
     static final class MessageBytes extends ByteArrayOutputStream {
-        MessageBytes(int contentSize) {
-            super(contentSize > 0 ? (int) Math.min(contentSize + 8192L, Integer.MAX_VALUE - 16) : 64 * 1024);
+        MessageBytes(MimeMessage message) throws MessagingException {
+            super(SerializedMessage.expectedSize(message));
         }
 
         /** The buffer itself; the message is its first {@link #size()} bytes. */

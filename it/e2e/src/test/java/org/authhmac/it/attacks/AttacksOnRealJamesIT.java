@@ -45,7 +45,7 @@ import org.junit.jupiter.api.TestMethodOrder;
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class AttacksOnRealJamesIT {
-    static final String QUARANTINE = "memory://var/mail/auth-hmac-quarantine";
+    static final String QUARANTINE = "file://var/mail/auth-hmac-quarantine/";
     static final String CAROL = "carol@c.example";
     static final Pattern MESSAGE_ID = Pattern.compile("(?mi)^Message-ID:\\s*(<[^>]+>)");
 

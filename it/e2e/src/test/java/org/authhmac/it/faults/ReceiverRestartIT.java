@@ -124,7 +124,7 @@ class ReceiverRestartIT {
     static String persistentReceiving(String xml) {
         String localDelivery = "<mailet match=\"All\" class=\"LocalDelivery\"/>";
         String recipientIsLocal = "match=\"RecipientIsLocal\"";
-        for (String expected : List.of(localDelivery, recipientIsLocal, "memory://var/mail/auth-hmac-quarantine/")) {
+        for (String expected : List.of(localDelivery, recipientIsLocal, "file://var/mail/auth-hmac-quarantine/")) {
             if (!xml.contains(expected)) {
                 throw new IllegalStateException("james-conf/receiving/mailetcontainer.xml no longer has " + expected);
             }
@@ -175,7 +175,7 @@ class ReceiverRestartIT {
             assertThat(adminA.queueSize("spool")).as("A spool").isZero();
             assertThat(adminA.queueSize("outgoing")).as("A outgoing").isZero();
             assertThat(adminB.queueSize("spool")).as("B spool").isZero();
-            assertThat(adminA.repositorySize("memory://var/mail/error/")).as("A error repository").isZero();
+            assertThat(adminA.repositorySize("file://var/mail/error/")).as("A error repository").isZero();
             assertThat(adminB.repositorySize(ERROR)).as("B error repository").isZero();
         }
     }

@@ -36,7 +36,7 @@ import org.junit.jupiter.params.provider.EnumSource;
  * Mails per run: -Dauthhmac.faults.mails (default 300; the issue's figure is 2000).
  */
 class SwtpmKillsDuringMailRunIT {
-    static final String QUARANTINE = "memory://var/mail/auth-hmac-quarantine";
+    static final String QUARANTINE = "file://var/mail/auth-hmac-quarantine/";
     static final int PERIOD_SECONDS = 60;
     private static AuthHmacPair pair;
 
@@ -204,7 +204,7 @@ class SwtpmKillsDuringMailRunIT {
         for (JamesServerProcess server : List.of(pair.a(), pair.b())) {
             assertThat(server.webAdmin().queueSize("spool")).as(server.name() + " spool").isZero();
             assertThat(server.webAdmin().queueSize("outgoing")).as(server.name() + " outgoing").isZero();
-            assertThat(server.webAdmin().repositorySize("memory://var/mail/error/")).as(server.name() + " error repository").isZero();
+            assertThat(server.webAdmin().repositorySize("file://var/mail/error/")).as(server.name() + " error repository").isZero();
         }
         // and the outage across the period boundary met a derivation: the killed side retried at least once
         long retries = outageLines(side) - outageLinesBefore;

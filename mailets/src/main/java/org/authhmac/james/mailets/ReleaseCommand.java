@@ -1,0 +1,27 @@
+package org.authhmac.james.mailets;
+
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import org.apache.james.mailrepository.api.MailKey;
+import org.apache.james.mailrepository.api.MailRepositoryUrl;
+
+/**
+ * The WebAdmin call that sends a held mail on past the validation step (docs/OPERATIONS.md). It is an internal
+ * command: only the postmaster's notice carries it.
+ */
+record ReleaseCommand(String webAdminUrl, MailRepositoryUrl repository, String processor) {
+
+    String forKey(MailKey key) {
+        try {
+            return command(key);
+        } catch (java.io.UnsupportedEncodingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private String command(MailKey key) throws java.io.UnsupportedEncodingException {
+        return "curl -XPATCH '" + webAdminUrl + "/mailRepositories/" + repository.getPath().urlEncoded()
+                + "/mails/" + URLEncoder.encode(key.asString(), StandardCharsets.UTF_8).replace("+", "%20")
+                + "?action=reprocess&processor=" + processor + "'";
+    }
+}

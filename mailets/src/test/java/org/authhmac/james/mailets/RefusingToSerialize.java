@@ -1,0 +1,81 @@
+package org.authhmac.james.mailets;
+
+import jakarta.mail.MessagingException;
+import java.io.ByteArrayOutputStream;
+import java.util.Collection;
+import java.util.Iterator;
+import org.apache.james.mailrepository.api.MailKey;
+import org.apache.james.mailrepository.api.MailRepository;
+import org.apache.mailet.Mail;
+
+/**
+ * A repository that writes each mail's message out first, as James's file and memory repositories do: a message
+ * JavaMail cannot write back makes it throw, as theirs do ("Missing start boundary"; see {@link UnsavedMessage}).
+ * With {@code always}, it refuses every mail (a full disk).
+ */
+final class RefusingToSerialize implements MailRepository {
+    private final MailRepository delegate;
+    private final boolean always;
+    private boolean decodes;
+
+    RefusingToSerialize(MailRepository delegate) {
+        this(delegate, false);
+    }
+
+    RefusingToSerialize(MailRepository delegate, boolean always) {
+        this.delegate = delegate;
+        this.always = always;
+    }
+
+    /** Also decodes the top-level body while writing, as James's file repository does (base64 that does not decode fails). */
+    RefusingToSerialize decodingTheBody() {
+        decodes = true;
+        return this;
+    }
+
+    @Override
+    public MailKey store(Mail mc) throws MessagingException {
+        if (always) {
+            throw new MessagingException("disk full");
+        }
+        try {
+            mc.getMessage().writeTo(new ByteArrayOutputStream());
+            if (decodes) {
+                mc.getMessage().getInputStream().transferTo(new ByteArrayOutputStream());
+            }
+        } catch (java.io.IOException e) {
+            throw new MessagingException("cannot write", e);
+        }
+        return delegate.store(mc);
+    }
+
+    @Override
+    public long size() throws MessagingException {
+        return delegate.size();
+    }
+
+    @Override
+    public Iterator<MailKey> list() throws MessagingException {
+        return delegate.list();
+    }
+
+    @Override
+    public Mail retrieve(MailKey key) throws MessagingException {
+        return delegate.retrieve(key);
+    }
+
+    @Override
+    public void remove(MailKey key) throws MessagingException {
+        delegate.remove(key);
+    }
+
+    @Override
+    public void remove(Collection<MailKey> keys) throws MessagingException {
+        delegate.remove(keys);
+    }
+
+    @Override
+    public void removeAll() throws MessagingException {
+        delegate.removeAll();
+    }
+}
