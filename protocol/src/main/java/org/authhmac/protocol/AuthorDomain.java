@@ -142,7 +142,7 @@ public final class AuthorDomain {
             boolean first = true;
             while (type == ATOM || type == QUOTED || type == DOT) {
                 display &= !(first && type == DOT);
-                local = localPart(local, type, first || !spaceBefore);
+                local = encodedWordLike() ? LOCAL_INVALID : localPart(local, type, first || !spaceBefore);
                 first = false;
                 next();
             }
@@ -182,12 +182,28 @@ public final class AuthorDomain {
             return LOCAL_INVALID;
         }
 
+        /**
+         * An atom holding "=?": an encoded word (RFC 2047) may stand in a display-name but never in an addr-spec, and
+         * readers that decode it anyway would show another address than the one read here.
+         */
+        private boolean encodedWordLike() {
+            if (type != ATOM) {
+                return false;
+            }
+            for (int i = start; i + 1 < end; i++) {
+                if (s.charAt(i) == '=' && s.charAt(i + 1) == '?') {
+                    return true;
+                }
+            }
+            return false;
+        }
+
         /** local-part "@" domain, from the current token; leaves the token after the domain current. */
         private String addrSpec() {
             int local = LOCAL_START;
             boolean first = true;
             while (type == ATOM || type == QUOTED || type == DOT) {
-                local = localPart(local, type, first || !spaceBefore);
+                local = encodedWordLike() ? LOCAL_INVALID : localPart(local, type, first || !spaceBefore);
                 first = false;
                 next();
             }

@@ -58,7 +58,9 @@ class AuthorDomainTest {
             "ceo@a\u3002example", "ceo@a\uff0eexample", "ceo@a\uff61example",
             "ceo@stra\u00dfe.example", "ceo@\uff41.example", "ceo@a\u00ad.example",
             "ceo@a_b.example", "ceo@-a.example", "ceo@a!.example", "ceo@" + "a.", "Alice \ud800 <alice@a.example>",
-            ". <alice@a.example>", "<alice@a.example",  "alice@a.example>", "<<alice@a.example>>"})
+            ". <alice@a.example>", "<alice@a.example",  "alice@a.example>", "<<alice@a.example>>",
+            "=?utf-8?q?=40a.example?=ceo@x.example", "Alice <=?utf-8?q?ceo=40a.example?=@x.example>",
+            "ceo.=?us-ascii?q?x?=@x.example"})
     void refusesEverythingButOnePlainMailbox(String value) {
         assertThat(AuthorDomain.of(value)).as("%s", value).isEmpty();
     }

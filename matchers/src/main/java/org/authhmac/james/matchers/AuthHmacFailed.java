@@ -231,18 +231,18 @@ public class AuthHmacFailed extends GenericMatcher {
     }
 
     /**
-     * A pass must be made for the From domain, read strictly: never for the envelope sender's domain, another
-     * partner's domain, or a From that does not name exactly one mailbox. Once the verifier applies its own From
-     * alignment (fail / from-mismatch) it already answers so; this stays as the matcher's own check, and should
-     * then answer as the verifier does (Verdict.Fail with Reason.FROM_MISMATCH) instead of permerror unknown-key.
+     * A pass must be made for the From domain that the protocol's reading and mail clients' parsers agree on: never
+     * for the envelope sender's domain, another partner's domain, or a From that parsers read differently. The
+     * verifier already fails a From outside d= (from-mismatch); this adds the parser cross-check.
      */
     private static Verdict aligned(Verdict v, Optional<String> authorDomain) {
         if (v == null) {
             return new Verdict.TempError(Reason.INTERNAL_ERROR, Optional.empty(), "verifier returned no verdict for a recipient");
         }
-        if (v instanceof Verdict.Pass p && !authorDomain.map(p.header().domain()::equalsIgnoreCase).orElse(false)) {
-            return new Verdict.PermError(Reason.UNKNOWN_KEY, v.signature(), "signed for d=" + p.header().domain()
-                    + authorDomain.map(a -> " but the From domain is " + a).orElse(" but the From field names no single author domain"));
+        if (v instanceof Verdict.Pass p && !authorDomain.map(p.header().domain()::equals).orElse(false)) {
+            return new Verdict.Fail(Reason.FROM_MISMATCH, v.signature(), "signed for d=" + p.header().domain()
+                    + authorDomain.map(a -> " but the From domain is " + a)
+                            .orElse(" but mail clients' parsers do not read the From field as one mailbox in it"));
         }
         return v;
     }

@@ -4,6 +4,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import org.authhmac.protocol.AuthorDomain;
 import org.authhmac.james.Parameters;
 
 /**
@@ -68,9 +69,18 @@ record PartnerClaim(boolean mustVerify, Basis basis, Set<String> claimedPartners
         }
         boolean verify = basis != Basis.NOT_CLAIMED;
         boolean readable = fromFields.size() == 1 && basis != Basis.FROM_OVER_BOUND;
-        // Once org.authhmac.protocol.AuthorDomain is merged: AuthorDomain.of(fromFields.get(0)) here.
-        Optional<String> author = verify && readable ? StrictAuthorDomain.of(fromFields.get(0)) : Optional.empty();
+        Optional<String> author = verify && readable ? agreedAuthor(fromFields.get(0)) : Optional.empty();
         return new PartnerClaim(verify, basis, Set.copyOf(claimed), author);
+    }
+
+    /**
+     * The protocol's author domain (PROTOCOL.md 9.2, what the verifier aligns d= with), kept only when jakarta.mail's
+     * and mime4j's strict parsers, which mail clients are built on, read the same one: a From that parsers read
+     * differently names no author, so no signature passes for it.
+     */
+    private static Optional<String> agreedAuthor(String fromField) {
+        Optional<String> protocol = AuthorDomain.of(fromField);
+        return protocol.isPresent() && protocol.equals(StrictAuthorDomain.of(fromField)) ? protocol : Optional.empty();
     }
 
     private static Basis fromField(List<String> fromFields, Set<String> partnerDomains, Set<String> claimed) {

@@ -15,9 +15,9 @@ import org.authhmac.james.Parameters;
  * no encoded word in the address), read alike by two strict parsers (jakarta.mail and Apache mime4j), whose domain is a host name (no
  * domain-literal), in lower case and A-labels. Anything else has no author domain, and then no signature passes (fail closed).
  *
- * <p>Stand-in for {@code org.authhmac.protocol.AuthorDomain.of(String)}, the verifier's own reading for its
- * {@code from-mismatch} rule. When that class is on this module's class path, {@link PartnerClaim} calls it
- * instead and this class goes, so that {@code header.from} and the verifier's alignment are one reading.
+ * <p>The cross-check of {@code org.authhmac.protocol.AuthorDomain}, the reading the protocol defines: a pass also
+ * needs the parsers mail clients are built on to read the same domain, so that no From field shows one author to
+ * the verifier and another to the reader ({@link PartnerClaim}).
  */
 final class StrictAuthorDomain {
     private StrictAuthorDomain() {

@@ -28,6 +28,7 @@ import org.apache.james.mime4j.dom.address.AddressList;
 import org.apache.james.mime4j.dom.address.Mailbox;
 import org.apache.james.mime4j.field.address.DefaultAddressParser;
 import org.apache.james.mime4j.field.address.LenientAddressParser;
+import org.authhmac.protocol.AuthorDomain;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -89,13 +90,15 @@ class FromFieldPropertyTest {
             if (claim.mustVerify()) {
                 verified++;
             }
-            Optional<String> author = StrictAuthorDomain.of(field);
+            // the verifier's reading (PROTOCOL.md 9.2) must never name an author that Python's email reads otherwise
+            Optional<String> author = AuthorDomain.of(field);
             if (author.isPresent()) {
                 withAuthor++;
                 assertThat(readings.pythonSingle()).as("seed %d case %d: %s: the author domain is Python's one address",
                         SEED, i, escaped(field)).isEqualTo(author);
             }
-            assertThat(claim.authorDomain()).as("seed %d case %d", SEED, i).isEqualTo(claim.mustVerify() ? author : Optional.empty());
+            Optional<String> agreed = author.isPresent() && author.equals(StrictAuthorDomain.of(field)) ? author : Optional.empty();
+            assertThat(claim.authorDomain()).as("seed %d case %d", SEED, i).isEqualTo(claim.mustVerify() ? agreed : Optional.empty());
         }
         System.out.printf("From fields: %d (seed %d), a partner found by some reader: %d (readers disagree: %d), "
                 + "verified: %d, with an author domain: %d%n", CASES, SEED, partnerSomewhere, readersDisagree, verified, withAuthor);
