@@ -1,5 +1,6 @@
 package org.authhmac.james.mailets;
 
+import org.authhmac.james.testing.UnsavedMessage;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 

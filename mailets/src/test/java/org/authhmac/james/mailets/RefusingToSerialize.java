@@ -1,5 +1,6 @@
 package org.authhmac.james.mailets;
 
+import org.authhmac.james.testing.UnsavedMessage;
 import jakarta.mail.MessagingException;
 import java.io.ByteArrayOutputStream;
 import java.util.Collection;

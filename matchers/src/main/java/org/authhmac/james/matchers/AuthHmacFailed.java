@@ -5,6 +5,7 @@ import jakarta.mail.MessagingException;
 import jakarta.mail.internet.AddressException;
 import jakarta.mail.internet.MimeMessage;
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
 import java.net.InetAddress;
 import java.time.Duration;
 import java.time.Instant;
@@ -219,15 +220,32 @@ public class AuthHmacFailed extends GenericMatcher {
             List<String> rcpts = recipients.stream().map(MailAddress::asString).toList();
             // Read in place: header fields and body are ranges of the buffer, not copies of it.
             return verifier.verify(out.buffer(), 0, out.size(), acceptedAt, rcpts);
-        } catch (Exception e) {
-            // Fail closed but keep the mail: an unreadable spool file or a verifier bug is a temporary condition.
-            LOGGER.error("auth-hmac: verification could not run", e);
-            Map<String, Verdict> all = new HashMap<>();
-            for (MailAddress r : recipients) {
-                all.put(r.asString(), new Verdict.TempError(Reason.INTERNAL_ERROR, Optional.empty(), "verification could not run: " + e));
+        } catch (MessagingException e) {
+            if (e.getCause() instanceof IOException) {
+                return temporary(recipients, e);
             }
-            return all;
+            // JavaMail cannot write the message back (MIME it cannot parse, such as a boundary that never occurs):
+            // that will not change on a retry, so it is a verdict now.
+            LOGGER.warn("auth-hmac: mail cannot be written back for verification, permerror malformed: {}", e.getMessage());
+            return all(recipients, new Verdict.PermError(Reason.MALFORMED, Optional.empty(),
+                    "the message's MIME structure cannot be read: " + e.getMessage()));
+        } catch (Exception e) {
+            return temporary(recipients, e);
         }
+    }
+
+    private static Map<String, Verdict> temporary(List<MailAddress> recipients, Exception e) {
+        // Fail closed but keep the mail: an unreadable spool file or a verifier bug is a temporary condition.
+        LOGGER.error("auth-hmac: verification could not run", e);
+        return all(recipients, new Verdict.TempError(Reason.INTERNAL_ERROR, Optional.empty(), "verification could not run: " + e));
+    }
+
+    private static Map<String, Verdict> all(List<MailAddress> recipients, Verdict v) {
+        Map<String, Verdict> all = new HashMap<>();
+        for (MailAddress r : recipients) {
+            all.put(r.asString(), v);
+        }
+        return all;
     }
 
     /**

@@ -24,6 +24,7 @@ import org.authhmac.james.TemporaryVerificationFailure;
 import org.authhmac.james.mailets.SignWithAuthHmac;
 import org.authhmac.james.testing.InMemoryKeyVault;
 import org.authhmac.james.testing.Mails;
+import org.authhmac.james.testing.UnsavedMessage;
 import org.authhmac.protocol.AuthResult;
 import org.authhmac.protocol.InMemoryReplayCache;
 import org.authhmac.protocol.Reason;
@@ -131,6 +132,20 @@ class AuthHmacFailedTest {
 
         assertThat(verdictOf(mail).shortForm()).isEqualTo("none no-signature");
         assertThat(mail.getMessage().getHeader("Authentication-Results")[0]).contains("auth-hmac=none");
+    }
+
+    @Test
+    void givesAPermanentVerdictAtOnceForMimeThatCannotBeWrittenBackAfterAForgedResultIsStripped() throws Exception {
+        // given: a forged Authentication-Results (so the matcher edits the header, and James re-parses the MIME
+        // structure when it writes the message) on a multipart whose boundary never occurs
+        FakeMail mail = FakeMail.builder().name("broken").sender("alice@a.example").recipient("bob@b.example")
+                .mimeMessage(UnsavedMessage.of("Authentication-Results: mx.b.example; auth-hmac=pass\r\n"
+                        + UnsavedMessage.NO_BOUNDARY.replace("ceo@a.example", "alice@a.example")))
+                .lastUpdated(Date.from(ACCEPTED_AT)).state("auth-hmac-verify").build();
+
+        // when / then: the first sight decides; nothing waits for a retry that cannot help
+        assertThat(matcher.match(mail)).containsExactly(Mails.address("bob@b.example"));
+        assertThat(verdictOf(mail).shortForm()).isEqualTo("permerror malformed");
     }
 
     @Test

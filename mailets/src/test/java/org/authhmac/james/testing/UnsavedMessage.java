@@ -1,4 +1,4 @@
-package org.authhmac.james.mailets;
+package org.authhmac.james.testing;
 
 import jakarta.mail.MessagingException;
 import jakarta.mail.Session;
@@ -12,9 +12,9 @@ import java.util.Properties;
  * {@code saveChanges()}, which parses the MIME structure again. A plain parsed MimeMessage skips that (it counts
  * as saved), so without this a test would not see what real James does with malformed MIME.
  */
-final class UnsavedMessage extends MimeMessage {
+public final class UnsavedMessage extends MimeMessage {
     /** A multipart whose boundary never occurs: JavaMail says "Missing start boundary" when it parses it. */
-    static final String NO_BOUNDARY = "From: ceo@a.example\r\nTo: bob@b.example\r\nSubject: report\r\n"
+    public static final String NO_BOUNDARY = "From: ceo@a.example\r\nTo: bob@b.example\r\nSubject: report\r\n"
             + "Message-ID: <m@a.example>\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"never-there\"\r\n"
             + "\r\nno boundary here\r\n";
 
@@ -23,7 +23,7 @@ final class UnsavedMessage extends MimeMessage {
         saved = false;
     }
 
-    static UnsavedMessage of(String raw) throws MessagingException {
+    public static UnsavedMessage of(String raw) throws MessagingException {
         return new UnsavedMessage(raw.getBytes(StandardCharsets.US_ASCII));
     }
 }
