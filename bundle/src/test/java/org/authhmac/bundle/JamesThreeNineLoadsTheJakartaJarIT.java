@@ -185,7 +185,9 @@ class JamesThreeNineLoadsTheJakartaJarIT {
     private static Mail mail(String body) throws Exception {
         String text = "From: alice@a.example\r\nTo: bob@b.example\r\nSubject: hi\r\nDate: Sun, 22 Nov 2026 02:00:00 +0000\r\n"
                 + "Message-ID: <" + System.nanoTime() + "@a.example>\r\nMIME-Version: 1.0\r\nContent-Type: text/plain\r\n\r\n" + body;
+        // submitted by alice with SMTP AUTH: the signing mailet signs only its users' own mail
         return FakeMail.builder().name("m" + System.nanoTime()).sender("alice@a.example").recipient("bob@b.example")
+                .attribute(new org.apache.mailet.Attribute(Mail.SMTP_AUTH_USER, org.apache.mailet.AttributeValue.of("alice@a.example")))
                 .mimeMessage(new MimeMessage(null, new ByteArrayInputStream(text.getBytes(StandardCharsets.UTF_8)))).build();
     }
 

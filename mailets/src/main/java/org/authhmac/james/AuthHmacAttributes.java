@@ -31,6 +31,14 @@ public final class AuthHmacAttributes {
     /** How many times verification ended in temperror for this mail (Integer). */
     public static final AttributeName TEMPERROR_ATTEMPTS = AttributeName.of(PREFIX + "temperrorAttempts");
 
+    /**
+     * The sending side's decision for a mail with partner recipients (String): {@code authenticated-author},
+     * {@code server-own} (signed); {@code not-submitted-here}, {@code author-outside-signing-domain},
+     * {@code server-own-outside-signing-domain} (sent unsigned); {@code from-not-authenticated-user},
+     * {@code from-unreadable} (refused).
+     */
+    public static final AttributeName SIGNING = AttributeName.of(PREFIX + "signing");
+
     private AuthHmacAttributes() {
     }
 }

@@ -18,6 +18,18 @@ public final class Metrics {
     public static final String SIGN_STRIPPED = PREFIX + "sign.strippedForeignHeaders";
     public static final String SIGN_KEY_UNAVAILABLE = PREFIX + "sign.keyUnavailable";
     public static final String SIGN_FAILED = PREFIX + "sign.failed";
+    /** Signed as the server's own (administrator's mark), besides {@link #SIGNED}. */
+    public static final String SIGN_SERVER_OWN = PREFIX + "sign.serverOwn";
+    /** Partner mail sent on unsigned: neither submitted with SMTP AUTH nor marked (forwards, redirects, replies). */
+    public static final String SIGN_UNSIGNED_NOT_SUBMITTED_HERE = PREFIX + "sign.unsigned.notSubmittedHere";
+    /** Partner mail sent on unsigned: the authenticated user's own From is in another domain of this server. */
+    public static final String SIGN_UNSIGNED_AUTHOR_OUTSIDE_SIGNING_DOMAIN = PREFIX + "sign.unsigned.authorOutsideSigningDomain";
+    /** Partner mail sent on unsigned: marked as the server's own, but its From is not one mailbox in the signing domain. */
+    public static final String SIGN_UNSIGNED_SERVER_OWN_OUTSIDE_SIGNING_DOMAIN = PREFIX + "sign.unsigned.serverOwnOutsideSigningDomain";
+    /** Refused (sent to refusedProcessor): an authenticated user's mail whose From is somebody else. */
+    public static final String SIGN_REFUSED_FROM_NOT_USER = PREFIX + "sign.refused.fromNotAuthenticatedUser";
+    /** Refused (sent to refusedProcessor): an authenticated user's mail whose From is not one readable mailbox. */
+    public static final String SIGN_REFUSED_FROM_UNREADABLE = PREFIX + "sign.refused.fromUnreadable";
     public static final String MAILBOX_SIGN_TIMER = PREFIX + "mailbox.sign.time";
     public static final String MAILBOX_SIGNED = PREFIX + "mailbox.signed";
     public static final String MAILBOX_NO_KEY = PREFIX + "mailbox.noKey";

@@ -71,6 +71,7 @@ class ConfigurationFilesTest {
                 new SignWithAuthHmac(vault, new RecordingMetricFactory()).init(config(mailet));
                 initialised.add("SignWithAuthHmac");
                 assertThat(processorExists(doc, parameters(mailet).getProperty("onMailetException"))).isTrue();
+                assertThat(processorExists(doc, parameters(mailet).getProperty("refusedProcessor", "error"))).isTrue();
             }
             if (cls.equals(SignForMailbox.class.getName())) {
                 new SignForMailbox(vault, new RecordingMetricFactory()).init(config(mailet));

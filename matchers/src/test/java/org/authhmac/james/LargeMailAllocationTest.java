@@ -105,7 +105,10 @@ class LargeMailAllocationTest {
     /** A parsed mail that shares the given bytes (as James's own message source does), so setting up costs nothing. */
     static FakeMail mail(byte[] raw) throws Exception {
         MimeMessage m = new MimeMessage(Session.getInstance(new Properties()), new SharedByteArrayInputStream(raw));
+        // submitted by alice with SMTP AUTH, so that the signing step signs it
         return FakeMail.builder().name("large").mimeMessage(m).sender("alice@a.example").recipients("bob@b.example")
+                .attribute(new org.apache.mailet.Attribute(org.apache.mailet.Mail.SMTP_AUTH_USER,
+                        org.apache.mailet.AttributeValue.of("alice@a.example")))
                 .lastUpdated(java.util.Date.from(NOW)).state("transport").build();
     }
 

@@ -69,6 +69,19 @@ public final class ImapReader {
         return Optional.empty();
     }
 
+    /** The first message in INBOX the predicate accepts, reading the whole INBOX (keep such mailboxes small). */
+    public Optional<Received> findMatching(java.util.function.Predicate<Received> wanted) {
+        return withInbox(inbox -> {
+            for (Message m : inbox.getMessages()) {
+                Received r = read(m);
+                if (wanted.test(r)) {
+                    return Optional.of(r);
+                }
+            }
+            return Optional.<Received>empty();
+        });
+    }
+
     /** Waits for a message the predicate accepts, reading the whole INBOX each time (keep such mailboxes small). */
     public Optional<Received> awaitMatching(java.util.function.Predicate<Received> wanted, Duration timeout) {
         long deadline = System.nanoTime() + timeout.toNanos();

@@ -20,22 +20,29 @@ public final class SmtpSender {
     private final int port;
     private final String user;
     private final String password;
+    private final String localAddress;
 
-    private SmtpSender(String host, int port, String user, String password) {
+    private SmtpSender(String host, int port, String user, String password, String localAddress) {
         this.host = host;
         this.port = port;
         this.user = user;
         this.password = password;
+        this.localAddress = localAddress;
     }
 
     /** Authenticated submission, as a mail user agent sends. */
     public static SmtpSender submission(int port, String user, String password) {
-        return new SmtpSender("127.0.0.1", port, user, password);
+        return new SmtpSender("127.0.0.1", port, user, password, null);
     }
 
     /** Unauthenticated server-to-server SMTP, as a peer MTA (or a forger) connects to port 25. */
     public static SmtpSender mta(int port) {
-        return new SmtpSender("127.0.0.1", port, null, null);
+        return new SmtpSender("127.0.0.1", port, null, null, null);
+    }
+
+    /** Unauthenticated SMTP from another loopback address (127.0.0.2, ...), as a host in the server's authorizedAddresses. */
+    public static SmtpSender mtaFrom(String localAddress, int port) {
+        return new SmtpSender("127.0.0.1", port, null, null, localAddress);
     }
 
     public void send(String envelopeFrom, List<String> recipients, String rfc822) {
@@ -52,6 +59,9 @@ public final class SmtpSender {
         props.put("mail.smtp.connectiontimeout", "10000");
         props.put("mail.smtp.timeout", "60000");
         props.put("mail.smtp.auth", Boolean.toString(user != null));
+        if (localAddress != null) {
+            props.put("mail.smtp.localaddress", localAddress);
+        }
         Session session = Session.getInstance(props);
         try {
             Address[] to = new Address[recipients.size()];

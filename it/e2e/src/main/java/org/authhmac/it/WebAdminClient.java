@@ -36,6 +36,14 @@ public final class WebAdminClient {
         expect(send("PUT", "/users/" + enc(user), "{\"password\":\"" + password + "\"}"), 204);
     }
 
+    /**
+     * An ordinary James forward ({@code PUT /address/forwards/{base}/targets/{target}}): mail for {@code base} goes
+     * to {@code target} instead. James requires {@code base} to be a user.
+     */
+    public void addForward(String base, String target) {
+        expect(send("PUT", "/address/forwards/" + enc(base) + "/targets/" + enc(target), null), 204);
+    }
+
     public HttpResponse<String> healthcheck() {
         return send("GET", "/healthcheck", null);
     }

@@ -18,10 +18,13 @@ import java.util.stream.Collectors;
 import org.apache.james.core.MailAddress;
 import org.apache.james.metrics.api.MetricFactory;
 import org.apache.james.metrics.api.TimeMetric;
+import org.apache.mailet.Attribute;
+import org.apache.mailet.AttributeValue;
 import org.apache.mailet.Mail;
 import org.apache.mailet.MailetException;
 import org.apache.mailet.base.Converter7Bit;
 import org.apache.mailet.base.GenericMailet;
+import org.authhmac.james.AuthHmacAttributes;
 import org.authhmac.james.MessageHeaders;
 import org.authhmac.james.Metrics;
 import org.authhmac.james.Parameters;
@@ -41,12 +44,16 @@ import org.slf4j.LoggerFactory;
  * Signs outbound mail for partner domains: one X-Auth-HMAC header per (primary key, partner recipient domain),
  * made on the final bytes. Place it last before RemoteDelivery. When the key vault cannot answer it throws, so
  * that the mail waits in the retry processor named by onMailetException and never leaves unsigned.
+ *
+ * <p>Only mail a user of the signing domain wrote and submitted here is signed ({@link SigningPolicy}): other
+ * partner mail goes on unsigned, without any header that uses our key ids, or, when an authenticated user wrote in
+ * somebody else's name, to {@code refusedProcessor}.
  */
 public class SignWithAuthHmac extends GenericMailet {
     private static final Logger LOGGER = LoggerFactory.getLogger(SignWithAuthHmac.class);
     private static final Pattern KEY_ID_TAG = Pattern.compile("(?:^|;)\\s*s\\s*=\\s*([^;\\s]+)");
     static final Set<String> PARAMETERS = Set.of("signingDomain", "partners", "headerName", "periodSeconds",
-            "canonicalization", "convertTo7Bit", "errorProcessor");
+            "canonicalization", "convertTo7Bit", "errorProcessor", "refusedProcessor");
 
     private final KeyVault vault;
     private final Metrics metrics;
@@ -58,6 +65,8 @@ public class SignWithAuthHmac extends GenericMailet {
     private Signer signer;
     private boolean convertTo7Bit;
     private String errorProcessor;
+    private String refusedProcessor;
+    private SigningPolicy policy;
 
     @Inject
     public SignWithAuthHmac(KeyVault vault, MetricFactory metricFactory) {
@@ -79,6 +88,8 @@ public class SignWithAuthHmac extends GenericMailet {
         headerName = settings.headerName();
         convertTo7Bit = Parameters.bool("convertTo7Bit", getInitParameter("convertTo7Bit"), true);
         errorProcessor = Parameters.processor(getInitParameter("errorProcessor"), Mail.ERROR);
+        refusedProcessor = Parameters.processor(getInitParameter("refusedProcessor"), errorProcessor);
+        policy = new SigningPolicy(signingDomain);
         signer = new Signer(settings);
         for (String keyset : Set.copyOf(keysetByDomain.values())) {
             checkKeyset(keyset);
@@ -90,6 +101,9 @@ public class SignWithAuthHmac extends GenericMailet {
         Map<String, String> partnerDomains = partnerRecipientDomains(mail);
         if (partnerDomains.isEmpty()) {
             metrics.count(Metrics.SIGN_SKIPPED);
+            return;
+        }
+        if (!policyAllowsSigning(mail)) {
             return;
         }
         TimeMetric timer = metrics.timer(Metrics.SIGN_TIMER);
@@ -133,6 +147,52 @@ public class SignWithAuthHmac extends GenericMailet {
         } finally {
             timer.stopAndPublish();
         }
+    }
+
+    /**
+     * Applies {@link SigningPolicy}: records its decision (attribute {@code org.authhmac.signing}, counter) and, when
+     * the mail is not to be signed, sends it on unsigned or to refusedProcessor.
+     *
+     * @return whether the mail is to be signed
+     */
+    private boolean policyAllowsSigning(Mail mail) {
+        SigningPolicy.Decision decision = policy.decide(mail);
+        mail.setAttribute(new Attribute(AuthHmacAttributes.SIGNING, AttributeValue.of(decision.rule().token())));
+        decision.rule().metric().ifPresent(metrics::count);
+        switch (decision.action()) {
+            case SEND_UNSIGNED -> sendUnsigned(mail, decision);
+            case REFUSE -> refuse(mail, decision);
+            case SIGN -> {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * Partner mail that is not ours goes on as it is, minus any header that uses one of our key ids: the receiver
+     * treats it as unsigned. A captured signature of ours cannot ride along on a forward.
+     */
+    private void sendUnsigned(Mail mail, SigningPolicy.Decision decision) {
+        LOGGER.info("auth-hmac: mail {} from {} to partner domains goes on unsigned ({}): {}", mail.getName(),
+                mail.getMaybeSender().asString(), decision.rule().token(), decision.detail());
+        try {
+            stripOurSignatures(mail.getMessage());
+        } catch (MessagingException e) {
+            // The header block cannot be read, so it cannot be sent either: retrying will not help.
+            metrics.count(Metrics.SIGN_FAILED);
+            LOGGER.error("auth-hmac: cannot read mail {}, sending it to processor '{}': {}", mail.getName(), errorProcessor, e.getMessage());
+            mail.setErrorMessage("auth-hmac: cannot read the message: " + e.getMessage());
+            mail.setState(errorProcessor);
+        }
+    }
+
+    /** An authenticated user wrote in somebody else's name: not signed, not sent; refusedProcessor tells the user. */
+    private void refuse(Mail mail, SigningPolicy.Decision decision) {
+        LOGGER.warn("auth-hmac: mail {} from {} is not signed and not sent ({}), sending it to processor '{}': {}",
+                mail.getName(), mail.getMaybeSender().asString(), decision.rule().token(), refusedProcessor, decision.detail());
+        mail.setErrorMessage("auth-hmac: not signed and not sent: " + decision.detail());
+        mail.setState(refusedProcessor);
     }
 
     @Override

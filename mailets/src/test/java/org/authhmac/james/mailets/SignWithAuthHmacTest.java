@@ -12,10 +12,13 @@ import java.time.ZoneOffset;
 import java.util.Arrays;
 import java.util.List;
 import org.apache.james.metrics.tests.RecordingMetricFactory;
+import org.apache.mailet.Attribute;
+import org.apache.mailet.AttributeValue;
 import org.apache.mailet.Mail;
 import org.apache.mailet.base.test.FakeMail;
 import org.apache.mailet.base.test.FakeMailContext;
 import org.apache.mailet.base.test.FakeMailetConfig;
+import org.authhmac.james.AuthHmacAttributes;
 import org.authhmac.james.Metrics;
 import org.authhmac.james.testing.InMemoryKeyVault;
 import org.authhmac.james.testing.Mails;
@@ -209,8 +212,8 @@ class SignWithAuthHmacTest {
 
     @Test
     void sendsAMailThatCannotBeSignedToTheErrorProcessor() throws Exception {
-        String twoFroms = "From: alice@a.example\r\n" + Mails.message("mallory@a.example", "bob@b.example", "hello", "hi");
-        FakeMail mail = Mails.outbound(twoFroms, "alice@a.example", "bob@b.example");
+        String twoSubjects = "Subject: pay now\r\n" + Mails.message("alice@a.example", "bob@b.example", "hello", "hi");
+        FakeMail mail = Mails.outbound(twoSubjects, "alice@a.example", "bob@b.example");
 
         mailet.service(mail);
 
@@ -222,8 +225,10 @@ class SignWithAuthHmacTest {
     @Test
     void sendsMalformedMimeToTheErrorProcessorInsteadOfThrowingForARetry() throws Exception {
         // given a multipart whose boundary never occurs, submitted for a partner
-        FakeMail mail = FakeMail.builder().name("no-boundary").mimeMessage(UnsavedMessage.of(UnsavedMessage.NO_BOUNDARY))
-                .sender("alice@a.example").recipients("bob@b.example").state("relay").build();
+        FakeMail mail = FakeMail.builder().name("no-boundary")
+                .mimeMessage(UnsavedMessage.of(UnsavedMessage.NO_BOUNDARY.replace("ceo@a.example", "alice@a.example")))
+                .sender("alice@a.example").recipients("bob@b.example").state("relay")
+                .attribute(new Attribute(Mail.SMTP_AUTH_USER, AttributeValue.of("alice@a.example"))).build();
 
         mailet.service(mail);
 
@@ -244,6 +249,93 @@ class SignWithAuthHmacTest {
         String sent = Mails.text(mail.getMessage());
         assertThat(sent).contains("Content-Transfer-Encoding: quoted-printable").doesNotContain("Grüße");
         assertThat(verify(mail, "bob@b.example").result()).isEqualTo(AuthResult.PASS);
+    }
+
+    @Nested
+    class OnlyMailOurUsersWroteHereIsSigned {
+        static final String FORGED_OURS = "X-Auth-HMAC: v=1; a=hmac-sha256; d=a.example; s=kb1; t=1; p=900; r=b.example; "
+                + "n=AAAAAAAAAAAAAAAAAAAAAA; h=from; bh=x; b=captured\r\n";
+
+        @Test
+        void sendsAForwardedInternetForgeryOnUnsignedAndWithoutHeadersThatUseOurKeyIds() throws Exception {
+            // given mail from the Internet for fwd@a.example, forwarded by James to bob@b.example: no SMTP AUTH
+            String foreign = "X-Auth-HMAC: v=1; a=hmac-sha256; d=z.example; s=zz9; t=1; p=900; r=a.example; n=BBBBBBBBBBBBBBBBBBBBBB; h=from; bh=y; b=theirs\r\n";
+            FakeMail forward = Mails.relayed(FORGED_OURS + foreign + Mails.message("CEO <ceo@a.example>", "fwd@a.example", "pay", "Pay 4711."),
+                    "attacker@evil.example", "bob@b.example");
+
+            mailet.service(forward);
+
+            assertThat(signatures(forward)).singleElement().asString().contains("b=theirs");
+            assertThat(forward.getState()).as("sent on, unsigned").isEqualTo("relay");
+            assertThat(verify(forward, "bob@b.example").result()).isNotEqualTo(AuthResult.PASS);
+            assertThat(forward.getAttribute(AuthHmacAttributes.SIGNING)).hasValueSatisfying(a ->
+                    assertThat(a.getValue().value()).isEqualTo("not-submitted-here"));
+            assertThat(metrics.countFor(Metrics.SIGN_UNSIGNED_NOT_SUBMITTED_HERE)).isEqualTo(1);
+            assertThat(metrics.countFor(Metrics.SIGNED)).isZero();
+        }
+
+        @Test
+        void refusesAnAuthenticatedUsersMailWrittenInSomebodyElsesName() throws Exception {
+            // given alice, logged in, writes as the CEO of her own domain
+            SignWithAuthHmac m = new SignWithAuthHmac(vault, metrics, Clock.fixed(NOW, ZoneOffset.UTC));
+            m.init(config().setProperty("refusedProcessor", "auth-hmac-sign-refused").build());
+            FakeMail mail = Mails.outbound(Mails.message("\"CEO\" <ceo@a.example>", "bob@b.example", "new bank details", "x"),
+                    "alice@a.example", "bob@b.example");
+
+            m.service(mail);
+
+            assertThat(signatures(mail)).isEmpty();
+            assertThat(mail.getState()).isEqualTo("auth-hmac-sign-refused");
+            assertThat(mail.getErrorMessage()).contains("ceo@a.example", "alice@a.example", "not the address you logged in with");
+            assertThat(mail.getRecipients()).as("kept whole for the bounce").hasSize(1);
+            assertThat(metrics.countFor(Metrics.SIGN_REFUSED_FROM_NOT_USER)).isEqualTo(1);
+        }
+
+        @Test
+        void sendsARefusedMailToTheErrorProcessorWhenNoRefusedProcessorIsConfigured() throws Exception {
+            FakeMail mail = Mails.outbound(Mails.message("Board: alice@a.example;", "bob@b.example", "hi", "x"), "alice@a.example", "bob@b.example");
+
+            mailet.service(mail);
+
+            assertThat(mail.getState()).isEqualTo(Mail.ERROR);
+            assertThat(signatures(mail)).isEmpty();
+            assertThat(metrics.countFor(Metrics.SIGN_REFUSED_FROM_UNREADABLE)).isEqualTo(1);
+        }
+
+        @Test
+        void signsMailTheAdministratorMarkedAsTheServersOwn() throws Exception {
+            // given a delivery status notification James wrote, null sender, marked by the administrator's SetMailAttribute
+            FakeMail dsn = FakeMail.builder().name("dsn").mimeMessage(Mails.parse(Mails.message("postmaster@a.example", "bob@b.example",
+                    "Delivery failure", "Your mail could not be delivered."))).recipient("bob@b.example").state("relay")
+                    .attribute(new Attribute(SigningPolicy.SERVER_OWN, AttributeValue.of("true"))).build();
+
+            mailet.service(dsn);
+
+            assertThat(verify(dsn, "bob@b.example").result()).isEqualTo(AuthResult.PASS);
+            assertThat(metrics.countFor(Metrics.SIGN_SERVER_OWN)).isEqualTo(1);
+        }
+
+        @Test
+        void signsTheAuthenticatedUsersOwnMailAndRecordsWhy() throws Exception {
+            FakeMail mail = Mails.outbound(Mails.message("Alice <Alice@A.example>", "bob@b.example", "hello", "hi"), "alice@a.example", "bob@b.example");
+
+            mailet.service(mail);
+
+            assertThat(verify(mail, "bob@b.example").result()).isEqualTo(AuthResult.PASS);
+            assertThat(mail.getAttribute(AuthHmacAttributes.SIGNING)).hasValueSatisfying(a ->
+                    assertThat(a.getValue().value()).isEqualTo("authenticated-author"));
+        }
+
+        @Test
+        void leavesAForwardWithoutPartnerRecipientUntouchedAndUnjudged() throws Exception {
+            String raw = FORGED_OURS + Mails.message("CEO <ceo@a.example>", "fwd@a.example", "pay", "x");
+            FakeMail forward = Mails.relayed(raw, "attacker@evil.example", "eve@elsewhere.example");
+
+            mailet.service(forward);
+
+            assertThat(Mails.text(forward.getMessage())).isEqualTo(raw);
+            assertThat(forward.getAttribute(AuthHmacAttributes.SIGNING)).isEmpty();
+        }
     }
 
     @Nested

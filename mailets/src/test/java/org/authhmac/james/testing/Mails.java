@@ -12,6 +12,8 @@ import java.util.Date;
 import java.util.List;
 import java.util.Properties;
 import org.apache.james.core.MailAddress;
+import org.apache.mailet.Attribute;
+import org.apache.mailet.AttributeValue;
 import org.apache.mailet.Mail;
 import org.apache.mailet.base.test.FakeMail;
 
@@ -44,8 +46,18 @@ public final class Mails {
                 + body + "\r\n";
     }
 
-    /** An outbound mail on the sending server, recipients as in the envelope. */
+    /**
+     * An outbound mail on the sending server, recipients as in the envelope, submitted with SMTP AUTH by the
+     * envelope sender (James records the user in {@code Mail.SMTP_AUTH_USER}).
+     */
     public static FakeMail outbound(String raw, String sender, String... recipients) throws MessagingException {
+        return FakeMail.builder().name("out-" + (++counter)).mimeMessage(parse(raw)).sender(sender)
+                .recipients(recipients).attribute(new Attribute(Mail.SMTP_AUTH_USER, AttributeValue.of(sender)))
+                .state("relay").build();
+    }
+
+    /** An outbound mail that nobody submitted here with SMTP AUTH: a forward of mail from elsewhere, a redirect, a reply. */
+    public static FakeMail relayed(String raw, String sender, String... recipients) throws MessagingException {
         return FakeMail.builder().name("out-" + (++counter)).mimeMessage(parse(raw)).sender(sender)
                 .recipients(recipients).state("relay").build();
     }

@@ -3,7 +3,10 @@ package org.authhmac.it.attacks;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import java.io.ByteArrayInputStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Instant;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
@@ -13,13 +16,17 @@ import org.authhmac.it.ImapReader;
 import org.authhmac.it.JamesRuntime;
 import org.authhmac.it.SmtpSender;
 import org.authhmac.it.WebAdminClient;
+import org.authhmac.protocol.SignRequest;
+import org.authhmac.protocol.Signer;
+import org.authhmac.protocol.SignerSettings;
+import org.authhmac.protocol.StaticPeriodKeys;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
  * Attacks through the From field on a real pair (James 3.8.1, swtpm, james-conf/ as shipped): a From that one
- * reader takes for a partner address and another does not, and a partner's user who signs as somebody else.
+ * reader takes for a partner address and another does not, and a partner signature over somebody else's From.
  * Each mail must be verified by B, and none may be delivered with {@code auth-hmac=pass}.
  */
 class FromFieldAttacksIT {
@@ -65,12 +72,16 @@ class FromFieldAttacksIT {
     }
 
     @Test
-    void aPartnerUserSigningAsSomeoneOfTheReceivingDomainGetsNoPass() {
-        // given alice, logged in on A, writes From: "CEO" <ceo@b.example>; A signs it (d=a.example) and sends it to B
+    void aPartnerSignatureOverAFromOfTheReceivingDomainGetsNoPass() throws Exception {
+        // given a partner server that signs whatever it is given (A's own SignWithAuthHmac refuses to: its user's From
+        // must be her own address), here From: "CEO" <ceo@b.example> under the A-B key, d=a.example, sent on to B
         String id = "<" + UUID.randomUUID() + "@a.example>";
-        pair.aliceSubmission().send(AuthHmacPair.ALICE, List.of(AuthHmacPair.BOB),
-                SmtpSender.message("\"CEO\" <ceo@b.example>", AuthHmacPair.BOB, "new bank details",
-                        id.substring(1, id.length() - 1), "From now on pay to account 6666.\nThe CEO\n"));
+        String message = SmtpSender.message("\"CEO\" <ceo@b.example>", AuthHmacPair.BOB, "new bank details",
+                id.substring(1, id.length() - 1), "From now on pay to account 6666.\nThe CEO\n");
+        List<String> signature = new Signer(SignerSettings.defaults()).sign(new ByteArrayInputStream(message.getBytes(StandardCharsets.UTF_8)),
+                List.of(new SignRequest(AuthHmacPair.FIRST_KEY_ID, AuthHmacPair.A_DOMAIN, AuthHmacPair.B_DOMAIN, Instant.now())),
+                StaticPeriodKeys.of(AuthHmacPair.FIRST_KEY_ID, pair.partnerSecretForTests()));
+        SmtpSender.mta(pair.b().ports().smtp()).send(AuthHmacPair.ALICE, List.of(AuthHmacPair.BOB), signature.get(0) + "\r\n" + message);
 
         // then B records no pass for it: the signature is A's, the From is b.example; it is held, and the
         // Authentication-Results names the From domain that was checked

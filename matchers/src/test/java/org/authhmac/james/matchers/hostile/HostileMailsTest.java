@@ -58,7 +58,9 @@ class HostileMailsTest {
         signer.init(FakeMailetConfig.builder().mailetName("SignWithAuthHmac").mailetContext(FakeMailContext.defaultContext())
                 .setProperty("signingDomain", "a.example").setProperty("partners", "b.example=partner-b").build());
         FakeMail mail = FakeMail.builder().name("out").mimeMessage(Mails.parse(raw.getBytes(StandardCharsets.ISO_8859_1)))
-                .sender("alice@a.example").recipient(BOB).state("relay").build();
+                .sender("alice@a.example").recipient(BOB).state("relay")
+                .attribute(new org.apache.mailet.Attribute(org.apache.mailet.Mail.SMTP_AUTH_USER, org.apache.mailet.AttributeValue.of("alice@a.example")))
+                .build();
         signer.service(mail);
         String sent = new String(Mails.bytes(mail.getMessage()), StandardCharsets.ISO_8859_1);
         assertThat(sent).as("A signed it").contains("X-Auth-HMAC: v=1;");

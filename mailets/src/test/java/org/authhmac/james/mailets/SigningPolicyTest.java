@@ -1,0 +1,195 @@
+package org.authhmac.james.mailets;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import jakarta.mail.MessagingException;
+import org.apache.mailet.Attribute;
+import org.apache.mailet.AttributeValue;
+import org.apache.mailet.Mail;
+import org.apache.mailet.base.test.FakeMail;
+import org.authhmac.james.mailets.SigningPolicy.Rule;
+import org.authhmac.james.testing.Mails;
+import org.junit.jupiter.api.Nested;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+class SigningPolicyTest {
+    final SigningPolicy policy = new SigningPolicy("a.example");
+
+    /** Submitted with SMTP AUTH as {@code user} (James's Username.asString(), with or without domain). */
+    static FakeMail submittedBy(String user, String from) throws MessagingException {
+        FakeMail mail = Mails.relayed(Mails.message(from, "bob@b.example", "hi", "text"), "alice@a.example", "bob@b.example");
+        mail.setAttribute(new Attribute(Mail.SMTP_AUTH_USER, AttributeValue.of(user)));
+        return mail;
+    }
+
+    static FakeMail marked(FakeMail mail, AttributeValue<?> value) {
+        mail.setAttribute(new Attribute(SigningPolicy.SERVER_OWN, value));
+        return mail;
+    }
+
+    Rule rule(Mail mail) {
+        return policy.decide(mail).rule();
+    }
+
+    @Nested
+    class AuthenticatedSubmission {
+        @Test
+        void signsMailWhoseFromIsTheAuthenticatedUsersOwnAddress() throws Exception {
+            assertThat(rule(submittedBy("alice@a.example", "Alice <alice@a.example>"))).isEqualTo(Rule.AUTHENTICATED_AUTHOR);
+        }
+
+        @Test
+        void comparesTheAddressWithoutRegardToCaseInTheLocalPartAndTheDomain() throws Exception {
+            assertThat(rule(submittedBy("alice@a.example", "Alice <ALICE@A.Example>"))).isEqualTo(Rule.AUTHENTICATED_AUTHOR);
+            assertThat(rule(submittedBy("Alice@A.EXAMPLE", "alice@a.example"))).isEqualTo(Rule.AUTHENTICATED_AUTHOR);
+        }
+
+        @Test
+        void takesAUserNameWithoutDomainAsAnAddressInTheSigningDomain() throws Exception {
+            assertThat(rule(submittedBy("alice", "alice@a.example"))).isEqualTo(Rule.AUTHENTICATED_AUTHOR);
+            assertThat(rule(submittedBy("alice", "alice@c.example"))).isEqualTo(Rule.FROM_NOT_AUTHENTICATED_USER);
+        }
+
+        @Test
+        void allowsADisplayNameThatRepeatsTheOwnAddress() throws Exception {
+            assertThat(rule(submittedBy("alice@a.example", "\"alice@a.example\" <alice@a.example>"))).isEqualTo(Rule.AUTHENTICATED_AUTHOR);
+        }
+
+        @ParameterizedTest
+        @ValueSource(strings = {"\"CEO\" <ceo@a.example>", "ceo@a.example", "Alice <alice@b.example>", "\"alice\"@a.example",
+                "alice.smith@a.example"})
+        void refusesAFromOfAnybodyElse(String from) throws Exception {
+            SigningPolicy.Decision d = policy.decide(submittedBy("alice@a.example", from));
+
+            assertThat(d.rule()).isEqualTo(Rule.FROM_NOT_AUTHENTICATED_USER);
+            assertThat(d.action()).isEqualTo(SigningPolicy.Action.REFUSE);
+            assertThat(d.detail()).contains("alice@a.example", "not the address you logged in with");
+        }
+
+        @ParameterizedTest
+        @ValueSource(strings = {"\"ceo@a.example\" <alice@a.example>", "alice@a.example (ceo@a.example)",
+                "=?utf-8?q?ceo=40a=2Eexample?= <alice@a.example>", "\"ceo\uFF20a.example\" <alice@a.example>",
+                "\"CEO <ceo@a.example> via\" <alice@a.example>"})
+        void refusesAFromWhoseDisplayNameOrCommentNamesAnotherAddress(String from) throws Exception {
+            SigningPolicy.Decision d = policy.decide(submittedBy("alice@a.example", from));
+
+            assertThat(d.rule()).isEqualTo(Rule.FROM_NOT_AUTHENTICATED_USER);
+            assertThat(d.detail()).contains("also names another address");
+        }
+
+        @ParameterizedTest
+        @ValueSource(strings = {"Board: alice@a.example;", "alice@a.example, ceo@a.example", "<@relay.example:alice@a.example>",
+                "alice@[192.0.2.1]", "alice", "Alice <alice@a.example", "=?utf-8?q?alice?=@a.example",
+                "=?x-unknown-charset?q?Alice?= <alice@a.example>", "alice@a\u3002example", "Alice <alice@a\uff0eexample>",
+                "Alice <alice@a.example>,", "<alice@a.example> Alice", "Alice\u0085 <alice@a.example>"})
+        void refusesAFromThatIsNotOneReadableMailbox(String from) throws Exception {
+            SigningPolicy.Decision d = policy.decide(submittedBy("alice@a.example", from));
+
+            assertThat(d.rule()).isEqualTo(Rule.FROM_UNREADABLE);
+            assertThat(d.action()).isEqualTo(SigningPolicy.Action.REFUSE);
+        }
+
+        @Test
+        void refusesAMailWithTwoFromFieldsOrNone() throws Exception {
+            FakeMail two = Mails.outbound("From: alice@a.example\r\n" + Mails.message("alice@a.example", "bob@b.example", "hi", "x"),
+                    "alice@a.example", "bob@b.example");
+            FakeMail none = Mails.outbound(Mails.message("alice@a.example", "bob@b.example", "hi", "x").replaceFirst("From: [^\r]*\r\n", ""),
+                    "alice@a.example", "bob@b.example");
+
+            assertThat(policy.decide(two).detail()).contains("2 From fields");
+            assertThat(rule(two)).isEqualTo(Rule.FROM_UNREADABLE);
+            assertThat(rule(none)).isEqualTo(Rule.FROM_UNREADABLE);
+        }
+
+        @Test
+        void refusesAnOversizedFromFieldWithoutParsingIt() throws Exception {
+            String brackets = "(".repeat(SigningPolicy.MAX_FROM_DELIMITERS + 1);
+            String filler = "x".repeat(SigningPolicy.MAX_FROM_CHARS);
+
+            assertThat(SigningPolicy.author(brackets + "alice@a.example").problem()).contains("delimiters");
+            assertThat(SigningPolicy.author("\"" + filler + "\" <alice@a.example>").problem()).contains("characters");
+            assertThat(SigningPolicy.author("=?utf-8?q?A?= ".repeat(SigningPolicy.MAX_ENCODED_WORDS + 1) + "<alice@a.example>")
+                    .readable()).isFalse();
+        }
+
+        @Test
+        void sendsOnUnsignedTheUsersOwnAddressInAnotherDomainOfThisServer() throws Exception {
+            SigningPolicy.Decision d = policy.decide(submittedBy("carol@c.example", "Carol <carol@c.example>"));
+
+            assertThat(d.rule()).isEqualTo(Rule.AUTHOR_OUTSIDE_SIGNING_DOMAIN);
+            assertThat(d.action()).isEqualTo(SigningPolicy.Action.SEND_UNSIGNED);
+        }
+
+        @Test
+        void readsAnInternationalisedDomainInItsAsciiForm() throws Exception {
+            SigningPolicy idn = new SigningPolicy("xn--bcher-kva.example");
+
+            assertThat(idn.decide(submittedBy("alice@bücher.example", "Alice <alice@XN--BCHER-KVA.example>")).rule())
+                    .isEqualTo(Rule.AUTHENTICATED_AUTHOR);
+        }
+    }
+
+    @Nested
+    class NotSubmittedHere {
+        @ParameterizedTest
+        @ValueSource(strings = {"CEO <ceo@a.example>", "alice@a.example", "postmaster@a.example", "Board: ceo@a.example;"})
+        void sendsAForwardOrRedirectOnUnsignedWhateverItsFromSays(String from) throws Exception {
+            FakeMail forward = Mails.relayed(Mails.message(from, "fwd@a.example", "pay", "x"), "attacker@evil.example", "bob@b.example");
+
+            SigningPolicy.Decision d = policy.decide(forward);
+
+            assertThat(d.rule()).isEqualTo(Rule.NOT_SUBMITTED_HERE);
+            assertThat(d.action()).isEqualTo(SigningPolicy.Action.SEND_UNSIGNED);
+        }
+
+        @Test
+        void treatsAnAuthenticatedUserAttributeThatIsNoTextAsNoAuthentication() throws Exception {
+            FakeMail mail = Mails.relayed(Mails.message("alice@a.example", "bob@b.example", "hi", "x"), "alice@a.example", "bob@b.example");
+            mail.setAttribute(new Attribute(Mail.SMTP_AUTH_USER, AttributeValue.of(42)));
+            marked(mail, AttributeValue.of("true"));
+
+            assertThat(rule(mail)).as("not signed, as the user's or as the server's").isEqualTo(Rule.NOT_SUBMITTED_HERE);
+        }
+    }
+
+    @Nested
+    class ServerOwn {
+        static FakeMail bounce(String from) throws MessagingException {
+            return FakeMail.builder().name("dsn").mimeMessage(Mails.parse(Mails.message(from, "bob@b.example", "Delivery failure", "x")))
+                    .recipient("bob@b.example").state("relay").build();
+        }
+
+        @Test
+        void signsMailTheAdministratorMarkedWhenItsFromIsInTheSigningDomain() throws Exception {
+            assertThat(rule(marked(bounce("Mail Delivery <postmaster@a.example>"), AttributeValue.of("true")))).isEqualTo(Rule.SERVER_OWN);
+            assertThat(rule(marked(bounce("postmaster@a.example"), AttributeValue.of(true)))).isEqualTo(Rule.SERVER_OWN);
+        }
+
+        @ParameterizedTest
+        @ValueSource(strings = {"someone@evil.example", "Board: postmaster@a.example;", "\"ceo@a.example\" <postmaster@a.example>"})
+        void sendsMarkedMailOnUnsignedWhenItsFromIsNotOneMailboxOfTheSigningDomain(String from) throws Exception {
+            SigningPolicy.Decision d = policy.decide(marked(bounce(from), AttributeValue.of("true")));
+
+            assertThat(d.rule()).isEqualTo(Rule.SERVER_OWN_OUTSIDE_SIGNING_DOMAIN);
+            assertThat(d.action()).isEqualTo(SigningPolicy.Action.SEND_UNSIGNED);
+        }
+
+        @ParameterizedTest
+        @ValueSource(strings = {"false", "yes", "1", ""})
+        void takesNoValueButTrueAsTheMark(String value) throws Exception {
+            assertThat(rule(marked(bounce("postmaster@a.example"), AttributeValue.of(value)))).isEqualTo(Rule.NOT_SUBMITTED_HERE);
+        }
+
+        @Test
+        void ignoresTheMarkOnMailAnAuthenticatedUserSubmitted() throws Exception {
+            // SMTPIsAuthNetwork, the matcher of the shipped example, also matches authenticated sessions
+            FakeMail asTheCeo = marked(submittedBy("alice@a.example", "CEO <ceo@a.example>"), AttributeValue.of("true"));
+            FakeMail asHerself = marked(submittedBy("alice@a.example", "alice@a.example"), AttributeValue.of("true"));
+
+            assertThat(rule(asTheCeo)).isEqualTo(Rule.FROM_NOT_AUTHENTICATED_USER);
+            assertThat(rule(asHerself)).isEqualTo(Rule.AUTHENTICATED_AUTHOR);
+        }
+    }
+}
