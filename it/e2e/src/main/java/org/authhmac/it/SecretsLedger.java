@@ -13,7 +13,7 @@ import java.util.Properties;
 
 /**
  * Every key secret the e2e suite has seen outside a vault, kept in this JVM only (never written anywhere), so that
- * a last test can search everything the James servers wrote for them (issue 7, "Secrets"). A secret enters the
+ * a last test can search everything the James servers wrote for them (docs/RELIABILITY.md, "Secrets"). A secret enters the
  * ledger where the harness meets it: a key file the CLI exported ({@link KeyCli}) and a mailbox key file the
  * WebAdmin route issued. Keys generated in a TPM and never exported cannot be searched for, and need not be: they
  * never left the TPM.

@@ -12,7 +12,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * Issue 5's scenarios on one shared pair of real James 3.8.1 servers, each with its own swtpm, the javax drop-in jar
+ * The main scenarios (it/README.md) on one shared pair of real James 3.8.1 servers, each with its own swtpm, the javax drop-in jar
  * in extensions-jars/, and the partner key provisioned through the CLI. Only SMTP, IMAP and WebAdmin are used.
  */
 class AuthHmacEndToEndIT {

@@ -15,7 +15,7 @@ import java.util.Map;
 import java.util.function.Function;
 
 /**
- * Key material to search files for (issue 7, "Secrets"): every form of every key, found in one pass over a file by
+ * Key material to search files for (docs/RELIABILITY.md, "Secrets"): every form of every key, found in one pass over a file by
  * the needles' first 8 bytes. Used by the attacks pair's own check and by {@code SecretsLeftBehindIT} for the whole
  * suite.
  */

@@ -16,7 +16,7 @@ import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 
 /**
- * Issue 7, "Secrets": after the whole e2e suite, every file any James server of the suite wrote (logs, conf, vault
+ * Secrets left behind: after the whole e2e suite, every file any James server of the suite wrote (logs, conf, vault
  * files, mail repositories, mailboxes on disk) is searched for every key secret the suite met outside a vault
  * ({@link SecretsLedger}: the keys the CLI exported, the mailbox keys the WebAdmin route issued) and for every
  * period key those derive over the suite's run, raw and in hex (both cases), base64 and base64url.

@@ -39,7 +39,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 
 /**
- * Issue 7's attacks on a real pair (James 3.8.1, swtpm, james-conf/ as shipped). A relay between A and B records
+ * Attacks on a real pair (James 3.8.1, swtpm, james-conf/ as shipped). A relay between A and B records
  * every signed mail A sends (an eavesdropper's capture) and tampers with marked ones; the attacker also talks
  * straight to B's port 25. Last, every file both servers wrote is searched for the keys.
  */

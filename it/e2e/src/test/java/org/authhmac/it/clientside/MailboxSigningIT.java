@@ -38,7 +38,7 @@ import org.junit.jupiter.api.Test;
 import org.authhmac.tpm.testing.SwtpmProcess;
 
 /**
- * Issue 8 on a real James 3.8.1 (javax drop-in jar + the WebAdmin route jar, james-conf/receiving as shipped, the vault
+ * Mailbox signatures for mail clients on a real James 3.8.1 (javax drop-in jar + the WebAdmin route jar, james-conf/receiving as shipped, the vault
  * on swtpm when installed): per-mailbox keys issued through the JWT-protected WebAdmin route, SignForMailbox at local
  * delivery, and the shaded CLI's imap-guard over real IMAP.
  */

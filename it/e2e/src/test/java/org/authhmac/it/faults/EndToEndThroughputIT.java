@@ -31,7 +31,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 
 /**
- * Issue 6, "End-to-end throughput": mails per second delivered from A to bob's INBOX on B, with james-conf as shipped
+ * End-to-end throughput: mails per second delivered from A to bob's INBOX on B, with james-conf as shipped
  * and with the same pipeline minus our mailets and matcher (generated from james-conf by removing every mailet whose
  * class or matcher is org.authhmac.*). A benchmark, not a test: it runs only with -Dauthhmac.e2e.throughput=true.
  *

@@ -28,7 +28,7 @@ import org.junit.jupiter.api.condition.DisabledIfSystemProperty;
 import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 
 /**
- * Issue 7, "Faults and load": the receiving James is SIGKILLed (the whole JVM) in the middle of a mail run and
+ * Faults: the receiving James is SIGKILLed (the whole JVM) in the middle of a mail run and
  * restarted on the same working directory and ports; what it had accepted over SMTP must not be lost.
  *
  * <p>James 3.8.1's memory server keeps its mail queue in the heap, so B here runs the same server with a persistent
@@ -46,7 +46,7 @@ import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
  * which died with the JVM, so the log's "accepted" count is a lower bound.
  *
  * <p>About two minutes (A's RemoteDelivery as shipped retries after 5 s, then 60 s: mails that met B down twice
- * wait a minute). Part of every verify, as issue 7 asks; -Dauthhmac.restart=false leaves it out.
+ * wait a minute). Part of every verify; -Dauthhmac.restart=false leaves it out.
  * -Dauthhmac.restart.mails (default 400); -Dauthhmac.restart.seed replays the kill moment;
  * -Dauthhmac.restart.control=true adds the control run on the memory server's own queue. Needs
  * it/james-persistent-runtime built (the reactor builds it before it/e2e).

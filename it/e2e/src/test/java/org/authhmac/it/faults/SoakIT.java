@@ -26,7 +26,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 
 /**
- * Issue 7's soak: alice sends to bob at a steady rate for 10 minutes (-Dauthhmac.soak.seconds, -Dauthhmac.soak.rate
+ * Soak: alice sends to bob at a steady rate for 10 minutes (-Dauthhmac.soak.seconds, -Dauthhmac.soak.rate
  * mails per second, default 5) through the pair as shipped, while bob's mail client takes what arrives (IMAP FETCH,
  * STORE \Deleted, EXPUNGE every few seconds), so that B's in-memory mailbox does not grow with the run. Errors must be
  * zero and every mail delivered with pass. The live heap of both servers (jcmd GC.class_histogram, which runs a full

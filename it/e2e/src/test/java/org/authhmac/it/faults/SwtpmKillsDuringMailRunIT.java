@@ -26,7 +26,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 /**
- * Issue 7, "Faults and load": a swtpm is SIGKILLed three times at random moments while alice streams mail to bob,
+ * Faults: a swtpm is SIGKILLed three times at random moments while alice streams mail to bob,
  * and restarted each time; once the signing side's (A), once the verifying side's (B). The vault caches period keys,
  * so a dead TPM only matters when a derivation is due: this pair signs with p=60 (the protocol's minimum) and no
  * prefetch on either side, and one of the three outages is placed across a period boundary, so at least one outage

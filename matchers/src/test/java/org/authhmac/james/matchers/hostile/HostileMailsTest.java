@@ -29,7 +29,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * The hostile messages of issue 7 through the James side: signed by SignWithAuthHmac on A, damaged, parsed
+ * The hostile messages of the protocol tests through the James side: signed by SignWithAuthHmac on A, damaged, parsed
  * by jakarta.mail as B's James would, then matched by AuthHmacFailed. Each gets a recorded verdict and a
  * routing decision; none throws (a throw would send the mail to the error processor or into retries).
  */
