@@ -28,7 +28,7 @@ import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
 
 /**
- * Issue 7's attacks at the protocol level, with the real Signer and Verifier (the end-to-end versions on real
+ * Header-addition and replay attacks at the protocol level, with the real Signer and Verifier (the end-to-end versions on real
  * James are listed in docs/RELIABILITY.md): header addition after signing, replay, a signature made for another
  * recipient, downgrade, a future t=.
  */

@@ -25,7 +25,7 @@ import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
 
 /**
- * Messages built to hurt, each run through the real Verifier (issue 7, "Hostile messages"). Every one must get
+ * Messages built to hurt, each run through the real Verifier (docs/RELIABILITY.md, "Bad input"). Every one must get
  * a verdict that names what is wrong; none may crash, hang, or make the verifier do unbounded work.
  */
 class HostileMessagesTest {

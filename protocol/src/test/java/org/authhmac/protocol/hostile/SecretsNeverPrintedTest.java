@@ -22,7 +22,7 @@ import org.authhmac.protocol.fuzz.FuzzFixtures;
 import org.junit.jupiter.api.Test;
 
 /**
- * The protocol half of issue 7's secrets check (the e2e half greps the servers' files): nothing the protocol
+ * The protocol half of the secrets check (the e2e half greps the servers' files): nothing the protocol
  * prints (verdicts with their details and parsed headers, key objects) contains the primary or a period key
  * in hex, base64 or base64url, whatever message it was given.
  */
