@@ -144,6 +144,7 @@ class TestVectorGenerator {
         defaults.put("maxHeaders", 5);
         defaults.put("replayScope", "recipient");
         defaults.put("subAddressSeparator", "+");
+        defaults.put("periodSeconds", 900);
         root.set("kdf", kdfVectors());
         ArrayNode out = root.putArray("vectors");
         for (V v : vectors) {
@@ -324,11 +325,17 @@ class TestVectorGenerator {
         v("canon-signature-header-folded", "A relay folds the long X-Auth-HMAC header itself (relaxed header canonicalization).")
                 .transit(m -> m.replaceFirst("; h=", ";\r\n\th=").replaceFirst("; bh=", ";\r\n bh=").replaceFirst("; b=", ";\r\n\tb="))
                 .expect("pass", "verified");
-        v("canon-unsigned-headers-added", "Received, Authentication-Results and X-Spam headers added above and between.")
+        v("canon-unsigned-headers-added", "Received and Authentication-Results fields (ignore set, PROTOCOL.md 5.3) added above and between.")
+                .transit(m -> "Received: from mx.a.example by mx.b.example; Sat, 22 Nov 2025 02:00:03 +0000\r\n"
+                        + "Authentication-Results: mx.b.example; spf=pass\r\n"
+                        + m.replace("MIME-Version:", "Received: from relay.a.example by mx.a.example; Sat, 22 Nov 2025 02:00:01 +0000\r\nMIME-Version:"))
+                .expect("pass", "verified");
+        v("coverage-x-spam-score-added", "Received and Authentication-Results added above, and an X-Spam-Score field (not in the ignore set) "
+                + "between the signed ones: h= does not cover it.")
                 .transit(m -> "Received: from mx.a.example by mx.b.example; Sat, 22 Nov 2025 02:00:03 +0000\r\n"
                         + "Authentication-Results: mx.b.example; spf=pass\r\n"
                         + m.replace("MIME-Version:", "X-Spam-Score: 0.1\r\nMIME-Version:"))
-                .expect("pass", "verified");
+                .expect("fail", "unsigned-header");
 
         // Failures
         v("fail-bad-mac-subject-changed", "A signed header (Subject) is changed in transit.")
@@ -422,7 +429,7 @@ class TestVectorGenerator {
         v("replay-other-recipient-recipient-scope", "Signed with rc=2; the cache holds the nonce for another recipient: a partial-delivery retry, not a replay.")
                 .requests(request("b.example", T0).withRecipientCount(2))
                 .replay(1000, new Held("a.example", KID, NONCE, "carol@b.example")).expect("pass", "verified");
-        v("replay-other-recipient-beyond-rc", "Signed with rc=1 (no rc= tag); the cache holds the nonce for carol: a second mailbox is beyond rc.")
+        v("replay-other-recipient-beyond-rc", "Signed with rc=1; the cache holds the nonce for carol: a second mailbox is beyond rc.")
                 .replay(1000, new Held("a.example", KID, NONCE, "carol@b.example")).expect("fail", "replay");
         v("replay-sub-address", "The cache holds the nonce for bob@b.example; the recipient bob+news@b.example is the same mailbox.")
                 .requests(request("b.example", T0).withRecipientCount(2)).recipient("bob+news@b.example")
@@ -466,8 +473,8 @@ class TestVectorGenerator {
                 .expect("pass", "verified");
         v("header-name-other", "Signed with X-Partner-HMAC; the verifier looks for X-Auth-HMAC and finds none.")
                 .signer(FIRST_SIGNER.withHeaderName("X-Partner-HMAC")).expect("none", "no-signature");
-        v("period-3600", "Signer configured with p=3600; accepted 5000 s later (previous period).")
-                .signer(FIRST_SIGNER.withPeriodSeconds(3600)).signedAt(1_763_773_200L)
+        v("period-3600", "Signer and verifier configured with p=3600; accepted 5000 s later (previous period).")
+                .signer(FIRST_SIGNER.withPeriodSeconds(3600)).setting("periodSeconds", 3600).signedAt(1_763_773_200L)
                 .acceptedAt(1_763_773_200L + 5000).expect("pass", "verified");
     }
 }
