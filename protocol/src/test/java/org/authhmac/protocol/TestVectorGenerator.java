@@ -797,6 +797,34 @@ class TestVectorGenerator {
                 .forged(f -> "X-Auth-HMAC: v=1; b=" + MAC_MARK + "; "
                         + f.substring("X-Auth-HMAC: v=1; ".length(), f.indexOf("; b=" + MAC_MARK)))
                 .expect("pass", "verified");
+        v("tags-c-absent", "No c= (signed so): the default is relaxed/relaxed.")
+                .forged(f -> f.replace("; c=relaxed/relaxed", "")).transit(m -> m.replace("the figures for Q3", "the  figures for Q3"))
+                .expect("pass", "verified");
+        v("tags-c-single-algorithm", "c=relaxed alone (signed so): relaxed headers and simple body, as in DKIM; trailing spaces added "
+                + "to a body line change the body hash.")
+                .canon(R, S).forged(f -> f.replace("; c=relaxed/simple", "; c=relaxed"))
+                .transit(m -> m.replace("Hello Bob,\r\n", "Hello Bob,  \r\n")).expect("fail", "body-changed");
+        v("tags-p-absent", "No p= (signed so): the default is 900.")
+                .forged(f -> f.replace("; p=900", "")).expect("pass", "verified");
+        v("tags-upper-case-values", "a=HMAC-SHA256, c=Relaxed/Relaxed, d=A.Example and h= names in upper case (signed so): compared "
+                + "case-insensitively (d and h lower-cased before use).")
+                .forged(f -> f.replace("a=hmac-sha256", "a=HMAC-SHA256").replace("c=relaxed/relaxed", "c=Relaxed/Relaxed")
+                        .replace("d=a.example", "d=A.Example").replace("; h=from:from:to:to:", "; h=From:FROM:To:to:"))
+                .expect("pass", "verified");
+        v("tags-name-case-sensitive", "The MAC tag written B= (signed so): tag names are case-sensitive, so b= is missing: malformed.")
+                .forged(f -> f.replace("; b=" + MAC_MARK, "; B=" + MAC_MARK)).expect("permerror", "malformed");
+        v("tags-l-does-not-limit-body", "An l= tag (DKIM's body length) with the body's length, and text appended in transit: l= is an "
+                + "unknown tag, the whole body is hashed.")
+                .forged(f -> f.replace("; h=", "; l=" + body(BASE).length() + "; h="))
+                .transit(m -> m + "P.S. Please wire the money to account 1234.\r\n").expect("fail", "body-changed");
+        v("order-version-before-algorithm", "v=2 and a=hmac-sha1: v is checked first.")
+                .transit(m -> m.replaceFirst("v=1;", "v=2;").replaceFirst("a=hmac-sha256", "a=hmac-sha1"))
+                .expect("permerror", "unsupported-version");
+        v("order-version-before-other-tags", "v=2 and no bh=: v and a are checked before the other tags.")
+                .transit(m -> m.replaceFirst("v=1;", "v=2;").replaceFirst("; bh=[^;]*;", ";")).expect("permerror", "unsupported-version");
+        v("order-algorithm-before-other-tags", "a=hmac-sha1 and no bh=: unsupported-algorithm.")
+                .transit(m -> m.replaceFirst("a=hmac-sha256", "a=hmac-sha1").replaceFirst("; bh=[^;]*;", ";"))
+                .expect("permerror", "unsupported-algorithm");
         v("malformed-line-without-colon", "A line without a colon among the header fields: the message is malformed (step 1).")
                 .transit(m -> m.replace("MIME-Version:", "this line has no colon\r\nMIME-Version:")).expect("permerror", "malformed");
         v("malformed-continuation-line-first", "The message starts with a continuation line: malformed (step 1).")
@@ -855,6 +883,13 @@ class TestVectorGenerator {
                 .replay(1, new Held("a.example", KID, "AAAAAAAAAAAAAAAAAAAAAA", "dave@b.example"))
                 .expect("temperror", "internal-error");
 
+        v("multi-temperror-after-fail", "Two signatures for b.example: the first under partner-b.2025-12, which the verifier holds with "
+                + "another primary (bad-mac), the second under partner-b.2025-11, whose key source is down: a temperror beats the "
+                + "earlier fail, since a retry may pass.")
+                .requests(request(KID2, "a.example", "b.example", T0), request(KID, "a.example", "b.example", T0))
+                .keys(Key.of(KID, PRIMARY).unavailable(), Key.of(KID2, PRIMARY))
+                .expect("temperror", "key-unavailable");
+
         // Recipients, rc= and replay ids
         v("recipient-angle-brackets", "The envelope recipient given as <bob@b.example> (RFC 5321 path form): the brackets are stripped.")
                 .recipient("<bob@b.example>").expect("pass", "verified");
@@ -863,6 +898,12 @@ class TestVectorGenerator {
         v("recipient-domain-level-mailbox-binding", "Signed for the mailbox bob@b.example, checked for the domain b.example: a mailbox "
                 + "binding binds no domain.")
                 .requests(request("bob@b.example", T0)).recipient("b.example").expect("fail", "wrong-recipient");
+        v("recipient-trailing-dot", "The recipient's domain has a final dot (bob@b.example.): removed before binding.")
+                .recipient("bob@b.example.").expect("pass", "verified");
+        v("recipient-idn-u-label", "Signed for r=xn--bcher-kva.example; the recipient is bob@b\u00fccher.example (U-labels): its domain in "
+                + "A-labels binds.")
+                .requests(request(KID, "a.example", "xn--bcher-kva.example", T0)).recipient("bob@b\u00fccher.example")
+                .expect("pass", "verified");
         v("rc-absent-pass", "A signature without rc= (signers before the tag; signed so): valid, rc defaults to 1.")
                 .forged(f -> f.replace("; rc=1;", ";")).expect("pass", "verified");
         v("replay-no-rc-tag", "A signature without rc=: it counts as rc=1, and the cache holds the nonce for carol, so bob is beyond it.")
@@ -931,6 +972,8 @@ class TestVectorGenerator {
                 {"ceo-foreign-domain", "\"CEO\" <ceo@b.example>", "the display name says CEO, the mailbox is in b.example, not d=a.example"},
                 {"display-name-like-address", "ceo@a.example <mallory@evil.example>",
                         "an unquoted display name that looks like an address in d: not a mailbox the grammar reads"},
+                {"address-as-display-name", "ceo@b.example <alice@a.example>",
+                        "an unquoted display name that is an address: a reader that takes the first address shows ceo@b.example"},
                 {"quoted-display-name-like-address", "\"ceo@a.example\" <mallory@evil.example>",
                         "a quoted display name that looks like an address in d; the mailbox is in evil.example"},
                 {"group", "Board:ceo@a.example;", "group syntax"},
