@@ -642,6 +642,11 @@ class TestVectorGenerator {
                 .recipient("carol@c.example").expect("fail", "wrong-recipient");
         v("fail-wrong-recipient-mailbox", "Signed for the mailbox bob@b.example (server to client), delivered to carol@b.example.")
                 .requests(request("bob@b.example", T0)).recipient("carol@b.example").expect("fail", "wrong-recipient");
+        v("fail-wrong-recipient-mailbox-quoted", "Signed for the mailbox bob@b.example, delivered to \"bob\"@b.example: a mailbox "
+                + "binding compares the local part as given.")
+                .requests(request("bob@b.example", T0)).recipient("\"bob\"@b.example").expect("fail", "wrong-recipient");
+        v("fail-wrong-recipient-mailbox-sub-address", "Signed for the mailbox bob@b.example, delivered to bob+news@b.example.")
+                .requests(request("bob@b.example", T0)).recipient("bob+news@b.example").expect("fail", "wrong-recipient");
         v("pass-mailbox-binding", "Signed for the mailbox bob@b.example, delivered to Bob@B.Example (case-insensitive).")
                 .requests(request("bob@b.example", T0)).recipient("Bob@B.Example").expect("pass", "verified");
         v("fail-malformed-tag-syntax", "A tag without '=' in the signature header.")
@@ -731,6 +736,10 @@ class TestVectorGenerator {
         v("multi-none-for-recipient-reports-own", "Two signatures, body changed: the verdict is the one made for this recipient.")
                 .requests(request("c.example", T0), request("b.example", T0))
                 .transit(m -> m.replace("Regards", "Best")).expect("fail", "body-changed");
+        v("multi-unparsed-header-binds-nobody", "Two signatures: for c.example (valid), then for b.example with v=2. The second did not "
+                + "pass step 4, so it binds nobody: the verdict is the first header's (wrong-recipient), not unsupported-version.")
+                .requests(request("c.example", T0), request("b.example", T0))
+                .transit(m -> m.replaceFirst("v=1(; [^\r\n]*; r=b\\.example;)", "v=2$1")).expect("fail", "wrong-recipient");
         v("header-name-configured", "Signer and verifier configured with header name X-Partner-HMAC.")
                 .signer(FIRST_SIGNER.withHeaderName("X-Partner-HMAC")).setting("headerName", "X-Partner-HMAC")
                 .expect("pass", "verified");
@@ -990,6 +999,16 @@ class TestVectorGenerator {
                 + "which does not map back to stra\u00dfe: the author domain is undefined, from-mismatch.")
                 .message(BASE.replace(from, "From: alice@stra\u00dfe.example"))
                 .requests(request(KID, "strasse.example", "b.example", T0)).forged().expect("fail", "from-mismatch");
+        v("from-idn-std3-hyphen", "From: alice@-b\u00fccher.example, d= its A-label made without UseSTD3ASCIIRules (signed so): a label "
+                + "that starts with '-' fails ToASCII under UseSTD3ASCIIRules, so the author domain is undefined.")
+                .message(BASE.replace(from, "From: alice@-b\u00fccher.example"))
+                .requests(request(KID, java.net.IDN.toASCII("-b\u00fccher.example"), "b.example", T0)).forged()
+                .expect("fail", "from-mismatch");
+        v("from-idn-unassigned", "From: alice@a\u0221b.example (U+0221, unassigned in Unicode 3.2), d= its A-label made with "
+                + "AllowUnassigned (signed so): ToASCII without AllowUnassigned fails, so the author domain is undefined.")
+                .message(BASE.replace(from, "From: alice@a\u0221b.example"))
+                .requests(request(KID, java.net.IDN.toASCII("a\u0221b.example", java.net.IDN.ALLOW_UNASSIGNED), "b.example", T0))
+                .forged().expect("fail", "from-mismatch");
         String[][] aligned = {
                 {"quoted-display-name", "\"Example, Alice\" <alice@a.example>", "a quoted display name with a comma"},
                 {"encoded-word-display-name", "=?UTF-8?Q?Alice_M=C3=BCller?= <alice@a.example>", "an encoded-word display name"},
