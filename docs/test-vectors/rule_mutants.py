@@ -8,7 +8,13 @@
 # Usage: python3 docs/test-vectors/rule_mutants.py docs/test-vectors
 import os, subprocess, sys, tempfile
 
+# label: (old, new), or a list of such replacements made together
 MUTANTS = {
+    'h bound before v': ("    tags = tag_list(field)\n", "    tags = tag_list(field)\n    if tags.get('h', '').count(':') >= MAX_H: raise perm()\n"),
+    'field bound after v': [("    if len(field) > MAX_FIELD: raise perm()", "    pass"),
+                            ("raise perm('unsupported-version')\n", "raise perm('unsupported-version')\n    if len(field) > MAX_FIELD: raise perm()\n")],
+    'tag-spec bound after v': [("    if len(specs) > MAX_TAGS: raise perm()", "    pass"),
+                               ("raise perm('unsupported-version')\n", "raise perm('unsupported-version')\n    if len(tags) > MAX_TAGS: raise perm()\n")],
     'first mailbox of a list': ("    toks = author_tokens(value)", "    toks = author_tokens(value.split(',')[0])"),
     'no unassigned check': ("if any(stringprep.in_table_a1(c) for c in label): return None", "pass"),
     'no std3 check': ("                            or prepped.startswith('-') or prepped.endswith('-'): return None", "                            and False: return None"),
@@ -73,13 +79,20 @@ def main(d):
     src = open(checker).read()
     survived = stale = 0
     with tempfile.TemporaryDirectory() as tmp:
-        for label, (old, new) in MUTANTS.items():
-            if old not in src:
+        for label, edits in MUTANTS.items():
+            mutant = src
+            for old, new in edits if isinstance(edits, list) else [edits]:
+                if old not in mutant:
+                    break
+                mutant = mutant.replace(old, new, 1)
+            else:
+                edits = None
+            if edits is not None:
                 stale += 1
                 print('STALE   ', label)
                 continue
             path = os.path.join(tmp, 'mutant.py')
-            open(path, 'w').write(src.replace(old, new, 1))
+            open(path, 'w').write(mutant)
             run = subprocess.run([sys.executable, path, d], capture_output=True, text=True)
             caught = [l for l in run.stdout.splitlines() if l.startswith('MISMATCH')]
             if caught or run.returncode != 0:

@@ -831,6 +831,16 @@ class TestVectorGenerator {
                 .expect("permerror", "unsupported-version");
         v("order-version-before-other-tags", "v=2 and no bh=: v and a are checked before the other tags.")
                 .transit(m -> m.replaceFirst("v=1;", "v=2;").replaceFirst("; bh=[^;]*;", ";")).expect("permerror", "unsupported-version");
+        v("order-field-bound-before-version", "A signature field of 8193 octets with v=2: the size bound is checked before parsing, "
+                + "so malformed, not unsupported-version.")
+                .message(paddedToFieldOctets(8193)).forged(f -> f.replace("v=1;", "v=2;")).expect("permerror", "malformed");
+        v("order-tag-bound-before-version", "33 tag-specs and v=2: the tag-spec bound is checked before any tag, so malformed.")
+                .forged(f -> f.replace("v=1;", "v=2;").replace("; b=" + MAC_MARK, unknownTags(20) + "; b=" + MAC_MARK))
+                .expect("permerror", "malformed");
+        v("order-version-before-h-bound", "1025 names in h= and v=2: the h= bound is checked when h= is read, after v: "
+                + "unsupported-version.")
+                .message(withFields("X-Pad: n\r\n".repeat(1010))).forged(f -> f.replace("v=1;", "v=2;"))
+                .expect("permerror", "unsupported-version");
         v("order-algorithm-before-other-tags", "a=hmac-sha1 and no bh=: unsupported-algorithm.")
                 .transit(m -> m.replaceFirst("a=hmac-sha256", "a=hmac-sha1").replaceFirst("; bh=[^;]*;", ";"))
                 .expect("permerror", "unsupported-algorithm");
