@@ -10,6 +10,11 @@ import os, subprocess, sys, tempfile
 
 # label: (old, new), or a list of such replacements made together
 MUTANTS = {
+    'p range unchecked': ("if not 60 <= h['p'] <= 86400: raise perm()", "pass"),
+    'rc range unchecked': ("if not 1 <= h['rc'] <= 10000: raise perm()", "h['rc'] = max(h['rc'], 1)"),
+    'non-ascii allowed': [("if any(c > 0x7e for c in s): raise perm()", "pass"),
+                          ("    s = s.decode('ascii')", "    s = s.decode('utf-8')"),
+                          ("([\\x21-\\x3a\\x3c-\\x7e \\t]|", "([\\x21-\\x3a\\x3c-\\x7e\\u0080-\\uffff \\t]|")],
     'h bound before v': ("    tags = tag_list(field)\n", "    tags = tag_list(field)\n    if tags.get('h', '').count(':') >= MAX_H: raise perm()\n"),
     'field bound after v': [("    if len(field) > MAX_FIELD: raise perm()", "    pass"),
                             ("raise perm('unsupported-version')\n", "raise perm('unsupported-version')\n    if len(field) > MAX_FIELD: raise perm()\n")],

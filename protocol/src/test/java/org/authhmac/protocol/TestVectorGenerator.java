@@ -370,7 +370,8 @@ class TestVectorGenerator {
                     Recipients.domain(r.domain()), r.keyId(), r.time().getEpochSecond(), signer.periodSeconds(), c, h, bh,
                     Recipients.binding(r.recipient()), r.fixedNonce(), null, r.recipientCount());
             String marked = edit.apply(signer.headerName() + ": " + header.format() + MAC_MARK);
-            String unsigned = marked.replace(MAC_MARK, "");
+            // The field goes into the file as UTF-8: the MAC covers those octets (MacInput reads one char per octet).
+            String unsigned = new String(marked.replace(MAC_MARK, "").getBytes(StandardCharsets.UTF_8), StandardCharsets.ISO_8859_1);
             byte[] mac = StaticPeriodKeys.of(SIGNING_KEYS).periodKey(header.kdfContext()).newMac()
                     .doFinal(MacInput.build(fields, namesOfH(unsigned), signer.headerCanonicalization(), unsigned));
             lines.add(afterMac.apply(marked.replace(MAC_MARK, Base64.getEncoder().encodeToString(mac))));
@@ -844,6 +845,15 @@ class TestVectorGenerator {
         v("order-algorithm-before-other-tags", "a=hmac-sha1 and no bh=: unsupported-algorithm.")
                 .transit(m -> m.replaceFirst("a=hmac-sha256", "a=hmac-sha1").replaceFirst("; bh=[^;]*;", ";"))
                 .expect("permerror", "unsupported-algorithm");
+        v("tags-p-out-of-range", "p=59 (below 60): malformed.")
+                .transit(m -> m.replaceFirst("; p=900;", "; p=59;")).expect("permerror", "malformed");
+        v("tags-rc-zero", "rc=0 (below 1): malformed.")
+                .transit(m -> m.replaceFirst("; rc=1;", "; rc=0;")).expect("permerror", "malformed");
+        v("tags-rc-over-10000", "rc=10001: malformed.")
+                .transit(m -> m.replaceFirst("; rc=1;", "; rc=10001;")).expect("permerror", "malformed");
+        v("tags-non-ascii-in-unknown-tag", "An unknown tag whose value holds a UTF-8 character (x=caf\u00e9), signed so: any octet "
+                + "outside US-ASCII in the field value is malformed.")
+                .forged(f -> f.replace("; h=", "; x=caf\u00e9; h=")).expect("permerror", "malformed");
         v("malformed-line-without-colon", "A line without a colon among the header fields: the message is malformed (step 1).")
                 .transit(m -> m.replace("MIME-Version:", "this line has no colon\r\nMIME-Version:")).expect("permerror", "malformed");
         v("malformed-continuation-line-first", "The message starts with a continuation line: malformed (step 1).")
