@@ -44,17 +44,35 @@ class TestVectorsTest {
             tests.add(DynamicTest.dynamicTest(v.get("id").asText(), () -> {
                 byte[] eml = Files.readAllBytes(DIR.resolve(v.get("file").asText()));
 
-                Verdict verdict = run(v, eml);
+                Map<String, Verdict> verdicts = runAll(v, eml, false);
 
-                assertThat(verdict.result().token() + "/" + verdict.reason().token())
-                        .as(v.get("description").asText() + " (" + verdict.detail() + ")")
-                        .isEqualTo(v.get("expected").get("result").asText() + "/" + v.get("expected").get("reason").asText());
-                // The in-place path (what the matcher uses) gives the very same verdict, the message in the middle
+                for (String[] e : expectations(v)) {
+                    Verdict verdict = verdicts.get(e[0]);
+                    assertThat(verdict.result().token() + "/" + verdict.reason().token())
+                            .as(v.get("description").asText() + " for " + e[0] + " (" + verdict.detail() + ")")
+                            .isEqualTo(e[1] + "/" + e[2]);
+                }
+                // The in-place path (what the matcher uses) gives the very same verdicts, the message in the middle
                 // of a larger array.
-                assertThat(run(v, eml, true)).as("verified from an array").isEqualTo(verdict);
+                assertThat(runAll(v, eml, true)).as("verified from an array").isEqualTo(verdicts);
             }));
         }
         return tests.stream();
+    }
+
+    /** Recipient, result, reason: one per recipient of the vector's verification, in order. */
+    static List<String[]> expectations(JsonNode v) {
+        List<String[]> out = new ArrayList<>();
+        if (v.has("recipients")) {
+            for (JsonNode r : v.get("recipients")) {
+                out.add(new String[] {r.get("recipient").asText(), r.get("expected").get("result").asText(),
+                        r.get("expected").get("reason").asText()});
+            }
+        } else {
+            out.add(new String[] {v.get("recipient").asText(), v.get("expected").get("result").asText(),
+                    v.get("expected").get("reason").asText()});
+        }
+        return out;
     }
 
     @TestFactory
@@ -71,8 +89,13 @@ class TestVectorsTest {
                 RawMessage msg = RawMessage.read(new ByteArrayInputStream(eml), 1 << 20);
                 HeaderField sig = msg.fields().stream().filter(f -> f.name().equalsIgnoreCase(headerName))
                         .toList().get(i.get("signatureIndex").asInt());
-                SignatureHeader h = SignatureHeader.parse(sig.value());
-                byte[] primary = HexFormat.of().parseHex(v.get("keys").get(0).get("primaryHex").asText());
+                SignatureHeader h = SignatureHeader.parse(SignatureHeader.tagList(sig));
+                byte[] primary = null;
+                for (JsonNode k : v.get("keys")) {
+                    if (k.get("keyId").asText().equals(h.keyId())) {
+                        primary = HexFormat.of().parseHex(k.get("primaryHex").asText());
+                    }
+                }
 
                 assertThat(h.period()).isEqualTo(i.get("period").asLong());
                 assertThat(HexFormat.of().formatHex(Kdf.derive(primary, h.kdfContext()))).isEqualTo(i.get("periodKeyHex").asText());
@@ -109,7 +132,9 @@ class TestVectorsTest {
         Set<String> reasons = new HashSet<>();
         Set<String> files = new HashSet<>();
         for (JsonNode v : root.get("vectors")) {
-            reasons.add(v.get("expected").get("reason").asText());
+            for (String[] e : expectations(v)) {
+                reasons.add(e[2]);
+            }
             files.add(v.get("file").asText());
         }
         Set<String> onDisk = new HashSet<>();
@@ -123,13 +148,17 @@ class TestVectorsTest {
         assertThat(onDisk).isEqualTo(files);
     }
 
-    /** Builds the verifier a vector describes and verifies the message bytes. */
+    /** Builds the verifier a vector describes and verifies the message bytes for its single recipient. */
     static Verdict run(JsonNode v, byte[] eml) throws Exception {
-        return run(v, eml, false);
+        String recipient = v.get("recipient").asText();
+        return runAll(v, eml, false).get(recipient);
     }
 
-    /** With {@code inPlace}, through {@code verify(byte[], off, len, ...)} on a copy of the message at offset 7. */
-    static Verdict run(JsonNode v, byte[] eml, boolean inPlace) throws Exception {
+    /**
+     * The verdicts of one verification for every recipient of the vector ({@code recipient}, or {@code recipients} in
+     * order). With {@code inPlace}, through {@code verify(byte[], off, len, ...)} on a copy of the message at offset 7.
+     */
+    static Map<String, Verdict> runAll(JsonNode v, byte[] eml, boolean inPlace) throws Exception {
         VerifierSettings settings = VerifierSettings.defaults();
         if (setting(v, "headerName") != null) {
             settings = settings.withHeaderName(setting(v, "headerName").asText());
@@ -146,6 +175,9 @@ class TestVectorsTest {
         if (setting(v, "maxHeaders") != null) {
             settings = settings.withMaxHeaders(setting(v, "maxHeaders").asInt());
         }
+        if (setting(v, "maxHeaderBytes") != null) {
+            settings = settings.withMaxHeaderBytes(setting(v, "maxHeaderBytes").asInt());
+        }
         if (setting(v, "periodSeconds") != null) {
             settings = settings.withPeriodSeconds(setting(v, "periodSeconds").asInt());
         }
@@ -155,22 +187,40 @@ class TestVectorsTest {
         if (setting(v, "subAddressSeparator") != null) {
             settings = settings.withSubAddressSeparator(setting(v, "subAddressSeparator").asText());
         }
+        boolean allDown = v.get("keySource").asText().equals("unavailable");
         Map<String, byte[]> primaries = new HashMap<>();
+        Map<String, Boolean> down = new HashMap<>();
+        Map<String, Set<String>> domains = new HashMap<>();
         for (JsonNode k : v.get("keys")) {
-            primaries.put(k.get("keyId").asText(), HexFormat.of().parseHex(k.get("primaryHex").asText()));
+            String id = k.get("keyId").asText();
+            primaries.put(id, HexFormat.of().parseHex(k.get("primaryHex").asText()));
+            down.put(id, k.has("source") ? k.get("source").asText().equals("unavailable") : allDown);
+            if (k.has("domains")) {
+                Set<String> d = new HashSet<>();
+                k.get("domains").forEach(x -> d.add(x.asText()));
+                domains.put(id, d);
+            }
         }
-        // A key source that is down still knows its keyset: an unknown key id is unknown-key, not key-unavailable.
-        PeriodKeys keys = v.get("keySource").asText().equals("unavailable")
-                ? ctx -> {
-                    if (!primaries.containsKey(ctx.keyId())) {
-                        throw new UnknownKeyException("no key id " + ctx.keyId() + " (test vector)");
-                    }
-                    throw new KeyUnavailableException("key source down (test vector)");
-                }
-                : StaticPeriodKeys.of(primaries);
+        StaticPeriodKeys derive = StaticPeriodKeys.of(primaries);
+        // The keyset is known even while the key source is down: an unknown key id, or one not allowed for d=, is
+        // unknown-key, never key-unavailable.
+        PeriodKeys keys = ctx -> {
+            if (!primaries.containsKey(ctx.keyId())) {
+                throw new UnknownKeyException("no key id " + ctx.keyId() + " (test vector)");
+            }
+            if (domains.containsKey(ctx.keyId()) && !domains.get(ctx.keyId()).contains(ctx.domain())) {
+                throw new UnknownKeyException("key id " + ctx.keyId() + " may not sign for " + ctx.domain() + " (test vector)");
+            }
+            if (down.get(ctx.keyId())) {
+                throw new KeyUnavailableException("key source down (test vector)");
+            }
+            return derive.periodKey(ctx);
+        };
         Instant acceptedAt = Instant.ofEpochSecond(v.get("acceptedAt").asLong());
         JsonNode replay = v.get("replayCache");
-        InMemoryReplayCache cache = new InMemoryReplayCache(replay.get("capacity").asInt(), Duration.ZERO,
+        int capacity = replay.get("capacity").asInt();
+        int domainCapacity = replay.has("domainCapacity") ? replay.get("domainCapacity").asInt() : capacity;
+        InMemoryReplayCache cache = new InMemoryReplayCache(capacity, domainCapacity, Duration.ZERO,
                 Clock.fixed(acceptedAt, ZoneOffset.UTC));
         for (JsonNode e : replay.get("entries")) {
             // An entry the vector lists is already recorded, whatever the signature's rc= allows.
@@ -178,14 +228,14 @@ class TestVectorsTest {
                     e.get("recipient").asText(), SignatureHeader.MAX_RECIPIENT_COUNT, acceptedAt.plus(Duration.ofDays(1)));
         }
         Verifier verifier = new Verifier(settings, keys, cache);
-        String recipient = v.get("recipient").asText();
+        List<String> recipients = expectations(v).stream().map(e -> e[0]).toList();
         if (inPlace) {
             byte[] padded = new byte[eml.length + 14];
             java.util.Arrays.fill(padded, (byte) '\n');
             System.arraycopy(eml, 0, padded, 7, eml.length);
-            return verifier.verify(padded, 7, eml.length, acceptedAt, List.of(recipient)).get(recipient);
+            return verifier.verify(padded, 7, eml.length, acceptedAt, recipients);
         }
-        return verifier.verify(new ByteArrayInputStream(eml), acceptedAt, recipient);
+        return verifier.verify(new ByteArrayInputStream(eml), acceptedAt, recipients);
     }
 
     private static JsonNode setting(JsonNode v, String name) {
