@@ -25,9 +25,12 @@ final class RawMessage {
     private final byte[] bodyBytes;
     private final int bodyOff;
     private final int bodyLen;
+    /** Octets of the header block as read, up to and including the line end of the empty line that ends it. */
+    private final int headerOctets;
 
-    private RawMessage(List<HeaderField> fields, InputStream body, byte[] bodyBytes, int bodyOff, int bodyLen) {
+    private RawMessage(List<HeaderField> fields, int headerOctets, InputStream body, byte[] bodyBytes, int bodyOff, int bodyLen) {
         this.fields = fields;
+        this.headerOctets = headerOctets;
         this.body = body;
         this.bodyBytes = bodyBytes;
         this.bodyOff = bodyOff;
@@ -36,6 +39,11 @@ final class RawMessage {
 
     List<HeaderField> fields() {
         return fields;
+    }
+
+    /** The size of the header block in octets, the quantity a verifier bounds (docs/PROTOCOL.md 2). */
+    int headerOctets() {
+        return headerOctets;
     }
 
     /** The rest of the stream after the empty line that ends the header block (empty when there is none). */
@@ -183,9 +191,10 @@ final class RawMessage {
             fields.add(buf, fieldStart, fieldEnd, contiguous);
         }
         List<HeaderField> all = fields.over(buf);
+        int headerOctets = (ended ? lineStart : filled) - base;
         if (in == null) {
-            return ended ? new RawMessage(all, null, buf, lineStart, filled - lineStart)
-                    : new RawMessage(all, null, buf, filled, 0);
+            return ended ? new RawMessage(all, headerOctets, null, buf, lineStart, filled - lineStart)
+                    : new RawMessage(all, headerOctets, null, buf, filled, 0);
         }
         InputStream body;
         if (!ended) {
@@ -195,7 +204,7 @@ final class RawMessage {
         } else {
             body = in;
         }
-        return new RawMessage(all, body, null, 0, 0);
+        return new RawMessage(all, headerOctets, body, null, 0, 0);
     }
 
     /**

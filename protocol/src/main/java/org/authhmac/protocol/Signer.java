@@ -121,6 +121,15 @@ public final class Signer {
             byte[] mac = key.newMac().doFinal(MacInput.build(msg.fields(), h, settings.headerCanonicalization(), unsigned));
             lines.add(unsigned + Base64.getEncoder().encodeToString(mac));
         }
+        long withSignatures = msg.headerOctets();
+        for (String line : lines) {
+            withSignatures += line.length() + 2;
+        }
+        if (withSignatures > settings.maxHeaderBytes()) {
+            // Verifiers bound the header block as it arrives, our fields included: they would call it malformed.
+            throw new MalformedMessageException("cannot sign: with its signature fields the header block would have "
+                    + withSignatures + " octets, verifiers accept at most " + settings.maxHeaderBytes());
+        }
         return lines;
     }
 

@@ -96,6 +96,25 @@ class SignerTest {
     }
 
     @Test
+    void refusesAMessageWhoseHeaderBlockTheSignatureWouldPushOverTheVerifiersBound() throws Exception {
+        // given a header block 100 octets under the bound: room for the message, not for our field too
+        int bound = SignerSettings.DEFAULT_MAX_HEADER_BYTES;
+        int room = bound - 100 - (MESSAGE.indexOf("\r\n\r\n") + 4);
+        StringBuilder top = new StringBuilder();
+        while (room - top.length() > 2000) {
+            top.append("Received: ").append("x".repeat(990)).append("\r\n");
+        }
+        int last = room - top.length() - "Received: \r\n".length();
+        top.append("Received: ").append("x".repeat(last)).append("\r\n");
+        String message = top + MESSAGE;
+        assertThat(message.indexOf("\r\n\r\n") + 4).isEqualTo(bound - 100);
+
+        // when / then: refused, where signing it would make a mail every verifier calls malformed
+        assertThatThrownBy(() -> signer.sign(stream(message), List.of(request()), keys()))
+                .isInstanceOf(MalformedMessageException.class).hasMessageContaining(String.valueOf(bound));
+    }
+
+    @Test
     void refusesToMakeASignatureFieldLargerThanTheBound() {
         StringBuilder fields = new StringBuilder();
         for (int i = 0; i < 200; i++) {
