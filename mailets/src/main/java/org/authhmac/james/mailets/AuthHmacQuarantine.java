@@ -232,11 +232,16 @@ public class AuthHmacQuarantine extends GenericMailet {
         }
         try {
             // Our attribute, which no sender can set: the mailbox signature of the notice says it is the server's own.
-            Mail notice = MailImpl.builder().name(MailImpl.getId()).sender(postmaster).addRecipient(to)
+            MailImpl notice = MailImpl.builder().name(MailImpl.getId()).sender(postmaster).addRecipient(to)
                     .mimeMessage(QuarantineNotice.message(postmaster, to, text.apply(send.earlier())))
                     .addAttribute(new Attribute(AuthHmacAttributes.NOTICE, AttributeValue.of(NOTICE_KIND)))
                     .build();
-            getMailetContext().sendMail(notice, state);
+            try {
+                getMailetContext().sendMail(notice, state);
+            } finally {
+                // the queue holds its own copy, as with MailetContext.sendMail(sender, recipients, message, state)
+                notice.dispose();
+            }
             metrics.count(Metrics.NOTICES);
         } catch (MessagingException | RuntimeException e) {
             // The held mail is already safe; a failed notice must not undo that.
