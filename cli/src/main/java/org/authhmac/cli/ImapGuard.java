@@ -12,20 +12,24 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
-import org.authhmac.protocol.AuthResult;
+import java.util.Set;
 import org.authhmac.protocol.Verdict;
+import org.authhmac.protocol.client.MailboxVerdict;
 import org.authhmac.protocol.client.MailboxVerifier;
 import org.eclipse.angus.mail.imap.IMAPFolder;
 import org.eclipse.angus.mail.imap.IMAPStore;
 
 /**
  * The reference behaviour for a mail client: each new INBOX message is verified against the user's key, as of
- * its INTERNALDATE (when the server stored it). Pass stays. Not pass (fail, none, neutral, permerror) is moved to the
- * quarantine folder, or flagged in place, and reported; nothing is ever deleted. Temperror stays and is tried again
- * on the next round.
+ * its INTERNALDATE (when the server stored it), and the server's verdict is read from that signature only
+ * ({@link MailboxVerdict}). Mail whose status is in {@link Settings#actOn()} (by default: no valid mailbox signature,
+ * and mail the server delivered although the partner check failed) is moved to the quarantine folder, or flagged in
+ * place, and reported; the rest stays and is reported with its status. Nothing is ever deleted. Temperror stays and
+ * is tried again on the next round.
  */
 final class ImapGuard {
     /** The keyword set on failing mail in flag mode (and on any mail moved to quarantine, so a client can show why). */
@@ -34,16 +38,38 @@ final class ImapGuard {
     enum Action { MOVE, FLAG }
 
     /**
+     * What the guard moves (or flags) unless told otherwise: mail without a valid mailbox signature (nobody can tell
+     * where it came from: appended, copied from another mailbox, edited in the store) and mail the server delivered
+     * although the partner check failed (mark mode). Mail the server delivered without verifying the sender, mail an
+     * administrator released and the server's own notices stay: the server did not miss them, it said what they are.
+     */
+    static final Set<MailboxVerdict.Status> DEFAULT_ACT_ON =
+            EnumSet.of(MailboxVerdict.Status.NO_VALID_SIGNATURE, MailboxVerdict.Status.PARTNER_FAILED);
+
+    /**
      * @param checkFrom messages delivered before this instant are left alone: the mail that was already there when the
      *                  mailbox got its key is unsigned. Empty checks everything. An IMAP client can APPEND with any
      *                  INTERNALDATE, so a forgery dated before it would be left alone too: keep it as late as possible.
      */
-    record Settings(String inbox, String quarantine, Action action, Optional<Instant> checkFrom) {
+    record Settings(String inbox, String quarantine, Action action, Optional<Instant> checkFrom, Set<MailboxVerdict.Status> actOn) {
         Settings {
             Objects.requireNonNull(inbox, "inbox");
             Objects.requireNonNull(quarantine, "quarantine");
             Objects.requireNonNull(action, "action");
             Objects.requireNonNull(checkFrom, "checkFrom");
+            actOn = Set.copyOf(actOn);
+            if (!actOn.contains(MailboxVerdict.Status.NO_VALID_SIGNATURE)) {
+                throw new IllegalArgumentException("the guard always acts on " + MailboxVerdict.Status.NO_VALID_SIGNATURE.token()
+                        + ": that is the mail nobody can vouch for");
+            }
+            if (actOn.contains(MailboxVerdict.Status.PARTNER_VERIFIED) || actOn.contains(MailboxVerdict.Status.TEMPERROR)) {
+                throw new IllegalArgumentException("the guard never acts on " + MailboxVerdict.Status.PARTNER_VERIFIED.token()
+                        + " or " + MailboxVerdict.Status.TEMPERROR.token());
+            }
+        }
+
+        Settings(String inbox, String quarantine, Action action, Optional<Instant> checkFrom) {
+            this(inbox, quarantine, action, checkFrom, DEFAULT_ACT_ON);
         }
 
         Settings(String inbox, String quarantine, Action action) {
@@ -52,10 +78,12 @@ final class ImapGuard {
     }
 
     /** What happened to one message. */
-    record Outcome(long uid, String messageId, Verdict verdict, String action) {
+    record Outcome(long uid, String messageId, MailboxVerdict verdict, String action) {
         String line() {
-            return "uid=" + uid + " message-id=" + messageId + " verdict=" + verdict.result().token() + " reason="
-                    + verdict.reason().token() + " action=" + action;
+            Verdict signature = verdict.signature();
+            return "uid=" + uid + " message-id=" + messageId + " status=" + verdict.status().token()
+                    + verdict.partnerDomain().map(d -> " partner=" + d).orElse("")
+                    + " signature=" + signature.result().token() + " reason=" + signature.reason().token() + " action=" + action;
         }
     }
 
@@ -120,20 +148,20 @@ final class ImapGuard {
                 lastUid = Math.max(lastUid, uid);
                 continue;
             }
-            Verdict v = verify(m, delivered);
+            MailboxVerdict v = verify(m, delivered);
             String action;
-            if (v.result() == AuthResult.PASS) {
-                action = "kept";
-            } else if (v.result() == AuthResult.TEMPERROR) {
+            if (v.status() == MailboxVerdict.Status.TEMPERROR) {
                 action = "kept (temporary error, checked again next round)";
-            } else {
+            } else if (settings.actOn().contains(v.status())) {
                 failing.add(m);
                 action = settings.action() == Action.MOVE ? "moved to " + settings.quarantine() : "flagged " + FAILED_KEYWORD;
+            } else {
+                action = "kept";
             }
             Outcome o = new Outcome(uid, messageId(m), v, action);
             outcomes.add(o);
             log.println(o.line());
-            if (v.result() != AuthResult.TEMPERROR) {
+            if (v.status() != MailboxVerdict.Status.TEMPERROR) {
                 lastUid = Math.max(lastUid, uid);
             }
         }
@@ -144,7 +172,7 @@ final class ImapGuard {
         return outcomes;
     }
 
-    private Verdict verify(Message m, Instant delivered) throws MessagingException, IOException {
+    private MailboxVerdict verify(Message m, Instant delivered) throws MessagingException, IOException {
         ByteArrayOutputStream raw = new ByteArrayOutputStream();
         m.writeTo(raw); // BODY.PEEK[]: the raw stored bytes, without setting \Seen
         return verifier.verify(raw.toByteArray(), delivered);

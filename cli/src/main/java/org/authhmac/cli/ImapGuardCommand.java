@@ -10,10 +10,13 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.List;
 import java.util.Properties;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import org.authhmac.protocol.client.MailboxKey;
+import org.authhmac.protocol.client.MailboxVerdict;
 import org.authhmac.protocol.client.MailboxVerifier;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -25,7 +28,9 @@ import picocli.CommandLine.Spec;
  * completed run, 2 bad input, 75 when the IMAP server cannot be used (try again).
  */
 @Command(name = "imap-guard", mixinStandardHelpOptions = true,
-        description = "Check new INBOX messages against the user's key; leave valid mail, move failing mail to Quarantine (or flag it).")
+        description = "Check new INBOX messages against the user's key and the server's verdict their signature carries; "
+                + "move mail without a valid mailbox signature, and mail the server delivered although the partner check failed, "
+                + "to Quarantine (or flag it); leave the rest.")
 final class ImapGuardCommand implements Callable<Integer> {
     static final String PASSWORD_ENV = "AUTH_HMAC_IMAP_PASSWORD";
 
@@ -68,6 +73,11 @@ final class ImapGuardCommand implements Callable<Integer> {
             description = "Leave mail delivered before this time alone (ISO-8601): the unsigned mail from before the key was issued. Default: check all.")
     Instant checkFrom;
 
+    @Option(names = "--act-on", split = ",", paramLabel = "STATUS",
+            description = "Statuses to move or flag (comma-separated): no-valid-signature (always), partner-failed, "
+                    + "sender-unverified, released, server-notice. Default: no-valid-signature,partner-failed.")
+    List<String> actOn = List.of(MailboxVerdict.Status.NO_VALID_SIGNATURE.token(), MailboxVerdict.Status.PARTNER_FAILED.token());
+
     @Option(names = "--watch", description = "Keep running: wait for new mail with IMAP IDLE (or poll) after each round. Default: one round.")
     boolean watch;
 
@@ -80,9 +90,15 @@ final class ImapGuardCommand implements Callable<Integer> {
         PrintWriter err = spec.commandLine().getErr();
         MailboxKey key;
         String password;
+        ImapGuard.Settings settings;
         try {
             key = ClientKeys.load(keys, mailbox);
             password = password();
+            Set<MailboxVerdict.Status> statuses = EnumSet.noneOf(MailboxVerdict.Status.class);
+            for (String s : actOn) {
+                statuses.add(MailboxVerdict.Status.fromToken(s.trim()));
+            }
+            settings = new ImapGuard.Settings(folder, quarantine, action, java.util.Optional.ofNullable(checkFrom), statuses);
         } catch (IOException | IllegalArgumentException e) {
             err.println("auth-hmac: " + e.getMessage());
             return VerifyCommand.BAD_INPUT;
@@ -94,9 +110,10 @@ final class ImapGuardCommand implements Callable<Integer> {
             err.println("auth-hmac: cannot log in to " + host + " as " + login + ": " + e.getMessage());
             return VerifyCommand.TEMPERROR;
         }
-        ImapGuard guard = new ImapGuard(store, new MailboxVerifier(key),
-                new ImapGuard.Settings(folder, quarantine, action, java.util.Optional.ofNullable(checkFrom)), out);
-        out.printf("guarding %s of %s with key(s) %s%n", folder, key.mailbox(), key.keyIds());
+        ImapGuard guard = new ImapGuard(store, new MailboxVerifier(key), settings, out);
+        out.printf("guarding %s of %s with key(s) %s; %s: %s%n", folder, key.mailbox(), key.keyIds(),
+                action == ImapGuard.Action.MOVE ? "moving to " + quarantine : "flagging",
+                settings.actOn().stream().sorted().map(MailboxVerdict.Status::token).toList());
         out.flush();
         try {
             if (watch) {

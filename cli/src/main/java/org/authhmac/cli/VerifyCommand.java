@@ -13,14 +13,15 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Callable;
-import org.authhmac.protocol.AuthResult;
 import org.authhmac.protocol.InMemoryReplayCache;
 import org.authhmac.protocol.SignatureHeader;
 import org.authhmac.protocol.Verdict;
 import org.authhmac.protocol.Verifier;
 import org.authhmac.protocol.VerifierSettings;
 import org.authhmac.protocol.client.MailboxKey;
+import org.authhmac.protocol.client.MailboxVerdict;
 import org.authhmac.protocol.client.MailboxVerifier;
+import org.authhmac.protocol.client.ServerVerdict;
 import org.authhmac.tpm.MailboxKeys;
 import org.authhmac.tpm.ManagedKeyVault;
 import picocli.CommandLine.Command;
@@ -31,15 +32,21 @@ import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code auth-hmac verify message.eml}: checks, offline, the signature the server added at delivery for the mailbox.
- * Exit status: 0 pass, 1 not pass (fail, none, neutral, permerror), 75 temperror (try again), 2 unusable input.
+ * {@code auth-hmac verify message.eml}: checks, offline, the signature the server added at delivery for the mailbox,
+ * and reads the server's verdict from it (sv=, pd=; never from Authentication-Results or any other field). Exit
+ * status: 0 delivered by the user's server and verified from a partner; 3 delivered by the user's server but not
+ * verified from a partner (sender not verified, partner check failed, released, a notice of the server); 1 no valid
+ * mailbox signature; 75 temperror (try again); 2 unusable input.
  */
 @Command(name = "verify", mixinStandardHelpOptions = true,
-        description = "Verify a message's mailbox signature offline with the user's key; exit 0 pass, 1 not pass, 75 temperror, 2 bad input.")
+        description = "Verify a message's mailbox signature offline with the user's key and show the server's verdict it carries; "
+                + "exit 0 verified from a partner, 3 delivered by your server but not verified from a partner, 1 no valid mailbox signature, "
+                + "75 temperror, 2 bad input.")
 final class VerifyCommand implements Callable<Integer> {
     static final int PASS = 0;
     static final int NOT_PASS = 1;
     static final int BAD_INPUT = 2;
+    static final int NOT_VERIFIED_FROM_PARTNER = 3;
     static final int TEMPERROR = 75;
 
     @ParentCommand
@@ -80,7 +87,7 @@ final class VerifyCommand implements Callable<Integer> {
             err.println("auth-hmac: " + e.getMessage());
             return BAD_INPUT;
         }
-        Verdict v;
+        MailboxVerdict v;
         String forMailbox;
         try {
             if (user != null) {
@@ -93,9 +100,9 @@ final class VerifyCommand implements Callable<Integer> {
                 }
                 try (ManagedKeyVault vault = root.openVault()) {
                     // only this mailbox's own keys: another user's or a partner's key must not pass for it
-                    v = new Verifier(VerifierSettings.defaults(), MailboxKeys.keysOf(vault, forMailbox),
+                    v = MailboxVerdict.of(new Verifier(VerifierSettings.defaults(), MailboxKeys.keysOf(vault, forMailbox),
                             new InMemoryReplayCache(16, java.time.Clock.systemUTC()))
-                            .verify(new ByteArrayInputStream(bytes), delivered, forMailbox);
+                            .verify(new ByteArrayInputStream(bytes), delivered, forMailbox));
                 }
             } else {
                 MailboxKey key = ClientKeys.load(keys, mailbox);
@@ -110,8 +117,13 @@ final class VerifyCommand implements Callable<Integer> {
         return exitCode(v);
     }
 
-    static void print(PrintWriter out, Verdict v, String mailbox, Instant delivered) {
-        out.printf("verdict: %s%n", v.result().token());
+    static void print(PrintWriter out, MailboxVerdict mv, String mailbox, Instant delivered) {
+        Verdict v = mv.signature();
+        out.printf("status: %s%n", mv.status().token());
+        out.printf("shown: %s%n", mv.shown());
+        out.printf("server-verdict: %s%n", mv.serverVerdict().map(ServerVerdict::token).orElse("-"));
+        out.printf("partner: %s%n", mv.partnerDomain().orElse("-"));
+        out.printf("mailbox-signature: %s%n", v.result().token());
         out.printf("reason: %s%n", v.reason().token());
         Optional<SignatureHeader> h = v.signature();
         out.printf("signed: %s%n", h.map(s -> Instant.ofEpochSecond(s.time()).toString()).orElse("-"));
@@ -122,11 +134,13 @@ final class VerifyCommand implements Callable<Integer> {
         out.flush();
     }
 
-    static int exitCode(Verdict v) {
-        if (v.result() == AuthResult.PASS) {
-            return PASS;
-        }
-        return v.result() == AuthResult.TEMPERROR ? TEMPERROR : NOT_PASS;
+    static int exitCode(MailboxVerdict v) {
+        return switch (v.status()) {
+            case PARTNER_VERIFIED -> PASS;
+            case SENDER_UNVERIFIED, PARTNER_FAILED, RELEASED, SERVER_NOTICE -> NOT_VERIFIED_FROM_PARTNER;
+            case NO_VALID_SIGNATURE -> NOT_PASS;
+            case TEMPERROR -> TEMPERROR;
+        };
     }
 
     static byte[] withoutMboxSeparator(byte[] raw) {

@@ -40,11 +40,24 @@ final class ClientFixtures {
                 + "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=US-ASCII\r\n\r\nHello " + subject + ".\r\n";
     }
 
-    /** What SignForMailbox stores: the per-recipient header added to the delivered message. */
+    /** A mailbox signature without the server's verdict (sv=), as servers made them before they wrote it. */
     static String signedFor(String mailbox, String keyId, byte[] secret, String subject, Instant at) throws Exception {
-        String message = unsigned(mailbox, subject, at);
+        return signedFor(new SignRequest(keyId, "b.example", mailbox, at), secret, unsigned(mailbox, subject, at));
+    }
+
+    /**
+     * What SignForMailbox stores: the per-recipient header added to the delivered message, with the server's verdict
+     * {@code sv} (and {@code pd} for pass, else null).
+     */
+    static String delivered(String mailbox, String keyId, byte[] secret, String subject, Instant at, String sv, String pd)
+            throws Exception {
+        return signedFor(new SignRequest(keyId, "b.example", mailbox, at).withServerVerdict(sv, pd), secret,
+                unsigned(mailbox, subject, at));
+    }
+
+    static String signedFor(SignRequest request, byte[] secret, String message) throws Exception {
         List<String> lines = new Signer(SignerSettings.defaults()).sign(new ByteArrayInputStream(message.getBytes(StandardCharsets.US_ASCII)),
-                List.of(new SignRequest(keyId, "b.example", mailbox, at)), StaticPeriodKeys.of(keyId, secret));
+                List.of(request), StaticPeriodKeys.of(request.keyId(), secret));
         int end = message.indexOf("\r\n\r\n");
         return message.substring(0, end) + "\r\n" + lines.get(0) + message.substring(end);
     }

@@ -92,12 +92,17 @@ class ImapGuardTest {
         return AuthHmacCliTest.run(args.toArray(String[]::new));
     }
 
+    /** Mail alice's server delivered to her with the verdict {@code sv} (and {@code pd} for pass). */
+    String delivered(String subject, String sv, String pd) throws Exception {
+        return ClientFixtures.delivered("alice@b.example", "mbx-a1", ALICE_SECRET, subject, now, sv, pd);
+    }
+
     @Test
     void leavesValidMailAndMovesTheForgeryAndBobsCopyToQuarantine() throws Exception {
-        // given alice's INBOX holds her signed mail, an unsigned APPEND forgery and a copy of mail signed for bob
-        append(ClientFixtures.signedFor("alice@b.example", "mbx-a1", ALICE_SECRET, "genuine", now));
+        // given alice's INBOX holds her delivered mail, an unsigned APPEND forgery and a copy of mail signed for bob
+        append(delivered("genuine", "pass", "a.example"));
         append(ClientFixtures.unsigned("alice@b.example", "forged", now));
-        append(ClientFixtures.signedFor("bob@b.example", "mbx-b1", BOB_SECRET, "bobs", now));
+        append(ClientFixtures.delivered("bob@b.example", "mbx-b1", BOB_SECRET, "bobs", now, "pass", "a.example"));
 
         // when the guard runs once
         Run r = guard();
@@ -107,14 +112,54 @@ class ImapGuardTest {
         assertThat(r.out()).as("guard output").contains("uid=3");
         assertThat(subjects("INBOX")).containsExactly("genuine");
         assertThat(subjects("Quarantine")).containsExactlyInAnyOrder("forged", "bobs");
-        assertThat(r.out()).contains("verdict=pass reason=verified action=kept",
-                "verdict=none reason=no-signature action=moved to Quarantine",
-                "verdict=fail reason=wrong-recipient action=moved to Quarantine");
+        assertThat(r.out()).contains("status=partner-verified partner=a.example signature=pass reason=verified action=kept",
+                "status=no-valid-signature signature=none reason=no-signature action=moved to Quarantine",
+                "status=no-valid-signature signature=fail reason=wrong-recipient action=moved to Quarantine");
+    }
+
+    @Test
+    void showsEachServerVerdictAndByDefaultMovesOnlyTheMarkModeFailureOfThoseTheServerDelivered() throws Exception {
+        // given alice's server delivered, each with its verdict: ordinary mail, a mark-mode failure, a released
+        // forgery, its own notice, and a mail whose sender put a pass claim in Authentication-Results
+        append(delivered("from outside", "none", null));
+        append(delivered("marked failure", "fail", null));
+        append(delivered("released forgery", "released", null));
+        append(delivered("notice", "notice", null));
+        append("Authentication-Results: mx.b.example; auth-hmac=pass header.d=a.example\r\n" + delivered("claims pass", "none", null));
+
+        // when the guard runs with its default policy
+        Run r = guard();
+
+        // then none of them is shown as verified from a partner; only the failure is moved
+        assertThat(r.exit()).as(r.err()).isEqualTo(0);
+        assertThat(r.out()).doesNotContain("status=partner-verified")
+                .contains("status=sender-unverified signature=pass reason=verified action=kept",
+                        "status=partner-failed signature=pass reason=verified action=moved to Quarantine",
+                        "status=released signature=pass reason=verified action=kept",
+                        "status=server-notice signature=pass reason=verified action=kept");
+        assertThat(subjects("INBOX")).containsExactly("from outside", "released forgery", "notice", "claims pass");
+        assertThat(subjects("Quarantine")).containsExactly("marked failure");
+    }
+
+    @Test
+    void movesMoreStatusesWhenToldToAndRefusesAPolicyThatWouldLetForgeriesStay() throws Exception {
+        append(delivered("from outside", "none", null));
+        append(delivered("released forgery", "released", null));
+        append(delivered("genuine", "pass", "a.example"));
+
+        Run strict = guard("--act-on", "no-valid-signature,partner-failed,sender-unverified,released");
+        Run lax = guard("--act-on", "partner-failed");
+
+        assertThat(strict.exit()).as(strict.err()).isEqualTo(0);
+        assertThat(subjects("INBOX")).containsExactly("genuine");
+        assertThat(subjects("Quarantine")).containsExactly("from outside", "released forgery");
+        assertThat(lax.exit()).isEqualTo(VerifyCommand.BAD_INPUT);
+        assertThat(lax.err()).contains("always acts on no-valid-signature");
     }
 
     @Test
     void flagsFailingMailInPlaceWhenAskedAndDeletesNothing() throws Exception {
-        append(ClientFixtures.signedFor("alice@b.example", "mbx-a1", ALICE_SECRET, "genuine", now));
+        append(delivered("genuine", "pass", "a.example"));
         append(ClientFixtures.unsigned("alice@b.example", "forged", now));
 
         Run r = guard("--action", "FLAG");
@@ -133,7 +178,7 @@ class ImapGuardTest {
 
     @Test
     void aSecondCopyOfOneDeliveredMessageIsAReplay() throws Exception {
-        String mail = ClientFixtures.signedFor("alice@b.example", "mbx-a1", ALICE_SECRET, "once", now);
+        String mail = delivered("once", "pass", "a.example");
         append(mail);
         append(mail);
 
@@ -146,7 +191,7 @@ class ImapGuardTest {
 
     @Test
     void keepsWatchingAndQuarantinesAForgeryThatArrivesLater() throws Exception {
-        append(ClientFixtures.signedFor("alice@b.example", "mbx-a1", ALICE_SECRET, "genuine", now));
+        append(delivered("genuine", "pass", "a.example"));
         StringWriter log = new StringWriter();
         try (Store store = aliceStore()) {
             ImapGuard guard = new ImapGuard(store, new MailboxVerifier(MailboxKey.parse(Files.readString(aliceKey))),
@@ -160,9 +205,9 @@ class ImapGuardTest {
             });
             watcher.start();
             try {
-                awaitLog(log, "verdict=pass", Duration.ofSeconds(10));
+                awaitLog(log, "status=partner-verified", Duration.ofSeconds(10));
                 append(ClientFixtures.unsigned("alice@b.example", "late forgery", now));
-                awaitLog(log, "verdict=none", Duration.ofSeconds(10));
+                awaitLog(log, "status=no-valid-signature", Duration.ofSeconds(10));
             } finally {
                 guard.stop();
                 watcher.join(10_000);
@@ -171,7 +216,7 @@ class ImapGuardTest {
         }
         assertThat(subjects("Quarantine")).containsExactly("late forgery");
         assertThat(subjects("INBOX")).containsExactly("genuine");
-        assertThat(log.toString()).containsOnlyOnce("verdict=pass").doesNotContain("watch failed");
+        assertThat(log.toString()).containsOnlyOnce("status=partner-verified").doesNotContain("watch failed");
     }
 
     static void awaitLog(StringWriter log, String text, Duration timeout) throws InterruptedException {

@@ -69,8 +69,8 @@ class UsersCommandTest {
 
         Run r = AuthHmacCliTest.run("-c", conf.toString(), "verify", "--user", "alice@b.example", eml.toString());
 
-        assertThat(r.exit()).as(r.err()).isEqualTo(0);
-        assertThat(r.out()).contains("verdict: pass");
+        assertThat(r.exit()).as(r.err()).isEqualTo(VerifyCommand.NOT_VERIFIED_FROM_PARTNER);
+        assertThat(r.out()).contains("mailbox-signature: pass", "status: sender-unverified");
     }
 
     @Test
@@ -93,9 +93,10 @@ class UsersCommandTest {
 
         // then neither passes for alice: only the keys of keyset user:alice@b.example count
         assertThat(bobs.exit()).as(bobs.out() + bobs.err()).isEqualTo(1);
-        assertThat(bobs.out()).contains("verdict: permerror", "reason: unknown-key").doesNotContain("verdict: pass");
+        assertThat(bobs.out()).contains("mailbox-signature: permerror", "reason: unknown-key", "status: no-valid-signature")
+                .doesNotContain("mailbox-signature: pass");
         assertThat(partners.exit()).as(partners.out() + partners.err()).isEqualTo(1);
-        assertThat(partners.out()).contains("verdict: permerror", "reason: unknown-key");
+        assertThat(partners.out()).contains("mailbox-signature: permerror", "reason: unknown-key");
     }
 
     static byte[] secretOf(Path keyFile) throws Exception {

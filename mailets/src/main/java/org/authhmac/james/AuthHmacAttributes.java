@@ -32,6 +32,19 @@ public final class AuthHmacAttributes {
     public static final AttributeName TEMPERROR_ATTEMPTS = AttributeName.of(PREFIX + "temperrorAttempts");
 
     /**
+     * Set by our own mailets on a mail they hold (AuthHmacQuarantine in quarantine mode, AuthHmacHold), just before
+     * storing it: the repository URL (String). A mail that comes back out of the repository (an administrator's
+     * WebAdmin reprocess) still carries it, so SignForMailbox writes {@code sv=released} for every recipient the
+     * matcher did not pass.
+     */
+    public static final AttributeName HELD = AttributeName.of(PREFIX + "held");
+    /**
+     * Set by AuthHmacQuarantine on the notices it writes (String: {@code quarantine}), so that SignForMailbox writes
+     * {@code sv=notice}: the message is the server's own, and what it quotes from the held mail is unverified.
+     */
+    public static final AttributeName NOTICE = AttributeName.of(PREFIX + "notice");
+
+    /**
      * The sending side's decision for a mail with partner recipients (String): {@code authenticated-author},
      * {@code server-own} (signed); {@code not-submitted-here}, {@code author-outside-signing-domain},
      * {@code server-own-outside-signing-domain} (sent unsigned); {@code from-not-authenticated-user},

@@ -1,7 +1,11 @@
 package org.authhmac.james;
 
+import jakarta.mail.internet.AddressException;
 import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.Optional;
+import org.apache.james.core.MailAddress;
 import org.apache.mailet.Attribute;
 import org.apache.mailet.AttributeValue;
 import org.apache.mailet.Mail;
@@ -51,6 +55,29 @@ public record RecordedVerdict(AuthResult result, Reason reason, Optional<String>
         } catch (IllegalArgumentException e) {
             return Optional.empty();
         }
+    }
+
+    /**
+     * The per-recipient verdicts the matcher recorded ({@link AuthHmacAttributes#RECIPIENT_VERDICTS}), in its order;
+     * entries that are not in {@link #encode()}'s form, or whose key is not an address, are skipped.
+     */
+    public static Map<MailAddress, RecordedVerdict> perRecipient(Mail mail) {
+        Map<MailAddress, RecordedVerdict> out = new LinkedHashMap<>();
+        Optional<Object> value = mail.getAttribute(AuthHmacAttributes.RECIPIENT_VERDICTS).map(a -> a.getValue().value());
+        if (value.isPresent() && value.get() instanceof Map<?, ?> map) {
+            for (Map.Entry<?, ?> e : map.entrySet()) {
+                Object raw = e.getValue() instanceof AttributeValue<?> av ? av.value() : e.getValue();
+                if (e.getKey() instanceof String addr && raw instanceof String enc) {
+                    try {
+                        MailAddress rcpt = new MailAddress(addr);
+                        decode(enc).ifPresent(rv -> out.put(rcpt, rv));
+                    } catch (AddressException ignored) {
+                        // not written by us
+                    }
+                }
+            }
+        }
+        return out;
     }
 
     /** "fail bad-mac": result and reason. */

@@ -9,6 +9,8 @@ import java.util.Locale;
  * A parsed X-Auth-HMAC header value (docs/PROTOCOL.md, "Header"). Byte-valued tags (bh, b) are kept in their
  * base64 wire form, without folding whitespace, so that the record stays a plain value. Domains and the
  * recipient are held in lower case; {@code canonicalization} is always the full "header/body" form.
+ * {@code serverVerdict} and {@code partnerDomain} are the tags sv= and pd= of a mailbox-bound signature (the
+ * delivering server's verdict on the message, PROTOCOL.md 10.1), null when absent.
  */
 public record SignatureHeader(
         int version,
@@ -23,7 +25,9 @@ public record SignatureHeader(
         String recipient,
         String nonce,
         String mac,
-        int recipientCount) {
+        int recipientCount,
+        String serverVerdict,
+        String partnerDomain) {
 
     public static final int VERSION = 1;
     public static final String ALGORITHM = "hmac-sha256";
@@ -47,12 +51,30 @@ public record SignatureHeader(
     public static final int MAX_SIGNED_HEADERS = 1024;
     /** b= and bh=: base64 of 32 bytes with its padding. */
     private static final int DIGEST_BASE64_CHARS = 44;
+    /**
+     * The values of sv= (PROTOCOL.md 10.1): what the server that delivered the message to the mailbox decided about
+     * it for this recipient. Only {@code pass} comes with pd=, the partner domain whose signature the server verified.
+     */
+    public static final List<String> SERVER_VERDICTS = List.of("pass", "none", "fail", "permerror", "released", "notice");
+    public static final String SERVER_VERDICT_PASS = "pass";
 
     public SignatureHeader {
         signedHeaders = signedHeaders == null ? List.of() : List.copyOf(signedHeaders);
         if (recipientCount < 1 || recipientCount > MAX_RECIPIENT_COUNT) {
             throw new IllegalArgumentException("recipientCount must be 1.." + MAX_RECIPIENT_COUNT + ": " + recipientCount);
         }
+        String problem = serverVerdictProblem(serverVerdict, partnerDomain, recipient);
+        if (problem != null) {
+            throw new IllegalArgumentException(problem);
+        }
+    }
+
+    /** A header without the sv= and pd= tags. */
+    public SignatureHeader(int version, String algorithm, String domain, String keyId, long time, int periodSeconds,
+                           String canonicalization, List<String> signedHeaders, String bodyHash, String recipient,
+                           String nonce, String mac, int recipientCount) {
+        this(version, algorithm, domain, keyId, time, periodSeconds, canonicalization, signedHeaders, bodyHash,
+                recipient, nonce, mac, recipientCount, null, null);
     }
 
     /** A header with the default recipient count (rc=1). */
@@ -97,12 +119,12 @@ public record SignatureHeader(
 
     public SignatureHeader withMac(String newMac) {
         return new SignatureHeader(version, algorithm, domain, keyId, time, periodSeconds, canonicalization,
-                signedHeaders, bodyHash, recipient, nonce, newMac, recipientCount);
+                signedHeaders, bodyHash, recipient, nonce, newMac, recipientCount, serverVerdict, partnerDomain);
     }
 
     /**
-     * The tag list in signing order: v a d s t p c r rc n h bh b. With a null or empty {@code mac} it ends in
-     * "b=", which is the form the MAC is computed over.
+     * The tag list in signing order: v a d s t p c r rc sv pd n h bh b (sv and pd only when set). With a null or
+     * empty {@code mac} it ends in "b=", which is the form the MAC is computed over.
      */
     public String format() {
         return "v=" + version
@@ -114,6 +136,8 @@ public record SignatureHeader(
                 + "; c=" + canonicalization
                 + "; r=" + recipient
                 + "; rc=" + recipientCount
+                + (serverVerdict == null ? "" : "; sv=" + serverVerdict)
+                + (partnerDomain == null ? "" : "; pd=" + partnerDomain)
                 + "; n=" + nonce
                 + "; h=" + String.join(":", signedHeaders)
                 + "; bh=" + bodyHash
@@ -192,6 +216,18 @@ public record SignatureHeader(
             }
             rc = (int) rcv;
         }
+        String sv = null;
+        if (tags.get("sv") != null) {
+            sv = scalar(tags, "sv");
+        }
+        String pd = null;
+        if (tags.get("pd") != null) {
+            pd = scalar(tags, "pd").toLowerCase(Locale.ROOT);
+        }
+        String svProblem = serverVerdictProblem(sv, pd, r);
+        if (svProblem != null) {
+            throw malformed(svProblem);
+        }
         String n = required(tags, "n");
         if (!isNonce(n)) {
             throw malformed("n= must be " + MIN_NONCE_CHARS + ".." + MAX_NONCE_CHARS + " base64url characters");
@@ -199,7 +235,30 @@ public record SignatureHeader(
         List<String> h = headerList(required(tags, "h"));
         String bh = base64Digest(required(tags, "bh"), "bh");
         String b = base64Digest(required(tags, "b"), "b");
-        return new SignatureHeader(VERSION, a, d, s, t, p, c, h, bh, r, n, b, rc);
+        return new SignatureHeader(VERSION, a, d, s, t, p, c, h, bh, r, n, b, rc, sv, pd);
+    }
+
+    /**
+     * Why sv= and pd= cannot stand as given (null when they can): sv= only on a mailbox binding and only one of
+     * {@link #SERVER_VERDICTS} (case-sensitive); pd=, a domain, exactly when sv=pass.
+     */
+    private static String serverVerdictProblem(String sv, String pd, String recipient) {
+        if (sv == null) {
+            return pd == null ? null : "pd= without sv=pass";
+        }
+        if (recipient == null || recipient.indexOf('@') < 0) {
+            return "sv= belongs to a mailbox-bound signature only (r=local@domain)";
+        }
+        if (!SERVER_VERDICTS.contains(sv)) {
+            return "sv= must be one of " + String.join(", ", SERVER_VERDICTS) + ", found " + TagList.printable(sv);
+        }
+        if (sv.equals(SERVER_VERDICT_PASS)) {
+            if (pd == null) {
+                return "sv=pass without pd=";
+            }
+            return isDomain(pd) ? null : "pd= is not a domain name";
+        }
+        return pd == null ? null : "pd= is given only with sv=pass, found sv=" + sv;
     }
 
     private static String required(TagList tags, String name) throws SignatureFormatException {

@@ -111,7 +111,8 @@ public final class Signer {
         for (Prepared p : prepared) {
             String nonce = p.nonce != null ? p.nonce : newNonce();
             SignatureHeader header = new SignatureHeader(SignatureHeader.VERSION, SignatureHeader.ALGORITHM, p.domain,
-                    p.keyId, p.time, settings.periodSeconds(), c, h, bodyHash, p.recipient, nonce, null, p.recipientCount);
+                    p.keyId, p.time, settings.periodSeconds(), c, h, bodyHash, p.recipient, nonce, null, p.recipientCount,
+                    p.serverVerdict, p.partnerDomain);
             String unsigned = settings.headerName() + ": " + header.format();
             if (unsigned.length() + MAC_BASE64_CHARS > SignatureHeader.MAX_FIELD_OCTETS) {
                 throw new MalformedMessageException("cannot sign: the signature header field would have "
@@ -157,7 +158,8 @@ public final class Signer {
         }
     }
 
-    private record Prepared(String keyId, String domain, String recipient, long time, String nonce, int recipientCount) {
+    private record Prepared(String keyId, String domain, String recipient, long time, String nonce, int recipientCount,
+                            String serverVerdict, String partnerDomain) {
     }
 
     private Prepared prepare(SignRequest r) {
@@ -167,8 +169,12 @@ public final class Signer {
         if (r.time().getEpochSecond() < 0) {
             throw new IllegalArgumentException("signing time before 1970");
         }
-        return new Prepared(r.keyId(), Recipients.domain(r.domain()), Recipients.binding(r.recipient()),
-                r.time().getEpochSecond(), r.fixedNonce(), r.recipientCount());
+        String recipient = Recipients.binding(r.recipient());
+        if (r.serverVerdict() != null && recipient.indexOf('@') < 0) {
+            throw new IllegalArgumentException("sv= (the server's verdict) goes only into a mailbox-bound signature, not r=" + recipient);
+        }
+        return new Prepared(r.keyId(), Recipients.domain(r.domain()), recipient, r.time().getEpochSecond(), r.fixedNonce(),
+                r.recipientCount(), r.serverVerdict(), r.partnerDomain() == null ? null : Recipients.domain(r.partnerDomain()));
     }
 
     /**

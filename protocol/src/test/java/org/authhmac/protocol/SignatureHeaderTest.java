@@ -221,6 +221,58 @@ class SignatureHeaderTest {
                         e -> assertThat(e.reason()).isEqualTo(Reason.MALFORMED));
     }
 
+    /** sv= and pd=: the delivering server's verdict in a mailbox-bound signature (PROTOCOL.md 10.1). */
+    @Nested
+    class ServerVerdictTags {
+        private static final String MAILBOX = VALID.replace("d=a.example", "d=b.example").replace("r=b.example", "r=bob@b.example");
+
+        private static String with(String tags) {
+            return MAILBOX.replace("; n=", "; rc=1; " + tags + "; n=");
+        }
+
+        @ParameterizedTest(name = "sv={0}")
+        @ValueSource(strings = {"none", "fail", "permerror", "released", "notice"})
+        void readsEachVerdictWithoutPartnerDomainAndFormatsItBackInSigningOrder(String sv) throws Exception {
+            SignatureHeader h = SignatureHeader.parse(with("sv=" + sv));
+
+            assertThat(h.serverVerdict()).isEqualTo(sv);
+            assertThat(h.partnerDomain()).isNull();
+            assertThat(h.format()).isEqualTo(with("sv=" + sv));
+        }
+
+        @Test
+        void readsPassWithThePartnerDomainInLowerCase() throws Exception {
+            SignatureHeader h = SignatureHeader.parse(with("sv=pass; pd=A.Example"));
+
+            assertThat(h.serverVerdict()).isEqualTo("pass");
+            assertThat(h.partnerDomain()).isEqualTo("a.example");
+            assertThat(h.format()).isEqualTo(with("sv=pass; pd=a.example"));
+        }
+
+        @Test
+        void leavesBothAbsentWhenTheSignatureHasNeither() throws Exception {
+            SignatureHeader h = SignatureHeader.parse(MAILBOX);
+
+            assertThat(h.serverVerdict()).isNull();
+            assertThat(h.partnerDomain()).isNull();
+            assertThat(h.format()).doesNotContain("sv=", "pd=");
+        }
+
+        @ParameterizedTest(name = "{0}")
+        @ValueSource(strings = {"sv=PASS; pd=a.example", "sv=pass", "sv=quarantined", "sv=", "sv=none; pd=a.example",
+                "pd=a.example", "sv=pass; pd=a_example", "sv=pass; pd=bob@a.example", "sv=pass; pd=a.example a",
+                "sv=pa ss; pd=a.example", "sv=none; sv=none"})
+        void rejectsAnyOtherFormAsMalformed(String tags) {
+            assertMalformed(with(tags));
+        }
+
+        @Test
+        void rejectsTheVerdictInADomainBoundSignatureAsMalformed() {
+            assertMalformed(VALID.replace("; n=", "; sv=pass; pd=a.example; n="));
+            assertMalformed(VALID.replace("; n=", "; sv=none; n="));
+        }
+    }
+
     @Nested
     class Bounds {
         @Test

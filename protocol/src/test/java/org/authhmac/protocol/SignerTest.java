@@ -44,6 +44,27 @@ class SignerTest {
     }
 
     @Test
+    void writesTheServersVerdictIntoAMailboxBoundSignatureAfterTheRecipientCount() throws Exception {
+        SignRequest forBob = new SignRequest(KEY_ID, SIGNING_DOMAIN, "Bob@B.example", SIGNED_AT).withFixedNonce(NONCE);
+
+        String pass = signer.sign(stream(MESSAGE), List.of(forBob.withServerVerdict("pass", "A.Example")), keys()).get(0);
+        String released = signer.sign(stream(MESSAGE), List.of(forBob.withServerVerdict("released", null)), keys()).get(0);
+
+        assertThat(pass).contains("; r=bob@b.example; rc=1; sv=pass; pd=a.example; n=");
+        assertThat(released).contains("; r=bob@b.example; rc=1; sv=released; n=").doesNotContain("pd=");
+        assertThat(SignatureHeader.parse(pass.substring(pass.indexOf(':') + 1)).partnerDomain()).isEqualTo("a.example");
+    }
+
+    @Test
+    void refusesAServerVerdictForADomainBindingOrWithoutItsPartnerDomainRule() {
+        assertThatThrownBy(() -> signer.sign(stream(MESSAGE), List.of(request().withServerVerdict("none", null)), keys()))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("mailbox-bound");
+        assertThatThrownBy(() -> request().withServerVerdict("pass", null)).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> request().withServerVerdict("none", "a.example")).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> request().withServerVerdict("quarantined", null)).isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
     void refusesARecipientCountOutsideOneToTenThousand() {
         assertThatThrownBy(() -> request().withRecipientCount(0)).isInstanceOf(IllegalArgumentException.class);
         assertThatThrownBy(() -> request().withRecipientCount(10_001)).isInstanceOf(IllegalArgumentException.class);

@@ -9,10 +9,13 @@ import org.apache.james.mailrepository.api.MailRepository;
 import org.apache.james.mailrepository.api.MailRepositoryStore;
 import org.apache.james.mailrepository.api.MailRepositoryUrl;
 import org.apache.james.metrics.api.MetricFactory;
+import org.apache.mailet.Attribute;
 import org.apache.mailet.AttributeName;
+import org.apache.mailet.AttributeValue;
 import org.apache.mailet.Mail;
 import org.apache.mailet.base.GenericMailet;
 import org.authhmac.james.AuditLine;
+import org.authhmac.james.AuthHmacAttributes;
 import org.authhmac.james.MailStorage;
 import org.authhmac.james.Metrics;
 import org.authhmac.james.Parameters;
@@ -78,6 +81,9 @@ public class AuthHmacHold extends GenericMailet {
         counters.forEach(mail::removeAttribute);
         // a live exception object: not something a repository should have to serialize
         mail.removeAttribute(MAILET_ERROR);
+        // Travels with the stored mail: when an administrator sends it on, its mailbox signatures say released
+        // (unless the matcher had passed it for the recipient).
+        mail.setAttribute(new Attribute(AuthHmacAttributes.HELD, AttributeValue.of(repositoryUrl.asString())));
         AuditLine line = AuditLine.of("hold", mail).with("repository", repositoryUrl.asString());
         MailStorage.Stored stored;
         try {

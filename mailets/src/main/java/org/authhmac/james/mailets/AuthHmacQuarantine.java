@@ -17,10 +17,14 @@ import org.apache.james.mailrepository.api.MailRepositoryStore;
 import org.apache.james.mailrepository.api.MailRepositoryUrl;
 import org.apache.james.metrics.api.MetricFactory;
 import org.apache.james.rrt.api.RecipientRewriteTable;
+import org.apache.james.server.core.MailImpl;
+import org.apache.mailet.Attribute;
+import org.apache.mailet.AttributeValue;
 import org.apache.mailet.Mail;
 import org.apache.mailet.MailetException;
 import org.apache.mailet.base.GenericMailet;
 import org.authhmac.james.AuditLine;
+import org.authhmac.james.AuthHmacAttributes;
 import org.authhmac.james.MailStorage;
 import org.authhmac.james.MessageHeaders;
 import org.authhmac.james.Metrics;
@@ -46,6 +50,8 @@ public class AuthHmacQuarantine extends GenericMailet {
     static final String DEFAULT_RELEASE_PROCESSOR = "transport";
     static final String DEFAULT_NOTICE_PROCESSOR = "local-delivery";
     static final int DEFAULT_NOTICES_PER_HOUR = 10;
+    /** The value of {@link AuthHmacAttributes#NOTICE} on the notices this mailet writes. */
+    static final String NOTICE_KIND = "quarantine";
     /** Mailboxes whose notice count the mailet remembers at once (about 100 bytes each). */
     static final int NOTICE_WINDOWS = 100_000;
     static final Set<String> PARAMETERS = Set.of("action", "repositoryPath", "markHeader", "subjectTag",
@@ -142,6 +148,8 @@ public class AuthHmacQuarantine extends GenericMailet {
 
     private void quarantine(Mail mail, Optional<RecordedVerdict> verdict) throws MessagingException {
         AuditLine line = AuditLine.of("quarantine", mail).with("repository", repositoryUrl.asString());
+        // Travels with the stored mail: when an administrator sends it on, its mailbox signatures say released.
+        mail.setAttribute(new Attribute(AuthHmacAttributes.HELD, AttributeValue.of(repositoryUrl.asString())));
         MailStorage.Stored stored;
         try {
             stored = MailStorage.store(repository, mail);
@@ -223,7 +231,17 @@ public class AuthHmacQuarantine extends GenericMailet {
             return;
         }
         try {
-            getMailetContext().sendMail(postmaster, List.of(to), QuarantineNotice.message(postmaster, to, text.apply(send.earlier())), state);
+            // Our attribute, which no sender can set: the mailbox signature of the notice says it is the server's own.
+            MailImpl notice = MailImpl.builder().name(MailImpl.getId()).sender(postmaster).addRecipient(to)
+                    .mimeMessage(QuarantineNotice.message(postmaster, to, text.apply(send.earlier())))
+                    .addAttribute(new Attribute(AuthHmacAttributes.NOTICE, AttributeValue.of(NOTICE_KIND)))
+                    .build();
+            try {
+                getMailetContext().sendMail(notice, state);
+            } finally {
+                // the queue holds its own copy, as with MailetContext.sendMail(sender, recipients, message, state)
+                notice.dispose();
+            }
             metrics.count(Metrics.NOTICES);
         } catch (MessagingException | RuntimeException e) {
             // The held mail is already safe; a failed notice must not undo that.

@@ -15,6 +15,7 @@ import org.apache.james.metrics.api.TimeMetric;
 import org.apache.mailet.Mail;
 import org.apache.mailet.PerRecipientHeaders;
 import org.apache.mailet.base.GenericMailet;
+import org.authhmac.james.DeliveryVerdict;
 import org.authhmac.james.MailStorage;
 import org.authhmac.james.MessageHeaders;
 import org.authhmac.james.Metrics;
@@ -34,9 +35,11 @@ import org.slf4j.LoggerFactory;
 /**
  * Signs mail at local delivery for each recipient that has a mailbox key ({@link MailboxKeys}): one header per
  * recipient, bound to the mailbox (r=local@domain), under that user's own key, attached as a per-recipient header so
- * that each copy carries only its own mailbox's signature. Place it last before LocalDelivery. The user's client
- * checks it (auth-hmac imap-guard, org.authhmac.protocol.client.MailboxVerifier). When the vault cannot answer it
- * throws, so that the mail waits in the onMailetException processor instead of arriving unsigned.
+ * that each copy carries only its own mailbox's signature. Each signature carries this server's verdict on the mail
+ * for that recipient in sv= (and pd= for a pass), read from our own mail attributes ({@link DeliveryVerdict}), so
+ * that the client shows a partner pass only for mail the server passed. Place it last before LocalDelivery. The
+ * user's client checks it (auth-hmac imap-guard, org.authhmac.protocol.client.MailboxVerifier). When the vault cannot
+ * answer it throws, so that the mail waits in the onMailetException processor instead of arriving unsigned.
  */
 public class SignForMailbox extends GenericMailet {
     private static final Logger LOGGER = LoggerFactory.getLogger(SignForMailbox.class);
@@ -164,13 +167,15 @@ public class SignForMailbox extends GenericMailet {
                 continue;
             }
             String domain = signingDomain.orElseGet(() -> mailbox.substring(mailbox.lastIndexOf('@') + 1));
-            out.add(new Target(rcpt, new SignRequest(keyId.get(), domain, mailbox, clock.instant())));
+            DeliveryVerdict verdict = DeliveryVerdict.of(mail, rcpt);
+            out.add(new Target(rcpt, new SignRequest(keyId.get(), domain, mailbox, clock.instant())
+                    .withServerVerdict(verdict.token(), verdict.partnerDomain().orElse(null))));
         }
         return out;
     }
 
     @Override
     public String getMailetInfo() {
-        return "SignForMailbox: adds X-Auth-HMAC per local recipient, under the recipient's own key";
+        return "SignForMailbox: adds X-Auth-HMAC per local recipient, under the recipient's own key, with the server's verdict";
     }
 }

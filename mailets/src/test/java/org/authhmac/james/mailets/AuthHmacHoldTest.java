@@ -17,7 +17,11 @@ import org.apache.mailet.Mail;
 import org.apache.mailet.base.test.FakeMail;
 import org.apache.mailet.base.test.FakeMailContext;
 import org.apache.mailet.base.test.FakeMailetConfig;
+import org.authhmac.james.AuthHmacAttributes;
+import org.authhmac.james.DeliveryVerdict;
 import org.authhmac.james.Metrics;
+import org.authhmac.james.testing.Mails;
+import org.authhmac.protocol.client.ServerVerdict;
 import org.authhmac.james.testing.Repositories;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -69,6 +73,17 @@ class AuthHmacHoldTest {
 
         MailRepository repo = store.select(MailRepositoryUrl.from(REPO));
         assertThat(repo.retrieve(repo.list().next()).getAttribute(VERIFY_ATTEMPTS)).isEmpty();
+    }
+
+    @Test
+    void marksTheHeldMailSoThatOnceReleasedItsMailboxSignaturesSayReleased() throws Exception {
+        mailet(null).service(retried());
+
+        MailRepository repo = store.select(MailRepositoryUrl.from(REPO));
+        Mail released = repo.retrieve(repo.list().next());
+        assertThat(released.getAttribute(AuthHmacAttributes.HELD)).hasValueSatisfying(a ->
+                assertThat(a.getValue().value()).isEqualTo(MailRepositoryUrl.from(REPO).asString()));
+        assertThat(DeliveryVerdict.of(released, Mails.address("bob@b.example")).verdict()).isEqualTo(ServerVerdict.RELEASED);
     }
 
     @Test

@@ -10,13 +10,17 @@ import java.time.Clock;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.Collection;
+import java.util.Map;
 import org.apache.james.core.MailAddress;
 import org.apache.james.metrics.tests.RecordingMetricFactory;
+import org.apache.mailet.Attribute;
+import org.apache.mailet.AttributeValue;
 import org.apache.mailet.Mail;
 import org.apache.mailet.PerRecipientHeaders;
 import org.apache.mailet.base.test.FakeMail;
 import org.apache.mailet.base.test.FakeMailContext;
 import org.apache.mailet.base.test.FakeMailetConfig;
+import org.authhmac.james.AuthHmacAttributes;
 import org.authhmac.james.Metrics;
 import org.authhmac.james.testing.InMemoryKeyVault;
 import org.authhmac.james.testing.Mails;
@@ -24,6 +28,8 @@ import org.authhmac.protocol.AuthResult;
 import org.authhmac.protocol.Reason;
 import org.authhmac.protocol.Verdict;
 import org.authhmac.protocol.client.MailboxKey;
+import org.authhmac.protocol.client.MailboxVerdict;
+import org.authhmac.protocol.client.ServerVerdict;
 import org.authhmac.protocol.client.MailboxVerifier;
 import org.authhmac.tpm.KeyStatus;
 import org.junit.jupiter.api.BeforeEach;
@@ -82,14 +88,109 @@ class SignForMailboxTest {
     }
 
     @Test
-    void eachUsersClientPassesItsOwnCopy() throws Exception {
+    void eachUsersClientFindsItsOwnCopyDeliveredIntactAndTheSenderNotVerified() throws Exception {
+        // given a mail the matcher did not verify (no verdict attributes: it claimed no partner domain)
         FakeMail mail = delivered("alice@b.example", "bob@b.example", "carol@b.example");
 
         mailet.service(mail);
 
-        assertThat(client("alice@b.example", "mbx-alice").verify(storedCopy(mail, "alice@b.example"), NOW).result()).isEqualTo(AuthResult.PASS);
-        assertThat(client("bob@b.example", "mbx-bob").verify(storedCopy(mail, "bob@b.example"), NOW).result()).isEqualTo(AuthResult.PASS);
-        assertThat(client("carol@b.example", "mbx-carol").verify(storedCopy(mail, "carol@b.example"), NOW).result()).isEqualTo(AuthResult.PASS);
+        for (String who : new String[] {"alice", "bob", "carol"}) {
+            MailboxVerdict v = client(who + "@b.example", "mbx-" + who).verify(storedCopy(mail, who + "@b.example"), NOW);
+            assertThat(v.signature().result()).isEqualTo(AuthResult.PASS);
+            assertThat(v.serverVerdict()).contains(ServerVerdict.NONE);
+            assertThat(v.status()).isEqualTo(MailboxVerdict.Status.SENDER_UNVERIFIED);
+        }
+    }
+
+    @Test
+    void writesThePassAndPartnerDomainTheMatcherRecordedForEachRecipientAndTheFailureForAnother() throws Exception {
+        // given the matcher passed the mail for alice, and failed it for bob (delivered marked)
+        FakeMail mail = delivered("alice@b.example", "bob@b.example");
+        recipientVerdicts(mail, Map.of("alice@b.example", "pass verified s=ka1 d=a.example t=1763776800",
+                "bob@b.example", "fail replay s=ka1 d=a.example t=1763776800"));
+
+        mailet.service(mail);
+
+        MailboxVerdict alices = client("alice@b.example", "mbx-alice").verify(storedCopy(mail, "alice@b.example"), NOW);
+        MailboxVerdict bobs = client("bob@b.example", "mbx-bob").verify(storedCopy(mail, "bob@b.example"), NOW);
+        assertThat(alices.status()).isEqualTo(MailboxVerdict.Status.PARTNER_VERIFIED);
+        assertThat(alices.partnerDomain()).contains("a.example");
+        assertThat(bobs.status()).isEqualTo(MailboxVerdict.Status.PARTNER_FAILED);
+        assertThat(bobs.serverVerdict()).contains(ServerVerdict.FAIL);
+        assertThat(headerFor(mail, "alice@b.example")).contains("; sv=pass; pd=a.example; ");
+        assertThat(headerFor(mail, "bob@b.example")).contains("; sv=fail; ").doesNotContain("pd=");
+    }
+
+    @Test
+    void aRecipientTheMatcherDidNotSeeGetsTheVerdictAllOthersShareOrElseTheLeastTrustedOne() throws Exception {
+        // given carol is an alias the RecipientRewriteTable rewrote after verification
+        FakeMail shared = delivered("carol@b.example");
+        recipientVerdicts(shared, Map.of("list@b.example", "pass verified s=ka1 d=a.example t=1763776800",
+                "alice@b.example", "pass verified s=ka1 d=a.example t=1763776800"));
+        FakeMail split = delivered("carol@b.example");
+        recipientVerdicts(split, Map.of("list@b.example", "pass verified s=ka1 d=a.example t=1763776800",
+                "alice@b.example", "permerror unknown-key s=kx d=a.example t=1763776800"));
+
+        mailet.service(shared);
+        mailet.service(split);
+
+        assertThat(headerFor(shared, "carol@b.example")).contains("; sv=pass; pd=a.example; ");
+        assertThat(headerFor(split, "carol@b.example")).contains("; sv=permerror; ");
+    }
+
+    @Test
+    void aMailOneOfOurMailetsHeldAndAnAdministratorSentOnIsReleasedUnlessItHadPassed() throws Exception {
+        // given two mails that came back out of a repository of ours: one the matcher failed, one it had passed
+        FakeMail failed = delivered("alice@b.example");
+        recipientVerdicts(failed, Map.of("alice@b.example", "none no-signature"));
+        failed.setAttribute(new Attribute(AuthHmacAttributes.HELD, AttributeValue.of("memory://var/mail/auth-hmac-quarantine/")));
+        FakeMail passedThenHeld = delivered("bob@b.example");
+        recipientVerdicts(passedThenHeld, Map.of("bob@b.example", "pass verified s=ka1 d=a.example t=1763776800"));
+        passedThenHeld.setAttribute(new Attribute(AuthHmacAttributes.HELD, AttributeValue.of("memory://var/mail/auth-hmac-hold/")));
+
+        mailet.service(failed);
+        mailet.service(passedThenHeld);
+
+        assertThat(client("alice@b.example", "mbx-alice").verify(storedCopy(failed, "alice@b.example"), NOW).status())
+                .isEqualTo(MailboxVerdict.Status.RELEASED);
+        assertThat(client("bob@b.example", "mbx-bob").verify(storedCopy(passedThenHeld, "bob@b.example"), NOW).status())
+                .isEqualTo(MailboxVerdict.Status.PARTNER_VERIFIED);
+    }
+
+    @Test
+    void aNoticeOfOursIsSignedAsTheServersNoticeWhateverVerdictItCarries() throws Exception {
+        FakeMail notice = delivered("alice@b.example");
+        recipientVerdicts(notice, Map.of("alice@b.example", "pass verified s=ka1 d=a.example t=1763776800"));
+        notice.setAttribute(new Attribute(AuthHmacAttributes.NOTICE, AttributeValue.of("quarantine")));
+
+        mailet.service(notice);
+
+        assertThat(client("alice@b.example", "mbx-alice").verify(storedCopy(notice, "alice@b.example"), NOW).status())
+                .isEqualTo(MailboxVerdict.Status.SERVER_NOTICE);
+    }
+
+    @Test
+    void headerFieldsThatClaimAVerdictDoNotChangeTheOneSigned() throws Exception {
+        // given a mail without verdict attributes whose sender wrote every verdict-looking field it could think of
+        FakeMail mail = delivered("alice@b.example");
+        mail.getMessage().addHeader("Authentication-Results", "mx.b.example; auth-hmac=pass header.d=a.example");
+        mail.getMessage().addHeader("X-Auth-HMAC-Status", "pass verified");
+        mail.getMessage().addHeader("X-Auth-HMAC", "v=1; sv=pass; pd=a.example");
+        mail.getMessage().saveChanges();
+
+        mailet.service(mail);
+
+        assertThat(headerFor(mail, "alice@b.example")).contains("; sv=none; ").doesNotContain("pd=");
+    }
+
+    static void recipientVerdicts(Mail mail, Map<String, String> encoded) {
+        Map<String, AttributeValue<?>> map = new java.util.LinkedHashMap<>();
+        encoded.forEach((r, v) -> map.put(r, AttributeValue.of(v)));
+        mail.setAttribute(new Attribute(AuthHmacAttributes.RECIPIENT_VERDICTS, AttributeValue.of(map)));
+    }
+
+    static String headerFor(Mail mail, String recipient) {
+        return mail.getPerRecipientSpecificHeaders().getHeadersForRecipient(Mails.address(recipient)).iterator().next().getValue();
     }
 
     @Test
@@ -99,7 +200,7 @@ class SignForMailboxTest {
         mailet.service(mail);
 
         // the binding is checked before any key: r= names alice, so bob's client refuses it without key work
-        Verdict v = client("bob@b.example", "mbx-bob").verify(storedCopy(mail, "alice@b.example"), NOW);
+        Verdict v = client("bob@b.example", "mbx-bob").verify(storedCopy(mail, "alice@b.example"), NOW).signature();
         assertThat(v.result()).isEqualTo(AuthResult.FAIL);
         assertThat(v.reason()).isEqualTo(Reason.WRONG_RECIPIENT);
     }
@@ -129,7 +230,7 @@ class SignForMailboxTest {
         mailet.service(mail);
 
         byte[] copy = storedCopy(mail, "alice@b.example");
-        assertThat(client("alice@b.example", "mbx-alice").verify(copy, NOW).result()).isEqualTo(AuthResult.PASS);
+        assertThat(client("alice@b.example", "mbx-alice").verify(copy, NOW).signature().result()).isEqualTo(AuthResult.PASS);
         assertThat(new String(copy)).contains("Authentication-Results: mx.b.example; auth-hmac=pass").doesNotContain("junk=");
     }
 

@@ -2,7 +2,6 @@ package org.authhmac.james.matchers;
 
 import com.google.inject.Inject;
 import jakarta.mail.MessagingException;
-import jakarta.mail.internet.AddressException;
 import jakarta.mail.internet.MimeMessage;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -320,22 +319,7 @@ public class AuthHmacFailed extends GenericMatcher {
     }
 
     private static Map<MailAddress, RecordedVerdict> recordedVerdicts(Mail mail) {
-        Map<MailAddress, RecordedVerdict> out = new LinkedHashMap<>();
-        Optional<Object> value = mail.getAttribute(AuthHmacAttributes.RECIPIENT_VERDICTS).map(a -> a.getValue().value());
-        if (value.isPresent() && value.get() instanceof Map<?, ?> map) {
-            for (Map.Entry<?, ?> e : map.entrySet()) {
-                Object raw = e.getValue() instanceof AttributeValue<?> av ? av.value() : e.getValue();
-                if (e.getKey() instanceof String addr && raw instanceof String enc) {
-                    try {
-                        MailAddress rcpt = new MailAddress(addr);
-                        RecordedVerdict.decode(enc).ifPresent(rv -> out.put(rcpt, rv));
-                    } catch (AddressException ignored) {
-                        // not written by us
-                    }
-                }
-            }
-        }
-        return out;
+        return RecordedVerdict.perRecipient(mail);
     }
 
     private static void writeRecipientVerdicts(Mail mail, Map<MailAddress, RecordedVerdict> recorded) {

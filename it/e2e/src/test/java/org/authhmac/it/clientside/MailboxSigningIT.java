@@ -251,8 +251,8 @@ class MailboxSigningIT {
         KeyCli.Result aliceGuard = guard(ALICE, aliceKey);
         KeyCli.Result bobGuard = guard(BOB, bobKey);
         assertThat(aliceGuard.exitCode()).as(aliceGuard.output()).isEqualTo(0);
-        assertThat(aliceGuard.output()).contains("message-id=<" + id + "> verdict=pass reason=verified action=kept");
-        assertThat(bobGuard.output()).contains("message-id=<" + id + "> verdict=pass reason=verified action=kept");
+        assertThat(aliceGuard.output()).contains("message-id=<" + id + "> status=sender-unverified signature=pass reason=verified action=kept");
+        assertThat(bobGuard.output()).contains("message-id=<" + id + "> status=sender-unverified signature=pass reason=verified action=kept");
         assertThat(messageIds(ALICE, "INBOX")).contains("<" + id + ">");
         assertThat(messageIds(BOB, "INBOX")).contains("<" + id + ">");
     }
@@ -265,7 +265,7 @@ class MailboxSigningIT {
         KeyCli.Result r = guard(ALICE, aliceKey);
 
         assertThat(r.exitCode()).as(r.output()).isEqualTo(0);
-        assertThat(r.output()).contains("message-id=<" + id + "> verdict=none reason=no-signature action=moved to Quarantine");
+        assertThat(r.output()).contains("message-id=<" + id + "> status=no-valid-signature signature=none reason=no-signature action=moved to Quarantine");
         assertThat(messageIds(ALICE, "INBOX")).doesNotContain("<" + id + ">");
         assertThat(messageIds(ALICE, "Quarantine")).contains("<" + id + ">");
     }
@@ -281,7 +281,7 @@ class MailboxSigningIT {
         KeyCli.Result r = guard(BOB, bobKey);
 
         assertThat(r.exitCode()).as(r.output()).isEqualTo(0);
-        assertThat(r.output()).contains("message-id=<" + id + "> verdict=fail reason=wrong-recipient action=moved to Quarantine");
+        assertThat(r.output()).contains("message-id=<" + id + "> status=no-valid-signature signature=fail reason=wrong-recipient action=moved to Quarantine");
         assertThat(messageIds(BOB, "Quarantine")).contains("<" + id + ">");
         assertThat(messageIds(BOB, "INBOX")).doesNotContain("<" + id + ">");
     }
@@ -303,7 +303,7 @@ class MailboxSigningIT {
             append(ALICE, SmtpSender.message("ceo@b.example", ALICE, "while you watch", id, "Pay now.\n").getBytes(StandardCharsets.UTF_8));
 
             // then it is moved without another run
-            awaitFile(log, "message-id=<" + id + "> verdict=none reason=no-signature action=moved to Quarantine", Duration.ofSeconds(30));
+            awaitFile(log, "message-id=<" + id + "> status=no-valid-signature signature=none reason=no-signature action=moved to Quarantine", Duration.ofSeconds(30));
             assertThat(messageIds(ALICE, "Quarantine")).contains("<" + id + ">");
             assertThat(guard.isAlive()).as("still watching").isTrue();
         } finally {
@@ -348,6 +348,6 @@ class MailboxSigningIT {
                 .orElseThrow(() -> new AssertionError("not delivered after the TPM came back\n" + james.logTail(60)));
         assertThat(mail.header("X-Auth-HMAC")).singleElement().asString().contains("r=" + DORA);
         KeyCli.Result r = guard(DORA, doraKey);
-        assertThat(r.output()).contains("message-id=<" + id + "> verdict=pass");
+        assertThat(r.output()).contains("message-id=<" + id + "> status=sender-unverified signature=pass");
     }
 }
