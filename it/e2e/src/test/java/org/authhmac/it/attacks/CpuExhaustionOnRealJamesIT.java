@@ -131,18 +131,57 @@ class CpuExhaustionOnRealJamesIT {
         v.assertVerifiedOnceWithoutKeyWork("unsigned-header");
     }
 
+    @Test
+    void theLargestForgeryThatReachesTheMacIsABadMacForAtMostOneKeyDerivation() {
+        // given about the most a forger can make B do within the bounds: 1,024 h= names (half of them arc-seal) over
+        // 70,000 tiny ARC-Seal fields, a name the coverage rule ignores, so that the mail passes every check before
+        // the key and the MAC, which then covers 512 of them (Received would do the same, but James's RelayLimit
+        // drops a mail with more than 30)
+        String id = newMessageId();
+        StringBuilder h = new StringBuilder("from:to:subject:date:message-id:mime-version:content-type");
+        for (int i = 7; i < 1024; i++) {
+            h.append(i % 2 == 0 ? ":arc-seal" : ":" + name(i));
+        }
+        String signature = folded(knownKeySignaturePrefix(h.toString()) + "; bh=" + "A".repeat(43) + "=; b=" + "A".repeat(43) + "=");
+        assertThat(signature.length()).as("signature field octets").isLessThanOrEqualTo(8192);
+        byte[] mail = (signature + "\r\n" + "ARC-Seal: x\r\n".repeat(70_000) + ordinaryFields(id)
+                + "\r\nPlease pay invoice 4711 today.\r\n").getBytes(StandardCharsets.US_ASCII);
+
+        // when it is sent to B's port 25
+        Verification v = sendAndAwaitVerdict(id, mail);
+
+        // then the MAC fails, after one verification and at most one derivation of the partner's period key
+        assertThat(v.result()).isEqualTo("fail");
+        assertThat(v.reason()).isEqualTo("bad-mac");
+        assertThat(v.verifications()).as("verifications B ran for this mail (authhmac.verify.time)").isEqualTo(1);
+        assertThat(v.delta("authhmac.verify.reason.bad-mac")).as("verdicts counted").isEqualTo(1);
+        assertThat(v.delta("authhmac.verify.retried")).as("temperror retries").isZero();
+        assertThat(v.delta("authhmac.verify.wastedKeyDerivations")).as("key derivations for a MAC that did not verify")
+                .isLessThanOrEqualTo(1);
+        v.print("bad-mac");
+    }
+
     /** B's verdict for one mail, and B's counters before and after it. */
     record Verification(String result, String reason, JamesMetrics before, JamesMetrics after) {
         void assertVerifiedOnceWithoutKeyWork(String reasonToken) {
-            long runs = after.timer("authhmac.verify.time").orElseThrow().count()
-                    - before.timer("authhmac.verify.time").map(JamesMetrics.Timer::count).orElse(0L);
-            assertThat(runs).as("verifications B ran for this mail (authhmac.verify.time)").isEqualTo(1);
+            assertThat(verifications()).as("verifications B ran for this mail (authhmac.verify.time)").isEqualTo(1);
             assertThat(delta("authhmac.verify.reason." + reasonToken)).as("verdicts counted").isEqualTo(1);
             assertThat(delta("authhmac.verify.retried")).as("temperror retries").isZero();
             assertThat(delta("authhmac.verify.wastedKeyDerivations")).as("key derivations for a MAC that did not verify").isZero();
+            print(reasonToken);
+        }
+
+        /** B's timer after this mail, for the record only (a loaded machine's times prove nothing). */
+        void print(String label) {
             JamesMetrics.Timer t = after.timer("authhmac.verify.time").orElseThrow();
-            System.out.printf("cpu exhaustion: %s: B's authhmac.verify.time count %d, p50 %.1f ms, p99.9 %.1f ms (informative)%n",
-                    reasonToken, t.count(), t.p50Millis(), t.maxQuantileSeconds() * 1e3);
+            System.out.printf("cpu exhaustion: %s: B's authhmac.verify.time count %d, p50 %.1f ms, p99.9 %.1f ms;"
+                            + " wasted key derivations %d (informative)%n",
+                    label, t.count(), t.p50Millis(), t.maxQuantileSeconds() * 1e3, delta("authhmac.verify.wastedKeyDerivations"));
+        }
+
+        long verifications() {
+            return after.timer("authhmac.verify.time").orElseThrow().count()
+                    - before.timer("authhmac.verify.time").map(JamesMetrics.Timer::count).orElse(0L);
         }
 
         long delta(String counter) {
@@ -169,7 +208,12 @@ class CpuExhaustionOnRealJamesIT {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (System.nanoTime() < deadline) {
             for (String key : admin.mailKeys(QUARANTINE)) {
-                JsonNode mail = admin.mail(QUARANTINE, key, "attributes,headers");
+                JsonNode mail;
+                try {
+                    mail = admin.mail(QUARANTINE, key, "attributes,headers");
+                } catch (IllegalStateException stillBeingWritten) {
+                    continue; // the repository lists a key it is still writing ("Cannot lock"): read it next round
+                }
                 if (mail.path("headers").toString().contains(messageId)) {
                     return mail;
                 }
