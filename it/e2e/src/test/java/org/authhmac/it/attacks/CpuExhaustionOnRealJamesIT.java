@@ -22,8 +22,9 @@ import org.junit.jupiter.api.Test;
  * One forged mail must not pin a core of the receiving server, on a real pair (James 3.8.1, swtpm, james-conf/ as
  * shipped, B's {@code /metrics} route on). Each mail below is what anybody can send to B's port 25: unsigned, claiming
  * the partner a.example, with a forged {@code X-Auth-HMAC} built to make the verifier's work grow with the square of
- * the mail's size, within what James 3.8.1's SMTP server accepts (lines of at most 8,192 octets, the netty framer of
- * {@code SMTPServer}; no header size limit; {@code maxmessagesize} 0 in the shipped smtpserver.xml). The verifier
+ * the mail's size, within what James 3.8.1's SMTP server accepts: lines of at most 8,192 octets (the framer of
+ * {@code SMTPServer} answers a longer line with 500 and drops it), no limit on a header field or the header block,
+ * {@code maxmessagesize} 0 as James ships smtpserver.xml. The verifier
  * bounds the signature field (8,192 octets, 32 tag-specs, 1,024 {@code h=} names, PROTOCOL.md 3.2) before parsing it.
  *
  * <p>Each test asserts the verdict B records and that B verified the mail exactly once ({@code authhmac.verify.time}
@@ -33,7 +34,7 @@ import org.junit.jupiter.api.Test;
 class CpuExhaustionOnRealJamesIT {
     static final String QUARANTINE = "file://var/mail/auth-hmac-quarantine/";
     static final String FORGER = "ceo@a.example";
-    /** Folded lines stay short, as James's SMTP framer requires (a line over 8,192 octets ends the session). */
+    /** Folded lines stay short, as James's SMTP framer requires (it drops a line over 8,192 octets). */
     static final int FOLD_AT = 70;
 
     private static AuthHmacPair pair;
