@@ -114,6 +114,29 @@ public final class ImapReader {
         });
     }
 
+    /**
+     * The header block of every message in INBOX, in one IMAP session, without the bodies (FETCH BODY.PEEK[HEADER]):
+     * for accounting after a run with large mails. Each block is the message's header lines joined by CRLF.
+     */
+    public List<String> headerBlocks() {
+        return withInbox(inbox -> {
+            Message[] all = inbox.getMessages();
+            jakarta.mail.FetchProfile fp = new jakarta.mail.FetchProfile();
+            fp.add(org.eclipse.angus.mail.imap.IMAPFolder.FetchProfileItem.HEADERS);
+            inbox.fetch(all, fp);
+            List<String> blocks = new ArrayList<>();
+            for (Message m : all) {
+                StringBuilder b = new StringBuilder();
+                java.util.Enumeration<String> lines = ((jakarta.mail.internet.MimeMessage) m).getAllHeaderLines();
+                while (lines.hasMoreElements()) {
+                    b.append(lines.nextElement()).append("\r\n");
+                }
+                blocks.add(b.toString());
+            }
+            return blocks;
+        });
+    }
+
     public int count() {
         return withInbox(Folder::getMessageCount);
     }
