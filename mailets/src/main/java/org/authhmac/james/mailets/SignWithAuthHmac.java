@@ -137,16 +137,36 @@ public class SignWithAuthHmac extends GenericMailet {
             throw new MessagingException("auth-hmac: no usable signing key for mail " + mail.getName()
                     + " (provision a primary key; the mail is kept for retry): " + e.getMessage(), e);
         } catch (MessagingException | IOException | IllegalArgumentException e) {
-            // The message itself cannot be signed (two From fields, MIME that JavaMail cannot write back): a
+            // The message itself cannot be signed (a duplicated Subject, MIME that JavaMail cannot write back): a
             // permanent verdict, retrying will not help.
-            metrics.count(Metrics.SIGN_FAILED);
-            String why = UntrustedText.forLog(e.getMessage());
-            LOGGER.error("auth-hmac: cannot sign mail {}, sending it to processor '{}': {}", mail.getName(), errorProcessor, why);
-            mail.setErrorMessage("auth-hmac: cannot sign: " + why);
-            mail.setState(errorProcessor);
+            cannotSign(mail, e);
+        } catch (RuntimeException e) {
+            // James's 7-bit conversion walks nested parts in a lambda that wraps JavaMail's checked exceptions.
+            if (!causedByTheMessage(e)) {
+                throw e;
+            }
+            cannotSign(mail, e);
         } finally {
             timer.stopAndPublish();
         }
+    }
+
+    private void cannotSign(Mail mail, Exception e) {
+        metrics.count(Metrics.SIGN_FAILED);
+        String why = UntrustedText.forLog(String.valueOf(e.getMessage()));
+        LOGGER.error("auth-hmac: cannot sign mail {}, sending it to processor '{}': {}", mail.getName(), errorProcessor, why);
+        mail.setErrorMessage("auth-hmac: cannot sign: " + why);
+        mail.setState(errorProcessor);
+    }
+
+    /** Whether an unchecked exception carries JavaMail's or the stream's verdict on the message itself. */
+    private static boolean causedByTheMessage(RuntimeException e) {
+        for (Throwable t = e.getCause(); t != null && t != t.getCause(); t = t.getCause()) {
+            if (t instanceof MessagingException || t instanceof IOException) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /**

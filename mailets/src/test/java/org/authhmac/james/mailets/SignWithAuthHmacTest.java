@@ -12,6 +12,11 @@ import java.time.ZoneOffset;
 import java.util.Arrays;
 import java.util.List;
 import org.apache.james.metrics.tests.RecordingMetricFactory;
+import jakarta.mail.Session;
+import jakarta.mail.internet.MimeMessage;
+import jakarta.mail.internet.ParseException;
+import java.nio.charset.StandardCharsets;
+import java.util.Properties;
 import org.apache.mailet.Attribute;
 import org.apache.mailet.AttributeValue;
 import org.apache.mailet.Mail;
@@ -233,6 +238,31 @@ class SignWithAuthHmacTest {
         mailet.service(mail);
 
         // then it is a permanent verdict: the error processor, no signature, no exception
+        assertThat(mail.getState()).isEqualTo(Mail.ERROR);
+        assertThat(signatures(mail)).isEmpty();
+        assertThat(metrics.countFor(Metrics.SIGN_FAILED)).isEqualTo(1);
+    }
+
+    @Test
+    void sendsMimeThatTheSevenBitConversionCannotWalkToTheErrorProcessorAtOnce() throws Exception {
+        // given a multipart the 7-bit conversion cannot read: on James 3.8.1 its walk over nested parts (a lambda)
+        // hands JavaMail's ParseException back wrapped in an unchecked exception, as this message does
+        String raw = "From: alice@a.example\r\nTo: bob@b.example\r\nSubject: nested\r\nMessage-ID: <n@a.example>\r\n"
+                + "MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"outer\"\r\n\r\n--outer--\r\n";
+        MimeMessage wrapsItsParseError = new MimeMessage(Session.getInstance(new Properties()),
+                new ByteArrayInputStream(raw.getBytes(StandardCharsets.US_ASCII))) {
+            @Override
+            public Object getContent() {
+                throw new IllegalStateException(new ParseException("Missing start boundary"));
+            }
+        };
+        FakeMail mail = FakeMail.builder().name("nested").mimeMessage(wrapsItsParseError).sender("alice@a.example")
+                .recipients("bob@b.example").state("relay")
+                .attribute(new Attribute(Mail.SMTP_AUTH_USER, AttributeValue.of("alice@a.example"))).build();
+
+        mailet.service(mail);
+
+        // then a permanent verdict now, not an exception that sends it round the retry processor for an hour
         assertThat(mail.getState()).isEqualTo(Mail.ERROR);
         assertThat(signatures(mail)).isEmpty();
         assertThat(metrics.countFor(Metrics.SIGN_FAILED)).isEqualTo(1);
