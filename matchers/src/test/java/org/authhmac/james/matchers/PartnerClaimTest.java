@@ -204,5 +204,30 @@ class PartnerClaimTest {
             assertThat(claim.mustVerify()).as(from).isTrue();
             assertThat(claim.authorDomain()).as(from).isEmpty();
         }
+
+        /**
+         * One mailbox in a.example, so the protocol's reading and both strict parsers say a.example, but the reader sees
+         * another address in the display name or a comment: a pass would vouch for what the reader takes as the author.
+         * The partner's reference signer refuses such a field; this is the receiver's check of the same rule.
+         */
+        @ParameterizedTest
+        @ValueSource(strings = {
+                "\"ceo@b.example\" <mallory@a.example>",
+                "mallory@a.example (ceo@b.example)",
+                "=?utf-8?q?ceo=40b.example?= <mallory@a.example>",
+                "\"ceo\uFF20b.example\" <mallory@a.example>",
+                "\"ceo@b.example\u200F\" <mallory@a.example>",
+        })
+        void isAbsentWhenTheFieldAlsoShowsAnAddressInAnotherDomain(String from) {
+            PartnerClaim claim = fromField(from);
+
+            assertThat(claim.mustVerify()).as(from).isTrue();
+            assertThat(claim.authorDomain()).as(from).isEmpty();
+        }
+
+        @Test
+        void isKeptWhenTheDisplayNameRepeatsTheAddressItself() {
+            assertThat(fromField("\"mallory@a.example\" <mallory@a.example>").authorDomain()).contains("a.example");
+        }
     }
 }
