@@ -40,11 +40,27 @@ public final class AuthenticationResults {
         if (head.isEmpty()) {
             return Optional.empty();
         }
-        String id = head.split("\\s+")[0];
-        if (id.startsWith("\"") && id.endsWith("\"") && id.length() >= 2) {
-            id = id.substring(1, id.length() - 1);
-        }
+        String id = head.startsWith("\"") ? quotedString(head) : head.split("\\s+")[0];
         return Optional.of(id.toLowerCase(Locale.ROOT));
+    }
+
+    /**
+     * The content of the quoted-string that starts {@code s}, its quoted-pairs resolved (RFC 5322 3.2.4), as an RFC 8601
+     * reader takes the authserv-id {@code "mx.b\.example"}; unclosed: the rest.
+     */
+    private static String quotedString(String s) {
+        StringBuilder out = new StringBuilder(s.length());
+        for (int i = 1; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (c == '"') {
+                break;
+            }
+            if (c == '\\' && i + 1 < s.length()) {
+                c = s.charAt(++i);
+            }
+            out.append(c);
+        }
+        return out.toString();
     }
 
     public static boolean claims(String value, String authservId) {

@@ -3,6 +3,7 @@ package org.authhmac.james;
 import com.google.inject.Inject;
 import com.google.inject.Singleton;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import org.authhmac.protocol.InMemoryReplayCache;
 import org.authhmac.protocol.ReplayCache;
@@ -24,25 +25,39 @@ public class SharedReplayCache implements ReplayCache {
     public static final int DEFAULT_DOMAIN_SHARE_PERCENT = 25;
 
     private final ReplayCache delegate;
+    /** How long the delegate keeps a signature's entries after its expiry, and its clock; null: the delegate knows. */
+    private final Duration retention;
+    private final Clock clock;
 
     @Inject
     public SharedReplayCache() {
-        this(inMemoryFromSystem());
+        this(capacityFromSystem(), domainSharePercentFromSystem(), InMemoryReplayCache.DEFAULT_RETENTION, Clock.systemUTC());
     }
 
+    /** Over another store, which must itself refuse a signature whose entries it may already have dropped. */
     public SharedReplayCache(ReplayCache delegate) {
         this.delegate = delegate;
+        this.retention = null;
+        this.clock = null;
+    }
+
+    /** In memory: {@code capacity} entries, {@code domainSharePercent} of them for one signing domain. */
+    public SharedReplayCache(int capacity, int domainSharePercent, Duration retention, Clock clock) {
+        this.delegate = new InMemoryReplayCache(capacity, domainCapacity(capacity, domainSharePercent), retention, clock);
+        this.retention = retention;
+        this.clock = clock;
     }
 
     @Override
     public Outcome record(SignatureId signature, String replayId, int maxRecipients, Instant expiresAt) throws ReplayCacheException {
+        if (clock != null && expiresAt.plus(retention).isBefore(clock.instant())) {
+            // A mail verified this late (held through a long outage and released, with its acceptance time pinned) is
+            // past the time the cache keeps a signature's entries: it may have forgotten the pass that makes this
+            // copy a replay, so it cannot answer (docs/PROTOCOL.md 11).
+            throw new ReplayCacheException("verified after the replay cache stopped remembering this signature (expired "
+                    + expiresAt + ", kept " + retention + " longer): it cannot tell a replay");
+        }
         return delegate.record(signature, replayId, maxRecipients, expiresAt);
-    }
-
-    private static ReplayCache inMemoryFromSystem() {
-        int capacity = capacityFromSystem();
-        return new InMemoryReplayCache(capacity, domainCapacity(capacity, domainSharePercentFromSystem()),
-                InMemoryReplayCache.DEFAULT_RETENTION, Clock.systemUTC());
     }
 
     /** The entries one signing domain may hold: its percent of the capacity, at least one. */

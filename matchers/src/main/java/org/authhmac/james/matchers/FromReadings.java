@@ -8,6 +8,7 @@ import java.nio.charset.CharacterCodingException;
 import java.nio.charset.Charset;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
+import java.text.Bidi;
 import java.text.Normalizer;
 import java.util.Base64;
 import java.util.HashMap;
@@ -196,10 +197,23 @@ final class FromReadings {
             if (!mayHoldAt(t)) {
                 continue;
             }
-            Set<String> forms = new LinkedHashSet<>();
-            forms.add(t);
+            Set<String> shown = new LinkedHashSet<>();
+            shown.add(t);
             if (!t.chars().allMatch(c -> c < 0x80)) {
-                forms.add(idnaDots(Normalizer.normalize(t, Normalizer.Form.NFKC)));
+                // what a reader sees: without the characters that render as nothing, and in display order
+                shown.add(withoutIgnorables(t));
+                char[] chars = t.toCharArray();
+                if (Bidi.requiresBidi(chars, 0, chars.length)) {
+                    shown.add(withoutIgnorables(visualOrder(t, Bidi.DIRECTION_LEFT_TO_RIGHT)));
+                    shown.add(withoutIgnorables(visualOrder(t, Bidi.DIRECTION_RIGHT_TO_LEFT)));
+                }
+            }
+            Set<String> forms = new LinkedHashSet<>();
+            for (String v : shown) {
+                forms.add(v);
+                if (!v.chars().allMatch(c -> c < 0x80)) {
+                    forms.add(idnaDots(Normalizer.normalize(v, Normalizer.Form.NFKC)));
+                }
             }
             for (String n : forms) {
                 variants.add(withoutComments(n));
@@ -212,6 +226,47 @@ final class FromReadings {
                 domainsAfterAt(v, dropControls, true);
             }
         }
+    }
+
+    /**
+     * The text without Unicode's Default_Ignorable_Code_Point characters (DerivedCoreProperties.txt): format
+     * characters, bidi controls, fillers, variation selectors and tags, which a mail client renders as nothing, so
+     * that {@code "ceo@a.example<U+200F>"} reads as the partner's address it shows. Linear.
+     */
+    static String withoutIgnorables(String s) {
+        StringBuilder out = new StringBuilder(s.length());
+        s.codePoints().filter(cp -> !ignorable(cp)).forEach(out::appendCodePoint);
+        return out.toString();
+    }
+
+    private static boolean ignorable(int cp) {
+        return cp == 0x00AD || cp == 0x034F || cp == 0x061C || cp == 0x115F || cp == 0x1160 || cp == 0x17B4
+                || cp == 0x17B5 || (cp >= 0x180B && cp <= 0x180F) || (cp >= 0x200B && cp <= 0x200F)
+                || (cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2060 && cp <= 0x206F) || cp == 0x3164
+                || (cp >= 0xFE00 && cp <= 0xFE0F) || cp == 0xFEFF || cp == 0xFFA0 || (cp >= 0xFFF0 && cp <= 0xFFF8)
+                || (cp >= 0x1BCA0 && cp <= 0x1BCA3) || (cp >= 0x1D173 && cp <= 0x1D17A) || (cp >= 0xE0000 && cp <= 0xE0FFF);
+    }
+
+    /**
+     * The text in the order a reader sees it (the Unicode bidi algorithm, java.text.Bidi, with the given paragraph
+     * direction): an override or right-to-left marks can show {@code ceo@a.example} for other text. Linear.
+     */
+    static String visualOrder(String s, int paragraphDirection) {
+        Bidi bidi = new Bidi(s, paragraphDirection);
+        int runs = bidi.getRunCount();
+        byte[] levels = new byte[runs];
+        Integer[] order = new Integer[runs];
+        for (int r = 0; r < runs; r++) {
+            levels[r] = (byte) bidi.getRunLevel(r);
+            order[r] = r;
+        }
+        Bidi.reorderVisually(levels, 0, order, 0, runs);
+        StringBuilder out = new StringBuilder(s.length());
+        for (int r : order) {
+            String run = s.substring(bidi.getRunStart(r), bidi.getRunLimit(r));
+            out.append((bidi.getRunLevel(r) & 1) == 0 ? run : new StringBuilder(run).reverse());
+        }
+        return out.toString();
     }
 
     /** {@code @}, or a character NFKC maps to it (full-width and small commercial at). */

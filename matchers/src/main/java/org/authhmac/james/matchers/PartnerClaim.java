@@ -70,6 +70,12 @@ record PartnerClaim(boolean mustVerify, Basis basis, Set<String> claimedPartners
         boolean verify = basis != Basis.NOT_CLAIMED;
         boolean readable = fromFields.size() == 1 && basis != Basis.FROM_OVER_BOUND;
         Optional<String> author = verify && readable ? agreedAuthor(fromFields.get(0)) : Optional.empty();
+        if (author.isPresent() && namesAnotherAddress(fromFields.get(0))) {
+            // One mailbox in the author domain, but a display name or comment shows another address
+            // ("ceo@b.example" <mallory@a.example>), which the reader may take for the author. The reference signer
+            // refuses such a field (SigningPolicy: it names another address): no pass vouches for it here either.
+            author = Optional.empty();
+        }
         return new PartnerClaim(verify, basis, Set.copyOf(claimed), author);
     }
 
@@ -103,6 +109,59 @@ record PartnerClaim(boolean mustVerify, Basis basis, Set<String> claimedPartners
             return Basis.FROM_NAMES_PARTNER;
         }
         return reading.clear() ? Basis.NOT_CLAIMED : Basis.FROM_UNREADABLE;
+    }
+
+    /**
+     * Whether the field shows an {@code @} besides its mailbox's own address, in any reading: encoded words decoded,
+     * NFKC (full-width and small {@code @}), invisible characters removed, and the other 8-bit reading. The same rule
+     * as the signer's; a display name that repeats the address itself is allowed.
+     */
+    static boolean namesAnotherAddress(String raw) {
+        String address;
+        try {
+            jakarta.mail.internet.InternetAddress[] list = jakarta.mail.internet.InternetAddress.parseHeader(unfold(raw), true);
+            address = list.length == 1 ? list[0].getAddress() : null;
+        } catch (jakarta.mail.internet.AddressException | RuntimeException e) {
+            address = null;
+        }
+        if (address == null) {
+            return true;
+        }
+        java.util.regex.Pattern own = java.util.regex.Pattern.compile(java.util.regex.Pattern.quote(
+                java.text.Normalizer.normalize(address, java.text.Normalizer.Form.NFKC)),
+                java.util.regex.Pattern.CASE_INSENSITIVE | java.util.regex.Pattern.UNICODE_CASE);
+        String text = unfold(raw);
+        for (String form : new String[] {text, strictUtf8Reading(text)}) {
+            String shown = FromReadings.withoutIgnorables(java.text.Normalizer.normalize(
+                    FromReadings.decodeEncodedWords(form), java.text.Normalizer.Form.NFKC));
+            if (own.matcher(shown).replaceAll("").indexOf('@') >= 0) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * UTF-8 header bytes as jakarta.mail reads them by default (one char per byte), read again as UTF-8, so that a
+     * full-width {@code @} in a raw UTF-8 display name is seen; the text itself when it is not such a reading.
+     */
+    private static String strictUtf8Reading(String text) {
+        byte[] bytes = new byte[text.length()];
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if (c > 0xFF) {
+                return text;
+            }
+            bytes[i] = (byte) c;
+        }
+        try {
+            return java.nio.charset.StandardCharsets.UTF_8.newDecoder()
+                    .onMalformedInput(java.nio.charset.CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(java.nio.charset.CodingErrorAction.REPORT)
+                    .decode(java.nio.ByteBuffer.wrap(bytes)).toString();
+        } catch (java.nio.charset.CharacterCodingException e) {
+            return text;
+        }
     }
 
     static int encodedWordStarts(String raw) {

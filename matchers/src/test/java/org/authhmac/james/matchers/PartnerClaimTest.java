@@ -59,6 +59,40 @@ class PartnerClaimTest {
             assertThat(claim.basis()).as(from).isEqualTo(Basis.FROM_NAMES_PARTNER);
             assertThat(claim.claimedPartners()).as(from).containsAnyElementsOf(PARTNERS);
         }
+
+        /**
+         * A display name that a reader sees as the partner's address, with characters that render as nothing (format
+         * characters, fillers, tags) or that reorder what is shown (bidi controls): {@code ceo@a.example} on screen.
+         */
+        @ParameterizedTest
+        @ValueSource(strings = {
+                "\"ceo@a.example\u200F\" <x@evil.example>",
+                "\"ceo@a.exa\u2061mple\" <x@evil.example>",
+                "\"ceo@a\u2062.example\" <x@evil.example>",
+                "\"ceo@a.\u2066example\u2069\" <x@evil.example>",
+                "\"ceo@a.e\u180Example\" <x@evil.example>",
+                "\"ceo@a.e\u17B4xample\" <x@evil.example>",
+                "\"ceo@a.e\uDB40\uDC20xample\" <x@evil.example>",
+                "\"ceo@a\u3164.example\" <x@evil.example>",
+                "=?utf-8?q?ceo=40a.example=E2=80=8F?= <x@evil.example>",
+                "\"\u202Eelpmaxe.a@oec\" <x@evil.example>",
+                "\"ceo@\u202Eelpmaxe.a\u202C\" <x@evil.example>",
+                "\"\u200Fexample\u200F.\u200Fa\u200F@\u200Fceo\" <x@evil.example>",
+        })
+        void isVerifiedWhenInvisibleOrBidiCharactersHideThePartnerAddressInTheDisplayName(String from) {
+            PartnerClaim claim = fromField(from);
+
+            assertThat(claim.mustVerify()).as(from).isTrue();
+            assertThat(claim.claimedPartners()).as(from).contains("a.example");
+        }
+    }
+
+    @Test
+    void anOutsiderWithARightToLeftDisplayNameIsLeftAlone() {
+        PartnerClaim claim = fromField("\"\u05D3\u05E0\u05D4 \u200F\u05DB\u05D4\u05DF\" <dana@elsewhere.example>");
+
+        assertThat(claim.mustVerify()).isFalse();
+        assertThat(claim.basis()).isEqualTo(Basis.NOT_CLAIMED);
     }
 
     @Test
@@ -169,6 +203,31 @@ class PartnerClaimTest {
 
             assertThat(claim.mustVerify()).as(from).isTrue();
             assertThat(claim.authorDomain()).as(from).isEmpty();
+        }
+
+        /**
+         * One mailbox in a.example, so the protocol's reading and both strict parsers say a.example, but the reader sees
+         * another address in the display name or a comment: a pass would vouch for what the reader takes as the author.
+         * The partner's reference signer refuses such a field; this is the receiver's check of the same rule.
+         */
+        @ParameterizedTest
+        @ValueSource(strings = {
+                "\"ceo@b.example\" <mallory@a.example>",
+                "mallory@a.example (ceo@b.example)",
+                "=?utf-8?q?ceo=40b.example?= <mallory@a.example>",
+                "\"ceo\uFF20b.example\" <mallory@a.example>",
+                "\"ceo@b.example\u200F\" <mallory@a.example>",
+        })
+        void isAbsentWhenTheFieldAlsoShowsAnAddressInAnotherDomain(String from) {
+            PartnerClaim claim = fromField(from);
+
+            assertThat(claim.mustVerify()).as(from).isTrue();
+            assertThat(claim.authorDomain()).as(from).isEmpty();
+        }
+
+        @Test
+        void isKeptWhenTheDisplayNameRepeatsTheAddressItself() {
+            assertThat(fromField("\"mallory@a.example\" <mallory@a.example>").authorDomain()).contains("a.example");
         }
     }
 }
