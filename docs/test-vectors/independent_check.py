@@ -17,6 +17,7 @@ MAX_FIELD, MAX_TAGS, MAX_H = 8192, 32, 1024                      # 3.2, bounds
 DOMAIN = re.compile(r'[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*')
 DOT_ATOM = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*")
 B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/'
+SERVER_VERDICTS = ('pass', 'none', 'fail', 'permerror', 'released', 'notice')   # 10.1, the values of sv=
 
 
 class Verdict(Exception):
@@ -150,6 +151,16 @@ def parse(field):
     elif not is_domain(r): raise perm()
     h['rc'] = int(scalar(tags, 'rc', r'[0-9]{1,5}')) if 'rc' in tags else 1
     if not 1 <= h['rc'] <= 10000: raise perm()
+    sv, pd = tags.get('sv'), tags.get('pd')         # 10.1: the delivering server's verdict
+    if sv is not None:
+        if '@' not in r: raise perm()               # sv= only in a mailbox-bound signature
+        if sv not in SERVER_VERDICTS: raise perm()  # lower case, compared exactly (so no whitespace inside)
+    if pd is not None:
+        pd = pd.lower()                             # read in lower case, as d=
+        if not is_domain(pd): raise perm()
+    if sv == 'pass' and pd is None: raise perm()    # pd= exactly when sv=pass
+    if pd is not None and sv != 'pass': raise perm()
+    h['sv'], h['pd'] = sv, pd
     h['n'] = scalar(tags, 'n', r'[A-Za-z0-9_-]{16,64}')
     hv = tags.get('h')
     if not hv: raise perm()
@@ -330,7 +341,9 @@ class Recipient:
 
 
 # ---- 9. Verification
-def verify(vec, eml, defaults):
+def verify(vec, eml, defaults, shown):
+    """The verdict for each recipient; fills shown with what a mailbox verifier reads (10.1): (sv, pd) of the
+    mailbox-bound signature that passed for the recipient."""
     st = dict(defaults)
     st.update(vec.get('settings', {}))
     A = vec['acceptedAt']
@@ -419,6 +432,7 @@ def verify(vec, eml, defaults):
             v = next((v for v, _ in verdicts if v[0] == 'temperror'), None) \
                 or next((v for v, b in verdicts if b), None) or verdicts[0][0]
         out[g] = v
+        if v[0] == 'pass' and '@' in c[1]['r']: shown[g] = (c[1]['sv'], c[1]['pd'])
     return out
 
 
@@ -441,10 +455,14 @@ def main(d):
     bad = 0
     for vec in root['vectors']:
         eml = open(os.path.join(d, vec['file']), 'rb').read()
-        got = verify(vec, eml, root['defaults'])
+        shown = {}
+        got = verify(vec, eml, root['defaults'], shown)
         want = {r['recipient']: (r['expected']['result'], r['expected']['reason']) for r in vec['recipients']} \
             if 'recipients' in vec else {vec['recipient']: (vec['expected']['result'], vec['expected']['reason'])}
         if got != want: bad += 1; print('MISMATCH', vec['id'], got, want)
+        elif 'serverVerdict' in vec.get('expected', {}) and shown.get(vec['recipient'], (None, None)) != \
+                (vec['expected']['serverVerdict'], vec['expected']['partnerDomain']):
+            bad += 1; print('MISMATCH', vec['id'], 'server verdict', shown.get(vec['recipient']))
         elif 'intermediate' in vec and not check_intermediate(vec, eml, root['defaults']):
             bad += 1; print('MISMATCH', vec['id'], 'intermediate values')
     for k in root['kdf']:

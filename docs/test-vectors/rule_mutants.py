@@ -5,7 +5,7 @@
 # decides. Not run in the build (one run of the checker per mutant, about 15 s); run it after changing the
 # vectors or the checker. A replacement whose text is no longer in the checker is reported as stale.
 # Left out on purpose: the count of ';' (section 3.2), which the count of tag-specs implies.
-# Usage: python3 docs/test-vectors/rule_mutants.py docs/test-vectors
+# Usage: python3 docs/test-vectors/rule_mutants.py [docs/test-vectors]
 import os, subprocess, sys, tempfile
 
 # label: (old, new), or a list of such replacements made together
@@ -76,6 +76,23 @@ MUTANTS = {
     'no continuation-first': ("if not fields: raise perm()", "if not fields: continue"),
     'future skew ignored': ("st['maxFutureSkewSeconds']", "300"),
     'trailing dot kept': ("if d.endswith('.'): d = d[:-1]", "pass"),
+    'sv on a domain binding': ("if '@' not in r: raise perm()               # sv= only", "pass  #"),
+    'sv any value': ("if sv not in SERVER_VERDICTS: raise perm()", "pass"),
+    'sv case-insensitive': ("        if sv not in SERVER_VERDICTS: raise perm()", "        sv = sv.lower()\n        if sv not in SERVER_VERDICTS: raise perm()"),
+    'sv whitespace dropped': ("sv, pd = tags.get('sv'), tags.get('pd')", "sv, pd = re.sub(r'\\s', '', tags['sv']) if 'sv' in tags else None, tags.get('pd')"),
+    'sv empty as absent': ("sv, pd = tags.get('sv'), tags.get('pd')", "sv, pd = tags.get('sv') or None, tags.get('pd')"),
+    'sv=pass without pd': ("if sv == 'pass' and pd is None: raise perm()", "pass"),
+    'pd with any sv': ("if pd is not None and sv != 'pass': raise perm()", "if pd is not None and sv is None: raise perm()"),
+    'pd without sv': ("if pd is not None and sv != 'pass': raise perm()", "if pd is not None and sv not in (None, 'pass'): raise perm()"),
+    'pd any text': ("if not is_domain(pd): raise perm()", "pass"),
+    'pd whitespace dropped': ("sv, pd = tags.get('sv'), tags.get('pd')", "sv, pd = tags.get('sv'), re.sub(r'\\s', '', tags['pd']) if 'pd' in tags else None"),
+    'sv from the first header': ("shown[g] = (c[1]['sv'], c[1]['pd'])", "shown[g] = (cands[0][1]['sv'], cands[0][1]['pd'])"),
+    'pd first word': ("sv, pd = tags.get('sv'), tags.get('pd')", "sv, pd = tags.get('sv'), tags['pd'].split()[0] if 'pd' in tags else None"),
+    'pd case-sensitive': ("pd = pd.lower()                             # read", "pass  #"),
+    'pd case kept when shown': [("pd = pd.lower()                             # read", "pass  #"), ("if not is_domain(pd): raise perm()", "if not is_domain(pd.lower()): raise perm()")],
+    'sv not shown': ("shown[g] = (c[1]['sv'], c[1]['pd'])", "shown[g] = (None, c[1]['pd'])"),
+    'pd not shown': ("shown[g] = (c[1]['sv'], c[1]['pd'])", "shown[g] = (c[1]['sv'], None)"),
+    'sv shown without a pass': ("if v[0] == 'pass' and '@' in c[1]['r']: shown[g]", "if c[1] and '@' in c[1]['r']: shown[g]"),
 }
 
 
@@ -110,4 +127,4 @@ def main(d):
 
 
 if __name__ == '__main__':
-    sys.exit(1 if main(sys.argv[1]) else 0)
+    sys.exit(1 if main(sys.argv[1] if len(sys.argv) > 1 else os.path.dirname(os.path.abspath(__file__))) else 0)

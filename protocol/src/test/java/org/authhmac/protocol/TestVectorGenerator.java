@@ -126,6 +126,10 @@ class TestVectorGenerator {
         String reason;
         /** Several recipients of one verification: recipient, result, reason, in order. */
         List<String[]> each;
+        /** Whether the vector states what a mailbox verifier reads (PROTOCOL.md 10.1): sv= and pd=, null when none. */
+        boolean readsServerVerdict;
+        String serverVerdict;
+        String partnerDomain;
 
         V(String id, String description) {
             this.id = id;
@@ -151,6 +155,8 @@ class TestVectorGenerator {
         V forged(UnaryOperator<String> edit) { forge = edit; return this; }
         V forgedB(UnaryOperator<String> edit) { forged(); afterMac = edit; return this; }
         V expect(String result, String reason) { this.result = result; this.reason = reason; vectors.add(this); return this; }
+        /** What a mailbox verifier reads from the signature that passed: sv= and pd= (null: absent, or nothing passed). */
+        V serverVerdict(String sv, String pd) { readsServerVerdict = true; serverVerdict = sv; partnerDomain = pd; return this; }
 
         /** Recipient, result, reason triples: one verification for all of them, in this order. */
         V expectEach(String... triples) {
@@ -276,6 +282,10 @@ class TestVectorGenerator {
             ObjectNode expected = n.putObject("expected");
             expected.put("result", v.result);
             expected.put("reason", v.reason);
+            if (v.readsServerVerdict) {
+                expected.put("serverVerdict", v.serverVerdict);
+                expected.put("partnerDomain", v.partnerDomain);
+            }
         } else {
             ArrayNode rs = n.putArray("recipients");
             for (String[] e : v.each) {
@@ -296,6 +306,9 @@ class TestVectorGenerator {
             if (passed == null && verdict instanceof Verdict.Pass pass) {
                 passed = pass;
             }
+        }
+        if (v.readsServerVerdict) {
+            TestVectorsTest.assertMailboxVerifierReads(n, eml);
         }
         if (passed != null) {
             n.set("intermediate", intermediate(eml, v, passed.header()));
@@ -1065,6 +1078,62 @@ class TestVectorGenerator {
         v("order-from-mismatch-before-recipient", "From ceo@evil.example (signed so), delivered to carol@c.example, which r=b.example "
                 + "does not bind: the only header's verdict is its own (steps 4 to 7 do not depend on the recipient).")
                 .message(foreign).forged().recipient("carol@c.example").expect("fail", "from-mismatch");
+
+        // The delivering server's verdict in a mailbox signature (PROTOCOL.md 10.1): sv= and pd=, read by a mailbox verifier
+        SignRequest forBob = request("bob@b.example", T0);
+        v("sv-pass", "Mailbox signature for bob@b.example with sv=pass; pd=a.example: the server verified a.example's partner "
+                + "signature. A mailbox verifier reads sv=pass and the partner domain a.example.")
+                .requests(forBob.withServerVerdict("pass", "a.example")).serverVerdict("pass", "a.example").expect("pass", "verified");
+        String[][] others = {
+                {"none", "the server verified no sender"},
+                {"fail", "the partner signature failed and the server delivered the message marked"},
+                {"permerror", "the partner signature was a permerror and the server delivered the message marked"},
+                {"released", "the server held the message and an administrator sent it on"},
+                {"notice", "the server wrote the message itself"}};
+        for (String[] o : others) {
+            v("sv-" + o[0], "Mailbox signature for bob@b.example with sv=" + o[0] + " (" + o[1] + "), no pd=: the signature passes, "
+                    + "and a mailbox verifier reads sv=" + o[0] + ", no partner domain.")
+                    .requests(forBob.withServerVerdict(o[0], null)).serverVerdict(o[0], null).expect("pass", "verified");
+        }
+        v("sv-absent-mailbox-binding", "Mailbox signature for bob@b.example without sv= (a server that predates the tag): it passes, "
+                + "and a mailbox verifier reads no server verdict.")
+                .requests(forBob).serverVerdict(null, null).expect("pass", "verified");
+        v("sv-pass-pd-upper-case", "sv=pass; pd=A.Example (signed so): pd= is read in lower case, as d= is; the partner domain is a.example.")
+                .requests(forBob).forged(f -> f.replace("; rc=1;", "; rc=1; sv=pass; pd=A.Example;"))
+                .serverVerdict("pass", "a.example").expect("pass", "verified");
+        v("sv-released-rewritten-to-pass", "Signed sv=released; someone later rewrites it to sv=pass; pd=a.example: the MAC covers "
+                + "both tags, so bad-mac, and a mailbox verifier reads no server verdict.")
+                .requests(forBob.withServerVerdict("released", null))
+                .transit(m -> m.replaceFirst("; sv=released;", "; sv=pass; pd=a.example;"))
+                .serverVerdict(null, null).expect("fail", "bad-mac");
+        v("sv-read-from-the-signature-that-passed", "Two mailbox signatures for bob@b.example: the top one signed sv=released and "
+                + "rewritten to sv=pass; pd=a.example (bad-mac), the second sv=none (passes). A mailbox verifier reads sv= from the "
+                + "signature that passed: none, no partner domain.")
+                .requests(forBob.withServerVerdict("released", null), forBob.withServerVerdict("none", null))
+                .transit(m -> m.replaceFirst("; sv=released;", "; sv=pass; pd=a.example;"))
+                .serverVerdict("none", null).expect("pass", "verified");
+        String[][] malformedSv = {
+                {"upper-case", "; sv=PASS; pd=a.example", "sv=PASS: the values are lower case and compared exactly"},
+                {"pass-without-pd", "; sv=pass", "sv=pass without pd="},
+                {"pd-without-sv", "; pd=a.example", "pd= without sv="},
+                {"none-with-pd", "; sv=none; pd=a.example", "pd= with sv=none: pd= comes only with sv=pass"},
+                {"unknown-value", "; sv=quarantined", "sv=quarantined, a value outside the table"},
+                {"empty", "; sv=", "sv= present with an empty value: not a value of the table, and not the same as no sv="},
+                {"whitespace-inside", "; sv=no ne", "sv=no ne: whitespace inside the value (a reader that drops it reads none)"},
+                {"pd-whitespace-inside", "; sv=pass; pd=a.example evil.example",
+                        "pd=a.example evil.example: whitespace inside the value (a reader that drops it, or takes the first word, "
+                                + "reads a domain)"},
+                {"pd-not-a-domain", "; sv=pass; pd=alice@a.example", "pd=alice@a.example, an address, not a domain"}};
+        for (String[] m : malformedSv) {
+            v("sv-" + m[0], "Mailbox signature for bob@b.example with " + m[2] + " (signed so, MAC right): permerror/malformed, "
+                    + "and a mailbox verifier reads no server verdict.")
+                    .requests(forBob).forged(f -> f.replace("; rc=1;", "; rc=1" + m[1] + ";"))
+                    .serverVerdict(null, null).expect("permerror", "malformed");
+        }
+        v("sv-on-domain-binding", "A domain-bound signature (r=b.example) carrying sv=pass; pd=a.example (signed so, MAC right): sv= "
+                + "belongs to mailbox-bound signatures only, so permerror/malformed, and a mailbox verifier reads no server verdict.")
+                .forged(f -> f.replace("; rc=1;", "; rc=1; sv=pass; pd=a.example;"))
+                .serverVerdict(null, null).expect("permerror", "malformed");
     }
 
     private static String unknownTags(int n) {

@@ -21,6 +21,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.stream.Stream;
+import org.authhmac.protocol.client.MailboxKey;
+import org.authhmac.protocol.client.MailboxVerdict;
+import org.authhmac.protocol.client.MailboxVerifier;
+import org.authhmac.protocol.client.ServerVerdict;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestFactory;
@@ -107,6 +111,61 @@ class TestVectorsTest {
             }));
         }
         return tests.stream();
+    }
+
+    @TestFactory
+    Stream<DynamicTest> mailboxVectorsGiveTheServerVerdictAMailboxVerifierReads() throws Exception {
+        List<DynamicTest> tests = new ArrayList<>();
+        for (JsonNode v : root().get("vectors")) {
+            if (v.has("expected") && v.get("expected").has("serverVerdict")) {
+                tests.add(DynamicTest.dynamicTest(v.get("id").asText(), () ->
+                        assertMailboxVerifierReads(v, Files.readAllBytes(DIR.resolve(v.get("file").asText())))));
+            }
+        }
+        assertThat(tests).as("vectors that state a server verdict").isNotEmpty();
+        return tests.stream();
+    }
+
+    @Test
+    void everyServerVerdictAndItsAbsenceHaveAVector() throws Exception {
+        Set<String> read = new HashSet<>();
+        for (JsonNode v : root().get("vectors")) {
+            JsonNode e = v.get("expected");
+            if (e != null && e.has("serverVerdict")) {
+                read.add(e.get("serverVerdict").isNull() ? "(none)" : e.get("serverVerdict").asText());
+            }
+        }
+
+        List<String> all = new ArrayList<>(Stream.of(ServerVerdict.values()).map(ServerVerdict::token).toList());
+        all.add("(none)");
+        assertThat(read).containsExactlyInAnyOrderElementsOf(all);
+    }
+
+    /**
+     * Checks a vector that states what a mailbox verifier reads (expected.serverVerdict and expected.partnerDomain,
+     * PROTOCOL.md 10.1 and 12) through the client API: a {@link MailboxVerifier} holding the vector's one key for the
+     * mailbox {@code recipient}, the message delivered at acceptedAt. The signature verdict, sv= and pd= must be the
+     * expected ones (null: the verifier reads none).
+     */
+    static void assertMailboxVerifierReads(JsonNode v, byte[] eml) {
+        assertThat(v.has("recipient") && v.get("recipient").asText().contains("@")).as("one mailbox recipient").isTrue();
+        assertThat(v.get("keys").size()).as("one key").isEqualTo(1);
+        assertThat(v.has("settings") || v.get("replayCache").get("entries").size() > 0
+                || !v.get("keySource").asText().equals("available")).as("default settings, empty memory, key available").isFalse();
+        JsonNode key = v.get("keys").get(0);
+        MailboxVerifier client = new MailboxVerifier(MailboxKey.of(v.get("recipient").asText(), key.get("keyId").asText(),
+                HexFormat.of().parseHex(key.get("primaryHex").asText())));
+        JsonNode expected = v.get("expected");
+
+        MailboxVerdict read = client.verify(eml, Instant.ofEpochSecond(v.get("acceptedAt").asLong()));
+
+        assertThat(read.signature().result().token() + "/" + read.signature().reason().token())
+                .as(v.get("id").asText() + ": the mailbox signature (" + read.signature().detail() + ")")
+                .isEqualTo(expected.get("result").asText() + "/" + expected.get("reason").asText());
+        assertThat(read.serverVerdict().map(ServerVerdict::token).orElse(null)).as(v.get("id").asText() + ": sv=")
+                .isEqualTo(expected.get("serverVerdict").isNull() ? null : expected.get("serverVerdict").asText());
+        assertThat(read.partnerDomain().orElse(null)).as(v.get("id").asText() + ": pd=")
+                .isEqualTo(expected.get("partnerDomain").isNull() ? null : expected.get("partnerDomain").asText());
     }
 
     @TestFactory
