@@ -34,6 +34,12 @@ record PartnerClaim(boolean mustVerify, Basis basis, Set<String> claimedPartners
      * searches for the end of each one to the end of the field. A long display name needs a few.
      */
     static final int MAX_ENCODED_WORDS = 32;
+    /**
+     * A From field with more double quotes than this is verified without being parsed: mime4j's lenient parser takes
+     * tens of milliseconds on an 8 KB field of a few hundred quotes. A display name needs two, a few more with
+     * quoted pairs.
+     */
+    static final int MAX_QUOTES = 16;
 
     enum Basis {
         /** Some reading of the From field names a partner domain. */
@@ -44,7 +50,7 @@ record PartnerClaim(boolean mustVerify, Basis basis, Set<String> claimedPartners
         SEVERAL_FROM,
         /** A From field without content. */
         EMPTY_FROM,
-        /** Over {@link #MAX_FIELD_CHARS}, {@link #MAX_DELIMITERS} or {@link #MAX_ENCODED_WORDS}: not parsed. */
+        /** Over {@link #MAX_FIELD_CHARS}, {@link #MAX_DELIMITERS}, {@link #MAX_ENCODED_WORDS} or {@link #MAX_QUOTES}: not parsed. */
         FROM_OVER_BOUND,
         /** No strict parser reads the field as mailboxes that all have a domain, or a reader met an overlong domain. */
         FROM_UNREADABLE,
@@ -97,7 +103,8 @@ record PartnerClaim(boolean mustVerify, Basis basis, Set<String> claimedPartners
             return Basis.SEVERAL_FROM;
         }
         String raw = fromFields.get(0);
-        if (raw.length() > MAX_FIELD_CHARS || delimiters(raw) > MAX_DELIMITERS || encodedWordStarts(raw) > MAX_ENCODED_WORDS) {
+        if (raw.length() > MAX_FIELD_CHARS || delimiters(raw) > MAX_DELIMITERS || encodedWordStarts(raw) > MAX_ENCODED_WORDS
+                || raw.chars().filter(c -> c == '"').count() > MAX_QUOTES) {
             return Basis.FROM_OVER_BOUND;
         }
         if (unfold(raw).isBlank()) {

@@ -169,6 +169,14 @@ class PartnerClaimTest {
             assertThat(from.length()).isLessThan(PartnerClaim.MAX_FIELD_CHARS);
             assertThat(fromField(from).basis()).isEqualTo(Basis.FROM_OVER_BOUND);
         }
+
+        @Test
+        void aFromFieldWithMoreQuotesThanTheBoundIsVerifiedWithoutBeingRead() {
+            String from = "\"a\" ".repeat(PartnerClaim.MAX_QUOTES / 2 + 1) + "<x@evil.example>";
+
+            assertThat(PartnerClaim.delimiters(from)).isLessThanOrEqualTo(PartnerClaim.MAX_DELIMITERS);
+            assertThat(fromField(from).basis()).isEqualTo(Basis.FROM_OVER_BOUND);
+        }
     }
 
     @Nested
