@@ -476,6 +476,37 @@ class AuthHmacFailedTest {
         assertThat(verdictOf(signed).shortForm()).isEqualTo("pass verified");
     }
 
+    /**
+     * The verifier refuses a recipient that no r= could name (IllegalArgumentException before any work), and the
+     * matcher would then give every recipient temperror. James's MailAddress refuses each such address first, so a
+     * mail never carries one: odd addresses James does accept get a verdict of their own, and the others keep theirs.
+     */
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"postmaster@[192.0.2.1]", "\"a b\"@b.example", "bob@localhost",
+            "bob@xn--zz.example", "bob@b_x.example", "bob@-b.example", "bob@b..example", "bob@b\u00fc.example",
+            "postmaster@[IPv6:2001:db8::1]", "bob@b.example."})
+    void anOddRecipientNeverMakesTheOtherRecipientsTemperror(String odd) throws Exception {
+        // given A's genuine mail for bob, and an odd address beside bob in the envelope, where James accepts one
+        org.apache.james.core.MailAddress oddRecipient;
+        try {
+            oddRecipient = new org.apache.james.core.MailAddress(odd);
+        } catch (jakarta.mail.internet.AddressException | IllegalArgumentException refused) {
+            return; // James refuses it at RCPT TO: no mail carries it
+        }
+        FakeMail mail = Mails.arrived(signedByA("bob@b.example"), ACCEPTED_AT);
+        mail.setRecipients(java.util.List.of(Mails.address("bob@b.example"), oddRecipient));
+
+        // when B verifies it
+        java.util.Collection<org.apache.james.core.MailAddress> failing = matcher.match(mail);
+
+        // then bob passes and the odd address fails now (r= names another domain, or rc=1 is used up by bob), not on
+        // every retry
+        assertThat(failing).containsExactly(oddRecipient);
+        assertThat(RecordedVerdict.perRecipient(mail))
+                .hasEntrySatisfying(Mails.address("bob@b.example"), v -> assertThat(v.shortForm()).isEqualTo("pass verified"))
+                .hasEntrySatisfying(oddRecipient, v -> assertThat(v.shortForm()).isIn("fail wrong-recipient", "fail replay"));
+    }
+
     @Nested
     class Temperror {
         @Test
