@@ -15,7 +15,7 @@ final class HeaderField {
     private final int end;
     private final int colon;
     private final int nameEnd;
-    /** String.hashCode of the lower-cased name, so that a name test usually costs one int compare. */
+    /** {@link NameHash} of the lower-cased name, so that a name test usually costs one int compare. */
     private final int lowerNameHash;
     private String raw;
     private String lowerName;
@@ -46,7 +46,7 @@ final class HeaderField {
 
     /**
      * Checks the field in {@code bytes[start, end)} (raw form) and writes the index of its first colon, the end of its
-     * name and the hash of its lower-cased name to {@code out[at]}, {@code out[at + 1]}, {@code out[at + 2]}.
+     * name and the {@link NameHash} of its lower-cased name to {@code out[at]}, {@code out[at + 1]}, {@code out[at + 2]}.
      */
     static void scan(byte[] bytes, int start, int end, int[] out, int at) throws MalformedMessageException {
         int colon = start;
@@ -63,17 +63,27 @@ final class HeaderField {
         if (nameEnd == start) {
             throw new MalformedMessageException("header field with an empty name");
         }
-        int h = 0;
+        long acc = NameHash.begin(nameEnd - start);
+        long chunk = 0;
+        int inChunk = 0;
         for (int i = start; i < nameEnd; i++) {
             int c = bytes[i] & 0xFF;
             if (c < 33 || c > 126) {
                 throw new MalformedMessageException("header field name with a character outside %d33-126");
             }
-            h = 31 * h + lower(c);
+            chunk = chunk << 8 | lower(c);
+            if (++inChunk == 7) {
+                acc = NameHash.add(acc, chunk);
+                chunk = 0;
+                inChunk = 0;
+            }
+        }
+        if (inChunk > 0) {
+            acc = NameHash.add(acc, chunk);
         }
         out[at] = colon;
         out[at + 1] = nameEnd;
-        out[at + 2] = h;
+        out[at + 2] = NameHash.end(acc);
     }
 
     /** The same from a String holding one char per byte. */
@@ -86,7 +96,7 @@ final class HeaderField {
         return c >= 'A' && c <= 'Z' ? c + 32 : c;
     }
 
-    /** String.hashCode of {@link #lowerName()}, without making it. */
+    /** {@link NameHash} of {@link #lowerName()}, without making it. */
     int lowerNameHash() {
         return lowerNameHash;
     }
@@ -110,25 +120,20 @@ final class HeaderField {
         return true;
     }
 
-    /**
-     * The name, lower-cased, compared with {@code lower} (lower case) as {@link String#compareTo} compares: so that
-     * fields can be looked up among names sorted that way.
-     */
-    int compareLowerName(String lower) {
-        return compareLowerName(bytes, start, nameEnd, lower);
-    }
-
-    /** The same for a name held in {@code bytes[start, nameEnd)}. */
-    static int compareLowerName(byte[] bytes, int start, int nameEnd, String lower) {
-        int len = nameEnd - start;
-        int n = Math.min(len, lower.length());
-        for (int i = 0; i < n; i++) {
-            int c = lower(bytes[start + i] & 0xFF) - lower.charAt(i);
-            if (c != 0) {
-                return c;
+    /** Whether the names in {@code a[aStart, aEnd)} and {@code b[bStart, bEnd)} are equal ignoring ASCII case. */
+    static boolean sameName(byte[] a, int aStart, int aEnd, byte[] b, int bStart, int bEnd) {
+        int len = aEnd - aStart;
+        if (bEnd - bStart != len) {
+            return false;
+        }
+        for (int i = 0; i < len; i++) {
+            byte x = a[aStart + i];
+            byte y = b[bStart + i];
+            if (x != y && lower(x & 0xFF) != lower(y & 0xFF)) {
+                return false;
             }
         }
-        return len - lower.length();
+        return true;
     }
 
     String name() {

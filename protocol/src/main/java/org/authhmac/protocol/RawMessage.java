@@ -286,9 +286,12 @@ final class RawMessage {
         }
 
         @Override
-        public int compareLowerName(int i, String lower) {
+        public boolean sameName(int i, int j) {
             Objects.checkIndex(i, size);
-            return HeaderField.compareLowerName(bytesOf(i), ints[INTS * i], ints[INTS * i + 3], lower);
+            Objects.checkIndex(j, size);
+            int a = INTS * i;
+            int b = INTS * j;
+            return HeaderField.sameName(bytesOf(i), ints[a], ints[a + 3], bytesOf(j), ints[b], ints[b + 3]);
         }
     }
 
