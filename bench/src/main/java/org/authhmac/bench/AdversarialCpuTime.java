@@ -21,7 +21,9 @@ import org.authhmac.protocol.Verifier;
  * other round), and each round gives one ratio of cost per byte; the median over the rounds is reported. A change of
  * the machine's load between two slices of a round moves both alike, which JMH's one-after-the-other runs do not
  * offer. Each shape runs in a JVM of its own, as JMH forks one per benchmark, so that the code the JIT compiled for
- * one shape does not decide another's figures. Arguments: [--quick] [--out file] [--shapes a,b] [--rounds n].
+ * one shape does not decide another's figures, with its heap touched at start-up (-XX:+AlwaysPreTouch: else the
+ * first pass through a fresh heap pays a page fault per 4 KiB allocated, which a shape that allocates a few MiB per
+ * message pays for seconds and its benign twin hardly at all). Arguments: [--quick] [--out file] [--shapes a,b] [--rounds n].
  */
 public final class AdversarialCpuTime {
     private AdversarialCpuTime() {
@@ -56,7 +58,7 @@ public final class AdversarialCpuTime {
         ObjectMapper json = new ObjectMapper();
         for (String name : shapes) {
             List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                    "-Xms1g", "-Xmx1g", "-cp", System.getProperty("java.class.path"), AdversarialCpuTime.class.getName(),
+                    "-Xms1g", "-Xmx1g", "-XX:+AlwaysPreTouch", "-cp", System.getProperty("java.class.path"), AdversarialCpuTime.class.getName(),
                     "--fork-of", name, "--rounds", Integer.toString(rounds)));
             if (quick) {
                 command.add("--quick");

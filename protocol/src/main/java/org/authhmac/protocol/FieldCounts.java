@@ -168,7 +168,7 @@ final class FieldCounts {
         }
         for (int k = out.length - 1; k >= 0; k--) {
             out[k] = i;
-            i = above[i];
+            i = k > 0 ? above[i] : -1;
         }
         return out;
     }

@@ -63,27 +63,111 @@ final class HeaderField {
         if (nameEnd == start) {
             throw new MalformedMessageException("header field with an empty name");
         }
-        long acc = NameHash.begin(nameEnd - start);
+        long acc = 0;
         long chunk = 0;
         int inChunk = 0;
+        int chunks = 0;
         for (int i = start; i < nameEnd; i++) {
             int c = bytes[i] & 0xFF;
             if (c < 33 || c > 126) {
                 throw new MalformedMessageException("header field name with a character outside %d33-126");
             }
-            chunk = chunk << 8 | lower(c);
-            if (++inChunk == 7) {
-                acc = NameHash.add(acc, chunk);
+            chunk |= (long) lower(c) << (8 * inChunk);
+            if (++inChunk == NameHash.CHUNK) {
+                acc = chunks++ == 0 ? NameHash.coefficient(chunk) : NameHash.add(acc, NameHash.coefficient(chunk));
                 chunk = 0;
                 inChunk = 0;
             }
         }
         if (inChunk > 0) {
-            acc = NameHash.add(acc, chunk);
+            acc = chunks++ == 0 ? NameHash.coefficient(chunk) : NameHash.add(acc, NameHash.coefficient(chunk));
         }
         out[at] = colon;
         out[at + 1] = nameEnd;
-        out[at + 2] = NameHash.end(acc);
+        out[at + 2] = NameHash.end(acc, chunks);
+    }
+
+    /**
+     * The name of a field whose first line starts at {@code bytes[start]}, read up to its colon, for {@link RawMessage}
+     * to skip those octets when it looks for the line's end: when the line holds a name of octets 33-126 but ':',
+     * optionally WSP, then a colon, all before {@code limit}, writes the colon's index, the end of the name and the
+     * name's {@link NameHash} to {@code out[0..2]} (what {@link #scan} would find for the field) and returns true.
+     * Anything else returns false, and {@link #scan} then reads the whole field and says what is wrong with it.
+     */
+    static boolean scanName(byte[] bytes, int start, int limit, int[] out) {
+        long acc = 0;
+        int chunks = 0;
+        int i = start;
+        // Eight octets at a time while they are there: find the first that ends the name (':', or outside 33-126),
+        // lower-case and hash those before it. Only the lowest flag of each test below is exact (a borrow or carry
+        // can flag octets above it), and the lowest one is all that is used.
+        while (i + 8 <= limit) {
+            long w = (long) LONGS.get(bytes, i);
+            long colon = w ^ (':' * ONES);
+            long stop = ((w - 33 * ONES) & ~w | (w + ONES) | w | (colon - ONES) & ~colon) & HIGHS;
+            if (stop == 0) {
+                long chunk = NameHash.coefficient(lower8(w));
+                acc = chunks++ == 0 ? chunk : NameHash.add(acc, chunk);
+                i += 8;
+                continue;
+            }
+            int k = Long.numberOfTrailingZeros(stop) >>> 3;
+            if (k > 0) {
+                long chunk = NameHash.coefficient(lower8(w & ((1L << (8 * k)) - 1)));
+                acc = chunks++ == 0 ? chunk : NameHash.add(acc, chunk);
+            }
+            if (k > 0 || i > start) {
+                int at = i + k;
+                if (bytes[at] == ':') {
+                    // The usual end: the colon right after the name.
+                    out[0] = at;
+                    out[1] = at;
+                    out[2] = NameHash.end(acc, chunks);
+                    return true;
+                }
+                return nameEnds(bytes, at, limit, acc, chunks, out);
+            }
+            return false;
+        }
+        long chunk = 0;
+        int inChunk = 0;
+        for (; i < limit; i++) {
+            int c = bytes[i];
+            if (c == ':' || c < 33 || c > 126) {
+                break;
+            }
+            chunk |= (long) lower(c) << (8 * inChunk);
+            inChunk++;
+        }
+        if (inChunk > 0) {
+            acc = chunks++ == 0 ? NameHash.coefficient(chunk) : NameHash.add(acc, NameHash.coefficient(chunk));
+        }
+        return i > start && nameEnds(bytes, i, limit, acc, chunks, out);
+    }
+
+    /** {@link #scanName} after the name, which ends at {@code nameEnd}: optional WSP, then the colon. */
+    private static boolean nameEnds(byte[] bytes, int nameEnd, int limit, long acc, int chunks, int[] out) {
+        int i = nameEnd;
+        while (i < limit && (bytes[i] == ' ' || bytes[i] == '\t')) {
+            i++;
+        }
+        if (i == limit || bytes[i] != ':') {
+            return false;
+        }
+        out[0] = i;
+        out[1] = nameEnd;
+        out[2] = NameHash.end(acc, chunks);
+        return true;
+    }
+
+    private static final long ONES = 0x0101010101010101L;
+    private static final long HIGHS = 0x8080808080808080L;
+
+    /** ASCII upper case to lower case in each octet of {@code w}, whose octets are all below 0x80. */
+    private static long lower8(long w) {
+        long atLeastA = w + (0x80 - 'A') * ONES;
+        long aboveZ = w + (0x80 - 'Z' - 1) * ONES;
+        return w | (atLeastA & ~aboveZ & HIGHS) >>> 2;
     }
 
     /** The same from a String holding one char per byte. */
@@ -126,7 +210,12 @@ final class HeaderField {
         if (bEnd - bStart != len) {
             return false;
         }
-        for (int i = 0; i < len; i++) {
+        int i = 0;
+        // The usual case, eight octets at a time: the same name written the same way.
+        while (i + 8 <= len && (long) LONGS.get(a, aStart + i) == (long) LONGS.get(b, bStart + i)) {
+            i += 8;
+        }
+        for (; i < len; i++) {
             byte x = a[aStart + i];
             byte y = b[bStart + i];
             if (x != y && lower(x & 0xFF) != lower(y & 0xFF)) {
@@ -135,6 +224,9 @@ final class HeaderField {
         }
         return true;
     }
+
+    private static final java.lang.invoke.VarHandle LONGS =
+            java.lang.invoke.MethodHandles.byteArrayViewVarHandle(long[].class, java.nio.ByteOrder.LITTLE_ENDIAN);
 
     String name() {
         return new String(bytes, start, nameEnd - start, StandardCharsets.ISO_8859_1);

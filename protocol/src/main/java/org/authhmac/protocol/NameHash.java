@@ -3,16 +3,19 @@ package org.authhmac.protocol;
 import java.security.SecureRandom;
 
 /**
- * A hash of a lower-cased header field name that nobody outside this JVM can make collide: the name's octets, seven
- * at a time, are the coefficients of a polynomial evaluated modulo the prime 2^61 - 1 at a point drawn at random when
- * the class loads (with the length as leading coefficient), and that value is brought to 32 bits by multiply-shift with
- * a random odd multiplier. Two distinct names of up to L octets get the same value with probability at most about
- * (L / 7 + 1) / 2^61 + 2^-31, whatever they are, so the tables keyed by it ({@link FieldCounts}) stay linear on names chosen to
- * collide (String.hashCode gives 2^k distinct names of length 2k one value). The high bits are the best ones: take a
- * table slot from the top ({@code hash >>> (32 - bits)}).
+ * A hash of a lower-cased header field name that nobody outside this JVM can make collide. The name's octets, eight
+ * at a time ({@link #coefficient}: field names are ASCII), are the coefficients of a polynomial evaluated modulo the prime 2^61 - 1 at a point R drawn at random
+ * when the class loads (a name of one chunk: that chunk times R), and that value is brought to 32 bits by
+ * multiply-shift with a random odd multiplier. For names of octets 1-127 (field names are 33-126) distinct names give
+ * distinct polynomials, so two distinct names of up to L octets get the same value with probability at most about
+ * (L / 8 + 1) / 2^61 + 2^-31, whatever they are: the tables keyed by it ({@link FieldCounts}) stay linear on names
+ * chosen to collide (String.hashCode gives 2^k distinct names of length 2k one value). The high bits are the best
+ * ones: take a table slot from the top ({@code hash >>> (32 - bits)}). A name of up to 16 octets costs one modular
+ * multiplication.
  *
- * <p>{@link #begin}, {@link #add} and {@link #end} let a caller that already loops over the octets (the field scan)
- * hash them as it goes; {@link #of(String)} hashes a name held in a String (one char per octet) to the same value.
+ * <p>{@link #add} and {@link #end} let a caller that already loops over the octets (the field scan) hash them as it
+ * goes: the first chunk is the accumulator, each further one is {@link #add}ed, then {@link #end} gives the hash.
+ * {@link #of(String)} hashes a name held in a String (one char per octet) to the same value.
  */
 final class NameHash {
     private static final long P = (1L << 61) - 1;
@@ -37,39 +40,47 @@ final class NameHash {
         return r >= P ? r - P : r;
     }
 
-    /** The accumulator for a name of {@code length} octets (the leading coefficient). */
-    static long begin(int length) {
-        return length + 1L;
+    /** Octets per chunk. */
+    static final int CHUNK = 8;
+
+    /**
+     * The coefficient for the chunk of up to eight octets held in {@code w}, first octet lowest, each below 0x80: below
+     * 2^61, by moving the two bits above 2^61 into the empty top bits of the first two octets. Distinct chunks of name
+     * octets (1-127) give distinct coefficients, a full one and a shorter one included: a full chunk's last octet sets
+     * one of those two bits, a shorter chunk never does, and shorter chunks of different lengths differ in their top
+     * octet.
+     */
+    static long coefficient(long w) {
+        return (w & P) | (w >>> 54 & 0x80) | (w >>> 47 & 0x8000);
     }
 
-    /** The accumulator after one more coefficient {@code chunk} (up to seven octets, below 2^56). */
+    /** The accumulator after one more chunk's {@link #coefficient}, from the one before it. */
     static long add(long acc, long chunk) {
         long r = mulMod(acc, R) + chunk;
         return r >= P ? r - P : r;
     }
 
-    /** The hash from the accumulator after the last coefficient. */
-    static int end(long acc) {
-        return (int) ((acc * MULTIPLIER) >>> 32);
+    /** The hash from the accumulator, for a name of {@code chunks} chunks. */
+    static int end(long acc, int chunks) {
+        long v = chunks == 1 ? mulMod(acc, R) : acc;
+        return (int) ((v * MULTIPLIER) >>> 32);
     }
 
     /** The hash of a lower-cased name given as a String of one char per octet. */
     static int of(String lower) {
         int len = lower.length();
-        long acc = begin(len);
+        long acc = 0;
         long chunk = 0;
         int inChunk = 0;
+        int chunks = 0;
         for (int i = 0; i < len; i++) {
-            chunk = chunk << 8 | (lower.charAt(i) & 0xFF);
-            if (++inChunk == 7) {
-                acc = add(acc, chunk);
+            chunk |= (long) (lower.charAt(i) & 0x7F) << (8 * inChunk);
+            if (++inChunk == CHUNK || i == len - 1) {
+                acc = chunks++ == 0 ? coefficient(chunk) : add(acc, coefficient(chunk));
                 chunk = 0;
                 inChunk = 0;
             }
         }
-        if (inChunk > 0) {
-            acc = add(acc, chunk);
-        }
-        return end(acc);
+        return end(acc, chunks);
     }
 }

@@ -102,6 +102,15 @@ final class RawMessage {
         // CRs seen in the current line: only one, just before its LF, may be there (a bare CR is malformed).
         int crs = 0;
         boolean ended = false;
+        // The name of a line that starts a field is read once, before its line end is looked for (HeaderField.scanName):
+        // the octets of the name are then looked at once, not again when the field is added. lineNamed holds whether
+        // that worked for the current line, fieldNamed for the field being read; the colon, the end of the name and
+        // its hash are in lineName and fieldName.
+        boolean lineTried = false;
+        boolean lineNamed = false;
+        boolean fieldNamed = false;
+        int[] lineName = new int[3];
+        int[] fieldName = new int[3];
         while (true) {
             if (scanned == filled) {
                 if (filled - base > maxHeaderBytes) {
@@ -123,10 +132,14 @@ final class RawMessage {
                             contiguous &= previousCrlf;
                         } else {
                             if (fieldStart >= 0) {
-                                fields.add(buf, fieldStart, fieldEnd, contiguous);
+                                fields.add(buf, fieldStart, fieldEnd, contiguous, fieldNamed ? fieldName : null);
                             }
                             fieldStart = lineStart;
                             contiguous = true;
+                            fieldNamed = lineNamed && lineName[0] < contentEnd;
+                            if (fieldNamed) {
+                                System.arraycopy(lineName, 0, fieldName, 0, 3);
+                            }
                         }
                         fieldEnd = contentEnd;
                     }
@@ -134,6 +147,15 @@ final class RawMessage {
                 }
                 filled += n;
                 continue;
+            }
+            if (!lineTried) {
+                // Tried once per line: retrying after each read of a stream would cost a long name once per read.
+                lineTried = true;
+                lineNamed = HeaderField.scanName(buf, lineStart, filled, lineName);
+                if (lineNamed) {
+                    // The name and the WSP before its colon hold no CR and no LF.
+                    scanned = lineName[0] + 1;
+                }
             }
             int lf = scanned;
             while (lf < filled) {
@@ -160,6 +182,7 @@ final class RawMessage {
             int start = lineStart;
             scanned = lf + 1;
             lineStart = scanned;
+            lineTried = false;
             if (contentEnd == start) {
                 ended = true;
                 break;
@@ -171,16 +194,22 @@ final class RawMessage {
                 contiguous &= previousCrlf;
             } else {
                 if (fieldStart >= 0) {
-                    fields.add(buf, fieldStart, fieldEnd, contiguous);
+                    fields.add(buf, fieldStart, fieldEnd, contiguous, fieldNamed ? fieldName : null);
                 }
                 fieldStart = start;
                 contiguous = true;
+                fieldNamed = lineNamed;
+                if (fieldNamed) {
+                    int[] swap = fieldName;
+                    fieldName = lineName;
+                    lineName = swap;
+                }
             }
             fieldEnd = contentEnd;
             previousCrlf = crlf;
         }
         if (fieldStart >= 0) {
-            fields.add(buf, fieldStart, fieldEnd, contiguous);
+            fields.add(buf, fieldStart, fieldEnd, contiguous, fieldNamed ? fieldName : null);
         }
         List<HeaderField> all = fields.over(buf);
         if (in == null) {
@@ -214,34 +243,59 @@ final class RawMessage {
     }
 
     /**
-     * The fields of a header block as int arrays (start, end, colon, end of name, hash of the lower-cased name),
+     * The fields of a header block as int arrays (start, end, colon, end of name, hash of the lower-cased name), in
+     * pages of {@link #PAGE} fields so that a header block of a quarter of a million fields is never copied to grow,
      * read as a list of {@link HeaderField}s made on each {@code get}. Each field is checked when it is added.
      */
     private static final class Fields extends AbstractList<HeaderField> implements RandomAccess, FieldNames {
         private static final int INTS = 5;
-        private int[] ints = new int[INTS * 32];
+        private static final int PAGE_BITS = 10;
+        private static final int PAGE = 1 << PAGE_BITS;
+        /** The first page grows from 32 fields (most messages have fewer); every later one is made full. */
+        private int[][] pages = {new int[INTS * 32]};
         private int size;
         /** The copies of fields folded with bare LFs (their offsets are into the copy), or null while there is none. */
         private byte[][] copies;
         private byte[] buf;
 
-        void add(byte[] src, int start, int end, boolean contiguous) throws MalformedMessageException {
+        /**
+         * Adds the field in {@code src[start, end)}; {@code named}, when not null, holds its colon, the end of its name
+         * and its name's hash as {@link HeaderField#scanName} found them on its first line (else the field is scanned
+         * here, which also says why it is malformed).
+         */
+        void add(byte[] src, int start, int end, boolean contiguous, int[] named) throws MalformedMessageException {
             byte[] bytes = src;
             if (!contiguous) {
                 bytes = withCrlf(src, start, end);
                 start = 0;
                 end = bytes.length;
+                named = null;
                 if (copies == null) {
-                    copies = new byte[Math.max(32, ints.length / INTS)][];
+                    copies = new byte[Math.max(32, size + 1)][];
                 }
             }
-            if (INTS * size + INTS > ints.length) {
-                ints = Arrays.copyOf(ints, ints.length * 2);
+            int p = size >>> PAGE_BITS;
+            int at = INTS * (size & (PAGE - 1));
+            if (p == pages.length) {
+                pages = Arrays.copyOf(pages, 2 * p);
             }
-            int at = INTS * size;
-            ints[at] = start;
-            ints[at + 1] = end;
-            HeaderField.scan(bytes, start, end, ints, at + 2);
+            int[] page = pages[p];
+            if (page == null) {
+                page = new int[INTS * PAGE];
+                pages[p] = page;
+            } else if (at + INTS > page.length) {
+                page = Arrays.copyOf(page, Math.min(2 * page.length, INTS * PAGE));
+                pages[p] = page;
+            }
+            page[at] = start;
+            page[at + 1] = end;
+            if (named != null) {
+                page[at + 2] = named[0];
+                page[at + 3] = named[1];
+                page[at + 4] = named[2];
+            } else {
+                HeaderField.scan(bytes, start, end, page, at + 2);
+            }
             if (copies != null) {
                 if (size >= copies.length) {
                     copies = Arrays.copyOf(copies, Math.max(copies.length * 2, size + 1));
@@ -257,11 +311,20 @@ final class RawMessage {
             return this;
         }
 
+        private int[] page(int i) {
+            return pages[i >>> PAGE_BITS];
+        }
+
+        private static int at(int i) {
+            return INTS * (i & (PAGE - 1));
+        }
+
         @Override
         public HeaderField get(int i) {
             Objects.checkIndex(i, size);
-            int at = INTS * i;
-            return HeaderField.of(bytesOf(i), ints[at], ints[at + 1], ints[at + 2], ints[at + 3], ints[at + 4]);
+            int[] page = page(i);
+            int at = at(i);
+            return HeaderField.of(bytesOf(i), page[at], page[at + 1], page[at + 2], page[at + 3], page[at + 4]);
         }
 
         @Override
@@ -276,22 +339,26 @@ final class RawMessage {
         @Override
         public int lowerNameHash(int i) {
             Objects.checkIndex(i, size);
-            return ints[INTS * i + 4];
+            return page(i)[at(i) + 4];
         }
 
         @Override
         public boolean nameIs(int i, String lower) {
             Objects.checkIndex(i, size);
-            return HeaderField.nameIs(bytesOf(i), ints[INTS * i], ints[INTS * i + 3], lower);
+            int[] page = page(i);
+            int at = at(i);
+            return HeaderField.nameIs(bytesOf(i), page[at], page[at + 3], lower);
         }
 
         @Override
         public boolean sameName(int i, int j) {
             Objects.checkIndex(i, size);
             Objects.checkIndex(j, size);
-            int a = INTS * i;
-            int b = INTS * j;
-            return HeaderField.sameName(bytesOf(i), ints[a], ints[a + 3], bytesOf(j), ints[b], ints[b + 3]);
+            int[] a = page(i);
+            int[] b = page(j);
+            int ai = at(i);
+            int bj = at(j);
+            return HeaderField.sameName(bytesOf(i), a[ai], a[ai + 3], bytesOf(j), b[bj], b[bj + 3]);
         }
     }
 
