@@ -27,13 +27,16 @@ final class FieldCounts {
             "arc-seal", "arc-message-signature", "arc-authentication-results", "dkim-signature");
 
     private final List<HeaderField> fields;
+    /** The names, and for each field the nearest field above it with the same name ({@link FieldNames#above}). */
     private final FieldNames names;
-    /** For each field, the nearest field above it with the same name, or -1. */
-    private final int[] above;
     /** Distinct names, numbered from 0 in the order they first occur. */
     private int distinct;
-    /** Per distinct name: its hash, its top-most and its bottom-most field, how many fields carry it. */
+    /**
+     * Per distinct name: its hash, its {@link HeaderField#nameKey} (0 for a name longer than eight octets), its top-most
+     * and its bottom-most field, how many fields carry it.
+     */
     private int[] hash = new int[8];
+    private long[] keys = new long[8];
     private int[] top = new int[8];
     private int[] bottom = new int[8];
     private int[] count = new int[8];
@@ -48,52 +51,84 @@ final class FieldCounts {
     private String ignoredFor;
     private int[] ignoredIds;
 
-    private FieldCounts(List<HeaderField> fields, FieldNames names) {
+    /** Empty: {@link #add} each field, top-most first. */
+    FieldCounts(List<HeaderField> fields, FieldNames names) {
         this.fields = fields;
         this.names = names;
-        int n = names.size();
-        above = new int[n];
-        for (int i = 0; i < n; i++) {
-            int h = names.lowerNameHash(i);
-            int mask = slots.length - 1;
-            int at = h >>> (32 - bits);
-            int d;
-            while (true) {
-                int s = slots[at];
-                if (s == 0) {
-                    d = newName(h, i, at);
-                    break;
-                }
-                d = s - 1;
-                if (hash[d] == h && names.sameName(i, top[d])) {
-                    break;
-                }
-                at = (at + 1) & mask;
-            }
-            above[i] = bottom[d];
-            bottom[d] = i;
-            count[d]++;
-        }
     }
 
+    /** The hash and the distinct name of the field added last: runs of one name cost no probe. */
+    private int lastHash;
+    private int last = -1;
+
+    /**
+     * Counts field {@code i} (the next one down, whose name has the hash {@code h} and the {@link HeaderField#nameKey}
+     * {@code key}) and returns the nearest field above it with the same name, or -1, for the caller to keep as
+     * {@link FieldNames#above}. Names of up to eight octets are compared by their keys, longer ones octet by octet.
+     */
+    int add(int i, int h, long key) {
+        int d;
+        if (last >= 0 && h == lastHash && key == keys[last] && (key != 0 || names.sameName(i, top[last]))) {
+            d = last;
+        } else {
+            d = probe(i, h, key);
+            lastHash = h;
+            last = d;
+        }
+        int above = bottom[d];
+        bottom[d] = i;
+        count[d]++;
+        return above;
+    }
+
+    /** The distinct name of field {@code i}, whose name has the hash {@code h}; numbered anew when it is the first. */
+    private int probe(int i, int h, long key) {
+        int mask = slots.length - 1;
+        int at = h >>> (32 - bits);
+        int d;
+        while (true) {
+            int s = slots[at];
+            if (s == 0) {
+                d = newName(h, key, i, at);
+                break;
+            }
+            d = s - 1;
+            if (hash[d] == h && key == keys[d] && (key != 0 || names.sameName(i, top[d]))) {
+                break;
+            }
+            at = (at + 1) & mask;
+        }
+        return d;
+    }
+
+    /** The fields grouped by name: RawMessage's own list groups them as it reads them; any other list is read here. */
     static FieldCounts of(List<HeaderField> fields) {
-        return new FieldCounts(fields, FieldNames.of(fields));
+        FieldNames names = FieldNames.of(fields);
+        FieldCounts counts = names.counts();
+        return counts != null ? counts : of(fields, names);
     }
 
     /** The same, reading the names through {@code names} (which must be those of {@code fields}). */
     static FieldCounts of(List<HeaderField> fields, FieldNames names) {
-        return new FieldCounts(fields, names);
+        FieldCounts counts = new FieldCounts(fields, names);
+        int n = names.size();
+        for (int i = 0; i < n; i++) {
+            names.above(i, counts.add(i, names.lowerNameHash(i), names.nameKey(i)));
+        }
+        return counts;
     }
 
-    private int newName(int h, int field, int slot) {
+    private int newName(int h, long key, int field, int slot) {
         int d = distinct++;
         if (d == hash.length) {
             hash = Arrays.copyOf(hash, 2 * d);
+            keys = Arrays.copyOf(keys, 2 * d);
             top = Arrays.copyOf(top, 2 * d);
             bottom = Arrays.copyOf(bottom, 2 * d);
             count = Arrays.copyOf(count, 2 * d);
         }
         hash[d] = h;
+        keys[d] = key;
         top[d] = field;
         bottom[d] = -1;
         count[d] = 0;
@@ -116,12 +151,13 @@ final class FieldCounts {
     /** The number of the distinct name {@code lower} (lower case), or -1 when no field carries it. */
     int find(String lower) {
         int h = NameHash.of(lower);
+        long key = NameHash.key(lower);
         int mask = slots.length - 1;
         int at = h >>> (32 - bits);
         int s;
         while ((s = slots[at]) != 0) {
             int d = s - 1;
-            if (hash[d] == h && names.nameIs(top[d], lower)) {
+            if (hash[d] == h && key == keys[d] && (key != 0 || names.nameIs(top[d], lower))) {
                 return d;
             }
             at = (at + 1) & mask;
@@ -164,11 +200,11 @@ final class FieldCounts {
         int[] out = new int[Math.min(c, max)];
         int i = bottom[d];
         for (int skip = c - out.length; skip > 0; skip--) {
-            i = above[i];
+            i = names.above(i);
         }
         for (int k = out.length - 1; k >= 0; k--) {
             out[k] = i;
-            i = k > 0 ? above[i] : -1;
+            i = k > 0 ? names.above(i) : -1;
         }
         return out;
     }
@@ -213,7 +249,7 @@ final class FieldCounts {
             stamp[d] = epoch;
             // -1: a mention beyond the last instance adds nothing; that is what makes oversigning work.
             picked[k] = i;
-            scratch[d] = i >= 0 ? above[i] : -1;
+            scratch[d] = i >= 0 ? names.above(i) : -1;
         }
         return picked;
     }

@@ -84,14 +84,15 @@ final class HeaderField {
         }
         out[at] = colon;
         out[at + 1] = nameEnd;
-        out[at + 2] = NameHash.end(acc, chunks);
+        out[at + 2] = NameHash.end(acc);
     }
 
     /**
      * The name of a field whose first line starts at {@code bytes[start]}, read up to its colon, for {@link RawMessage}
      * to skip those octets when it looks for the line's end: when the line holds a name of octets 33-126 but ':',
      * optionally WSP, then a colon, all before {@code limit}, writes the colon's index, the end of the name and the
-     * name's {@link NameHash} to {@code out[0..2]} (what {@link #scan} would find for the field) and returns true.
+     * name's {@link NameHash} to {@code out[0..2]} (what {@link #scan} would find for the field) and its
+     * {@link #nameKey} to {@code out[3..4]} (low, high half), and returns true.
      * Anything else returns false, and {@link #scan} then reads the whole field and says what is wrong with it.
      */
     static boolean scanName(byte[] bytes, int start, int limit, int[] out) {
@@ -122,7 +123,7 @@ final class HeaderField {
                     // The usual end: the colon right after the name.
                     out[0] = at;
                     out[1] = at;
-                    out[2] = NameHash.end(acc, chunks);
+                    named(acc, chunks, out);
                     return true;
                 }
                 return nameEnds(bytes, at, limit, acc, chunks, out);
@@ -156,8 +157,34 @@ final class HeaderField {
         }
         out[0] = i;
         out[1] = nameEnd;
-        out[2] = NameHash.end(acc, chunks);
+        named(acc, chunks, out);
         return true;
+    }
+
+    /** The hash and the key of a name read in {@code chunks} chunks into {@code acc}, to {@code out[2..4]}. */
+    private static void named(long acc, int chunks, int[] out) {
+        out[2] = NameHash.end(acc);
+        // One chunk: the accumulator is the chunk's coefficient, the name's key.
+        long key = chunks == 1 ? acc : 0;
+        out[3] = (int) key;
+        out[4] = (int) (key >>> 32);
+    }
+
+    /**
+     * A name of at most eight octets in {@code bytes[start, nameEnd)} (checked: 33-126) as one number, equal for two
+     * names exactly when they are equal ignoring ASCII case ({@link NameHash#coefficient} of the lower-cased octets);
+     * 0 for a longer name. Comparing two of them replaces comparing the names.
+     */
+    static long nameKey(byte[] bytes, int start, int nameEnd) {
+        int len = nameEnd - start;
+        if (len > NameHash.CHUNK) {
+            return 0;
+        }
+        long w = 0;
+        for (int i = 0; i < len; i++) {
+            w |= (long) lower(bytes[start + i] & 0xFF) << (8 * i);
+        }
+        return NameHash.coefficient(w);
     }
 
     private static final long ONES = 0x0101010101010101L;

@@ -4,17 +4,17 @@ import java.security.SecureRandom;
 
 /**
  * A hash of a lower-cased header field name that nobody outside this JVM can make collide. The name's octets, eight
- * at a time ({@link #coefficient}: field names are ASCII), are the coefficients of a polynomial evaluated modulo the prime 2^61 - 1 at a point R drawn at random
- * when the class loads (a name of one chunk: that chunk times R), and that value is brought to 32 bits by
+ * at a time ({@link #coefficient}: field names are ASCII), are the coefficients of a polynomial evaluated modulo the
+ * prime 2^61 - 1 at a point drawn at random when the class loads, and that value is brought to 32 bits by
  * multiply-shift with a random odd multiplier. For names of octets 1-127 (field names are 33-126) distinct names give
  * distinct polynomials, so two distinct names of up to L octets get the same value with probability at most about
  * (L / 8 + 1) / 2^61 + 2^-31, whatever they are: the tables keyed by it ({@link FieldCounts}) stay linear on names
  * chosen to collide (String.hashCode gives 2^k distinct names of length 2k one value). The high bits are the best
- * ones: take a table slot from the top ({@code hash >>> (32 - bits)}). A name of up to 16 octets costs one modular
- * multiplication.
+ * ones: take a table slot from the top ({@code hash >>> (32 - bits)}). A name of up to 8 octets costs no modular
+ * multiplication, one of up to 16 octets one.
  *
- * <p>{@link #add} and {@link #end} let a caller that already loops over the octets (the field scan) hash them as it
- * goes: the first chunk is the accumulator, each further one is {@link #add}ed, then {@link #end} gives the hash.
+ * <p>A caller that already loops over the octets (the field scan) hashes them as it goes: the first chunk's
+ * coefficient is the accumulator, each further one is {@link #add}ed, then {@link #end} gives the hash.
  * {@link #of(String)} hashes a name held in a String (one char per octet) to the same value.
  */
 final class NameHash {
@@ -60,10 +60,30 @@ final class NameHash {
         return r >= P ? r - P : r;
     }
 
-    /** The hash from the accumulator, for a name of {@code chunks} chunks. */
-    static int end(long acc, int chunks) {
-        long v = chunks == 1 ? mulMod(acc, R) : acc;
-        return (int) ((v * MULTIPLIER) >>> 32);
+    /** The hash from the accumulator after the last chunk. */
+    static int end(long acc) {
+        return (int) ((acc * MULTIPLIER) >>> 32);
+    }
+
+    /**
+     * {@link HeaderField#nameKey} of a name given as a String: of a lower-case name of 1-8 chars 33-126; 0 for anything
+     * else (no field's name of up to eight octets has key 0, so such a String matches none of them, as it would not by
+     * comparing the names).
+     */
+    static long key(String lower) {
+        int len = lower.length();
+        if (len == 0 || len > CHUNK) {
+            return 0;
+        }
+        long w = 0;
+        for (int i = 0; i < len; i++) {
+            char c = lower.charAt(i);
+            if (c < 33 || c > 126 || (c >= 'A' && c <= 'Z')) {
+                return 0;
+            }
+            w |= (long) c << (8 * i);
+        }
+        return coefficient(w);
     }
 
     /** The hash of a lower-cased name given as a String of one char per octet. */
@@ -81,6 +101,6 @@ final class NameHash {
                 inChunk = 0;
             }
         }
-        return end(acc, chunks);
+        return end(acc);
     }
 }

@@ -109,8 +109,8 @@ final class RawMessage {
         boolean lineTried = false;
         boolean lineNamed = false;
         boolean fieldNamed = false;
-        int[] lineName = new int[3];
-        int[] fieldName = new int[3];
+        int[] lineName = new int[5];
+        int[] fieldName = new int[5];
         while (true) {
             if (scanned == filled) {
                 if (filled - base > maxHeaderBytes) {
@@ -138,7 +138,7 @@ final class RawMessage {
                             contiguous = true;
                             fieldNamed = lineNamed && lineName[0] < contentEnd;
                             if (fieldNamed) {
-                                System.arraycopy(lineName, 0, fieldName, 0, 3);
+                                System.arraycopy(lineName, 0, fieldName, 0, lineName.length);
                             }
                         }
                         fieldEnd = contentEnd;
@@ -243,12 +243,13 @@ final class RawMessage {
     }
 
     /**
-     * The fields of a header block as int arrays (start, end, colon, end of name, hash of the lower-cased name), in
-     * pages of {@link #PAGE} fields so that a header block of a quarter of a million fields is never copied to grow,
-     * read as a list of {@link HeaderField}s made on each {@code get}. Each field is checked when it is added.
+     * The fields of a header block as int arrays (start, end, colon, end of name, hash of the lower-cased name, the
+     * nearest field above with the same name), in pages of {@link #PAGE} fields so that a header block of a quarter of
+     * a million fields is never copied to grow, read as a list of {@link HeaderField}s made on each {@code get}. Each
+     * field is checked and grouped with the others of its name ({@link FieldCounts}) as it is added: one pass.
      */
     private static final class Fields extends AbstractList<HeaderField> implements RandomAccess, FieldNames {
-        private static final int INTS = 5;
+        private static final int INTS = 6;
         private static final int PAGE_BITS = 10;
         private static final int PAGE = 1 << PAGE_BITS;
         /** The first page grows from 32 fields (most messages have fewer); every later one is made full. */
@@ -257,11 +258,12 @@ final class RawMessage {
         /** The copies of fields folded with bare LFs (their offsets are into the copy), or null while there is none. */
         private byte[][] copies;
         private byte[] buf;
+        private final FieldCounts counts = new FieldCounts(this, this);
 
         /**
-         * Adds the field in {@code src[start, end)}; {@code named}, when not null, holds its colon, the end of its name
-         * and its name's hash as {@link HeaderField#scanName} found them on its first line (else the field is scanned
-         * here, which also says why it is malformed).
+         * Adds the field in {@code src[start, end)}; {@code named}, when not null, holds its colon, the end of its name,
+         * its name's hash and key as {@link HeaderField#scanName} found them on its first line (else the field is
+         * scanned here, which also says why it is malformed).
          */
         void add(byte[] src, int start, int end, boolean contiguous, int[] named) throws MalformedMessageException {
             byte[] bytes = src;
@@ -289,12 +291,15 @@ final class RawMessage {
             }
             page[at] = start;
             page[at + 1] = end;
+            long key;
             if (named != null) {
                 page[at + 2] = named[0];
                 page[at + 3] = named[1];
                 page[at + 4] = named[2];
+                key = named[3] & 0xFFFFFFFFL | (long) named[4] << 32;
             } else {
                 HeaderField.scan(bytes, start, end, page, at + 2);
+                key = HeaderField.nameKey(bytes, start, page[at + 3]);
             }
             if (copies != null) {
                 if (size >= copies.length) {
@@ -302,7 +307,27 @@ final class RawMessage {
                 }
                 copies[size] = contiguous ? null : bytes;
             }
+            // A stream's buffer may have grown since the field before: names compared are at the same offsets in it.
+            buf = src;
             size++;
+            page[at + 5] = counts.add(size - 1, page[at + 4], key);
+        }
+
+        @Override
+        public FieldCounts counts() {
+            return counts;
+        }
+
+        @Override
+        public int above(int i) {
+            Objects.checkIndex(i, size);
+            return page(i)[at(i) + 5];
+        }
+
+        @Override
+        public void above(int i, int field) {
+            Objects.checkIndex(i, size);
+            page(i)[at(i) + 5] = field;
         }
 
         /** The list over the final array the fields are ranges of (a stream's buffer may have grown meanwhile). */
@@ -348,6 +373,14 @@ final class RawMessage {
             int[] page = page(i);
             int at = at(i);
             return HeaderField.nameIs(bytesOf(i), page[at], page[at + 3], lower);
+        }
+
+        @Override
+        public long nameKey(int i) {
+            Objects.checkIndex(i, size);
+            int[] page = page(i);
+            int at = at(i);
+            return HeaderField.nameKey(bytesOf(i), page[at], page[at + 3]);
         }
 
         @Override

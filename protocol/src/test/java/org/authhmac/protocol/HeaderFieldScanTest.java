@@ -44,7 +44,7 @@ class HeaderFieldScanTest {
             byte[] bytes = ("#".repeat(pad) + text + "\r\n" + "#".repeat(random.nextInt(9))).getBytes(StandardCharsets.ISO_8859_1);
             int start = pad;
             int limit = random.nextInt(4) == 0 ? start + random.nextInt(text.length() + 3) : bytes.length;
-            int[] out = new int[3];
+            int[] out = new int[5];
 
             // when
             boolean named = HeaderField.scanName(bytes, start, limit, out);
@@ -54,7 +54,9 @@ class HeaderFieldScanTest {
             int[] expected = scan(bytes, start, firstLineEnd);
             if (named) {
                 assertThat(expected).as("'%s' up to %d", text, limit - start).isNotNull();
-                assertThat(out).as("'%s'", text).containsExactly(expected);
+                assertThat(java.util.Arrays.copyOf(out, 3)).as("'%s'", text).containsExactly(expected);
+                long key = out[3] & 0xFFFFFFFFL | (long) out[4] << 32;
+                assertThat(key).as("'%s'", text).isEqualTo(HeaderField.nameKey(bytes, start, out[1]));
                 assertThat(out[0]).isLessThan(limit);
             } else if (limit == bytes.length) {
                 assertThat(expected).as("'%s' is declined although it scans", text).isNull();
