@@ -150,8 +150,9 @@ final class FieldCounts {
 
     /** The number of the distinct name {@code lower} (lower case), or -1 when no field carries it. */
     int find(String lower) {
-        int h = NameHash.of(lower);
         long key = NameHash.key(lower);
+        // A name of one chunk hashes to the multiply-shift of its coefficient, which is its key.
+        int h = key != 0 ? NameHash.end(key) : NameHash.of(lower);
         int mask = slots.length - 1;
         int at = h >>> (32 - bits);
         int s;

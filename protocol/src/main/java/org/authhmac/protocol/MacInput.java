@@ -2,6 +2,7 @@ package org.authhmac.protocol;
 
 import java.util.Arrays;
 import java.util.List;
+import javax.crypto.Mac;
 
 /**
  * Builds the bytes the MAC covers (RFC 6376 §3.7 with the X-Auth-HMAC header in the DKIM-Signature role):
@@ -37,6 +38,24 @@ final class MacInput {
      */
     static byte[] build(List<HeaderField> fields, int[] picked, Canonicalization canon,
                         byte[] signature, int colon, int nameEnd) {
+        byte[] out = buffer(fields, picked, signature);
+        int n = fill(out, fields, picked, canon, signature, colon, nameEnd);
+        return n == out.length ? out : Arrays.copyOf(out, n);
+    }
+
+    /**
+     * The MAC of what {@link #build(List, int[], Canonicalization, byte[], int, int)} builds, from {@code mac} (fresh
+     * from its key): the input is fed from the buffer it was built in, never copied to its final length.
+     */
+    static byte[] mac(Mac mac, List<HeaderField> fields, int[] picked, Canonicalization canon,
+                      byte[] signature, int colon, int nameEnd) {
+        byte[] out = buffer(fields, picked, signature);
+        mac.update(out, 0, fill(out, fields, picked, canon, signature, colon, nameEnd));
+        return mac.doFinal();
+    }
+
+    /** An array that holds the input before canonicalization, which only ever shortens it. */
+    private static byte[] buffer(List<HeaderField> fields, int[] picked, byte[] signature) {
         // Canonicalizes straight from the bytes the message was read into, into one byte array: no String per field
         // (this runs once per signature on every message; bench/, docs/PERFORMANCE.md).
         int size = signature.length;
@@ -45,7 +64,12 @@ final class MacInput {
                 size += fields.get(i).length() + 2;
             }
         }
-        byte[] out = new byte[size];
+        return new byte[size];
+    }
+
+    /** Canonicalizes the input into {@code out}; returns its length. */
+    private static int fill(byte[] out, List<HeaderField> fields, int[] picked, Canonicalization canon,
+                            byte[] signature, int colon, int nameEnd) {
         int n = 0;
         for (int i : picked) {
             if (i >= 0) {
@@ -55,8 +79,7 @@ final class MacInput {
                 out[n++] = '\n';
             }
         }
-        n = HeaderCanonicalizer.canonicalizeInto(canon, signature, 0, signature.length, colon, nameEnd, out, n);
-        return n == out.length ? out : Arrays.copyOf(out, n);
+        return HeaderCanonicalizer.canonicalizeInto(canon, signature, 0, signature.length, colon, nameEnd, out, n);
     }
 
     /**

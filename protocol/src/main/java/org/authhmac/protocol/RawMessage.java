@@ -151,7 +151,8 @@ final class RawMessage {
             if (!lineTried) {
                 // Tried once per line: retrying after each read of a stream would cost a long name once per read.
                 lineTried = true;
-                lineNamed = HeaderField.scanName(buf, lineStart, filled, lineName);
+                // A continuation line (WSP first) names nothing: not tried, so that deep folding costs no name scan.
+                lineNamed = !isWsp(buf[lineStart]) && HeaderField.scanName(buf, lineStart, filled, lineName);
                 if (lineNamed) {
                     // The name and the WSP before its colon hold no CR and no LF.
                     scanned = lineName[0] + 1;
@@ -250,7 +251,8 @@ final class RawMessage {
      */
     private static final class Fields extends AbstractList<HeaderField> implements RandomAccess, FieldNames {
         private static final int INTS = 6;
-        private static final int PAGE_BITS = 10;
+        /** Pages of 128 fields: a header block of a thousand fields copies a few KiB as its first page grows, no more. */
+        private static final int PAGE_BITS = 7;
         private static final int PAGE = 1 << PAGE_BITS;
         /** The first page grows from 32 fields (most messages have fewer); every later one is made full. */
         private int[][] pages = {new int[INTS * 32]};

@@ -343,9 +343,8 @@ public final class Verifier {
             return new Verdict.PermError(Reason.MALFORMED, Optional.of(h), e.getMessage());
         }
         HeaderField f = c.field;
-        byte[] input = MacInput.build(facts.fields(), facts.counts().pick(c.signedIds), h.headerCanonicalization(), emptied,
-                f.colon() - f.start(), f.nameEnd() - f.start());
-        byte[] expected = key.newMac().doFinal(input);
+        byte[] expected = MacInput.mac(key.newMac(), facts.fields(), facts.counts().pick(c.signedIds),
+                h.headerCanonicalization(), emptied, f.colon() - f.start(), f.nameEnd() - f.start());
         boolean macVerified = MessageDigest.isEqual(expected, Base64.getDecoder().decode(h.mac()));
         keys.macChecked(key, macVerified);
         if (!macVerified) {

@@ -155,6 +155,7 @@ class FieldCountsTest {
                     .isEqualTo(NameHash.key(lower)).isEqualTo(lower.length() > 8 ? 0 : NameHash.key(lower));
             if (lower.length() <= 8) {
                 assertThat(NameHash.key(lower)).isNotZero();
+                assertThat(NameHash.end(NameHash.key(lower))).as("a one-chunk name's hash from its key").isEqualTo(NameHash.of(lower));
             }
         }
     }
