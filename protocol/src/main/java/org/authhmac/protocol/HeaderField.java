@@ -15,18 +15,18 @@ final class HeaderField {
     private final int end;
     private final int colon;
     private final int nameEnd;
-    /** {@link NameHash} of the lower-cased name, so that a name test usually costs one int compare. */
-    private final int lowerNameHash;
+    /** {@link NameHash} of the lower-cased name, computed when first asked for ({@link #lowerNameHash}). */
+    private int lowerNameHash;
+    private boolean hashed;
     private String raw;
     private String lowerName;
 
-    private HeaderField(byte[] bytes, int start, int end, int colon, int nameEnd, int lowerNameHash) {
+    private HeaderField(byte[] bytes, int start, int end, int colon, int nameEnd) {
         this.bytes = bytes;
         this.start = start;
         this.end = end;
         this.colon = colon;
         this.nameEnd = nameEnd;
-        this.lowerNameHash = lowerNameHash;
     }
 
     /**
@@ -36,12 +36,15 @@ final class HeaderField {
     static HeaderField parse(byte[] bytes, int start, int end) throws MalformedMessageException {
         int[] scanned = new int[3];
         scan(bytes, start, end, scanned, 0);
-        return new HeaderField(bytes, start, end, scanned[0], scanned[1], scanned[2]);
+        HeaderField f = new HeaderField(bytes, start, end, scanned[0], scanned[1]);
+        f.lowerNameHash = scanned[2];
+        f.hashed = true;
+        return f;
     }
 
     /** A field {@link #scan} has checked, from what it found. */
-    static HeaderField of(byte[] bytes, int start, int end, int colon, int nameEnd, int lowerNameHash) {
-        return new HeaderField(bytes, start, end, colon, nameEnd, lowerNameHash);
+    static HeaderField of(byte[] bytes, int start, int end, int colon, int nameEnd) {
+        return new HeaderField(bytes, start, end, colon, nameEnd);
     }
 
     /**
@@ -209,7 +212,28 @@ final class HeaderField {
 
     /** {@link NameHash} of {@link #lowerName()}, without making it. */
     int lowerNameHash() {
+        if (!hashed) {
+            lowerNameHash = nameHash(bytes, start, nameEnd);
+            hashed = true;
+        }
         return lowerNameHash;
+    }
+
+    /** {@link NameHash} of the name in {@code bytes[start, nameEnd)} (checked: octets 33-126), lower-cased. */
+    static int nameHash(byte[] bytes, int start, int nameEnd) {
+        long acc = 0;
+        long chunk = 0;
+        int inChunk = 0;
+        int chunks = 0;
+        for (int i = start; i < nameEnd; i++) {
+            chunk |= (long) lower(bytes[i] & 0xFF) << (8 * inChunk);
+            if (++inChunk == NameHash.CHUNK || i == nameEnd - 1) {
+                acc = chunks++ == 0 ? NameHash.coefficient(chunk) : NameHash.add(acc, NameHash.coefficient(chunk));
+                chunk = 0;
+                inChunk = 0;
+            }
+        }
+        return NameHash.end(acc);
     }
 
     /** Whether the name, lower-cased, equals {@code lower} (which the caller has lower-cased). */

@@ -244,13 +244,13 @@ final class RawMessage {
     }
 
     /**
-     * The fields of a header block as int arrays (start, end, colon, end of name, hash of the lower-cased name, the
-     * nearest field above with the same name), in pages of {@link #PAGE} fields so that a header block of a quarter of
+     * The fields of a header block as int arrays (start, end, colon, end of name, the nearest field above with the
+     * same name), in pages of {@link #PAGE} fields so that a header block of a quarter of
      * a million fields is never copied to grow, read as a list of {@link HeaderField}s made on each {@code get}. Each
      * field is checked and grouped with the others of its name ({@link FieldCounts}) as it is added: one pass.
      */
     private static final class Fields extends AbstractList<HeaderField> implements RandomAccess, FieldNames {
-        private static final int INTS = 6;
+        private static final int INTS = 5;
         /** Pages of 128 fields: a header block of a thousand fields copies a few KiB as its first page grows, no more. */
         private static final int PAGE_BITS = 7;
         private static final int PAGE = 1 << PAGE_BITS;
@@ -293,14 +293,17 @@ final class RawMessage {
             }
             page[at] = start;
             page[at + 1] = end;
+            int hash;
             long key;
             if (named != null) {
                 page[at + 2] = named[0];
                 page[at + 3] = named[1];
-                page[at + 4] = named[2];
+                hash = named[2];
                 key = named[3] & 0xFFFFFFFFL | (long) named[4] << 32;
             } else {
+                // Writes the colon, the end of the name and the name's hash; the hash's slot then takes the chain.
                 HeaderField.scan(bytes, start, end, page, at + 2);
+                hash = page[at + 4];
                 key = HeaderField.nameKey(bytes, start, page[at + 3]);
             }
             if (copies != null) {
@@ -312,7 +315,8 @@ final class RawMessage {
             // A stream's buffer may have grown since the field before: names compared are at the same offsets in it.
             buf = src;
             size++;
-            page[at + 5] = counts.add(size - 1, page[at + 4], key);
+            // The hash is not kept: FieldCounts has it, and a HeaderField made by get() hashes its name if asked.
+            page[at + 4] = counts.add(size - 1, hash, key);
         }
 
         @Override
@@ -323,13 +327,13 @@ final class RawMessage {
         @Override
         public int above(int i) {
             Objects.checkIndex(i, size);
-            return page(i)[at(i) + 5];
+            return page(i)[at(i) + 4];
         }
 
         @Override
         public void above(int i, int field) {
             Objects.checkIndex(i, size);
-            page(i)[at(i) + 5] = field;
+            page(i)[at(i) + 4] = field;
         }
 
         /** The list over the final array the fields are ranges of (a stream's buffer may have grown meanwhile). */
@@ -351,7 +355,7 @@ final class RawMessage {
             Objects.checkIndex(i, size);
             int[] page = page(i);
             int at = at(i);
-            return HeaderField.of(bytesOf(i), page[at], page[at + 1], page[at + 2], page[at + 3], page[at + 4]);
+            return HeaderField.of(bytesOf(i), page[at], page[at + 1], page[at + 2], page[at + 3]);
         }
 
         @Override
@@ -366,7 +370,9 @@ final class RawMessage {
         @Override
         public int lowerNameHash(int i) {
             Objects.checkIndex(i, size);
-            return page(i)[at(i) + 4];
+            int[] page = page(i);
+            int at = at(i);
+            return HeaderField.nameHash(bytesOf(i), page[at], page[at + 3]);
         }
 
         @Override
