@@ -56,6 +56,12 @@ public final class AuthHmacAttributes {
      * copy is already signed, so SignWithAuthHmac lets it pass once, untouched, and removes the mark.
      */
     public static final AttributeName SPLIT_COPY = AttributeName.of(PREFIX + "splitCopy");
+    /**
+     * Set with {@link #SPLIT_COPY} (String: SHA-256, hex, of the copy's recipients in order): the copy passes untouched
+     * only with the recipients its signature was made for; a mailet that changed them before SignWithAuthHmac met the
+     * copy again makes it a mail like any other, signed (and split) anew.
+     */
+    public static final AttributeName SPLIT_COPY_RECIPIENTS = AttributeName.of(PREFIX + "splitCopyRecipients");
 
     private AuthHmacAttributes() {
     }

@@ -8,7 +8,12 @@ import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.time.Clock;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HexFormat;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -239,6 +244,8 @@ public class SignWithAuthHmac extends GenericMailet {
                     MessageHeaders.prepend(message, c.signatures());
                     copy.setMessage(message);
                     copy.setAttribute(new Attribute(AuthHmacAttributes.SPLIT_COPY, AttributeValue.of(name)));
+                    copy.setAttribute(new Attribute(AuthHmacAttributes.SPLIT_COPY_RECIPIENTS,
+                            AttributeValue.of(recipientsDigest(c.recipients()))));
                     getMailetContext().sendMail(copy, state);
                 } catch (MessagingException | RuntimeException e) {
                     mail.setRecipients(mail.getRecipients().stream().filter(r -> !queued.contains(r)).toList());
@@ -262,21 +269,45 @@ public class SignWithAuthHmac extends GenericMailet {
     }
 
     /**
-     * A copy this mailet split off and queued is signed already: it passes once, untouched. The mark is removed
-     * either way, so that the copy is treated as any other mail if it ever comes back (a release from a repository),
-     * and it counts only on the copy it was made for.
+     * A copy this mailet split off and queued is signed already: it passes once, untouched, when it still has the
+     * name and the recipients it was made for. The mark is removed either way, so that the copy is treated as any
+     * other mail if it ever comes back (a release from a repository), and it counts only on the copy it was made for.
+     * A copy whose recipients a mailet changed meanwhile (an alias, an archive Bcc) would carry its signature to them:
+     * it is signed, and split, anew.
      */
     private static boolean passesAsOurSplitCopy(Mail mail) {
         Optional<Attribute> mark = mail.getAttribute(AuthHmacAttributes.SPLIT_COPY);
-        if (mark.isEmpty()) {
+        Optional<Attribute> recipients = mail.getAttribute(AuthHmacAttributes.SPLIT_COPY_RECIPIENTS);
+        if (mark.isEmpty() && recipients.isEmpty()) {
             return false;
         }
         mail.removeAttribute(AuthHmacAttributes.SPLIT_COPY);
-        boolean ours = mail.getName().equals(mark.get().getValue().getValue());
-        if (ours) {
-            LOGGER.debug("auth-hmac: mail {} is a copy split off and signed earlier, it goes on untouched", mail.getName());
+        mail.removeAttribute(AuthHmacAttributes.SPLIT_COPY_RECIPIENTS);
+        if (mark.isEmpty() || !mail.getName().equals(mark.get().getValue().getValue())) {
+            return false;
         }
-        return ours;
+        if (recipients.isEmpty() || !recipientsDigest(mail.getRecipients()).equals(recipients.get().getValue().getValue())) {
+            LOGGER.warn("auth-hmac: mail {} is a copy split off earlier whose recipients changed since (a mailet before "
+                    + "SignWithAuthHmac ran on it again); it is signed anew for its recipients now", mail.getName());
+            return false;
+        }
+        LOGGER.debug("auth-hmac: mail {} is a copy split off and signed earlier, it goes on untouched", mail.getName());
+        return true;
+    }
+
+    /** SHA-256 (hex) of the recipients in order, each as an address, so that no change of them goes unnoticed. */
+    private static String recipientsDigest(Collection<MailAddress> recipients) {
+        MessageDigest sha256;
+        try {
+            sha256 = MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every Java runtime has SHA-256", e);
+        }
+        for (MailAddress r : recipients) {
+            sha256.update(r.asString().getBytes(StandardCharsets.UTF_8));
+            sha256.update((byte) 0);
+        }
+        return HexFormat.of().formatHex(sha256.digest());
     }
 
     /**

@@ -232,6 +232,27 @@ class SignatureCopiesTest {
     }
 
     @Test
+    void aCopyWhoseRecipientsChangedBeforeItCameBackIsSplitAgainNotPassedOnWithItsSignature() throws Exception {
+        // given carol's copy, signed for c.example, queued back (splitProcessor or the mailet's place lets a mailet
+        // run on it first) and given one more recipient elsewhere there (an alias, a Bcc archive) under the same name
+        SignWithAuthHmac mailet = mailet();
+        mailet.service(alicesMail("bob@b.example", "carol@c.example"));
+        FakeMail copy = asSpooled(context.getSentMails().get(0));
+        assertThat(copy.getRecipients()).extracting(MailAddress::asString).containsExactly("carol@c.example");
+        copy.setRecipients(List.of(new MailAddress("carol@c.example"), new MailAddress("mallory@evil.example")));
+        context.resetSentMails();
+
+        // when it reaches the mailet again
+        mailet.service(copy);
+
+        // then mallory's copy carries no signature (he could spend carol's ticket on a c.example mailbox), carol's does
+        Copy mallorys = copyFor(copy, "mallory@evil.example");
+        assertThat(mallorys.recipients()).extracting(MailAddress::asString).containsExactly("mallory@evil.example");
+        assertThat(mallorys.signatures()).isEmpty();
+        assertThat(copyFor(copy, "carol@c.example").signatures()).singleElement().asString().contains("r=c.example", "; rc=1;");
+    }
+
+    @Test
     void aSplitMarkNamingAnotherMailIsIgnoredAndTheMailIsSignedAsAnyOther() throws Exception {
         // given a mail that carries the mark of some other mail (a copy duplicated again by another mailet)
         FakeMail mail = alicesMail("bob@b.example");
