@@ -57,11 +57,11 @@ public final class AuthHmacAttributes {
      */
     public static final AttributeName SPLIT_COPY = AttributeName.of(PREFIX + "splitCopy");
     /**
-     * Set with {@link #SPLIT_COPY} (String: SHA-256, hex, of the copy's recipients in order): the copy passes untouched
-     * only with the recipients its signature was made for; a mailet that changed them before SignWithAuthHmac met the
-     * copy again makes it a mail like any other, signed (and split) anew.
+     * Set with {@link #SPLIT_COPY} (String: SHA-256, hex, of the copy's recipients in order and of its message as
+     * queued): the copy passes untouched only as its signature was made; a mailet that changed its recipients or its
+     * message before SignWithAuthHmac met the copy again makes it a mail like any other, signed (and split) anew.
      */
-    public static final AttributeName SPLIT_COPY_RECIPIENTS = AttributeName.of(PREFIX + "splitCopyRecipients");
+    public static final AttributeName SPLIT_COPY_DIGEST = AttributeName.of(PREFIX + "splitCopyDigest");
 
     private AuthHmacAttributes() {
     }

@@ -7,12 +7,13 @@ import jakarta.mail.internet.MimeMessage;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.time.Clock;
 import java.nio.charset.StandardCharsets;
+import java.security.DigestOutputStream;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
-import java.util.Collection;
 import java.util.HexFormat;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -244,8 +245,7 @@ public class SignWithAuthHmac extends GenericMailet {
                     MessageHeaders.prepend(message, c.signatures());
                     copy.setMessage(message);
                     copy.setAttribute(new Attribute(AuthHmacAttributes.SPLIT_COPY, AttributeValue.of(name)));
-                    copy.setAttribute(new Attribute(AuthHmacAttributes.SPLIT_COPY_RECIPIENTS,
-                            AttributeValue.of(recipientsDigest(c.recipients()))));
+                    copy.setAttribute(new Attribute(AuthHmacAttributes.SPLIT_COPY_DIGEST, AttributeValue.of(digest(copy))));
                     getMailetContext().sendMail(copy, state);
                 } catch (MessagingException | RuntimeException e) {
                     mail.setRecipients(mail.getRecipients().stream().filter(r -> !queued.contains(r)).toList());
@@ -270,42 +270,55 @@ public class SignWithAuthHmac extends GenericMailet {
 
     /**
      * A copy this mailet split off and queued is signed already: it passes once, untouched, when it still has the
-     * name and the recipients it was made for. The mark is removed either way, so that the copy is treated as any
-     * other mail if it ever comes back (a release from a repository), and it counts only on the copy it was made for.
-     * A copy whose recipients a mailet changed meanwhile (an alias, an archive Bcc) would carry its signature to them:
-     * it is signed, and split, anew.
+     * name, the recipients and the message it was made with. The mark is removed either way, so that the copy is
+     * treated as any other mail if it ever comes back (a release from a repository), and it counts only on the copy it
+     * was made for. A copy a mailet changed meanwhile is signed, and split, anew: new recipients (an alias, an archive
+     * Bcc) would otherwise receive its signature, and a changed message (a footer added again) would fail its MAC.
      */
     private static boolean passesAsOurSplitCopy(Mail mail) {
         Optional<Attribute> mark = mail.getAttribute(AuthHmacAttributes.SPLIT_COPY);
-        Optional<Attribute> recipients = mail.getAttribute(AuthHmacAttributes.SPLIT_COPY_RECIPIENTS);
-        if (mark.isEmpty() && recipients.isEmpty()) {
+        Optional<Attribute> digest = mail.getAttribute(AuthHmacAttributes.SPLIT_COPY_DIGEST);
+        if (mark.isEmpty() && digest.isEmpty()) {
             return false;
         }
         mail.removeAttribute(AuthHmacAttributes.SPLIT_COPY);
-        mail.removeAttribute(AuthHmacAttributes.SPLIT_COPY_RECIPIENTS);
+        mail.removeAttribute(AuthHmacAttributes.SPLIT_COPY_DIGEST);
         if (mark.isEmpty() || !mail.getName().equals(mark.get().getValue().getValue())) {
             return false;
         }
-        if (recipients.isEmpty() || !recipientsDigest(mail.getRecipients()).equals(recipients.get().getValue().getValue())) {
-            LOGGER.warn("auth-hmac: mail {} is a copy split off earlier whose recipients changed since (a mailet before "
-                    + "SignWithAuthHmac ran on it again); it is signed anew for its recipients now", mail.getName());
+        String now;
+        try {
+            now = digest(mail);
+        } catch (MessagingException | RuntimeException e) {
+            now = "unreadable";
+        }
+        if (digest.isEmpty() || !now.equals(digest.get().getValue().getValue())) {
+            LOGGER.warn("auth-hmac: mail {} is a copy split off earlier whose recipients or message changed since (a mailet "
+                    + "before SignWithAuthHmac ran on it again: keep SignWithAuthHmac first in splitProcessor); it is signed "
+                    + "anew as it is now", mail.getName());
             return false;
         }
         LOGGER.debug("auth-hmac: mail {} is a copy split off and signed earlier, it goes on untouched", mail.getName());
         return true;
     }
 
-    /** SHA-256 (hex) of the recipients in order, each as an address, so that no change of them goes unnoticed. */
-    private static String recipientsDigest(Collection<MailAddress> recipients) {
+    /** SHA-256 (hex) of the recipients in order and of the message's bytes: no change of either goes unnoticed. */
+    private static String digest(Mail mail) throws MessagingException {
         MessageDigest sha256;
         try {
             sha256 = MessageDigest.getInstance("SHA-256");
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException("every Java runtime has SHA-256", e);
         }
-        for (MailAddress r : recipients) {
+        for (MailAddress r : mail.getRecipients()) {
             sha256.update(r.asString().getBytes(StandardCharsets.UTF_8));
             sha256.update((byte) 0);
+        }
+        sha256.update((byte) 0);
+        try (OutputStream out = new DigestOutputStream(OutputStream.nullOutputStream(), sha256)) {
+            mail.getMessage().writeTo(out);
+        } catch (IOException e) {
+            throw new MessagingException("cannot read the message: " + e.getMessage(), e);
         }
         return HexFormat.of().formatHex(sha256.digest());
     }

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import jakarta.mail.MessagingException;
+import jakarta.mail.Session;
 import jakarta.mail.internet.MimeMessage;
 import java.io.ByteArrayInputStream;
 import java.lang.reflect.InvocationTargetException;
@@ -13,6 +14,7 @@ import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Properties;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.james.core.MailAddress;
 import org.apache.james.metrics.tests.RecordingMetricFactory;
@@ -253,6 +255,26 @@ class SignatureCopiesTest {
     }
 
     @Test
+    void aCopyWhoseContentAMailetChangedBeforeItCameBackIsSignedAnewAndPassesAtThePartner() throws Exception {
+        // given carol's copy, queued back into the processor where a footer mailet runs before SignWithAuthHmac (the
+        // place the relay processor's comment gives to mailets that rewrite content), so the footer is added again
+        SignWithAuthHmac mailet = mailet();
+        mailet.service(alicesMail("bob@b.example", "carol@c.example"));
+        FakeMail copy = asSpooled(context.getSentMails().get(0));
+        copy.getMessage().setText("confidential\r\n-- \r\nsent from a.example\r\n", "UTF-8");
+        copy.getMessage().saveChanges();
+        context.resetSentMails();
+
+        // when it reaches the mailet again
+        mailet.service(copy);
+
+        // then its signature covers what leaves: c.example passes it, nothing else was queued
+        assertThat(copy.getMessage().getHeader("X-Auth-HMAC")).singleElement().asString().contains("r=c.example");
+        assertThat(verify(copy.getMessage(), verifierAtB(), "carol@c.example").result()).isEqualTo(AuthResult.PASS);
+        assertThat(context.getSentMails()).isEmpty();
+    }
+
+    @Test
     void aSplitMarkNamingAnotherMailIsIgnoredAndTheMailIsSignedAsAnyOther() throws Exception {
         // given a mail that carries the mark of some other mail (a copy duplicated again by another mailet)
         FakeMail mail = alicesMail("bob@b.example");
@@ -331,10 +353,11 @@ class SignatureCopiesTest {
         assertThat(metrics.countFor(Metrics.SIGN_UNSIGNED_NOT_SUBMITTED_HERE)).isEqualTo(1);
     }
 
-    /** A queued copy as the spool hands it back: its name is the one the mark records. */
-    static FakeMail asSpooled(FakeMailContext.SentMail sent) throws MessagingException {
+    /** A queued copy as the spool hands it back, read from the bytes it stored: its name is the one the mark records. */
+    static FakeMail asSpooled(FakeMailContext.SentMail sent) throws Exception {
         String name = (String) sent.getAttributes().get(AuthHmacAttributes.SPLIT_COPY).getValue().getValue();
-        return FakeMail.builder().name(name).mimeMessage(sent.getMsg()).sender(sent.getSender())
+        MimeMessage stored = new MimeMessage(Session.getInstance(new Properties()), new ByteArrayInputStream(Mails.bytes(sent.getMsg())));
+        return FakeMail.builder().name(name).mimeMessage(stored).sender(sent.getSender())
                 .recipients(List.copyOf(sent.getRecipients())).attributes(List.copyOf(sent.getAttributes().values()))
                 .state(sent.getState()).build();
     }
