@@ -167,6 +167,19 @@ class SignatureCopiesTest {
     }
 
     @Test
+    void countsOneMailboxSpelledInTwoCasesOnceInRcAsTheReceiverDoes() throws Exception {
+        // given bob twice, in two spellings the receiver reads as one mailbox (replay ids are lower case)
+        FakeMail mail = alicesMail("bob@b.example", "BOB@b.example", "eve@elsewhere.example");
+
+        mailet().service(mail);
+
+        // then the signature lets one b.example mailbox pass, not two: no spare ticket for another one
+        assertThat(copyFor(mail, "bob@b.example").signatures()).singleElement().asString().contains("; rc=1;");
+        assertThat(copyFor(mail, "bob@b.example").recipients()).extracting(MailAddress::asString)
+                .containsExactly("bob@b.example", "BOB@b.example");
+    }
+
+    @Test
     void aMailForOnePartnerDomainOnlyIsNotSplit() throws Exception {
         FakeMail mail = alicesMail("bob@b.example", "dan@b.example");
 
