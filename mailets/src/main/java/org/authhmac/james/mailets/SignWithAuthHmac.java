@@ -247,11 +247,13 @@ public class SignWithAuthHmac extends GenericMailet {
                     copy.setAttribute(new Attribute(AuthHmacAttributes.SPLIT_COPY, AttributeValue.of(name)));
                     copy.setAttribute(new Attribute(AuthHmacAttributes.SPLIT_COPY_DIGEST, AttributeValue.of(digest(copy))));
                     getMailetContext().sendMail(copy, state);
-                } catch (MessagingException | RuntimeException e) {
+                } catch (MessagingException | RuntimeException | Error e) {
+                    // An Error too (a copy of a large mail out of memory): escaping as it is, it would reach the spooler,
+                    // which takes the mail again as queued, with the recipients whose copies are queued already.
                     mail.setRecipients(mail.getRecipients().stream().filter(r -> !queued.contains(r)).toList());
                     throw new MessagingException("auth-hmac: cannot queue the copy of mail " + mail.getName() + " for "
                             + c.describe() + "; its " + mail.getRecipients().size() + " recipient(s) not yet queued wait for retry: "
-                            + e.getMessage(), e);
+                            + e, e instanceof Exception cause ? cause : new IllegalStateException(e.toString(), e));
                 }
                 queued.addAll(c.recipients());
                 metrics.count(Metrics.SIGN_SPLIT_COPIES);

@@ -340,6 +340,33 @@ class SignatureCopiesTest {
     }
 
     @Test
+    void whenQueuingACopyFailsWithAnErrorTheQueuedRecipientsStillLeaveTheMailAndItWaitsForRetry() throws Exception {
+        // given a spool that takes the first copy and then runs out of memory
+        AtomicInteger queued = new AtomicInteger();
+        MailetContext outOfMemorySecondTime = (MailetContext) Proxy.newProxyInstance(getClass().getClassLoader(),
+                new Class<?>[] {MailetContext.class}, (proxy, method, args) -> {
+                    if (method.getName().equals("sendMail") && queued.incrementAndGet() == 2) {
+                        throw new OutOfMemoryError("Java heap space");
+                    }
+                    try {
+                        return method.invoke(context, args);
+                    } catch (InvocationTargetException e) {
+                        throw e.getCause();
+                    }
+                });
+        FakeMail mail = alicesMail("bob@b.example", "carol@c.example", "eve@elsewhere.example");
+
+        // when the mail is split
+        assertThatThrownBy(() -> mailet(outOfMemorySecondTime, null).service(mail)).isInstanceOf(MessagingException.class)
+                .hasMessageContaining("wait for retry");
+
+        // then carol, whose copy is queued, is no longer a recipient of the mail that waits: the retry cannot send her a second
+        assertThat(context.getSentMails()).singleElement().extracting(s -> List.copyOf(s.getRecipients()))
+                .isEqualTo(List.of(new MailAddress("carol@c.example")));
+        assertThat(mail.getRecipients()).extracting(MailAddress::asString).containsExactly("bob@b.example", "eve@elsewhere.example");
+    }
+
+    @Test
     void aMailTheSigningPolicyRefusesIsRefusedWholeAndNotSplit() throws Exception {
         // given alice logged in, writing as the CEO to b, c and elsewhere
         FakeMail mail = Mails.outbound(Mails.message("CEO <ceo@a.example>", "bob@b.example", "pay", "Pay 4711."),
