@@ -9,6 +9,8 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
 import java.nio.charset.StandardCharsets;
 import java.security.DigestOutputStream;
 import java.security.MessageDigest;
@@ -73,6 +75,8 @@ public class SignWithAuthHmac extends GenericMailet {
             "canonicalization", "convertTo7Bit", "errorProcessor", "refusedProcessor", "splitProcessor");
     /** How much of the original name a split copy's name keeps before its own unique part. */
     static final int MAX_NAME_BASE = 64;
+    /** How long after its split a copy may pass untouched with the signature made then; later it is signed anew. */
+    static final Duration MAX_COPY_AGE = Duration.ofMinutes(5);
     private static final Session SESSION = Session.getInstance(new Properties());
 
     private final KeyVault vault;
@@ -245,7 +249,8 @@ public class SignWithAuthHmac extends GenericMailet {
                     MessageHeaders.prepend(message, c.signatures());
                     copy.setMessage(message);
                     copy.setAttribute(new Attribute(AuthHmacAttributes.SPLIT_COPY, AttributeValue.of(name)));
-                    copy.setAttribute(new Attribute(AuthHmacAttributes.SPLIT_COPY_DIGEST, AttributeValue.of(digest(copy))));
+                    copy.setAttribute(new Attribute(AuthHmacAttributes.SPLIT_COPY_DIGEST,
+                            AttributeValue.of(clock.instant().getEpochSecond() + ":" + digest(copy))));
                     getMailetContext().sendMail(copy, state);
                 } catch (MessagingException | RuntimeException | Error e) {
                     // An Error too (a copy of a large mail out of memory): escaping as it is, it would reach the spooler,
@@ -275,9 +280,11 @@ public class SignWithAuthHmac extends GenericMailet {
      * name, the recipients and the message it was made with. The mark is removed either way, so that the copy is
      * treated as any other mail if it ever comes back (a release from a repository), and it counts only on the copy it
      * was made for. A copy a mailet changed meanwhile is signed, and split, anew: new recipients (an alias, an archive
-     * Bcc) would otherwise receive its signature, and a changed message (a footer added again) would fail its MAC.
+     * Bcc) would otherwise receive its signature, and a changed message (a footer added again) would fail its MAC. So
+     * is a copy that comes back more than {@link #MAX_COPY_AGE} after its split (stored and released), as the mail
+     * itself would be: its first signature may have expired at the partner.
      */
-    private static boolean passesAsOurSplitCopy(Mail mail) {
+    private boolean passesAsOurSplitCopy(Mail mail) {
         Optional<Attribute> mark = mail.getAttribute(AuthHmacAttributes.SPLIT_COPY);
         Optional<Attribute> digest = mail.getAttribute(AuthHmacAttributes.SPLIT_COPY_DIGEST);
         if (mark.isEmpty() && digest.isEmpty()) {
@@ -294,7 +301,22 @@ public class SignWithAuthHmac extends GenericMailet {
         } catch (MessagingException | RuntimeException e) {
             now = "unreadable";
         }
-        if (digest.isEmpty() || !now.equals(digest.get().getValue().getValue())) {
+        String recorded = digest.map(a -> String.valueOf(a.getValue().getValue())).orElse("");
+        int colon = recorded.indexOf(':');
+        Optional<Instant> splitAt = Optional.empty();
+        try {
+            splitAt = colon > 0 ? Optional.of(Instant.ofEpochSecond(Long.parseLong(recorded.substring(0, colon)))) : Optional.empty();
+        } catch (RuntimeException e) {
+            // an unreadable time: not a mark of ours
+        }
+        Instant at = clock.instant();
+        if (splitAt.isPresent() && now.equals(recorded.substring(colon + 1))
+                && (at.isBefore(splitAt.get().minus(MAX_COPY_AGE)) || at.isAfter(splitAt.get().plus(MAX_COPY_AGE)))) {
+            LOGGER.info("auth-hmac: mail {} is a copy split off at {}, too long ago to go on with the signature made then; it "
+                    + "is signed anew", mail.getName(), splitAt.get());
+            return false;
+        }
+        if (splitAt.isEmpty() || !now.equals(recorded.substring(colon + 1))) {
             LOGGER.warn("auth-hmac: mail {} is a copy split off earlier whose recipients or message changed since (a mailet "
                     + "before SignWithAuthHmac ran on it again: keep SignWithAuthHmac first in splitProcessor); it is signed "
                     + "anew as it is now", mail.getName());

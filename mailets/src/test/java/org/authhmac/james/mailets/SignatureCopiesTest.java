@@ -10,6 +10,7 @@ import java.io.ByteArrayInputStream;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Proxy;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
@@ -285,6 +286,25 @@ class SignatureCopiesTest {
         assertThat(copy.getMessage().getHeader("X-Auth-HMAC")).singleElement().asString().contains("r=c.example");
         assertThat(verify(copy.getMessage(), verifierAtB(), "carol@c.example").result()).isEqualTo(AuthResult.PASS);
         assertThat(context.getSentMails()).isEmpty();
+    }
+
+    @Test
+    void aCopyThatComesBackLongAfterItsSplitIsSignedAnewNotSentWithItsOldSignature() throws Exception {
+        // given carol's copy, split off and signed, then stored unchanged with its mark (a processor without the mailet)
+        mailet().service(alicesMail("bob@b.example", "carol@c.example"));
+        FakeMail copy = asSpooled(context.getSentMails().get(0));
+        context.resetSentMails();
+
+        // when an administrator reprocesses it into the mailet's processor three hours later
+        Clock later = Clock.offset(CLOCK, Duration.ofHours(3));
+        SignWithAuthHmac mailetThen = new SignWithAuthHmac(vault, metrics, later);
+        mailetThen.init(FakeMailetConfig.builder().mailetName("SignWithAuthHmac").mailetContext(context)
+                .setProperty("signingDomain", "a.example").setProperty("partners", "b.example=partner-b, c.example=partner-c").build());
+        mailetThen.service(copy);
+
+        // then it leaves with a signature made now, as the mail itself would, not with the one the partner holds as expired
+        assertThat(copy.getMessage().getHeader("X-Auth-HMAC")).singleElement().asString()
+                .contains("r=c.example", "t=" + later.instant().getEpochSecond() + ";");
     }
 
     @Test
