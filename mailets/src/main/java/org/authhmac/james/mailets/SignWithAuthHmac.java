@@ -312,14 +312,14 @@ public class SignWithAuthHmac extends GenericMailet {
         Instant at = clock.instant();
         if (splitAt.isPresent() && now.equals(recorded.substring(colon + 1))
                 && (at.isBefore(splitAt.get().minus(MAX_COPY_AGE)) || at.isAfter(splitAt.get().plus(MAX_COPY_AGE)))) {
-            LOGGER.info("auth-hmac: mail {} is a copy split off at {}, too long ago to go on with the signature made then; it "
-                    + "is signed anew", mail.getName(), splitAt.get());
+            LOGGER.info("auth-hmac: mail {} is a copy split off at {}, too long ago to go on with what was signed then; it is "
+                    + "handled as any other mail now (signed for its partner recipients)", mail.getName(), splitAt.get());
             return false;
         }
         if (splitAt.isEmpty() || !now.equals(recorded.substring(colon + 1))) {
             LOGGER.warn("auth-hmac: mail {} is a copy split off earlier whose recipients or message changed since (a mailet "
-                    + "before SignWithAuthHmac ran on it again: keep SignWithAuthHmac first in splitProcessor); it is signed "
-                    + "anew as it is now", mail.getName());
+                    + "before SignWithAuthHmac ran on it again: keep SignWithAuthHmac first in splitProcessor); it is handled "
+                    + "as any other mail now (signed for its partner recipients)", mail.getName());
             return false;
         }
         LOGGER.debug("auth-hmac: mail {} is a copy split off and signed earlier, it goes on untouched", mail.getName());
