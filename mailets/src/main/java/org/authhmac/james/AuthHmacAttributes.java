@@ -56,6 +56,13 @@ public final class AuthHmacAttributes {
      * copy is already signed, so SignWithAuthHmac lets it pass once, untouched, and removes the mark.
      */
     public static final AttributeName SPLIT_COPY = AttributeName.of(PREFIX + "splitCopy");
+    /**
+     * Set with {@link #SPLIT_COPY} (String: {@code SECONDS:HEX}, the split's time in Unix seconds and the SHA-256 of the
+     * copy's recipients in order and of its message as queued): the copy passes untouched only as its signature was
+     * made and within minutes of it; a mailet that changed its recipients or its message before SignWithAuthHmac met
+     * the copy again, or a late release, makes it a mail like any other, signed (and split) anew.
+     */
+    public static final AttributeName SPLIT_COPY_DIGEST = AttributeName.of(PREFIX + "splitCopyDigest");
 
     private AuthHmacAttributes() {
     }

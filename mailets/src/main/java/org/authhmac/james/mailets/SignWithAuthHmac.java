@@ -7,9 +7,17 @@ import jakarta.mail.internet.MimeMessage;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.security.DigestOutputStream;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -67,6 +75,8 @@ public class SignWithAuthHmac extends GenericMailet {
             "canonicalization", "convertTo7Bit", "errorProcessor", "refusedProcessor", "splitProcessor");
     /** How much of the original name a split copy's name keeps before its own unique part. */
     static final int MAX_NAME_BASE = 64;
+    /** How long after its split a copy may pass untouched with the signature made then; later it is signed anew. */
+    static final Duration MAX_COPY_AGE = Duration.ofMinutes(5);
     private static final Session SESSION = Session.getInstance(new Properties());
 
     private final KeyVault vault;
@@ -239,12 +249,16 @@ public class SignWithAuthHmac extends GenericMailet {
                     MessageHeaders.prepend(message, c.signatures());
                     copy.setMessage(message);
                     copy.setAttribute(new Attribute(AuthHmacAttributes.SPLIT_COPY, AttributeValue.of(name)));
+                    copy.setAttribute(new Attribute(AuthHmacAttributes.SPLIT_COPY_DIGEST,
+                            AttributeValue.of(clock.instant().getEpochSecond() + ":" + digest(copy))));
                     getMailetContext().sendMail(copy, state);
-                } catch (MessagingException | RuntimeException e) {
+                } catch (MessagingException | RuntimeException | Error e) {
+                    // An Error too (a copy of a large mail out of memory): escaping as it is, it would reach the spooler,
+                    // which takes the mail again as queued, with the recipients whose copies are queued already.
                     mail.setRecipients(mail.getRecipients().stream().filter(r -> !queued.contains(r)).toList());
                     throw new MessagingException("auth-hmac: cannot queue the copy of mail " + mail.getName() + " for "
                             + c.describe() + "; its " + mail.getRecipients().size() + " recipient(s) not yet queued wait for retry: "
-                            + e.getMessage(), e);
+                            + e, e instanceof Exception cause ? cause : new IllegalStateException(e.toString(), e));
                 }
                 queued.addAll(c.recipients());
                 metrics.count(Metrics.SIGN_SPLIT_COPIES);
@@ -262,21 +276,75 @@ public class SignWithAuthHmac extends GenericMailet {
     }
 
     /**
-     * A copy this mailet split off and queued is signed already: it passes once, untouched. The mark is removed
-     * either way, so that the copy is treated as any other mail if it ever comes back (a release from a repository),
-     * and it counts only on the copy it was made for.
+     * A copy this mailet split off and queued is signed already: it passes once, untouched, when it still has the
+     * name, the recipients and the message it was made with. The mark is removed either way, so that the copy is
+     * treated as any other mail if it ever comes back (a release from a repository), and it counts only on the copy it
+     * was made for. A copy a mailet changed meanwhile is signed, and split, anew: new recipients (an alias, an archive
+     * Bcc) would otherwise receive its signature, and a changed message (a footer added again) would fail its MAC. So
+     * is a copy that comes back more than {@link #MAX_COPY_AGE} after its split (stored and released), as the mail
+     * itself would be: its first signature may have expired at the partner.
      */
-    private static boolean passesAsOurSplitCopy(Mail mail) {
+    private boolean passesAsOurSplitCopy(Mail mail) {
         Optional<Attribute> mark = mail.getAttribute(AuthHmacAttributes.SPLIT_COPY);
-        if (mark.isEmpty()) {
+        Optional<Attribute> digest = mail.getAttribute(AuthHmacAttributes.SPLIT_COPY_DIGEST);
+        if (mark.isEmpty() && digest.isEmpty()) {
             return false;
         }
         mail.removeAttribute(AuthHmacAttributes.SPLIT_COPY);
-        boolean ours = mail.getName().equals(mark.get().getValue().getValue());
-        if (ours) {
-            LOGGER.debug("auth-hmac: mail {} is a copy split off and signed earlier, it goes on untouched", mail.getName());
+        mail.removeAttribute(AuthHmacAttributes.SPLIT_COPY_DIGEST);
+        if (mark.isEmpty() || !mail.getName().equals(mark.get().getValue().getValue())) {
+            return false;
         }
-        return ours;
+        String now;
+        try {
+            now = digest(mail);
+        } catch (MessagingException | RuntimeException e) {
+            now = "unreadable";
+        }
+        String recorded = digest.map(a -> String.valueOf(a.getValue().getValue())).orElse("");
+        int colon = recorded.indexOf(':');
+        Optional<Instant> splitAt = Optional.empty();
+        try {
+            splitAt = colon > 0 ? Optional.of(Instant.ofEpochSecond(Long.parseLong(recorded.substring(0, colon)))) : Optional.empty();
+        } catch (RuntimeException e) {
+            // an unreadable time: not a mark of ours
+        }
+        Instant at = clock.instant();
+        if (splitAt.isPresent() && now.equals(recorded.substring(colon + 1))
+                && (at.isBefore(splitAt.get().minus(MAX_COPY_AGE)) || at.isAfter(splitAt.get().plus(MAX_COPY_AGE)))) {
+            LOGGER.info("auth-hmac: mail {} is a copy split off at {}, too long ago to go on with what was signed then; it is "
+                    + "handled as any other mail now (signed for its partner recipients)", mail.getName(), splitAt.get());
+            return false;
+        }
+        if (splitAt.isEmpty() || !now.equals(recorded.substring(colon + 1))) {
+            LOGGER.warn("auth-hmac: mail {} is a copy split off earlier whose recipients or message changed since (a mailet "
+                    + "before SignWithAuthHmac ran on it again: keep SignWithAuthHmac first in splitProcessor); it is handled "
+                    + "as any other mail now (signed for its partner recipients)", mail.getName());
+            return false;
+        }
+        LOGGER.debug("auth-hmac: mail {} is a copy split off and signed earlier, it goes on untouched", mail.getName());
+        return true;
+    }
+
+    /** SHA-256 (hex) of the recipients in order and of the message's bytes: no change of either goes unnoticed. */
+    private static String digest(Mail mail) throws MessagingException {
+        MessageDigest sha256;
+        try {
+            sha256 = MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every Java runtime has SHA-256", e);
+        }
+        for (MailAddress r : mail.getRecipients()) {
+            sha256.update(r.asString().getBytes(StandardCharsets.UTF_8));
+            sha256.update((byte) 0);
+        }
+        sha256.update((byte) 0);
+        try (OutputStream out = new DigestOutputStream(OutputStream.nullOutputStream(), sha256)) {
+            mail.getMessage().writeTo(out);
+        } catch (IOException e) {
+            throw new MessagingException("cannot read the message: " + e.getMessage(), e);
+        }
+        return HexFormat.of().formatHex(sha256.digest());
     }
 
     /**

@@ -4,15 +4,18 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import jakarta.mail.MessagingException;
+import jakarta.mail.Session;
 import jakarta.mail.internet.MimeMessage;
 import java.io.ByteArrayInputStream;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Proxy;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Properties;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.james.core.MailAddress;
 import org.apache.james.metrics.tests.RecordingMetricFactory;
@@ -165,6 +168,19 @@ class SignatureCopiesTest {
     }
 
     @Test
+    void countsOneMailboxSpelledInTwoCasesOnceInRcAsTheReceiverDoes() throws Exception {
+        // given bob twice, in two spellings the receiver reads as one mailbox (replay ids are lower case)
+        FakeMail mail = alicesMail("bob@b.example", "BOB@b.example", "eve@elsewhere.example");
+
+        mailet().service(mail);
+
+        // then the signature lets one b.example mailbox pass, not two: no spare ticket for another one
+        assertThat(copyFor(mail, "bob@b.example").signatures()).singleElement().asString().contains("; rc=1;");
+        assertThat(copyFor(mail, "bob@b.example").recipients()).extracting(MailAddress::asString)
+                .containsExactly("bob@b.example", "BOB@b.example");
+    }
+
+    @Test
     void aMailForOnePartnerDomainOnlyIsNotSplit() throws Exception {
         FakeMail mail = alicesMail("bob@b.example", "dan@b.example");
 
@@ -232,6 +248,66 @@ class SignatureCopiesTest {
     }
 
     @Test
+    void aCopyWhoseRecipientsChangedBeforeItCameBackIsSplitAgainNotPassedOnWithItsSignature() throws Exception {
+        // given carol's copy, signed for c.example, queued back (splitProcessor or the mailet's place lets a mailet
+        // run on it first) and given one more recipient elsewhere there (an alias, a Bcc archive) under the same name
+        SignWithAuthHmac mailet = mailet();
+        mailet.service(alicesMail("bob@b.example", "carol@c.example"));
+        FakeMail copy = asSpooled(context.getSentMails().get(0));
+        assertThat(copy.getRecipients()).extracting(MailAddress::asString).containsExactly("carol@c.example");
+        copy.setRecipients(List.of(new MailAddress("carol@c.example"), new MailAddress("mallory@evil.example")));
+        context.resetSentMails();
+
+        // when it reaches the mailet again
+        mailet.service(copy);
+
+        // then mallory's copy carries no signature (he could spend carol's ticket on a c.example mailbox), carol's does
+        Copy mallorys = copyFor(copy, "mallory@evil.example");
+        assertThat(mallorys.recipients()).extracting(MailAddress::asString).containsExactly("mallory@evil.example");
+        assertThat(mallorys.signatures()).isEmpty();
+        assertThat(copyFor(copy, "carol@c.example").signatures()).singleElement().asString().contains("r=c.example", "; rc=1;");
+    }
+
+    @Test
+    void aCopyWhoseContentAMailetChangedBeforeItCameBackIsSignedAnewAndPassesAtThePartner() throws Exception {
+        // given carol's copy, queued back into the processor where a footer mailet runs before SignWithAuthHmac (the
+        // place the relay processor's comment gives to mailets that rewrite content), so the footer is added again
+        SignWithAuthHmac mailet = mailet();
+        mailet.service(alicesMail("bob@b.example", "carol@c.example"));
+        FakeMail copy = asSpooled(context.getSentMails().get(0));
+        copy.getMessage().setText("confidential\r\n-- \r\nsent from a.example\r\n", "UTF-8");
+        copy.getMessage().saveChanges();
+        context.resetSentMails();
+
+        // when it reaches the mailet again
+        mailet.service(copy);
+
+        // then its signature covers what leaves: c.example passes it, nothing else was queued
+        assertThat(copy.getMessage().getHeader("X-Auth-HMAC")).singleElement().asString().contains("r=c.example");
+        assertThat(verify(copy.getMessage(), verifierAtB(), "carol@c.example").result()).isEqualTo(AuthResult.PASS);
+        assertThat(context.getSentMails()).isEmpty();
+    }
+
+    @Test
+    void aCopyThatComesBackLongAfterItsSplitIsSignedAnewNotSentWithItsOldSignature() throws Exception {
+        // given carol's copy, split off and signed, then stored unchanged with its mark (a processor without the mailet)
+        mailet().service(alicesMail("bob@b.example", "carol@c.example"));
+        FakeMail copy = asSpooled(context.getSentMails().get(0));
+        context.resetSentMails();
+
+        // when an administrator reprocesses it into the mailet's processor three hours later
+        Clock later = Clock.offset(CLOCK, Duration.ofHours(3));
+        SignWithAuthHmac mailetThen = new SignWithAuthHmac(vault, metrics, later);
+        mailetThen.init(FakeMailetConfig.builder().mailetName("SignWithAuthHmac").mailetContext(context)
+                .setProperty("signingDomain", "a.example").setProperty("partners", "b.example=partner-b, c.example=partner-c").build());
+        mailetThen.service(copy);
+
+        // then it leaves with a signature made now, as the mail itself would, not with the one the partner holds as expired
+        assertThat(copy.getMessage().getHeader("X-Auth-HMAC")).singleElement().asString()
+                .contains("r=c.example", "t=" + later.instant().getEpochSecond() + ";");
+    }
+
+    @Test
     void aSplitMarkNamingAnotherMailIsIgnoredAndTheMailIsSignedAsAnyOther() throws Exception {
         // given a mail that carries the mark of some other mail (a copy duplicated again by another mailet)
         FakeMail mail = alicesMail("bob@b.example");
@@ -284,6 +360,33 @@ class SignatureCopiesTest {
     }
 
     @Test
+    void whenQueuingACopyFailsWithAnErrorTheQueuedRecipientsStillLeaveTheMailAndItWaitsForRetry() throws Exception {
+        // given a spool that takes the first copy and then runs out of memory
+        AtomicInteger queued = new AtomicInteger();
+        MailetContext outOfMemorySecondTime = (MailetContext) Proxy.newProxyInstance(getClass().getClassLoader(),
+                new Class<?>[] {MailetContext.class}, (proxy, method, args) -> {
+                    if (method.getName().equals("sendMail") && queued.incrementAndGet() == 2) {
+                        throw new OutOfMemoryError("Java heap space");
+                    }
+                    try {
+                        return method.invoke(context, args);
+                    } catch (InvocationTargetException e) {
+                        throw e.getCause();
+                    }
+                });
+        FakeMail mail = alicesMail("bob@b.example", "carol@c.example", "eve@elsewhere.example");
+
+        // when the mail is split
+        assertThatThrownBy(() -> mailet(outOfMemorySecondTime, null).service(mail)).isInstanceOf(MessagingException.class)
+                .hasMessageContaining("wait for retry");
+
+        // then carol, whose copy is queued, is no longer a recipient of the mail that waits: the retry cannot send her a second
+        assertThat(context.getSentMails()).singleElement().extracting(s -> List.copyOf(s.getRecipients()))
+                .isEqualTo(List.of(new MailAddress("carol@c.example")));
+        assertThat(mail.getRecipients()).extracting(MailAddress::asString).containsExactly("bob@b.example", "eve@elsewhere.example");
+    }
+
+    @Test
     void aMailTheSigningPolicyRefusesIsRefusedWholeAndNotSplit() throws Exception {
         // given alice logged in, writing as the CEO to b, c and elsewhere
         FakeMail mail = Mails.outbound(Mails.message("CEO <ceo@a.example>", "bob@b.example", "pay", "Pay 4711."),
@@ -310,10 +413,11 @@ class SignatureCopiesTest {
         assertThat(metrics.countFor(Metrics.SIGN_UNSIGNED_NOT_SUBMITTED_HERE)).isEqualTo(1);
     }
 
-    /** A queued copy as the spool hands it back: its name is the one the mark records. */
-    static FakeMail asSpooled(FakeMailContext.SentMail sent) throws MessagingException {
+    /** A queued copy as the spool hands it back, read from the bytes it stored: its name is the one the mark records. */
+    static FakeMail asSpooled(FakeMailContext.SentMail sent) throws Exception {
         String name = (String) sent.getAttributes().get(AuthHmacAttributes.SPLIT_COPY).getValue().getValue();
-        return FakeMail.builder().name(name).mimeMessage(sent.getMsg()).sender(sent.getSender())
+        MimeMessage stored = new MimeMessage(Session.getInstance(new Properties()), new ByteArrayInputStream(Mails.bytes(sent.getMsg())));
+        return FakeMail.builder().name(name).mimeMessage(stored).sender(sent.getSender())
                 .recipients(List.copyOf(sent.getRecipients())).attributes(List.copyOf(sent.getAttributes().values()))
                 .state(sent.getState()).build();
     }

@@ -90,6 +90,8 @@ class SignatureCopiesOnRealJamesIT {
         assertThat(pair.bobInbox().findByMessageId(id)).hasSize(1);
         assertThat(counter("authhmac.sign.split")).isEqualTo(splitBefore + 1);
         assertThat(counter("authhmac.sign.splitCopies")).isEqualTo(copiesBefore + 1);
+        // and carol's copy came back from the spool as it was queued: it passed untouched, its digest unchanged
+        assertThat(pair.a().logs()).doesNotContain("recipients or message changed since");
     }
 
     @Test
