@@ -32,7 +32,7 @@ import org.openjdk.jmh.annotations.Warmup;
 @State(Scope.Benchmark)
 public class AdversarialBenchmark {
     @Param({"tags-at-bound", "tags-beyond-bound", "long-h", "tiny-fields-unknown-key", "tiny-fields-known-key",
-            "folded-signature", "folded-subject", "header-wsp-runs", "body-wsp-runs", "empty-lines", "bare-cr-body"})
+            "repeated-signatures", "folded-signature", "folded-subject", "header-wsp-runs", "body-wsp-runs", "empty-lines", "bare-cr-body"})
     public String shape;
 
     AdversarialMessages.Shape messages;

@@ -28,7 +28,8 @@ public final class AdversarialMessages {
     /** Every shape, as the JMH parameter values of {@link AdversarialBenchmark}. */
     public static final List<String> SHAPES = List.of(
             "tags-at-bound", "tags-beyond-bound", "long-h", "tiny-fields-unknown-key", "tiny-fields-known-key",
-            "folded-signature", "folded-subject", "header-wsp-runs", "body-wsp-runs", "empty-lines", "bare-cr-body");
+            "repeated-signatures", "folded-signature", "folded-subject", "header-wsp-runs", "body-wsp-runs", "empty-lines",
+            "bare-cr-body");
 
     static final String KEY_ID = "k1";
     static final byte[] PRIMARY = HexFormat.of().parseHex("000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f");
@@ -97,6 +98,7 @@ public final class AdversarialMessages {
             case "tags-at-bound" -> tagsAtBound(core);
             case "tags-beyond-bound" -> tagsBeyondBound(core);
             case "long-h" -> longH(core);
+            case "repeated-signatures" -> repeatedSignatures(core);
             case "tiny-fields-unknown-key" -> tinyFields(core, false);
             case "tiny-fields-known-key" -> tinyFields(core, true);
             case "folded-signature" -> foldedSignature();
@@ -154,6 +156,28 @@ public final class AdversarialMessages {
         byte[] message = concat(fields.toString(), core);
         Signer signer = new Signer(SignerSettings.defaults().withSignedHeaders(SignerSettings.DEFAULT_OVERSIGNED, names));
         return signed(signer, message);
+    }
+
+    /**
+     * Large signed fields (100 of about 9 KB, up to the header-block bound) under five signature fields with the known
+     * key id that all sign them: the top four carry a wrong b= (bad-mac), the fifth is the signer's and passes. Each of
+     * the five is evaluated (the default number), so each canonicalizes and MACs what its own h= picks.
+     */
+    private static byte[] repeatedSignatures(byte[] core) {
+        StringBuilder fields = new StringBuilder();
+        List<String> names = new ArrayList<>();
+        String words = "lorem ipsum dolor sit amet, consectetur adipiscing elit ".repeat(160);
+        for (int i = 0; fields.length() < HEADER_ROOM - 120 * 1024; i++) {
+            names.add("x-big-" + i);
+            fields.append("X-Big-").append(i).append(": ").append(words).append(i).append("\r\n");
+        }
+        byte[] message = concat(fields.toString(), core);
+        Signer signer = new Signer(SignerSettings.defaults().withSignedHeaders(SignerSettings.DEFAULT_OVERSIGNED, names));
+        byte[] signed = signed(signer, message);
+        String line = signatureLine(signed);
+        int b = line.lastIndexOf("b=") + 2;
+        String forged = line.substring(0, b) + "A".repeat(43) + "=" + "\r\n";
+        return concat(forged.repeat(VerifierSettings.defaults().maxHeaders() - 1), signed);
     }
 
     /**

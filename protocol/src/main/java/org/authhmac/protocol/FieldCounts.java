@@ -166,13 +166,68 @@ final class FieldCounts {
         return -1;
     }
 
-    /** {@link #find} of every name of {@code lowerNames}, in order. */
+    /**
+     * {@link #find} of every name of {@code lowerNames}, in order. The names of a parsed h=
+     * ({@link SignatureHeader.SignedHeaderNames}) are looked up on the chars of the h= value, without a String per name.
+     */
     int[] find(List<String> lowerNames) {
+        if (lowerNames instanceof SignatureHeader.SignedHeaderNames h) {
+            int[] ids = new int[h.size()];
+            String v = h.value();
+            for (int k = 0; k < ids.length; k++) {
+                ids[k] = find(v, h.start(k), h.end(k));
+            }
+            return ids;
+        }
+        return findEach(lowerNames);
+    }
+
+    /** {@link #find(String)} of each name in turn: the plain definition of {@link #find(List)}. */
+    int[] findEach(List<String> lowerNames) {
         int[] ids = new int[lowerNames.size()];
         for (int k = 0; k < ids.length; k++) {
             ids[k] = find(lowerNames.get(k));
         }
         return ids;
+    }
+
+    /**
+     * {@link #find(String)} of {@code v.substring(from, to)} lower-cased, which must be a name of chars 33-126 (h=
+     * holds only such): key and hash computed on the chars, a String made only for a name longer than eight chars
+     * whose hash and key match a field's.
+     */
+    private int find(String v, int from, int to) {
+        long acc = 0;
+        long chunk = 0;
+        int inChunk = 0;
+        int chunks = 0;
+        for (int i = from; i < to; i++) {
+            int c = v.charAt(i);
+            if (c >= 'A' && c <= 'Z') {
+                c += 32;
+            }
+            chunk |= (long) (c & 0x7F) << (8 * inChunk);
+            if (++inChunk == NameHash.CHUNK || i == to - 1) {
+                acc = chunks++ == 0 ? NameHash.coefficient(chunk) : NameHash.add(acc, NameHash.coefficient(chunk));
+                chunk = 0;
+                inChunk = 0;
+            }
+        }
+        // A name of one chunk: its key is that chunk's coefficient (NameHash.key), and its hash the key's end.
+        long key = to - from <= NameHash.CHUNK ? acc : 0;
+        int h = NameHash.end(acc);
+        int mask = slots.length - 1;
+        int at = h >>> (32 - bits);
+        int s;
+        while ((s = slots[at]) != 0) {
+            int d = s - 1;
+            if (hash[d] == h && key == keys[d]
+                    && (key != 0 || names.nameIs(top[d], v.substring(from, to).toLowerCase(java.util.Locale.ROOT)))) {
+                return d;
+            }
+            at = (at + 1) & mask;
+        }
+        return -1;
     }
 
     static boolean ignored(String lowerName, String signatureHeaderLower) {

@@ -49,9 +49,104 @@ final class MacInput {
      */
     static byte[] mac(Mac mac, List<HeaderField> fields, int[] picked, Canonicalization canon,
                       byte[] signature, int colon, int nameEnd) {
+        return mac(mac, fields, picked, canon, signature, colon, nameEnd, null);
+    }
+
+    /**
+     * The same, taking the relaxed form of a field from {@code shared} when an earlier signature of the same message
+     * made it (null: none kept), and keeping those it makes there: several signatures whose h= pick the same large
+     * fields canonicalize each field once (docs/PERFORMANCE.md, "Adversarial inputs").
+     */
+    static byte[] mac(Mac mac, List<HeaderField> fields, int[] picked, Canonicalization canon,
+                      byte[] signature, int colon, int nameEnd, Canonicalized shared) {
         byte[] out = buffer(fields, picked, signature);
-        mac.update(out, 0, fill(out, fields, picked, canon, signature, colon, nameEnd));
+        int n = canon == Canonicalization.RELAXED && shared != null
+                ? fillShared(out, fields, picked, signature, colon, nameEnd, shared)
+                : fill(out, fields, picked, canon, signature, colon, nameEnd);
+        mac.update(out, 0, n);
         return mac.doFinal();
+    }
+
+    /**
+     * The relaxed forms of fields made for the signatures of one message, each kept in the buffer it was made in
+     * (which nothing changes afterwards). The index by field is built when a second signature asks, so that a message
+     * with one signature costs nothing more. Not thread-safe: one per verification.
+     */
+    static final class Canonicalized {
+        private final int fieldCount;
+        private final List<byte[]> buffers = new java.util.ArrayList<>();
+        private final List<int[]> pickedBy = new java.util.ArrayList<>();
+        private final List<int[]> startsBy = new java.util.ArrayList<>();
+        private int indexed;
+        /** Per field: the buffer holding its relaxed form + 1 (0: none yet), where it starts, where it ends. */
+        private int[] buffer;
+        private int[] start;
+        private int[] end;
+
+        Canonicalized(int fieldCount) {
+            this.fieldCount = fieldCount;
+        }
+
+        /** Indexes what the signatures before the current one made; the first signature indexes nothing. */
+        private void index() {
+            if (buffers.isEmpty() || indexed == buffers.size()) {
+                return;
+            }
+            if (buffer == null) {
+                buffer = new int[fieldCount];
+                start = new int[fieldCount];
+                end = new int[fieldCount];
+            }
+            for (int b = indexed; b < buffers.size(); b++) {
+                int[] picked = pickedBy.get(b);
+                int[] starts = startsBy.get(b);
+                for (int k = 0; k < picked.length; k++) {
+                    int i = picked[k];
+                    if (i >= 0 && buffer[i] == 0) {
+                        buffer[i] = b + 1;
+                        start[i] = starts[2 * k];
+                        end[i] = starts[2 * k + 1];
+                    }
+                }
+            }
+            indexed = buffers.size();
+        }
+
+        private void made(byte[] out, int[] picked, int[] starts) {
+            buffers.add(out);
+            pickedBy.add(picked);
+            startsBy.add(starts);
+        }
+    }
+
+    /** {@link #fill} for relaxed canonicalization, copying the fields {@code shared} holds. */
+    private static int fillShared(byte[] out, List<HeaderField> fields, int[] picked,
+                                  byte[] signature, int colon, int nameEnd, Canonicalized shared) {
+        shared.index();
+        int[] starts = new int[2 * picked.length];
+        int n = 0;
+        for (int k = 0; k < picked.length; k++) {
+            int i = picked[k];
+            if (i >= 0) {
+                int from = n;
+                if (shared.buffer != null && shared.buffer[i] != 0) {
+                    int len = shared.end[i] - shared.start[i];
+                    System.arraycopy(shared.buffers.get(shared.buffer[i] - 1), shared.start[i], out, n, len);
+                    n += len;
+                } else {
+                    HeaderField f = fields.get(i);
+                    n = HeaderCanonicalizer.canonicalizeInto(Canonicalization.RELAXED, f.bytes(), f.start(), f.end(),
+                            f.colon(), f.nameEnd(), out, n);
+                }
+                starts[2 * k] = from;
+                starts[2 * k + 1] = n;
+                out[n++] = '\r';
+                out[n++] = '\n';
+            }
+        }
+        shared.made(out, picked, starts);
+        return HeaderCanonicalizer.canonicalizeInto(Canonicalization.RELAXED, signature, 0, signature.length, colon,
+                nameEnd, out, n);
     }
 
     /** An array that holds the input before canonicalization, which only ever shortens it. */

@@ -1,9 +1,10 @@
 package org.authhmac.protocol;
 
-import java.util.ArrayList;
+import java.util.AbstractList;
 import java.util.Base64;
 import java.util.List;
 import java.util.Locale;
+import java.util.RandomAccess;
 
 /**
  * A parsed X-Auth-HMAC header value (docs/PROTOCOL.md, "Header"). Byte-valued tags (bh, b) are kept in their
@@ -59,7 +60,9 @@ public record SignatureHeader(
     public static final String SERVER_VERDICT_PASS = "pass";
 
     public SignatureHeader {
-        signedHeaders = signedHeaders == null ? List.of() : List.copyOf(signedHeaders);
+        // h= as parse read it is already immutable: copying it would make the String of every name.
+        signedHeaders = signedHeaders == null ? List.of()
+                : signedHeaders instanceof SignedHeaderNames ? signedHeaders : List.copyOf(signedHeaders);
         if (recipientCount < 1 || recipientCount > MAX_RECIPIENT_COUNT) {
             throw new IllegalArgumentException("recipientCount must be 1.." + MAX_RECIPIENT_COUNT + ": " + recipientCount);
         }
@@ -317,18 +320,20 @@ public record SignatureHeader(
     }
 
     /**
-     * h=: names separated by ':', FWS allowed around each ':' only. The names are counted before any is split off, so
-     * that an over-long list costs one scan.
+     * h=: names separated by ':', FWS allowed around each ':' only. The names are counted before any is looked at, so
+     * that an over-long list costs one scan. The list holds the bounds of each name in {@code v}, not a String per
+     * name: the verifier looks the names up on those chars ({@link FieldCounts#find(List)}), and a String is made only
+     * when one is asked for.
      */
-    private static List<String> headerList(String v) throws SignatureFormatException {
+    static List<String> headerList(String v) throws SignatureFormatException {
         int colons = 0;
         for (int i = v.indexOf(':'); i >= 0; i = v.indexOf(':', i + 1)) {
             if (++colons >= MAX_SIGNED_HEADERS) {
                 throw malformed("h= names more than " + MAX_SIGNED_HEADERS + " header fields");
             }
         }
-        // One pass with indexOf instead of split (this runs for every signature a verifier reads).
-        List<String> names = new ArrayList<>(colons + 1);
+        int[] bounds = new int[2 * (colons + 1)];
+        int k = 0;
         boolean from = false;
         int start = 0;
         while (true) {
@@ -353,9 +358,10 @@ public record SignatureHeader(
                     throw malformed("h= has a bad header name");
                 }
             }
-            String name = v.substring(nameStart, nameEnd).toLowerCase(Locale.ROOT);
-            from |= name.equals("from");
-            names.add(name);
+            from |= nameEnd - nameStart == 4 && (v.charAt(nameStart) | 0x20) == 'f' && (v.charAt(nameStart + 1) | 0x20) == 'r'
+                    && (v.charAt(nameStart + 2) | 0x20) == 'o' && (v.charAt(nameStart + 3) | 0x20) == 'm';
+            bounds[k++] = nameStart;
+            bounds[k++] = nameEnd;
             if (colon < 0) {
                 break;
             }
@@ -364,7 +370,47 @@ public record SignatureHeader(
         if (!from) {
             throw malformed("h= does not include from");
         }
-        return names;
+        return new SignedHeaderNames(v, bounds);
+    }
+
+    /**
+     * The names of h= as {@link #headerList} read them: {@code value} and the bounds of each name in it (checked:
+     * chars 33-126, no ':'). Immutable; {@link #get} gives the name lower-cased, a new String each time.
+     */
+    static final class SignedHeaderNames extends AbstractList<String> implements RandomAccess {
+        private final String value;
+        private final int[] bounds;
+
+        private SignedHeaderNames(String value, int[] bounds) {
+            this.value = value;
+            this.bounds = bounds;
+        }
+
+        @Override
+        public String get(int k) {
+            java.util.Objects.checkIndex(k, size());
+            return value.substring(bounds[2 * k], bounds[2 * k + 1]).toLowerCase(Locale.ROOT);
+        }
+
+        @Override
+        public int size() {
+            return bounds.length / 2;
+        }
+
+        /** The h= value the names are read from (case as written). */
+        String value() {
+            return value;
+        }
+
+        /** Where the k-th name starts in {@link #value()}. */
+        int start(int k) {
+            return bounds[2 * k];
+        }
+
+        /** Where the k-th name ends in {@link #value()}. */
+        int end(int k) {
+            return bounds[2 * k + 1];
+        }
     }
 
     private static boolean isFws(char c) {

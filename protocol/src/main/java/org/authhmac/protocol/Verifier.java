@@ -299,6 +299,7 @@ public final class Verifier {
         private final List<HeaderField> fields;
         private final FieldCounts counts;
         private Optional<String> authorDomain;
+        private MacInput.Canonicalized canonicalized;
 
         MessageFacts(List<HeaderField> fields, FieldCounts counts) {
             this.fields = fields;
@@ -311,6 +312,14 @@ public final class Verifier {
 
         FieldCounts counts() {
             return counts;
+        }
+
+        /** The relaxed forms of fields made for the signatures evaluated so far, shared by the next ones. */
+        MacInput.Canonicalized canonicalized() {
+            if (canonicalized == null) {
+                canonicalized = new MacInput.Canonicalized(fields.size());
+            }
+            return canonicalized;
         }
 
         /** Empty also when there is no From field; several are a duplicate-header for the whole message. */
@@ -344,7 +353,7 @@ public final class Verifier {
         }
         HeaderField f = c.field;
         byte[] expected = MacInput.mac(key.newMac(), facts.fields(), facts.counts().pick(c.signedIds),
-                h.headerCanonicalization(), emptied, f.colon() - f.start(), f.nameEnd() - f.start());
+                h.headerCanonicalization(), emptied, f.colon() - f.start(), f.nameEnd() - f.start(), facts.canonicalized());
         boolean macVerified = MessageDigest.isEqual(expected, Base64.getDecoder().decode(h.mac()));
         keys.macChecked(key, macVerified);
         if (!macVerified) {

@@ -138,6 +138,57 @@ class FieldCountsTest {
         }
     }
 
+    /** h= split the obvious way: at each ':', FWS removed around each name, lower-cased. */
+    private static List<String> hByDefinition(String value) {
+        List<String> names = new ArrayList<>();
+        for (String name : value.split(":", -1)) {
+            names.add(name.replaceAll("^[ \t\r\n]+|[ \t\r\n]+$", "").toLowerCase(Locale.ROOT));
+        }
+        return names;
+    }
+
+    @Test
+    void looksUpTheNamesOfAParsedHOnItsCharsAsItWouldTheirStrings() throws Exception {
+        Random random = new Random(13);
+        String[] fws = {"", " ", "\t", "\r\n ", " \r\n\t "};
+        for (int round = 0; round < 3_000; round++) {
+            // given: random fields from the pool, and an h= value as a signer might write it: names from the pool (and
+            // names of no field) in random case with random FWS around each ':', From among them
+            StringBuilder block = new StringBuilder();
+            int nFields = 1 + random.nextInt(20);
+            for (int i = 0; i < nFields; i++) {
+                block.append(randomCase(POOL.get(random.nextInt(POOL.size())), random)).append(": v").append(i).append("\r\n");
+            }
+            List<String> written = new ArrayList<>();
+            for (int k = random.nextInt(25); k > 0; k--) {
+                written.add(random.nextInt(6) == 0 ? "x-absent-" + "n".repeat(random.nextInt(12))
+                        : POOL.get(random.nextInt(POOL.size())));
+            }
+            written.add(random.nextInt(written.size() + 1), "from");
+            StringBuilder value = new StringBuilder();
+            for (int k = 0; k < written.size(); k++) {
+                value.append(k == 0 ? "" : fws[random.nextInt(fws.length)] + ":")
+                        .append(fws[random.nextInt(fws.length)]).append(randomCase(written.get(k), random));
+            }
+            List<HeaderField> read = fields(block.toString(), random);
+            Map<String, List<Integer>> expected = byName(read);
+            List<String> plain = hByDefinition(value.toString());
+            for (List<HeaderField> f : List.of(read, new ArrayList<>(read))) {
+                FieldCounts counts = FieldCounts.of(f);
+
+                // when
+                List<String> parsed = SignatureHeader.headerList(value.toString());
+
+                // then
+                String as = "fields " + block + ", h=" + value;
+                assertThat(parsed).as(as).isInstanceOf(SignatureHeader.SignedHeaderNames.class).isEqualTo(plain);
+                assertThat(counts.find(parsed)).as(as).containsExactly(counts.findEach(plain));
+                assertThat(counts.pick(parsed)).as(as).containsExactly(pickByDefinition(expected, plain));
+                assertThat(counts.uncovered(parsed, SIGNATURE)).as(as).isEqualTo(uncoveredByDefinition(expected, plain, SIGNATURE));
+            }
+        }
+    }
+
     @Test
     void hashesANameTheSameFromTheMessageAndFromAStringInAnyCase() throws Exception {
         Random random = new Random(3);
