@@ -31,6 +31,8 @@ import org.apache.james.mailrepository.memory.MemoryMailRepositoryStore;
 import org.apache.james.mailrepository.memory.MemoryMailRepositoryUrlStore;
 import org.apache.james.metrics.api.MetricFactory;
 import org.apache.james.metrics.tests.RecordingMetricFactory;
+import org.apache.james.rrt.api.RecipientRewriteTable;
+import org.apache.james.rrt.memory.MemoryRecipientRewriteTable;
 import org.apache.james.utils.ClassName;
 import org.apache.james.utils.ExtendedClassLoader;
 import org.apache.james.utils.ExtensionConfiguration;
@@ -88,6 +90,9 @@ class JamesThreeNineLoadsTheJakartaJarIT {
             protected void configure() {
                 bind(MetricFactory.class).toInstance(new RecordingMetricFactory());
                 bind(MailRepositoryStore.class).toInstance(repositories);
+                // a provider, so that Guice leaves the table's own James wiring (domain list, validators) alone
+                RecipientRewriteTable aliases = new MemoryRecipientRewriteTable();
+                bind(RecipientRewriteTable.class).toProvider((com.google.inject.Provider<RecipientRewriteTable>) () -> aliases);
             }
         });
         ExtendedClassLoader extensions = new ExtendedClassLoader(serverRoot(root));

@@ -40,21 +40,30 @@ public final class MailStorage {
 
     public static Stored store(MailRepository repository, Mail mail) throws MessagingException {
         try {
-            return new Stored(repository.store(mail), "as-is");
+            return new Stored(storeOnce(repository, mail), "as-is");
         } catch (MessagingException | RuntimeException first) {
             try {
                 mail.setMessage(frozenCopy(mail.getMessage()));
-                return new Stored(repository.store(mail), "unparsed");
+                return new Stored(storeOnce(repository, mail), "unparsed");
             } catch (MessagingException | RuntimeException second) {
                 first.addSuppressed(second);
             }
             try {
                 mail.setMessage(undecoded(mail.getMessage()));
-                return new Stored(repository.store(mail), "undecoded");
+                return new Stored(storeOnce(repository, mail), "undecoded");
             } catch (MessagingException | RuntimeException third) {
                 first.addSuppressed(third);
                 throw first;
             }
+        }
+    }
+
+    /** The repository's store, with a stack overflow in JavaMail's recursive MIME walk (deep nesting) as a MessagingException. */
+    private static MailKey storeOnce(MailRepository repository, Mail mail) throws MessagingException {
+        try {
+            return repository.store(mail);
+        } catch (StackOverflowError e) {
+            throw new MessagingException("the message's MIME structure cannot be written back: StackOverflowError");
         }
     }
 

@@ -4,6 +4,7 @@ import jakarta.mail.MessagingException;
 import jakarta.mail.internet.MimeMessage;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.util.Enumeration;
 
 /**
@@ -23,8 +24,33 @@ public final class SerializedMessage extends ByteArrayOutputStream {
 
     public static SerializedMessage of(MimeMessage message) throws MessagingException, IOException {
         SerializedMessage out = new SerializedMessage(expectedSize(message));
-        message.writeTo(out);
+        writeBack(() -> message.writeTo(out));
         return out;
+    }
+
+    /** A step that makes JavaMail write or re-encode the MIME structure. */
+    @FunctionalInterface
+    public interface WriteBack {
+        void run() throws MessagingException, IOException;
+    }
+
+    /**
+     * Runs a step that makes JavaMail walk the MIME structure (writing it back, re-encoding it), turning what that
+     * walk throws on a structure it cannot handle into a {@link MessagingException} without cause, a permanent
+     * verdict: JavaMail walks MIME recursively, so a multipart nested thousands of levels deep overflows the stack
+     * (a StackOverflowError, or an IllegalStateException when the overflow hits a service lookup), which would
+     * otherwise escape every catch and be retried until a bound. An {@link UncheckedIOException} stays what it is:
+     * reading the stored message failed, which may pass.
+     */
+    public static void writeBack(WriteBack step) throws MessagingException, IOException {
+        try {
+            step.run();
+        } catch (UncheckedIOException e) {
+            throw e;
+        } catch (RuntimeException | StackOverflowError e) {
+            throw new MessagingException("the message's MIME structure cannot be written back: " + e.getClass().getSimpleName()
+                    + (e.getMessage() == null ? "" : ": " + e.getMessage()));
+        }
     }
 
     /** The buffer itself, not a copy. */

@@ -11,8 +11,9 @@ import java.util.regex.Pattern;
 public final class UntrustedText {
     /** Longest value written, in code points; the rest is cut and counted. */
     public static final int MAX_LENGTH = 200;
-    private static final Pattern SCHEME_HTTP = Pattern.compile("(?i)\\b(h)tt(ps?)(?=\\s*[:\\[])");
-    private static final Pattern SCHEME_OTHER = Pattern.compile("(?i)\\b(ftp|ftps|file|mailto|javascript|data|tel|sms|callto):");
+    /** No word boundary before a scheme: linkifiers find {@code https://} after {@code _} or a letter too. */
+    private static final Pattern SCHEME_HTTP = Pattern.compile("(?i)(h)tt(ps?)(?=\\s*[:\\[])");
+    private static final Pattern SCHEME_OTHER = Pattern.compile("(?i)(ftp|ftps|file|mailto|javascript|data|tel|sms|callto):");
     private static final Pattern DOT_IN_NAME = Pattern.compile("(?<=[\\p{L}\\p{N}_-])[.\u3002\uFF0E\uFF61\uFE52](?=[\\p{L}\\p{N}_-])");
     private static final Pattern AT = Pattern.compile("[@\uFF20\uFE6B]");
 

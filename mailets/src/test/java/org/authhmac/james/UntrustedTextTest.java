@@ -47,6 +47,20 @@ class UntrustedTextTest {
         assertThat(UntrustedText.forNotice("ceo＠a[.]example")).contains("[@]");
     }
 
+    /**
+     * A link whose host has no dot (a decimal IPv4 address, an intranet name) is defanged only through its scheme, and
+     * linkifiers find a scheme after a word character too: GitHub's after {@code _}, others after any letter.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"_", "x", "1", "é", "_-"})
+    void aNoticeDefangsASchemeThatFollowsAWordCharacter(String before) {
+        String notice = UntrustedText.forNotice("pay at " + before + "https://2130706433/pay, " + before + "HTTP://intranet/x, "
+                + before + "file://evil/share, " + before + "mailto:ceo");
+
+        assertThat(notice).doesNotContainIgnoringCase("https:").doesNotContainIgnoringCase("http:")
+                .doesNotContainIgnoringCase("file:").doesNotContainIgnoringCase("mailto:");
+    }
+
     @Test
     void aNoticeKeepsLineBreaksOutAndBidiOverridesVisible() {
         assertThat(UntrustedText.forNotice("invoice\r\nBcc: x \u202Efdp.exe")).isEqualTo("invoice  Bcc: x _fdp[.]exe");

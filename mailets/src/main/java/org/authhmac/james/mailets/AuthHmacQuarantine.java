@@ -200,16 +200,23 @@ public class AuthHmacQuarantine extends GenericMailet {
         // after a crash of the receiving James, docs/OPERATIONS.md). A notice about it would only alarm the
         // recipient; the audit line and the postmaster's notice remain.
         boolean replay = verdict.map(v -> v.reason() == Reason.REPLAY).orElse(false);
+        // The postmaster's notice names every recipient and carries the release command: like every notice it goes
+        // only to local mailboxes, never along a forward of the postmaster address out of the domain.
+        List<MailAddress> postmasterMailboxes = notifyPostmaster ? localMailboxes.of(postmaster) : List.of();
         if (notifyRecipients && (!replay || notifyRecipientsOfReplay)) {
             for (MailAddress mailbox : mailboxes(mail)) {
-                if (!mailbox.equals(postmaster)) {
+                if (!mailbox.equals(postmaster) && !postmasterMailboxes.contains(mailbox)) {
                     send(mail, postmaster, mailbox, noticeProcessor, earlier ->
                             QuarantineNotice.forMailbox(mailbox, mail, verdict, deleted, earlier));
                 }
             }
         }
-        if (notifyPostmaster) {
-            send(mail, postmaster, postmaster, Mail.DEFAULT, earlier ->
+        if (notifyPostmaster && postmasterMailboxes.isEmpty()) {
+            LOGGER.warn("auth-hmac: the postmaster {} has no local mailbox: no postmaster notice for mail {} (see the audit log)",
+                    postmaster, mail.getName());
+        }
+        for (MailAddress mailbox : postmasterMailboxes) {
+            send(mail, postmaster, mailbox, noticeProcessor, earlier ->
                     QuarantineNotice.forPostmaster(mail, verdict, deleted, release, earlier));
         }
     }

@@ -120,9 +120,9 @@ public class SignWithAuthHmac extends GenericMailet {
             if (convertTo7Bit) {
                 // RemoteDelivery re-encodes 8-bit content for servers without 8BITMIME; doing it first means
                 // the bytes signed here are the bytes that leave.
-                new Converter7Bit(getMailetContext()).convertTo7Bit(message);
+                SerializedMessage.writeBack(() -> new Converter7Bit(getMailetContext()).convertTo7Bit(message));
             }
-            message.saveChanges();
+            SerializedMessage.writeBack(message::saveChanges);
             SerializedMessage raw = SerializedMessage.of(message);
             List<String> lines = signer.sign(raw.buffer(), 0, raw.size(), requests, vault);
             MessageHeaders.prepend(message, lines);

@@ -53,6 +53,8 @@ final class SigningPolicy {
     static final int MAX_FROM_CHARS = 8192;
     static final int MAX_FROM_DELIMITERS = 256;
     static final int MAX_ENCODED_WORDS = 32;
+    /** Fields that name who sent a mail besides its From; each must be the authenticated user's own address. */
+    static final String[] SENDER_FIELDS = {"Sender", "Resent-From", "Resent-Sender"};
     private static final Pattern FOLD = Pattern.compile("\r?\n(?=[ \t])");
     private static final Pattern ENCODED_WORD = Pattern.compile("=\\?[^?]*\\?[bBqQ]\\?[^?]*\\?=");
 
@@ -153,11 +155,39 @@ final class SigningPolicy {
             return new Decision(Rule.FROM_NOT_AUTHENTICATED_USER, what + " is not the address you logged in with (" + userAddress
                     + "); only mail whose From is your own address is signed for partner domains");
         }
+        Optional<String> otherSender = otherSenderField(mail, userAddress);
+        if (otherSender.isPresent()) {
+            return new Decision(Rule.FROM_NOT_AUTHENTICATED_USER, otherSender.get() + " is not the address you logged in with ("
+                    + userAddress + "); only mail that names you alone as its author and sender is signed for partner domains");
+        }
         if (!author.domain().equals(signingDomain)) {
             return new Decision(Rule.AUTHOR_OUTSIDE_SIGNING_DOMAIN, "From " + author.address() + " is outside the signing domain "
                     + signingDomain);
         }
         return new Decision(Rule.AUTHENTICATED_AUTHOR, "submitted by " + userAddress);
+    }
+
+    /**
+     * The first Sender, Resent-From or Resent-Sender field that is not the user's own single address, read as the From
+     * is (readers show these as who sent the mail: Outlook's "ceo@a.example on behalf of Alice"); empty when every
+     * such field is hers, or there is none.
+     */
+    static Optional<String> otherSenderField(Mail mail, String userAddress) {
+        for (String name : SENDER_FIELDS) {
+            String[] values;
+            try {
+                values = mail.getMessage().getHeader(name);
+            } catch (MessagingException | RuntimeException e) {
+                return Optional.of("the " + name + " field (unreadable)");
+            }
+            for (String value : values == null ? new String[0] : values) {
+                Author a = author(value);
+                if (!a.readable() || a.namesAnotherAddress() || !a.address().equals(userAddress)) {
+                    return Optional.of("the " + name + " field " + (a.readable() ? "<" + a.address() + ">" : "(" + a.problem() + ")"));
+                }
+            }
+        }
+        return Optional.empty();
     }
 
     static boolean markedAsServerOwn(Mail mail) {

@@ -107,7 +107,7 @@ class AuthHmacQuarantineTest {
                         "ask your administrator", mail.getName())
                 .doesNotContain("pay now", "curl", "mailRepositories");
         FakeMailContext.SentMail toPostmaster = sentTo("postmaster@b.example");
-        assertThat(toPostmaster.getState()).isEqualTo(Mail.DEFAULT);
+        assertThat(toPostmaster.getState()).isEqualTo("local-delivery");
         assertThat(Mails.text(toPostmaster.getMsg())).contains("bob[@]b[.]example",
                 "curl -XPATCH 'http://127.0.0.1:8001/mailRepositories/var%2Fmail%2Fauth-hmac-quarantine",
                 "?action=reprocess&processor=transport'").doesNotContain("pay now");
@@ -138,6 +138,36 @@ class AuthHmacQuarantineTest {
             assertThat(sent.getRecipients()).containsExactly(Mails.address("carol@b.example"));
             assertThat(sent.getState()).isEqualTo("local-delivery");
         });
+    }
+
+    /**
+     * The postmaster's notice names every recipient (Bcc included) and carries the WebAdmin release command. Sent into
+     * {@code root}, it followed James's RecipientRewriteTable: a postmaster forwarded to an outside mailbox got it there.
+     */
+    @Test
+    void thePostmastersNoticeGoesOnlyToTheLocalMailboxesThePostmasterResolvesToAndNeverOutOfTheDomain() throws Exception {
+        // given a postmaster address that is an alias of admin here and of a mailbox at another domain
+        mailboxes = r -> r.asString().equals("postmaster@b.example") ? List.of(Mails.address("admin@b.example"))
+                : r.getDomain().asString().equals("b.example") ? List.of(r) : List.of();
+
+        mailet("notifyPostmaster", "true").service(failedMail());
+
+        assertThat(context.getSentMails()).singleElement().satisfies(sent -> {
+            assertThat(sent.getRecipients()).containsExactly(Mails.address("admin@b.example"));
+            assertThat(sent.getState()).isEqualTo("local-delivery");
+            assertThat(Mails.text(sent.getMsg())).contains("curl -XPATCH");
+        });
+    }
+
+    @Test
+    void aPostmasterWithoutLocalMailboxGetsNoNotice() throws Exception {
+        // given a postmaster address that only forwards out of the domain
+        mailboxes = r -> r.asString().equals("postmaster@b.example") ? List.of()
+                : r.getDomain().asString().equals("b.example") ? List.of(r) : List.of();
+
+        mailet("notifyPostmaster", "true").service(failedMail());
+
+        assertThat(context.getSentMails()).isEmpty();
     }
 
     @Test

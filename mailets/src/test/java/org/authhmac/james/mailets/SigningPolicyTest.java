@@ -114,6 +114,33 @@ class SigningPolicyTest {
                     .readable()).isFalse();
         }
 
+        /**
+         * Outlook shows a Sender field as "ceo@a.example on behalf of Alice"; some readers show Resent-From as the
+         * author. A signature would vouch for a mail naming the CEO as its sender.
+         */
+        @ParameterizedTest
+        @ValueSource(strings = {"Sender: CEO <ceo@a.example>", "Resent-From: ceo@a.example", "Resent-Sender: ceo@a.example",
+                "Sender: \"ceo@a.example\" <alice@a.example>", "Sender: Board: ceo@a.example;", "Sender: alice@a.example, ceo@a.example",
+                "SENDER: ceo@b.example"})
+        void refusesASenderOrResentFieldThatNamesAnotherAddress(String field) throws Exception {
+            FakeMail mail = Mails.outbound(field + "\r\n" + Mails.message("Alice <alice@a.example>", "bob@b.example", "pay", "x"),
+                    "alice@a.example", "bob@b.example");
+
+            SigningPolicy.Decision d = policy.decide(mail);
+
+            assertThat(d.rule()).as(field).isEqualTo(Rule.FROM_NOT_AUTHENTICATED_USER);
+            assertThat(d.action()).isEqualTo(SigningPolicy.Action.REFUSE);
+            assertThat(d.detail()).containsIgnoringCase(field.substring(0, field.indexOf(':'))).contains("not the address you logged in with");
+        }
+
+        @Test
+        void signsMailWhoseSenderAndResentFieldsAreTheUsersOwnAddress() throws Exception {
+            FakeMail mail = Mails.outbound("Sender: Alice <Alice@a.example>\r\nResent-From: alice@a.example\r\n"
+                    + Mails.message("Alice <alice@a.example>", "bob@b.example", "minutes", "x"), "alice@a.example", "bob@b.example");
+
+            assertThat(rule(mail)).isEqualTo(Rule.AUTHENTICATED_AUTHOR);
+        }
+
         @Test
         void sendsOnUnsignedTheUsersOwnAddressInAnotherDomainOfThisServer() throws Exception {
             SigningPolicy.Decision d = policy.decide(submittedBy("carol@c.example", "Carol <carol@c.example>"));

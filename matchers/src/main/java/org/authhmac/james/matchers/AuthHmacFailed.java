@@ -215,7 +215,7 @@ public class AuthHmacFailed extends GenericMatcher {
     private Map<String, Verdict> verify(MimeMessage message, Instant acceptedAt, List<MailAddress> recipients) {
         try {
             MessageBytes out = new MessageBytes(message);
-            message.writeTo(out);
+            SerializedMessage.writeBack(() -> message.writeTo(out));
             List<String> rcpts = recipients.stream().map(MailAddress::asString).toList();
             // Read in place: header fields and body are ranges of the buffer, not copies of it.
             return verifier.verify(out.buffer(), 0, out.size(), acceptedAt, rcpts);
