@@ -108,6 +108,21 @@ class InMemoryReplayCacheTest {
     }
 
     @Test
+    void refusesANewEntryWhenTheWholeCacheIsFullThoughItsDomainStillHasShareLeft() throws Exception {
+        // given: three entries in all, two domains, each under its share of two
+        InMemoryReplayCache cache = new InMemoryReplayCache(3, 2, Duration.ZERO, clock);
+        record(cache, "nonce-0000000001");
+        record(cache, "nonce-0000000002");
+        cache.record(new SignatureId("c.example", "k1", "nonce-0000000003"), BOB, 1, NOW.plusSeconds(60));
+
+        // when / then
+        assertThatThrownBy(() -> cache.record(new SignatureId("c.example", "k1", "nonce-0000000004"), BOB, 1,
+                NOW.plusSeconds(60)))
+                .isInstanceOf(ReplayCacheException.class).hasMessageContaining("replay cache full");
+        assertThat(cache.size()).isEqualTo(3);
+    }
+
+    @Test
     void aDomainGetsItsShareBackOnceItsEntriesExpire() throws Exception {
         InMemoryReplayCache cache = new InMemoryReplayCache(4, 1, Duration.ZERO, clock);
         record(cache, "nonce-0000000001");
