@@ -141,6 +141,23 @@ class SignatureHeaderTest {
                         e -> assertThat(e.reason()).isEqualTo(Reason.MALFORMED));
     }
 
+    @Test
+    void acceptsAKeyIdOfTheCharactersAtTheEdgesOfItsRanges() throws Exception {
+        // given / when
+        SignatureHeader h = SignatureHeader.parse(replaceTag(VALID, "s", "s=az.AZ_09-"));
+
+        // then
+        assertThat(h.keyId()).isEqualTo("az.AZ_09-");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"k/1", "k:1", "k@1", "k[1", "k`1", "k{1"})
+    void refusesAKeyIdWithACharacterJustOutsideItsRanges(String keyId) {
+        assertThatThrownBy(() -> SignatureHeader.parse(replaceTag(VALID, "s", "s=" + keyId)))
+                .isInstanceOfSatisfying(SignatureFormatException.class,
+                        e -> assertThat(e.reason()).isEqualTo(Reason.MALFORMED));
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {"v", "a", "d", "s", "t", "r", "n", "h", "bh", "b"})
     void rejectsAHeaderMissingARequiredTag(String tag) {
