@@ -10,6 +10,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -262,6 +263,32 @@ class VerifierTest {
 
             assertThat(verdict.result()).isEqualTo(AuthResult.TEMPERROR);
             assertThat(verdict.reason()).isEqualTo(Reason.INTERNAL_ERROR);
+        }
+
+        @Test
+        void tellsTheKeySourceWhetherEachMacVerifiedSoThatForgeriesCannotFillItsCache() throws Exception {
+            // given: a key source that records what the verifier tells it
+            List<Boolean> told = new ArrayList<>();
+            PeriodKeys recording = new PeriodKeys() {
+                @Override
+                public PeriodKey periodKey(KdfContext ctx) throws UnknownKeyException, KeyUnavailableException {
+                    return keys().periodKey(ctx);
+                }
+
+                @Override
+                public void macChecked(PeriodKey key, boolean verified) {
+                    told.add(verified);
+                }
+            };
+            Verifier v = new Verifier(VerifierSettings.defaults(), recording, new InMemoryReplayCache(10, Clock.systemUTC()));
+            String forged = signedMessage().replace("Subject: Quarterly figures", "Subject: Pay this invoice");
+
+            // when
+            v.verify(stream(signedMessage()), SIGNED_AT, RECIPIENT);
+            v.verify(stream(forged), SIGNED_AT, RECIPIENT);
+
+            // then
+            assertThat(told).containsExactly(true, false);
         }
 
         @Test
