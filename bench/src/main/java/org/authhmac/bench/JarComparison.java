@@ -26,6 +26,9 @@ import org.authhmac.protocol.Canonicalization;
  * not. Prints the median CPU time per operation, the ratios to the limit and the bytes allocated per operation.
  * Arguments: size ops rounds jar... e.g. {@code 10KB limit,sign,verify,body,prose,base64 7 before.jar after.jar}.
  * sign and verify take the in-place path (fd72b3b and later) or, in an older jar, the stream path the mailets used then.
+ * With size {@code adversarial} the operations are the shapes of {@link AdversarialMessages} (verifying the shape's
+ * message) and {@code shape/benign} (its benign twin), e.g. {@code adversarial tiny-fields-known-key,tiny-fields-known-key/benign
+ * 9 before.jar after.jar}; then the cost per byte of each shape over its twin is printed per jar too.
  */
 public final class JarComparison {
     private static volatile int sink;
@@ -37,6 +40,16 @@ public final class JarComparison {
     public static final class Driver implements Function<String, Map<String, Callable<Object>>> {
         @Override
         public Map<String, Callable<Object>> apply(String size) {
+            if (size.equals("adversarial")) {
+                Map<String, Callable<Object>> ops = new LinkedHashMap<>();
+                org.authhmac.protocol.Verifier verifier = AdversarialMessages.verifier();
+                for (String name : AdversarialMessages.SHAPES) {
+                    AdversarialMessages.Shape shape = AdversarialMessages.shape(name);
+                    ops.put(name, () -> AdversarialCpuTime.verify(verifier, shape.adversarial()));
+                    ops.put(name + "/benign", () -> AdversarialCpuTime.verify(verifier, shape.benign()));
+                }
+                return ops;
+            }
             try {
                 MessageState m = new MessageState();
                 m.size = size;
@@ -166,12 +179,26 @@ public final class JarComparison {
         for (Map.Entry<String, Map<String, Callable<Object>>> build : builds.entrySet()) {
             for (String op : ops) {
                 Callable<Object> c = build.getValue().get(op);
+                // About 0.3 s of CPU per operation, at most 20,000 calls.
+                int calls = (int) Math.max(20, Math.min(20_000, 3e8 / median.get(build.getKey() + " " + op)));
                 long before = threads.getCurrentThreadAllocatedBytes();
-                for (int i = 0; i < 20_000; i++) {
+                for (int i = 0; i < calls; i++) {
                     sink += System.identityHashCode(c.call());
                 }
                 System.out.printf("%-50s %10.0f B/op%n", build.getKey() + " " + op,
-                        (threads.getCurrentThreadAllocatedBytes() - before) / 20_000.0);
+                        (threads.getCurrentThreadAllocatedBytes() - before) / (double) calls);
+            }
+        }
+        if (size.equals("adversarial")) {
+            for (String build : builds.keySet()) {
+                for (String op : ops) {
+                    if (!op.endsWith("/benign") && median.containsKey(build + " " + op + "/benign")) {
+                        AdversarialMessages.Shape shape = AdversarialMessages.shape(op);
+                        double perByte = (median.get(build + " " + op) / shape.adversarial().length)
+                                / (median.get(build + " " + op + "/benign") / shape.benign().length);
+                        System.out.printf("%-40s %s: cost per byte %.2f x benign%n", build, op, perByte);
+                    }
+                }
             }
         }
         for (String build : builds.keySet()) {

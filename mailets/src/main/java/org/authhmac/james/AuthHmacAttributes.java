@@ -51,6 +51,11 @@ public final class AuthHmacAttributes {
      * {@code from-unreadable} (refused).
      */
     public static final AttributeName SIGNING = AttributeName.of(PREFIX + "signing");
+    /**
+     * Set by SignWithAuthHmac on each copy it splits off a mail and queues (String: the copy's own mail name): the
+     * copy is already signed, so SignWithAuthHmac lets it pass once, untouched, and removes the mark.
+     */
+    public static final AttributeName SPLIT_COPY = AttributeName.of(PREFIX + "splitCopy");
 
     private AuthHmacAttributes() {
     }

@@ -18,6 +18,10 @@ public final class Metrics {
     public static final String SIGN_STRIPPED = PREFIX + "sign.strippedForeignHeaders";
     public static final String SIGN_KEY_UNAVAILABLE = PREFIX + "sign.keyUnavailable";
     public static final String SIGN_FAILED = PREFIX + "sign.failed";
+    /** Signed mails whose recipients were split into several copies, one per partner domain plus one unsigned. */
+    public static final String SIGN_SPLIT = PREFIX + "sign.split";
+    /** Copies split off such mails and queued on their own (the mail that goes on itself not included). */
+    public static final String SIGN_SPLIT_COPIES = PREFIX + "sign.splitCopies";
     /** Signed as the server's own (administrator's mark), besides {@link #SIGNED}. */
     public static final String SIGN_SERVER_OWN = PREFIX + "sign.serverOwn";
     /** Partner mail sent on unsigned: neither submitted with SMTP AUTH nor marked (forwards, redirects, replies). */

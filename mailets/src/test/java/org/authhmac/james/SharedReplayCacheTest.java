@@ -5,13 +5,21 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.ByteArrayInputStream;
 import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
+import java.time.ZoneId;
+import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import org.authhmac.protocol.AuthResult;
 import org.authhmac.protocol.Reason;
+import org.authhmac.protocol.ReplayCache;
+import org.authhmac.protocol.ReplayCache.Outcome;
+import org.authhmac.protocol.ReplayCache.SignatureId;
+import org.authhmac.protocol.ReplayCacheException;
 import org.authhmac.protocol.SignRequest;
 import org.authhmac.protocol.Signer;
 import org.authhmac.protocol.SignerSettings;
@@ -96,6 +104,97 @@ class SharedReplayCacheTest {
 
             assertThatThrownBy(SharedReplayCache::new).isInstanceOf(IllegalArgumentException.class)
                     .hasMessageContaining(SharedReplayCache.DOMAIN_SHARE_PROPERTY).hasMessageContaining("1..100");
+        }
+    }
+
+    /** A clock the test moves. */
+    static final class MovingClock extends Clock {
+        Instant now;
+
+        MovingClock(Instant now) {
+            this.now = now;
+        }
+
+        @Override
+        public ZoneId getZone() {
+            return ZoneOffset.UTC;
+        }
+
+        @Override
+        public Clock withZone(ZoneId zone) {
+            return this;
+        }
+
+        @Override
+        public Instant instant() {
+            return now;
+        }
+    }
+
+    static SignatureId signature(String domain, int n) {
+        return new SignatureId(domain, "k1", "nonce-" + n + "-0123456789abcdef");
+    }
+
+    @Test
+    void recordsAReplayIdOnceAndRefusesMoreRecipientsThanTheSignatureAllows() throws Exception {
+        MovingClock clock = new MovingClock(now);
+        SharedReplayCache cache = new SharedReplayCache(100, 25, Duration.ofHours(1), clock);
+        Instant expires = now.plus(Duration.ofMinutes(30));
+
+        assertThat(cache.record(signature("a.example", 1), "bob@b.example", 2, expires)).isEqualTo(Outcome.FRESH);
+        assertThat(cache.record(signature("a.example", 1), "bob@b.example", 2, expires)).isEqualTo(Outcome.REPLAY);
+        assertThat(cache.record(signature("a.example", 1), "carol@b.example", 2, expires)).isEqualTo(Outcome.FRESH);
+        assertThat(cache.record(signature("a.example", 1), "dave@b.example", 2, expires)).isEqualTo(Outcome.RECIPIENT_LIMIT);
+        assertThat(cache.record(signature("a.example", 2), "bob@b.example", 1, expires)).as("another signature").isEqualTo(Outcome.FRESH);
+    }
+
+    @Test
+    void remembersASignatureUntilItsExpiryPlusTheRetentionAndThenFreesItsRoom() throws Exception {
+        // given a cache of 4 entries, full with one domain's signatures that expire in 30 minutes
+        MovingClock clock = new MovingClock(now);
+        SharedReplayCache cache = new SharedReplayCache(4, 100, Duration.ofHours(1), clock);
+        Instant expires = now.plus(Duration.ofMinutes(30));
+        for (int i = 0; i < 4; i++) {
+            assertThat(cache.record(signature("a.example", i), "bob@b.example", 1, expires)).isEqualTo(Outcome.FRESH);
+        }
+        assertThatThrownBy(() -> cache.record(signature("a.example", 4), "bob@b.example", 1, expires))
+                .as("full").isInstanceOf(ReplayCacheException.class);
+
+        // when the clock reaches the expiry plus the retention, the entries are still known: a copy is a replay
+        clock.now = expires.plus(Duration.ofHours(1));
+        assertThat(cache.record(signature("a.example", 0), "bob@b.example", 1, expires)).isEqualTo(Outcome.REPLAY);
+
+        // then one second later they are forgotten: new signatures find room, and a late copy of an old one is refused
+        clock.now = clock.now.plusSeconds(1);
+        Instant later = clock.now.plus(Duration.ofMinutes(30));
+        assertThat(cache.record(signature("a.example", 5), "bob@b.example", 1, later)).isEqualTo(Outcome.FRESH);
+        assertThatThrownBy(() -> cache.record(signature("a.example", 0), "bob@b.example", 1, expires))
+                .isInstanceOf(ReplayCacheException.class).hasMessageContaining("cannot tell a replay");
+    }
+
+    @Test
+    void aStoreThatCannotAnswerMakesTheVerdictTemperrorNeverPass() throws Exception {
+        // given the James-wide cache over a store that is down
+        ReplayCache down = (signature, replayId, maxRecipients, expiresAt) -> {
+            throw new ReplayCacheException("replay store unreachable");
+        };
+        Verifier verifier = new Verifier(VerifierSettings.defaults(), KEYS, new SharedReplayCache(down));
+
+        // when a genuine mail is verified
+        Verdict v = verifier.verify(new ByteArrayInputStream(signed(MESSAGE_FROM_A, "ab", "a.example")), now, "bob@b.example");
+
+        // then it waits for the store
+        assertThat(v.result()).isEqualTo(AuthResult.TEMPERROR);
+        assertThat(v.detail()).contains("replay store unreachable");
+    }
+
+    @Test
+    void anInvalidCapacityIsAConfigurationErrorThatNamesTheProperty() {
+        for (String bad : List.of("0", "-5", "many", "2147483648")) {
+            System.setProperty(SharedReplayCache.CAPACITY_PROPERTY, bad);
+
+            assertThatThrownBy(SharedReplayCache::new).isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining(SharedReplayCache.CAPACITY_PROPERTY);
         }
     }
 }

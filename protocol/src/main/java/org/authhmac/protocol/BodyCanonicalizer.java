@@ -173,10 +173,12 @@ final class BodyCanonicalizer {
 
     /**
      * For relaxed: the first index from {@code j} that may need work: a byte at most SP, except an SP followed by a
-     * byte above SP (a single SP between words, which relaxed keeps). Eight bytes per step, with the next byte of
-     * each from a second load one byte further; the SWAR tests flag every true match and add false ones only at
-     * '!' bytes, so it may stop early at a byte that needs nothing (the caller steps over it) but never skips one
-     * that does.
+     * byte above SP (a single SP between words, which relaxed keeps) and a CR not followed by LF (a bare CR, content).
+     * Eight bytes per step, with the next byte of each from a second load one byte further; the SWAR tests flag every
+     * true match and add false ones only just above a true one: '!' above an SP (so an SP may be taken for one
+     * before a word: a stop too many), FF above a CR (taken for a bare CR and stepped over: FF is content, which
+     * needs nothing) and VT above an LF (so a bare CR before it may be taken for a CRLF: a stop too many). It may stop
+     * early at a byte that needs nothing (the caller steps over it) but never skips one that does.
      */
     private static int skipWords(byte[] buf, int j, int end) {
         int limit = end - 9;
@@ -188,7 +190,11 @@ final class BodyCanonicalizer {
                 long sp = (z - 0x0101010101010101L) & ~z & 0x8080808080808080L;
                 long y = (long) LONGS.get(buf, j + 1);
                 long leNext = (y - 0x2121212121212121L) & ~y & 0x8080808080808080L;
-                long bad = (le & ~sp) | (sp & leNext);
+                long r = x ^ 0x0D0D0D0D0D0D0D0DL;
+                long cr = (r - 0x0101010101010101L) & ~r & 0x8080808080808080L;
+                long n = y ^ 0x0A0A0A0A0A0A0A0AL;
+                long lfNext = (n - 0x0101010101010101L) & ~n & 0x8080808080808080L;
+                long bad = (le & ~sp & ~(cr & ~lfNext)) | (sp & leNext);
                 if (bad != 0) {
                     return j + (Long.numberOfTrailingZeros(bad) >>> 3);
                 }

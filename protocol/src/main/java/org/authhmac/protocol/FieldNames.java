@@ -3,22 +3,36 @@ package org.authhmac.protocol;
 import java.util.List;
 
 /**
- * The names of a message's header fields by index, for the loops that look at every field (counting, h= selection,
- * finding the signature fields): read straight from {@link RawMessage}'s arrays, without a {@link HeaderField} object
- * per field and look, so that a header block of a quarter of a million tiny fields costs no more per byte than a
- * benign message (docs/PERFORMANCE.md, "Adversarial inputs").
+ * The names of a message's header fields by index, for the one pass that looks at every field ({@link FieldCounts}):
+ * read straight from {@link RawMessage}'s arrays, without a {@link HeaderField} object per field and look, so that a
+ * header block of a quarter of a million tiny fields costs no more per byte than a benign message
+ * (docs/PERFORMANCE.md, "Adversarial inputs").
  */
 interface FieldNames {
     int size();
 
-    /** String.hashCode of the i-th field's lower-cased name. */
+    /** {@link NameHash} of the i-th field's lower-cased name. */
     int lowerNameHash(int i);
 
     /** {@link HeaderField#nameIs} of the i-th field. */
     boolean nameIs(int i, String lower);
 
-    /** {@link HeaderField#compareLowerName} of the i-th field. */
-    int compareLowerName(int i, String lower);
+    /** Whether the i-th and the j-th field have the same name, ignoring ASCII case. */
+    boolean sameName(int i, int j);
+
+    /** {@link HeaderField#nameKey} of the i-th field's name. */
+    long nameKey(int i);
+
+    /** The nearest field above the i-th with the same name, or -1, as {@link FieldCounts} found it. */
+    int above(int i);
+
+    /** Keeps what {@link #above(int)} answers for the i-th field. */
+    void above(int i, int field);
+
+    /** The fields grouped by name, when that was done as they were read; else null. */
+    default FieldCounts counts() {
+        return null;
+    }
 
     /** The names of {@code fields}: RawMessage's own list is already a FieldNames; any other list is read through. */
     static FieldNames of(List<HeaderField> fields) {
@@ -26,6 +40,18 @@ interface FieldNames {
             return names;
         }
         return new FieldNames() {
+            private final int[] above = new int[fields.size()];
+
+            @Override
+            public int above(int i) {
+                return above[i];
+            }
+
+            @Override
+            public void above(int i, int field) {
+                above[i] = field;
+            }
+
             @Override
             public int size() {
                 return fields.size();
@@ -42,29 +68,17 @@ interface FieldNames {
             }
 
             @Override
-            public int compareLowerName(int i, String lower) {
-                return fields.get(i).compareLowerName(lower);
+            public long nameKey(int i) {
+                HeaderField f = fields.get(i);
+                return HeaderField.nameKey(f.bytes(), f.start(), f.nameEnd());
+            }
+
+            @Override
+            public boolean sameName(int i, int j) {
+                HeaderField a = fields.get(i);
+                HeaderField b = fields.get(j);
+                return HeaderField.sameName(a.bytes(), a.start(), a.nameEnd(), b.bytes(), b.start(), b.nameEnd());
             }
         };
-    }
-
-    /** How many fields carry each of {@code lowerNames}, in one pass; a name test is usually one int compare. */
-    static int[] count(List<HeaderField> fields, String[] lowerNames) {
-        FieldNames names = of(fields);
-        int[] hashes = new int[lowerNames.length];
-        for (int k = 0; k < lowerNames.length; k++) {
-            hashes[k] = lowerNames[k].hashCode();
-        }
-        int[] counts = new int[lowerNames.length];
-        int n = names.size();
-        for (int i = 0; i < n; i++) {
-            int h = names.lowerNameHash(i);
-            for (int k = 0; k < hashes.length; k++) {
-                if (hashes[k] == h && names.nameIs(i, lowerNames[k])) {
-                    counts[k]++;
-                }
-            }
-        }
-        return counts;
     }
 }

@@ -110,6 +110,15 @@ final class RawMessage {
         // CRs seen in the current line: only one, just before its LF, may be there (a bare CR is malformed).
         int crs = 0;
         boolean ended = false;
+        // The name of a line that starts a field is read once, before its line end is looked for (HeaderField.scanName):
+        // the octets of the name are then looked at once, not again when the field is added. lineNamed holds whether
+        // that worked for the current line, fieldNamed for the field being read; the colon, the end of the name and
+        // its hash are in lineName and fieldName.
+        boolean lineTried = false;
+        boolean lineNamed = false;
+        boolean fieldNamed = false;
+        int[] lineName = new int[5];
+        int[] fieldName = new int[5];
         while (true) {
             if (scanned == filled) {
                 if (filled - base > maxHeaderBytes) {
@@ -131,10 +140,14 @@ final class RawMessage {
                             contiguous &= previousCrlf;
                         } else {
                             if (fieldStart >= 0) {
-                                fields.add(buf, fieldStart, fieldEnd, contiguous);
+                                fields.add(buf, fieldStart, fieldEnd, contiguous, fieldNamed ? fieldName : null);
                             }
                             fieldStart = lineStart;
                             contiguous = true;
+                            fieldNamed = lineNamed && lineName[0] < contentEnd;
+                            if (fieldNamed) {
+                                System.arraycopy(lineName, 0, fieldName, 0, lineName.length);
+                            }
                         }
                         fieldEnd = contentEnd;
                     }
@@ -142,6 +155,16 @@ final class RawMessage {
                 }
                 filled += n;
                 continue;
+            }
+            if (!lineTried) {
+                // Tried once per line: retrying after each read of a stream would cost a long name once per read.
+                lineTried = true;
+                // A continuation line (WSP first) names nothing: not tried, so that deep folding costs no name scan.
+                lineNamed = !isWsp(buf[lineStart]) && HeaderField.scanName(buf, lineStart, filled, lineName);
+                if (lineNamed) {
+                    // The name and the WSP before its colon hold no CR and no LF.
+                    scanned = lineName[0] + 1;
+                }
             }
             int lf = scanned;
             while (lf < filled) {
@@ -168,6 +191,7 @@ final class RawMessage {
             int start = lineStart;
             scanned = lf + 1;
             lineStart = scanned;
+            lineTried = false;
             if (contentEnd == start) {
                 ended = true;
                 break;
@@ -179,16 +203,22 @@ final class RawMessage {
                 contiguous &= previousCrlf;
             } else {
                 if (fieldStart >= 0) {
-                    fields.add(buf, fieldStart, fieldEnd, contiguous);
+                    fields.add(buf, fieldStart, fieldEnd, contiguous, fieldNamed ? fieldName : null);
                 }
                 fieldStart = start;
                 contiguous = true;
+                fieldNamed = lineNamed;
+                if (fieldNamed) {
+                    int[] swap = fieldName;
+                    fieldName = lineName;
+                    lineName = swap;
+                }
             }
             fieldEnd = contentEnd;
             previousCrlf = crlf;
         }
         if (fieldStart >= 0) {
-            fields.add(buf, fieldStart, fieldEnd, contiguous);
+            fields.add(buf, fieldStart, fieldEnd, contiguous, fieldNamed ? fieldName : null);
         }
         List<HeaderField> all = fields.over(buf);
         int headerOctets = (ended ? lineStart : filled) - base;
@@ -223,41 +253,96 @@ final class RawMessage {
     }
 
     /**
-     * The fields of a header block as int arrays (start, end, colon, end of name, hash of the lower-cased name),
-     * read as a list of {@link HeaderField}s made on each {@code get}. Each field is checked when it is added.
+     * The fields of a header block as int arrays (start, end, colon, end of name, the nearest field above with the
+     * same name), in pages of {@link #PAGE} fields so that a header block of a quarter of
+     * a million fields is never copied to grow, read as a list of {@link HeaderField}s made on each {@code get}. Each
+     * field is checked and grouped with the others of its name ({@link FieldCounts}) as it is added: one pass.
      */
     private static final class Fields extends AbstractList<HeaderField> implements RandomAccess, FieldNames {
         private static final int INTS = 5;
-        private int[] ints = new int[INTS * 32];
+        /** Pages of 128 fields: a header block of a thousand fields copies a few KiB as its first page grows, no more. */
+        private static final int PAGE_BITS = 7;
+        private static final int PAGE = 1 << PAGE_BITS;
+        /** The first page grows from 32 fields (most messages have fewer); every later one is made full. */
+        private int[][] pages = {new int[INTS * 32]};
         private int size;
         /** The copies of fields folded with bare LFs (their offsets are into the copy), or null while there is none. */
         private byte[][] copies;
         private byte[] buf;
+        private final FieldCounts counts = new FieldCounts(this, this);
 
-        void add(byte[] src, int start, int end, boolean contiguous) throws MalformedMessageException {
+        /**
+         * Adds the field in {@code src[start, end)}; {@code named}, when not null, holds its colon, the end of its name,
+         * its name's hash and key as {@link HeaderField#scanName} found them on its first line (else the field is
+         * scanned here, which also says why it is malformed).
+         */
+        void add(byte[] src, int start, int end, boolean contiguous, int[] named) throws MalformedMessageException {
             byte[] bytes = src;
             if (!contiguous) {
                 bytes = withCrlf(src, start, end);
                 start = 0;
                 end = bytes.length;
+                named = null;
                 if (copies == null) {
-                    copies = new byte[Math.max(32, ints.length / INTS)][];
+                    copies = new byte[Math.max(32, size + 1)][];
                 }
             }
-            if (INTS * size + INTS > ints.length) {
-                ints = Arrays.copyOf(ints, ints.length * 2);
+            int p = size >>> PAGE_BITS;
+            int at = INTS * (size & (PAGE - 1));
+            if (p == pages.length) {
+                pages = Arrays.copyOf(pages, 2 * p);
             }
-            int at = INTS * size;
-            ints[at] = start;
-            ints[at + 1] = end;
-            HeaderField.scan(bytes, start, end, ints, at + 2);
+            int[] page = pages[p];
+            if (page == null) {
+                page = new int[INTS * PAGE];
+                pages[p] = page;
+            } else if (at + INTS > page.length) {
+                page = Arrays.copyOf(page, Math.min(2 * page.length, INTS * PAGE));
+                pages[p] = page;
+            }
+            page[at] = start;
+            page[at + 1] = end;
+            int hash;
+            long key;
+            if (named != null) {
+                page[at + 2] = named[0];
+                page[at + 3] = named[1];
+                hash = named[2];
+                key = named[3] & 0xFFFFFFFFL | (long) named[4] << 32;
+            } else {
+                // Writes the colon, the end of the name and the name's hash; the hash's slot then takes the chain.
+                HeaderField.scan(bytes, start, end, page, at + 2);
+                hash = page[at + 4];
+                key = HeaderField.nameKey(bytes, start, page[at + 3]);
+            }
             if (copies != null) {
                 if (size >= copies.length) {
                     copies = Arrays.copyOf(copies, Math.max(copies.length * 2, size + 1));
                 }
                 copies[size] = contiguous ? null : bytes;
             }
+            // A stream's buffer may have grown since the field before: names compared are at the same offsets in it.
+            buf = src;
             size++;
+            // The hash is not kept: FieldCounts has it, and a HeaderField made by get() hashes its name if asked.
+            page[at + 4] = counts.add(size - 1, hash, key);
+        }
+
+        @Override
+        public FieldCounts counts() {
+            return counts;
+        }
+
+        @Override
+        public int above(int i) {
+            Objects.checkIndex(i, size);
+            return page(i)[at(i) + 4];
+        }
+
+        @Override
+        public void above(int i, int field) {
+            Objects.checkIndex(i, size);
+            page(i)[at(i) + 4] = field;
         }
 
         /** The list over the final array the fields are ranges of (a stream's buffer may have grown meanwhile). */
@@ -266,11 +351,20 @@ final class RawMessage {
             return this;
         }
 
+        private int[] page(int i) {
+            return pages[i >>> PAGE_BITS];
+        }
+
+        private static int at(int i) {
+            return INTS * (i & (PAGE - 1));
+        }
+
         @Override
         public HeaderField get(int i) {
             Objects.checkIndex(i, size);
-            int at = INTS * i;
-            return HeaderField.of(bytesOf(i), ints[at], ints[at + 1], ints[at + 2], ints[at + 3], ints[at + 4]);
+            int[] page = page(i);
+            int at = at(i);
+            return HeaderField.of(bytesOf(i), page[at], page[at + 1], page[at + 2], page[at + 3]);
         }
 
         @Override
@@ -285,19 +379,36 @@ final class RawMessage {
         @Override
         public int lowerNameHash(int i) {
             Objects.checkIndex(i, size);
-            return ints[INTS * i + 4];
+            int[] page = page(i);
+            int at = at(i);
+            return HeaderField.nameHash(bytesOf(i), page[at], page[at + 3]);
         }
 
         @Override
         public boolean nameIs(int i, String lower) {
             Objects.checkIndex(i, size);
-            return HeaderField.nameIs(bytesOf(i), ints[INTS * i], ints[INTS * i + 3], lower);
+            int[] page = page(i);
+            int at = at(i);
+            return HeaderField.nameIs(bytesOf(i), page[at], page[at + 3], lower);
         }
 
         @Override
-        public int compareLowerName(int i, String lower) {
+        public long nameKey(int i) {
             Objects.checkIndex(i, size);
-            return HeaderField.compareLowerName(bytesOf(i), ints[INTS * i], ints[INTS * i + 3], lower);
+            int[] page = page(i);
+            int at = at(i);
+            return HeaderField.nameKey(bytesOf(i), page[at], page[at + 3]);
+        }
+
+        @Override
+        public boolean sameName(int i, int j) {
+            Objects.checkIndex(i, size);
+            Objects.checkIndex(j, size);
+            int[] a = page(i);
+            int[] b = page(j);
+            int ai = at(i);
+            int bj = at(j);
+            return HeaderField.sameName(bytesOf(i), a[ai], a[ai + 3], bytesOf(j), b[bj], b[bj + 3]);
         }
     }
 

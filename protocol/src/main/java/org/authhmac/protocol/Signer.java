@@ -21,7 +21,6 @@ public final class Signer {
     static final List<String> SINGLETON_HEADERS =
             List.of("from", "sender", "reply-to", "to", "cc", "subject", "date", "message-id", "in-reply-to", "references",
                     "mime-version", "content-type", "content-transfer-encoding");
-    static final String[] SINGLETON_NAMES = SINGLETON_HEADERS.toArray(String[]::new);
     /** Base64 of an HMAC-SHA256, padded. */
     private static final int MAC_BASE64_CHARS = 44;
 
@@ -98,7 +97,7 @@ public final class Signer {
                         + "' header fields; RFC 5322 allows one and verifiers reject the message as duplicate-header");
             }
         }
-        checkAuthor(fields, prepared);
+        checkAuthor(fields, counts, prepared);
         List<String> h = signedHeaderList(counts);
         if (h.size() > SignatureHeader.MAX_SIGNED_HEADERS) {
             throw new MalformedMessageException("cannot sign: h= would name " + h.size() + " header fields, verifiers accept at most "
@@ -106,6 +105,7 @@ public final class Signer {
         }
         String bodyHash = Base64.getEncoder().encodeToString(msg.bodyHash(settings.bodyCanonicalization()));
         String c = settings.headerCanonicalization().token() + "/" + settings.bodyCanonicalization().token();
+        int[] picked = counts.pick(h);
 
         List<String> lines = new ArrayList<>(prepared.size());
         for (Prepared p : prepared) {
@@ -119,7 +119,7 @@ public final class Signer {
                         + (unsigned.length() + MAC_BASE64_CHARS) + " octets, verifiers accept at most " + SignatureHeader.MAX_FIELD_OCTETS);
             }
             PeriodKey key = keys.periodKey(header.kdfContext());
-            byte[] mac = key.newMac().doFinal(MacInput.build(msg.fields(), h, settings.headerCanonicalization(), unsigned));
+            byte[] mac = key.newMac().doFinal(MacInput.build(fields, picked, settings.headerCanonicalization(), unsigned));
             lines.add(unsigned + Base64.getEncoder().encodeToString(mac));
         }
         long withSignatures = msg.headerOctets();
@@ -138,14 +138,15 @@ public final class Signer {
      * A domain-bound signature says "d= wrote this": the From field must name one mailbox in d=, read as verifiers
      * read it (AuthorDomain), or every verifier answers from-mismatch. Mailbox-bound requests are exempt.
      */
-    private static void checkAuthor(List<HeaderField> fields, List<Prepared> prepared) throws MalformedMessageException {
+    private static void checkAuthor(List<HeaderField> fields, FieldCounts counts, List<Prepared> prepared)
+            throws MalformedMessageException {
         Optional<String> author = null;
         for (Prepared p : prepared) {
             if (p.recipient.indexOf('@') >= 0) {
                 continue;
             }
             if (author == null) {
-                author = AuthorDomain.of(fields.stream().filter(f -> f.nameIs("from")).findFirst().orElseThrow());
+                author = AuthorDomain.of(fields.get(counts.first("from")));
             }
             if (author.isEmpty()) {
                 throw new MalformedMessageException("cannot sign for d=" + p.domain + ": the From field is not a single"
@@ -218,11 +219,6 @@ public final class Signer {
                     + SignatureHeader.MAX_SIGNED_HEADERS + " names h= may list");
         }
         return h;
-    }
-
-    /** How many fields carry each of {@code lowerNames}, in one pass over the fields ({@link FieldNames#count}). */
-    static int[] count(List<HeaderField> fields, String[] lowerNames) {
-        return FieldNames.count(fields, lowerNames);
     }
 
     private String newNonce() {

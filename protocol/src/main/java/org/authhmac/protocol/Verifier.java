@@ -103,6 +103,8 @@ public final class Verifier {
         final HeaderField field;
         TagList tags;
         SignatureHeader header;
+        /** The names of h=, numbered by the message's {@link FieldCounts} (-1: no field carries it). */
+        int[] signedIds;
         /** A verdict reached before any recipient is considered (parse, policy, window). */
         Verdict early;
         /** A verdict from key, MAC or body hash; null after success. */
@@ -140,31 +142,23 @@ public final class Verifier {
 
     private Map<String, Verdict> verifyMessage(RawMessage msg, Instant acceptedAt, Collection<String> recipients,
                                                List<Recipient> rcpts) throws IOException {
-        List<Candidate> candidates = new ArrayList<>();
-        int signatureFields = 0;
-        FieldNames names = FieldNames.of(msg.fields());
-        int headerNameHash = headerNameLower.hashCode();
-        for (int i = 0; i < names.size(); i++) {
-            if (names.lowerNameHash(i) == headerNameHash && names.nameIs(i, headerNameLower)) {
-                signatureFields++;
-                // Top-most first; fields beyond maxHeaders are never looked at, so they cannot cost work.
-                if (candidates.size() < settings.maxHeaders()) {
-                    candidates.add(new Candidate(msg.fields().get(i)));
-                }
-            }
-        }
-        if (signatureFields == 0) {
+        // One pass over the fields groups them by name; every per-message check below reads that.
+        FieldCounts counts = FieldCounts.of(msg.fields());
+        if (counts.count(headerNameLower) == 0) {
             return all(recipients, new Verdict.None());
         }
-        MessageFacts facts = new MessageFacts(msg.fields());
+        List<Candidate> candidates = new ArrayList<>();
+        // Top-most first; fields beyond maxHeaders are never looked at, so they cannot cost work.
+        for (int i : counts.topMost(headerNameLower, settings.maxHeaders())) {
+            candidates.add(new Candidate(msg.fields().get(i)));
+        }
+        MessageFacts facts = new MessageFacts(msg.fields(), counts);
         for (Candidate c : candidates) {
             precheck(c, acceptedAt, facts);
         }
 
-        int[] counts = Signer.count(msg.fields(), Signer.SINGLETON_NAMES);
-        for (int k = 0; k < counts.length; k++) {
-            int n = counts[k];
-            String name = Signer.SINGLETON_NAMES[k];
+        for (String name : Signer.SINGLETON_HEADERS) {
+            int n = counts.count(name);
             if (n > 1) {
                 Optional<SignatureHeader> first = candidates.stream().filter(c -> c.header != null).map(c -> c.header).findFirst();
                 return all(recipients, new Verdict.Fail(Reason.DUPLICATE_HEADER, first,
@@ -188,12 +182,12 @@ public final class Verifier {
         Map<ReplayKey, Verdict> replayChecked = new HashMap<>();
         Map<String, Verdict> out = new LinkedHashMap<>();
         for (Recipient r : rcpts) {
-            out.put(r.given(), verdictFor(r, candidates, msg.fields(), bodyHashes, replayChecked));
+            out.put(r.given(), verdictFor(r, candidates, facts, bodyHashes, replayChecked));
         }
         return out;
     }
 
-    private Verdict verdictFor(Recipient r, List<Candidate> candidates, List<HeaderField> fields,
+    private Verdict verdictFor(Recipient r, List<Candidate> candidates, MessageFacts facts,
                                Map<Canonicalization, byte[]> bodyHashes, Map<ReplayKey, Verdict> replayChecked) {
         List<Verdict> verdicts = new ArrayList<>();
         List<Boolean> addressedHere = new ArrayList<>();
@@ -206,7 +200,7 @@ public final class Verifier {
                 v = fail(Reason.WRONG_RECIPIENT, c.header, "r=" + c.header.recipient() + " does not bind this recipient");
             } else {
                 if (!c.cryptoDone) {
-                    c.crypto = cryptoCheck(c, fields, bodyHashes);
+                    c.crypto = cryptoCheck(c, facts, bodyHashes);
                     c.cryptoDone = true;
                 }
                 v = c.crypto != null ? c.crypto : replayCheck(c.header, r, replayChecked);
@@ -270,7 +264,8 @@ public final class Verifier {
                     "p=" + p + " is not the configured period length " + settings.periodSeconds());
             return;
         }
-        c.early = coverageAndAuthor(h, facts);
+        c.signedIds = facts.counts().find(h.signedHeaders());
+        c.early = coverageAndAuthor(c, facts);
     }
 
     /**
@@ -278,8 +273,9 @@ public final class Verifier {
      * and, for a domain-bound signature, a From field that does not name one mailbox in d= (from-mismatch). Null when
      * both hold.
      */
-    private Verdict coverageAndAuthor(SignatureHeader h, MessageFacts facts) {
-        String uncovered = facts.counts().uncovered(h.signedHeaders(), headerNameLower);
+    private Verdict coverageAndAuthor(Candidate c, MessageFacts facts) {
+        SignatureHeader h = c.header;
+        String uncovered = facts.counts().uncovered(c.signedIds, headerNameLower);
         if (uncovered != null) {
             return fail(Reason.UNSIGNED_HEADER, h, "a '" + TagList.printable(uncovered)
                     + "' field is not covered by h= (added after signing)");
@@ -298,35 +294,37 @@ public final class Verifier {
         return null;
     }
 
-    /** Per-message readings the per-signature checks share, made once and only when a signature gets that far. */
+    /** Per-message readings the per-signature checks share: the fields grouped by name, and the author domain. */
     private static final class MessageFacts {
         private final List<HeaderField> fields;
-        private FieldCounts counts;
+        private final FieldCounts counts;
         private Optional<String> authorDomain;
 
-        MessageFacts(List<HeaderField> fields) {
+        MessageFacts(List<HeaderField> fields, FieldCounts counts) {
             this.fields = fields;
+            this.counts = counts;
+        }
+
+        List<HeaderField> fields() {
+            return fields;
         }
 
         FieldCounts counts() {
-            if (counts == null) {
-                counts = FieldCounts.of(fields);
-            }
             return counts;
         }
 
         /** Empty also when there is no From field; several are a duplicate-header for the whole message. */
         Optional<String> authorDomain() {
             if (authorDomain == null) {
-                authorDomain = fields.stream().filter(f -> f.nameIs("from")).findFirst()
-                        .flatMap(AuthorDomain::of);
+                int from = counts.first("from");
+                authorDomain = from < 0 ? Optional.empty() : AuthorDomain.of(fields.get(from));
             }
             return authorDomain;
         }
     }
 
     /** Key, MAC, body hash; null when all three hold. */
-    private Verdict cryptoCheck(Candidate c, List<HeaderField> fields, Map<Canonicalization, byte[]> bodyHashes) {
+    private Verdict cryptoCheck(Candidate c, MessageFacts facts, Map<Canonicalization, byte[]> bodyHashes) {
         SignatureHeader h = c.header;
         PeriodKey key;
         try {
@@ -345,9 +343,8 @@ public final class Verifier {
             return new Verdict.PermError(Reason.MALFORMED, Optional.of(h), e.getMessage());
         }
         HeaderField f = c.field;
-        byte[] input = MacInput.build(fields, h.signedHeaders(), h.headerCanonicalization(), emptied,
-                f.colon() - f.start(), f.nameEnd() - f.start());
-        byte[] expected = key.newMac().doFinal(input);
+        byte[] expected = MacInput.mac(key.newMac(), facts.fields(), facts.counts().pick(c.signedIds),
+                h.headerCanonicalization(), emptied, f.colon() - f.start(), f.nameEnd() - f.start());
         boolean macVerified = MessageDigest.isEqual(expected, Base64.getDecoder().decode(h.mac()));
         keys.macChecked(key, macVerified);
         if (!macVerified) {

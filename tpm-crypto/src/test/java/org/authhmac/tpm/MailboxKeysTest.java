@@ -68,6 +68,20 @@ class MailboxKeysTest {
     }
 
     @Test
+    void everyIssuedSecretIsDrawnFromTheRandomSourceNeverAFixedValue() throws Exception {
+        try (DefaultKeyVault vault = TestVaults.open(TestVaults.pkcs12(), dir, clock)) {
+            // when two mailboxes get a key
+            MailboxKeys.Issued alice = MailboxKeys.issue(vault, "alice@b.example", false, new SecureRandom());
+            MailboxKeys.Issued bob = MailboxKeys.issue(vault, "bob@b.example", false, new SecureRandom());
+
+            // then each secret is 32 drawn bytes: not all zero, and not the other mailbox's
+            assertThat(alice.secret()).hasSize(32).isNotEqualTo(new byte[32]).isNotEqualTo(bob.secret());
+            assertThat(bob.secret()).hasSize(32).isNotEqualTo(new byte[32]);
+            assertThat(alice.keyId()).isNotEqualTo(bob.keyId()).isNotEqualTo("mbx-0000000000000000");
+        }
+    }
+
+    @Test
     void refusesAddressesThatCannotBeBound() {
         assertThatThrownBy(() -> MailboxKeys.mailbox("no-at-sign")).hasMessageContaining("not a mailbox address");
         assertThatThrownBy(() -> MailboxKeys.mailbox("élise@b.example")).hasMessageContaining("not a mailbox address");

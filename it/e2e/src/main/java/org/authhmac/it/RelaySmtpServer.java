@@ -11,20 +11,29 @@ import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Predicate;
 import java.util.function.UnaryOperator;
 
 /**
  * A minimal store-and-forward SMTP relay on loopback, standing between two MTAs the way a smarthost or a mailing
  * list would. Every message is passed through {@code rewrite} and forwarded to the next hop before the relay answers
- * 250 to DATA, so a failure upstream becomes a 451 and the sending MTA keeps and retries the mail.
+ * 250 to DATA, so a failure upstream becomes a 451 and the sending MTA keeps and retries the mail. With
+ * {@link #forwardOnly} it is also the final destination of the recipients it does not forward (a third domain's MX).
  */
 public final class RelaySmtpServer implements AutoCloseable {
     private final ServerSocket server;
     private final UnaryOperator<String> rewrite;
     private final AtomicInteger relayed = new AtomicInteger();
     private final AtomicInteger rewritten = new AtomicInteger();
+    private final List<Transaction> received = new CopyOnWriteArrayList<>();
     private volatile int nextHopPort;
+    private volatile Predicate<String> forwarded = recipient -> true;
+
+    /** One transaction as the relay received it, before {@code rewrite}: recipients as bare addresses. */
+    public record Transaction(String sender, List<String> recipients, String message) {
+    }
 
     /** {@code rewrite} sees the whole message (CRLF line ends, unstuffed) and returns what is forwarded. */
     public RelaySmtpServer(UnaryOperator<String> rewrite) {
@@ -44,6 +53,20 @@ public final class RelaySmtpServer implements AutoCloseable {
     public RelaySmtpServer forwardTo(int port) {
         this.nextHopPort = port;
         return this;
+    }
+
+    /**
+     * Only recipients (bare addresses) that {@code recipient} accepts are forwarded to the next hop; the relay accepts
+     * the others and keeps them, in {@link #received()}, as their final destination.
+     */
+    public RelaySmtpServer forwardOnly(Predicate<String> recipient) {
+        this.forwarded = recipient;
+        return this;
+    }
+
+    /** Every transaction received so far, in order. */
+    public List<Transaction> received() {
+        return List.copyOf(received);
     }
 
     public int relayed() {
@@ -87,12 +110,18 @@ public final class RelaySmtpServer implements AutoCloseable {
                 } else if (upper.equals("DATA")) {
                     reply(out, "354 go ahead");
                     String message = readData(in);
+                    received.add(new Transaction(from, rcpts.stream().map(RelaySmtpServer::address).toList(), message));
+                    List<String> onward = rcpts.stream().filter(r -> this.forwarded.test(address(r))).toList();
+                    if (onward.isEmpty()) {
+                        reply(out, "250 delivered here");
+                        continue;
+                    }
                     String forwarded = rewrite.apply(message);
                     if (!forwarded.equals(message)) {
                         rewritten.incrementAndGet();
                     }
                     try {
-                        forward(from, rcpts, forwarded);
+                        forward(from, onward, forwarded);
                         relayed.incrementAndGet();
                         reply(out, "250 relayed");
                     } catch (IOException | IllegalStateException e) {
@@ -114,6 +143,12 @@ public final class RelaySmtpServer implements AutoCloseable {
         } catch (IOException ignored) {
             // the client went away
         }
+    }
+
+    /** {@code <bob@b.example> NOTIFY=NEVER} -> {@code bob@b.example}. */
+    private static String address(String rcptArgument) {
+        String path = rcptArgument.strip().split("\\s+", 2)[0];
+        return path.startsWith("<") && path.endsWith(">") ? path.substring(1, path.length() - 1) : path;
     }
 
     /** Plain SMTP client for the next hop: the forwarded bytes are exactly what {@code rewrite} returned. */

@@ -9,7 +9,6 @@ import java.io.ByteArrayInputStream;
 import java.time.Clock;
 import java.time.Instant;
 import java.time.ZoneOffset;
-import java.util.Arrays;
 import java.util.List;
 import org.apache.james.metrics.tests.RecordingMetricFactory;
 import jakarta.mail.Session;
@@ -94,32 +93,6 @@ class SignWithAuthHmacTest {
         mailet.service(mail);
 
         assertThat(Mails.text(mail.getMessage())).startsWith("X-Auth-HMAC: v=1;");
-    }
-
-    @Test
-    void addsOneHeaderPerPartnerRecipientDomain() throws Exception {
-        FakeMail mail = Mails.outbound(Mails.message("alice@a.example", "bob@b.example, carol@c.example, dan@b.example", "hello", "hi"),
-                "alice@a.example", "bob@b.example", "carol@c.example", "dan@b.example", "eve@elsewhere.example");
-
-        mailet.service(mail);
-
-        String[] headers = signatures(mail);
-        assertThat(headers).hasSize(2);
-        assertThat(Arrays.stream(headers).filter(h -> h.contains("s=kb1") && h.contains("r=b.example"))).hasSize(1);
-        assertThat(Arrays.stream(headers).filter(h -> h.contains("s=kc1") && h.contains("r=c.example"))).hasSize(1);
-        assertThat(verify(mail, "bob@b.example").result()).isEqualTo(AuthResult.PASS);
-        assertThat(verify(mail, "carol@c.example").result()).isEqualTo(AuthResult.PASS);
-    }
-
-    @Test
-    void writesTheNumberOfEnvelopeRecipientsInEachBoundDomainAsRc() throws Exception {
-        FakeMail mail = Mails.outbound(Mails.message("alice@a.example", "bob@b.example", "hello", "hi"),
-                "alice@a.example", "bob@b.example", "carol@c.example", "dan@B.example", "erin@b.example", "eve@elsewhere.example");
-
-        mailet.service(mail);
-
-        assertThat(signatures(mail)).filteredOn(h -> h.contains("r=b.example")).singleElement().asString().contains("; rc=3;");
-        assertThat(signatures(mail)).filteredOn(h -> h.contains("r=c.example")).singleElement().asString().contains("; rc=1;");
     }
 
     @Test

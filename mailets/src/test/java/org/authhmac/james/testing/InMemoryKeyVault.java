@@ -28,6 +28,7 @@ public class InMemoryKeyVault implements KeyVault {
     private final Map<String, byte[]> primaries = new LinkedHashMap<>();
     private final AtomicBoolean down = new AtomicBoolean();
     private final AtomicInteger derivations = new AtomicInteger();
+    private final AtomicInteger downAfter = new AtomicInteger(Integer.MAX_VALUE);
 
     public InMemoryKeyVault add(String keyId, String keyset, KeyStatus status, byte[] primary) {
         infos.put(keyId, new KeyInfo(keyId, keyset, status, Instant.parse("2026-01-01T00:00:00Z"), "memory"));
@@ -51,6 +52,12 @@ public class InMemoryKeyVault implements KeyVault {
 
     public void comeBack() {
         down.set(false);
+        downAfter.set(Integer.MAX_VALUE);
+    }
+
+    /** Derives {@code n} more keys, then is down (an outage in the middle of one mail's work). */
+    public void goDownAfter(int n) {
+        downAfter.set(derivations.get() + n);
     }
 
     public int derivations() {
@@ -59,7 +66,7 @@ public class InMemoryKeyVault implements KeyVault {
 
     @Override
     public synchronized PeriodKey periodKey(KdfContext context) throws UnknownKeyException, KeyUnavailableException {
-        if (down.get()) {
+        if (down.get() || derivations.get() >= downAfter.get()) {
             throw new KeyUnavailableException("test vault is down");
         }
         KeyInfo info = infos.get(context.keyId());

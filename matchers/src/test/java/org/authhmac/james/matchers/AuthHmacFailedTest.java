@@ -379,6 +379,8 @@ class AuthHmacFailedTest {
     void stripsInboundAuthenticationResultsThatClaimOurAuthservId() throws Exception {
         String forged = "Authentication-Results: mx.b.example; auth-hmac=pass reason=\"verified\"\r\n"
                 + "Authentication-Results: MX.B.EXAMPLE (forged) 1; auth-hmac=pass\r\n"
+                + "Authentication-Results: (relay) mx.b.example; auth-hmac=pass\r\n"
+                + "Authentication-Results: \"mx.b.example\"; auth-hmac=pass\r\n"
                 + "Authentication-Results: mx.upstream.example; spf=pass\r\n";
         FakeMail mail = Mails.arrivedRaw(forged + Mails.message("alice@a.example", "bob@b.example", "hi", "unsigned"),
                 "alice@a.example", ACCEPTED_AT, "bob@b.example");
@@ -437,8 +439,112 @@ class AuthHmacFailedTest {
         assertThat(verdictOf(unsigned).result()).isEqualTo(AuthResult.NONE);
     }
 
+    @Test
+    void anExplicitFailOnMatchesTheResultsItNames() throws Exception {
+        // given B configured to quarantine only unsigned partner mail, and A's genuine mail replayed
+        AuthHmacFailed onlyNone = matcher(CONDITION + "; failOn=none");
+        AuthHmacFailed failAndNone = matcher(CONDITION + "; failOn=fail, none");
+        FakeMail unsigned = Mails.arrivedRaw(Mails.message("alice@a.example", "bob@b.example", "hi", "unsigned"),
+                "alice@a.example", ACCEPTED_AT, "bob@b.example");
+        FakeMail sent = signedByA("bob@b.example");
+        FakeMail first = Mails.arrived(sent, ACCEPTED_AT);
+        FakeMail replayed = Mails.arrived(sent, ACCEPTED_AT.plusSeconds(60));
+
+        // then each matcher matches exactly the results it names
+        assertThat(onlyNone.match(unsigned)).containsExactly(Mails.address("bob@b.example"));
+        assertThat(failAndNone.match(first)).isEmpty();
+        assertThat(failAndNone.match(replayed)).containsExactly(Mails.address("bob@b.example"));
+        assertThat(verdictOf(replayed).shortForm()).isEqualTo("fail replay");
+    }
+
+    @Test
+    void lookAlikeHeaderFieldsAreNeitherSignaturesNorMalformedSignatures() throws Exception {
+        // given the quarantine's own mark and an X-Auth field, once in unsigned partner mail and once in mail A signs
+        String lookAlikes = "X-Auth-HMAC-Status: pass verified\r\nX-Auth: v=1; a=hmac-sha256; d=a.example\r\n"
+                + "X-Auth-HMACx: v=1\r\n";
+        FakeMail unsigned = Mails.arrivedRaw(lookAlikes + Mails.message("alice@a.example", "bob@b.example", "hi", "unsigned"),
+                "alice@a.example", ACCEPTED_AT, "bob@b.example");
+        FakeMail signed = Mails.arrived(signedByA(lookAlikes + Mails.message("alice@a.example", "bob@b.example", "hi", "signed"),
+                SIGNED_AT, senderVault, "a.example", "bob@b.example"), ACCEPTED_AT);
+
+        // when B verifies them
+        matcher.match(unsigned);
+        assertThat(matcher.match(signed)).isEmpty();
+
+        // then the unsigned one has no signature (not a malformed one), and the signed one passes
+        assertThat(verdictOf(unsigned).shortForm()).isEqualTo("none no-signature");
+        assertThat(verdictOf(signed).shortForm()).isEqualTo("pass verified");
+    }
+
+    /**
+     * The verifier refuses a recipient that no r= could name (IllegalArgumentException before any work), and the
+     * matcher would then give every recipient temperror. James's MailAddress refuses each such address first, so a
+     * mail never carries one: odd addresses James does accept get a verdict of their own, and the others keep theirs.
+     */
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"postmaster@[192.0.2.1]", "\"a b\"@b.example", "bob@localhost",
+            "bob@xn--zz.example", "bob@b_x.example", "bob@-b.example", "bob@b..example", "bob@b\u00fc.example",
+            "postmaster@[IPv6:2001:db8::1]", "bob@b.example."})
+    void anOddRecipientNeverMakesTheOtherRecipientsTemperror(String odd) throws Exception {
+        // given A's genuine mail for bob, and an odd address beside bob in the envelope, where James accepts one
+        org.apache.james.core.MailAddress oddRecipient;
+        try {
+            oddRecipient = new org.apache.james.core.MailAddress(odd);
+        } catch (jakarta.mail.internet.AddressException | IllegalArgumentException refused) {
+            return; // James refuses it at RCPT TO: no mail carries it
+        }
+        FakeMail mail = Mails.arrived(signedByA("bob@b.example"), ACCEPTED_AT);
+        mail.setRecipients(java.util.List.of(Mails.address("bob@b.example"), oddRecipient));
+
+        // when B verifies it
+        java.util.Collection<org.apache.james.core.MailAddress> failing = matcher.match(mail);
+
+        // then bob passes and the odd address fails now (r= names another domain, or rc=1 is used up by bob), not on
+        // every retry
+        assertThat(failing).containsExactly(oddRecipient);
+        assertThat(RecordedVerdict.perRecipient(mail))
+                .hasEntrySatisfying(Mails.address("bob@b.example"), v -> assertThat(v.shortForm()).isEqualTo("pass verified"))
+                .hasEntrySatisfying(oddRecipient, v -> assertThat(v.shortForm()).isIn("fail wrong-recipient", "fail replay"));
+    }
+
     @Nested
     class Temperror {
+        @Test
+        void aRecipientThatPassedBeforeTheKeySourceWentDownMidMailIsNotFailedAsAReplayOnTheRetry() throws Exception {
+            // given one mail for bob@b.example and dave@d.example (B hosts both) with one signature per domain, as a
+            // signer that does not split per domain sends it: A's two copies, dave's signature put on bob's copy
+            InMemoryKeyVault sender = new InMemoryKeyVault()
+                    .add("ka1", "partner-b", KeyStatus.PRIMARY, InMemoryKeyVault.primary("a-b"))
+                    .add("kad1", "partner-d", KeyStatus.PRIMARY, InMemoryKeyVault.primary("a-d"));
+            receiverVault.add("kad1", "partner-a", KeyStatus.ACTIVE, InMemoryKeyVault.primary("a-d"));
+            SignWithAuthHmac signer = new SignWithAuthHmac(sender, new RecordingMetricFactory(), Clock.fixed(SIGNED_AT, ZoneOffset.UTC));
+            FakeMailContext spool = FakeMailContext.defaultContext();
+            signer.init(FakeMailetConfig.builder().mailetName("SignWithAuthHmac").mailetContext(spool)
+                    .setProperty("signingDomain", "a.example").setProperty("partners", "b.example=partner-b, d.example=partner-d").build());
+            FakeMail sent = Mails.outbound(Mails.message("alice@a.example", "bob@b.example", "report", "numbers"),
+                    "alice@a.example", "bob@b.example", "dave@d.example");
+            signer.service(sent);
+            String davesSignature = spool.getSentMails().get(0).getMsg().getHeader("X-Auth-HMAC")[0];
+            sent.getMessage().addHeader("X-Auth-HMAC", davesSignature);
+            sent.setRecipients(java.util.List.of(Mails.address("bob@b.example"), Mails.address("dave@d.example")));
+            FakeMail mail = Mails.arrived(sent, ACCEPTED_AT);
+
+            // when B's key source answers bob's signature and then goes down before dave's
+            receiverVault.goDownAfter(1);
+            assertThatThrownBy(() -> matcher.match(mail)).isInstanceOf(TemporaryVerificationFailure.class)
+                    .hasMessageContaining("key-unavailable");
+            // and the retry runs once it is back
+            receiverVault.comeBack();
+            mail.setLastUpdated(Date.from(ACCEPTED_AT.plus(Duration.ofMinutes(10))));
+
+            // then both pass: bob's pass from the first attempt is kept, not checked again (it would be a replay)
+            assertThat(matcher.match(mail)).isEmpty();
+            assertThat(RecordedVerdict.perRecipient(mail)).hasEntrySatisfying(Mails.address("bob@b.example"),
+                            v -> assertThat(v.shortForm()).isEqualTo("pass verified"))
+                    .hasEntrySatisfying(Mails.address("dave@d.example"), v -> assertThat(v.shortForm()).isEqualTo("pass verified"));
+            assertThat(receiverVault.derivations()).as("bob's key once, dave's once").isEqualTo(2);
+        }
+
         @Test
         void throwsSoThatTheMailWaitsAndIsNeverMatchedAsFailing() throws Exception {
             FakeMail mail = Mails.arrived(signedByA("bob@b.example"), ACCEPTED_AT);

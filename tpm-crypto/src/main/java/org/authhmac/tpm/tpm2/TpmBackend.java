@@ -261,8 +261,14 @@ public final class TpmBackend implements KeyBackend {
                 if (!isLostState(e)) {
                     break;
                 }
-                LOG.info("TPM lost our objects ({}) while {}; reloading", e.ResponseCode, what);
-                resetObjects();
+                if (is(e.ResponseCode, TPM_RC.INITIALIZE)) {
+                    // the TPM was reset under the open connection: only a new connection (with Startup) brings it back
+                    LOG.info("TPM {} was reset while {}; connecting again", description, what);
+                    disconnect();
+                } else {
+                    LOG.info("TPM lost our objects ({}) while {}; reloading", e.ResponseCode, what);
+                    resetObjects();
+                }
             } catch (RuntimeException e) {
                 // TpmTransportException, or anything else the device or TSS.Java throws: start afresh
                 failure = e;
@@ -282,11 +288,19 @@ public final class TpmBackend implements KeyBackend {
 
     private boolean isLostState(TpmException e) {
         TPM_RC rc = e.ResponseCode;
-        if (rc == TPM_RC.HANDLE && persistentParent != 0 && storageKey == null) {
+        if (is(rc, TPM_RC.HANDLE) && persistentParent != 0 && storageKey == null) {
             return false; // the configured persistent parent is missing: retrying will not bring it back
         }
-        return rc == TPM_RC.HANDLE || rc == TPM_RC.REFERENCE_H0 || rc == TPM_RC.INITIALIZE
-                || rc == TPM_RC.OBJECT_MEMORY || rc == TPM_RC.SESSION_MEMORY;
+        return is(rc, TPM_RC.HANDLE) || is(rc, TPM_RC.REFERENCE_H0) || is(rc, TPM_RC.INITIALIZE)
+                || is(rc, TPM_RC.OBJECT_MEMORY) || is(rc, TPM_RC.SESSION_MEMORY);
+    }
+
+    /**
+     * Response codes compared by value: TSS.Java maps a code to the first constant of that value, so TPM_RC_INITIALIZE
+     * (0x100) comes back as TPM_RC._1, never as the INITIALIZE constant.
+     */
+    private static boolean is(TPM_RC rc, TPM_RC expected) {
+        return rc != null && rc.toInt() == expected.toInt();
     }
 
     private void ensureConnected() {
@@ -369,7 +383,7 @@ public final class TpmBackend implements KeyBackend {
         TPM_HANDLE h = tpm._allowErrors().Load(storageKey, new TPM2B_PRIVATE(priv), TPMT_PUBLIC.fromBytes(pub));
         TPM_RC rc = tpm._getLastResponseCode();
         if (rc != TPM_RC.SUCCESS) {
-            if (rc == TPM_RC.HANDLE || rc == TPM_RC.OBJECT_MEMORY || rc == TPM_RC.INITIALIZE) {
+            if (is(rc, TPM_RC.HANDLE) || is(rc, TPM_RC.OBJECT_MEMORY) || is(rc, TPM_RC.INITIALIZE)) {
                 throw new TpmException(rc);
             }
             throw new KeyUnavailableException("key blob for " + keyId + " does not load on " + description + " (" + rc

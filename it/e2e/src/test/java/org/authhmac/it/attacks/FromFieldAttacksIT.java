@@ -3,8 +3,6 @@ package org.authhmac.it.attacks;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import java.io.ByteArrayInputStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.time.Duration;
@@ -17,9 +15,8 @@ import org.authhmac.it.JamesRuntime;
 import org.authhmac.it.SmtpSender;
 import org.authhmac.it.WebAdminClient;
 import org.authhmac.protocol.SignRequest;
-import org.authhmac.protocol.Signer;
-import org.authhmac.protocol.SignerSettings;
 import org.authhmac.protocol.StaticPeriodKeys;
+import org.authhmac.protocol.UncheckedSigning;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -73,15 +70,14 @@ class FromFieldAttacksIT {
 
     @Test
     void aPartnerSignatureOverAFromOfTheReceivingDomainGetsNoPass() throws Exception {
-        // given a partner server that signs whatever it is given (A's own SignWithAuthHmac refuses to: its user's From
-        // must be her own address), here From: "CEO" <ceo@b.example> under the A-B key, d=a.example, sent on to B
+        // given a partner server that signs whatever it is given (A's own SignWithAuthHmac and the protocol's Signer
+        // refuse to: the From must be in d=), here From: "CEO" <ceo@b.example> under the A-B key, d=a.example, sent on to B
         String id = "<" + UUID.randomUUID() + "@a.example>";
         String message = SmtpSender.message("\"CEO\" <ceo@b.example>", AuthHmacPair.BOB, "new bank details",
                 id.substring(1, id.length() - 1), "From now on pay to account 6666.\nThe CEO\n");
-        List<String> signature = new Signer(SignerSettings.defaults()).sign(new ByteArrayInputStream(message.getBytes(StandardCharsets.UTF_8)),
-                List.of(new SignRequest(AuthHmacPair.FIRST_KEY_ID, AuthHmacPair.A_DOMAIN, AuthHmacPair.B_DOMAIN, Instant.now())),
-                StaticPeriodKeys.of(AuthHmacPair.FIRST_KEY_ID, pair.partnerSecretForTests()));
-        SmtpSender.mta(pair.b().ports().smtp()).send(AuthHmacPair.ALICE, List.of(AuthHmacPair.BOB), signature.get(0) + "\r\n" + message);
+        String signed = UncheckedSigning.signed(message, new SignRequest(AuthHmacPair.FIRST_KEY_ID, AuthHmacPair.A_DOMAIN,
+                AuthHmacPair.B_DOMAIN, Instant.now()), StaticPeriodKeys.of(AuthHmacPair.FIRST_KEY_ID, pair.partnerSecretForTests()));
+        SmtpSender.mta(pair.b().ports().smtp()).send(AuthHmacPair.ALICE, List.of(AuthHmacPair.BOB), signed);
 
         // then B records no pass for it: the signature is A's, the From is b.example; it is held, and the
         // Authentication-Results names the From domain that was checked

@@ -1,0 +1,99 @@
+package org.authhmac.tpm;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import org.authhmac.protocol.Kdf;
+import org.authhmac.protocol.KdfContext;
+import org.authhmac.protocol.PeriodKeys;
+import org.authhmac.protocol.UnknownKeyException;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Keyset changes made through another vault on the same files (the command line while James runs): James's vault
+ * applies them without a restart, and an import never overwrites a key.
+ */
+class KeysetChangesTest {
+    @TempDir
+    Path dir;
+    private final MutableClock clock = new MutableClock(Instant.parse("2026-11-22T02:00:10Z"));
+
+    private KdfContext now(String keyId) {
+        return new KdfContext(keyId, "a.example", 900, KdfContext.periodOf(clock.instant().getEpochSecond(), 900));
+    }
+
+    @Test
+    void aKeyRetiredThroughTheCommandLineStopsWorkingInTheRunningVaultWithoutARestart() throws Exception {
+        byte[] second = TestVaults.PRIMARY.clone();
+        second[0] = 42;
+        try (DefaultKeyVault james = TestVaults.open(TestVaults.pkcs12(), dir, clock)) {
+            // given James signing and verifying with k1, its period key cached
+            james.importKey("k1", "partner-b", TestVaults.PRIMARY.clone(), KeyStatus.PRIMARY);
+            PeriodKeys verifier = james.forVerification(() -> { });
+            james.periodKey(now("k1"));
+            assertThat(james.cachedKeyCount()).isEqualTo(1);
+
+            // when the command line rotates to k2 and retires k1 through a vault of its own
+            try (DefaultKeyVault cli = TestVaults.open(TestVaults.pkcs12(), dir, clock)) {
+                cli.importKey("k2", "partner-b", second.clone(), KeyStatus.ACTIVE);
+                cli.setStatus("k2", KeyStatus.PRIMARY);
+                cli.setStatus("k1", KeyStatus.RETIRED);
+            }
+            clock.advance(Duration.ofSeconds(2));
+
+            // then k1 is refused for signing and verifying, its cached key is gone, and k2 signs and derives
+            assertThatThrownBy(() -> james.periodKey(now("k1"))).isInstanceOf(UnknownKeyException.class).hasMessageContaining("retired");
+            assertThatThrownBy(() -> verifier.periodKey(now("k1"))).isInstanceOf(UnknownKeyException.class);
+            assertThat(james.primaryKeyId("partner-b")).isEqualTo("k2");
+            assertThat(james.periodKey(now("k2")).exportBytesForTestVectors()).isEqualTo(Kdf.derive(second, now("k2")));
+            assertThat(james.cachedKeyCount()).as("only k2's key stays in memory").isEqualTo(1);
+        }
+    }
+
+    @Test
+    void aKeysetFileThatBecameUnreadableKeepsThePreviousKeys() throws Exception {
+        try (DefaultKeyVault james = TestVaults.open(TestVaults.pkcs12(), dir, clock)) {
+            james.importKey("k1", "partner-b", TestVaults.PRIMARY.clone(), KeyStatus.PRIMARY);
+            Path keyset = dir.resolve("auth-hmac-keyset.properties");
+            Files.writeString(keyset, Files.readString(keyset) + "key.k1.status=NOT-A-STATUS\n");
+            clock.advance(Duration.ofSeconds(2));
+
+            assertThat(james.primaryKeyId("partner-b")).isEqualTo("k1");
+            assertThat(james.periodKey(now("k1")).exportBytesForTestVectors()).isEqualTo(Kdf.derive(TestVaults.PRIMARY, now("k1")));
+        }
+    }
+
+    @Test
+    void importingAKeyIdThatExistsIsRefusedAndTheExistingKeyStaysAsItWas() throws Exception {
+        byte[] other = TestVaults.PRIMARY.clone();
+        other[0] = 7;
+        try (DefaultKeyVault vault = TestVaults.open(TestVaults.pkcs12(), dir, clock)) {
+            // given k1, the ACTIVE key of partner-b
+            vault.importKey("k0", "partner-b", other.clone(), KeyStatus.PRIMARY);
+            vault.importKey("k1", "partner-b", TestVaults.PRIMARY.clone(), KeyStatus.ACTIVE);
+            KeyInfo before = vault.key("k1").orElseThrow();
+            clock.advance(Duration.ofSeconds(5));
+
+            // when another secret is imported under the same id, in another keyset and as a PRIMARY
+            assertThatThrownBy(() -> vault.importKey("k1", "partner-c", other.clone(), KeyStatus.PRIMARY))
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("key id k1 already exists");
+        }
+        // then nothing changed on disk: k1 keeps its keyset, status, creation time and secret; k0 stays primary
+        try (DefaultKeyVault reopened = TestVaults.open(TestVaults.pkcs12(), dir, clock)) {
+            assertThat(reopened.key("k1")).get().satisfies(k -> {
+                assertThat(k.keyset()).isEqualTo("partner-b");
+                assertThat(k.status()).isEqualTo(KeyStatus.ACTIVE);
+                assertThat(k.created()).isEqualTo(Instant.parse("2026-11-22T02:00:10Z"));
+            });
+            assertThat(reopened.primaryKeyId("partner-b")).isEqualTo("k0");
+            assertThatThrownBy(() -> reopened.primaryKeyId("partner-c")).isInstanceOf(UnknownKeyException.class);
+            assertThat(reopened.periodKey(now("k1")).exportBytesForTestVectors()).isEqualTo(Kdf.derive(TestVaults.PRIMARY, now("k1")));
+        }
+    }
+}
