@@ -88,6 +88,34 @@ class CanonicalizationTest {
             assertThat(hash(c, unescape(body))).isEqualTo(sha256(unescape(canonical)));
         }
 
+        /**
+         * RFC 6376 §3.4.3/§3.4.4: a bare CR is content, so a line that starts with one is not empty and the empty
+         * lines before it stay; a body that ends in it gets its CRLF. The expected forms are dkimpy's. Fed one byte at
+         * a time, so the CR is still pending when the next byte (or the end) arrives.
+         */
+        @ParameterizedTest(name = "{0}: [{1}] canonicalizes to [{2}]")
+        @CsvSource(delimiter = '|', value = {
+                "SIMPLE  | a\\r\\n\\r\\n\\r     | a\\r\\n\\r\\n\\r\\r\\n",
+                "RELAXED | a\\r\\n\\r\\n\\r     | a\\r\\n\\r\\n\\r\\r\\n",
+                "SIMPLE  | a\\r\\n\\r\\n\\rb\\r\\n | a\\r\\n\\r\\n\\rb\\r\\n",
+                "RELAXED | a\\r\\n\\r\\n\\rb\\r\\n | a\\r\\n\\r\\n\\rb\\r\\n",
+                "RELAXED | 'a\\r\\n\\r\\n \\rb'  | 'a\\r\\n\\r\\n \\rb\\r\\n'",
+                "SIMPLE  | \\r\\n\\r           | \\r\\n\\r\\r\\n",
+        })
+        void keepsTheEmptyLinesBeforeALineThatStartsWithABareCr(Canonicalization c, String body, String canonical)
+                throws Exception {
+            // given
+            byte[] bytes = unescape(body).getBytes(StandardCharsets.ISO_8859_1);
+            BodyCanonicalizer byteByByte = new BodyCanonicalizer(c);
+            // when
+            for (byte b : bytes) {
+                byteByByte.update(new byte[] {b}, 0, 1);
+            }
+            // then
+            assertThat(byteByByte.finish()).isEqualTo(sha256(unescape(canonical)));
+            assertThat(hash(c, unescape(body))).isEqualTo(sha256(unescape(canonical)));
+        }
+
         @Test
         void givesTheSameHashWhateverTheChunkBoundaries() throws Exception {
             Random random = new Random(42);

@@ -108,6 +108,21 @@ class InMemoryReplayCacheTest {
     }
 
     @Test
+    void refusesANewEntryWhenTheWholeCacheIsFullThoughItsDomainStillHasShareLeft() throws Exception {
+        // given: three entries in all, two domains, each under its share of two
+        InMemoryReplayCache cache = new InMemoryReplayCache(3, 2, Duration.ZERO, clock);
+        record(cache, "nonce-0000000001");
+        record(cache, "nonce-0000000002");
+        cache.record(new SignatureId("c.example", "k1", "nonce-0000000003"), BOB, 1, NOW.plusSeconds(60));
+
+        // when / then
+        assertThatThrownBy(() -> cache.record(new SignatureId("c.example", "k1", "nonce-0000000004"), BOB, 1,
+                NOW.plusSeconds(60)))
+                .isInstanceOf(ReplayCacheException.class).hasMessageContaining("replay cache full");
+        assertThat(cache.size()).isEqualTo(3);
+    }
+
+    @Test
     void aDomainGetsItsShareBackOnceItsEntriesExpire() throws Exception {
         InMemoryReplayCache cache = new InMemoryReplayCache(4, 1, Duration.ZERO, clock);
         record(cache, "nonce-0000000001");
@@ -152,5 +167,90 @@ class InMemoryReplayCacheTest {
         assertThatThrownBy(() -> new InMemoryReplayCache(0, Duration.ZERO, clock))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("capacity");
+    }
+
+    @Test
+    void keepsAnEntryWhoseExpiryFallsInsideASecondUntilThatWholeSecondHasPassed() throws Exception {
+        InMemoryReplayCache cache = new InMemoryReplayCache(10, Duration.ZERO, clock);
+        cache.record(signature("nonce-0000000001"), BOB, 1, NOW.plusMillis(60_500));
+
+        clock.advance(Duration.ofMillis(61_999));
+        assertThat(cache.record(signature("nonce-0000000001"), BOB, 1, NOW.plusMillis(60_500))).isEqualTo(Outcome.REPLAY);
+
+        clock.advance(Duration.ofMillis(1));
+        assertThat(cache.size()).isZero();
+    }
+
+    @Test
+    void roundsAFractionalRetentionUpToWholeSeconds() throws Exception {
+        InMemoryReplayCache cache = new InMemoryReplayCache(10, Duration.ofMillis(1_001), clock);
+        record(cache, "nonce-0000000001");
+
+        clock.advance(Duration.ofSeconds(60 + 2));
+        assertThat(record(cache, "nonce-0000000001")).isEqualTo(Outcome.REPLAY);
+
+        clock.advance(Duration.ofSeconds(1));
+        assertThat(cache.size()).isZero();
+    }
+
+    @Test
+    void aRetentionOfForeverKeepsEveryEntryInsteadOfWrappingAroundIntoThePast() throws Exception {
+        InMemoryReplayCache cache = new InMemoryReplayCache(10, Duration.ofSeconds(Long.MAX_VALUE), clock);
+        record(cache, "nonce-0000000001");
+
+        clock.advance(Duration.ofDays(365L * 100));
+
+        assertThat(record(cache, "nonce-0000000001")).isEqualTo(Outcome.REPLAY);
+        assertThat(cache.size()).isEqualTo(1);
+    }
+
+    @Test
+    void countsEveryReplayIdHeldInAllAndPerSigningDomain() throws Exception {
+        InMemoryReplayCache cache = new InMemoryReplayCache(10, Duration.ZERO, clock);
+        cache.record(signature("nonce-0000000001"), "bob@b.example", 3, NOW.plusSeconds(60));
+        cache.record(signature("nonce-0000000001"), "carol@b.example", 3, NOW.plusSeconds(60));
+        cache.record(signature("nonce-0000000002"), BOB, 1, NOW.plusSeconds(120));
+        cache.record(new SignatureId("c.example", "k1", "nonce-0000000003"), BOB, 1, NOW.plusSeconds(60));
+
+        assertThat(cache.size()).isEqualTo(4);
+        assertThat(cache.size("a.example")).isEqualTo(3);
+        assertThat(cache.size("c.example")).isEqualTo(1);
+        assertThat(cache.size("d.example")).isZero();
+
+        clock.advance(Duration.ofSeconds(61));
+
+        assertThat(cache.size()).isEqualTo(1);
+        assertThat(cache.size("a.example")).isEqualTo(1);
+        assertThat(cache.size("c.example")).isZero();
+    }
+
+    @Test
+    void aReplayIdAddedWithAnEarlierExpiryDoesNotShortenTheSignaturesStay() throws Exception {
+        InMemoryReplayCache cache = new InMemoryReplayCache(10, Duration.ZERO, clock);
+        cache.record(signature("nonce-0000000001"), "bob@b.example", 2, NOW.plusSeconds(600));
+        cache.record(signature("nonce-0000000001"), "carol@b.example", 2, NOW.plusSeconds(60));
+
+        clock.advance(Duration.ofSeconds(120));
+
+        assertThat(cache.size()).isEqualTo(2);
+        assertThat(cache.record(signature("nonce-0000000001"), "carol@b.example", 2, NOW.plusSeconds(60))).isEqualTo(Outcome.REPLAY);
+    }
+
+    @Test
+    void refusesARecipientLimitUnderOneAndANegativeRetention() {
+        InMemoryReplayCache cache = new InMemoryReplayCache(10, Duration.ZERO, clock);
+
+        assertThatThrownBy(() -> cache.record(signature("nonce-0000000001"), BOB, 0, NOW.plusSeconds(60)))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("maxRecipients");
+        assertThatThrownBy(() -> new InMemoryReplayCache(10, Duration.ofSeconds(-1), clock))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("retention");
+    }
+
+    @Test
+    void aShareEqualToTheCapacityIsNoShare() throws Exception {
+        InMemoryReplayCache cache = new InMemoryReplayCache(2, 2, Duration.ZERO, clock);
+
+        assertThat(record(cache, "nonce-0000000001")).isEqualTo(Outcome.FRESH);
+        assertThat(record(cache, "nonce-0000000002")).isEqualTo(Outcome.FRESH);
     }
 }

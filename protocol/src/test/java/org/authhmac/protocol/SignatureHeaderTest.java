@@ -141,6 +141,23 @@ class SignatureHeaderTest {
                         e -> assertThat(e.reason()).isEqualTo(Reason.MALFORMED));
     }
 
+    @Test
+    void acceptsAKeyIdOfTheCharactersAtTheEdgesOfItsRanges() throws Exception {
+        // given / when
+        SignatureHeader h = SignatureHeader.parse(replaceTag(VALID, "s", "s=az.AZ_09-"));
+
+        // then
+        assertThat(h.keyId()).isEqualTo("az.AZ_09-");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"k/1", "k:1", "k@1", "k[1", "k`1", "k{1"})
+    void refusesAKeyIdWithACharacterJustOutsideItsRanges(String keyId) {
+        assertThatThrownBy(() -> SignatureHeader.parse(replaceTag(VALID, "s", "s=" + keyId)))
+                .isInstanceOfSatisfying(SignatureFormatException.class,
+                        e -> assertThat(e.reason()).isEqualTo(Reason.MALFORMED));
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {"v", "a", "d", "s", "t", "r", "n", "h", "bh", "b"})
     void rejectsAHeaderMissingARequiredTag(String tag) {
@@ -344,6 +361,102 @@ class SignatureHeaderTest {
         @Test
         void rejectsWhitespaceInsideTheVersionAsMalformed() {
             assertMalformed(VALID.replace("v=1", "v=1 1"));
+        }
+    }
+
+    /**
+     * The value rules of the tags that pick the key (d=, p=), make the replay key (n=) and bind the recipient (r=):
+     * each bound accepted where it is and refused one step beyond (PROTOCOL.md 3).
+     */
+    @Nested
+    class TagValueRules {
+        private String with(String tag, String value) {
+            return replaceTag(VALID, tag, tag + "=" + value);
+        }
+
+        @ParameterizedTest(name = "p={0}")
+        @ValueSource(strings = {"60", "900", "86400", "00060"})
+        void acceptsAPeriodLengthFromOneMinuteToOneDay(String p) throws Exception {
+            assertThat(SignatureHeader.parse(with("p", p)).periodSeconds()).isEqualTo(Integer.parseInt(p));
+        }
+
+        @ParameterizedTest(name = "p={0}")
+        @ValueSource(strings = {"59", "0", "86401", "99999", "100000", "086400", "-900", "9e2", "90 0"})
+        void rejectsAPeriodLengthOutsideOneMinuteToOneDayAsMalformed(String p) {
+            assertMalformed(with("p", p));
+        }
+
+        @ParameterizedTest(name = "n={0}")
+        @ValueSource(strings = {"abcdefghijklmnop", "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_",
+                "0123456789_-ABCD"})
+        void acceptsANonceOfSixteenToSixtyFourBase64urlCharacters(String n) throws Exception {
+            assertThat(SignatureHeader.parse(with("n", n)).nonce()).isEqualTo(n);
+        }
+
+        @ParameterizedTest(name = "n={0}")
+        @ValueSource(strings = {"abcdefghijklmno", "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_x",
+                "abcdefghijklmno+", "abcdefghijklmno/", "abcdefghijklmno=", "abcdefghijklmno.", "abcdefghijklmno\u00e9",
+                "abcdefgh@jklmnop", "abcdefgh:jklmnop"})
+        void rejectsANonceOfOtherLengthOrOtherCharactersAsMalformed(String n) {
+            assertMalformed(with("n", n));
+        }
+
+        @ParameterizedTest(name = "d={0}")
+        @ValueSource(strings = {"a", "a-b.example", "xn--bcher-kva.example", "0.example"})
+        void acceptsAnLdhDomain(String d) throws Exception {
+            assertThat(SignatureHeader.parse(with("d", d)).domain()).isEqualTo(d);
+        }
+
+        @Test
+        void acceptsADomainWithALabelOfSixtyThreeAndTwoHundredFiftyThreeCharactersInAll() throws Exception {
+            String label63 = "l".repeat(63);
+            String d253 = label63 + "." + label63 + "." + label63 + "." + "m".repeat(61);
+
+            assertThat(SignatureHeader.parse(with("d", label63 + ".example")).domain()).isEqualTo(label63 + ".example");
+            assertThat(d253).hasSize(253);
+            assertThat(SignatureHeader.parse(with("d", d253)).domain()).isEqualTo(d253);
+        }
+
+        @ParameterizedTest(name = "d={0}")
+        @ValueSource(strings = {"a-.example", "a.example-", "-a.example", "a.example.", ".a.example", "a..example",
+                "a_b.example", "a b.example", "b\u00fccher.example", "bob@a.example", "[192.0.2.1]"})
+        void rejectsALabelThatIsEmptyOrEndsInAHyphenOrHoldsAnotherCharacterAsMalformed(String d) {
+            assertMalformed(with("d", d));
+        }
+
+        @Test
+        void rejectsALabelOfSixtyFourOrADomainOfTwoHundredFiftyFourCharactersAsMalformed() {
+            String label63 = "l".repeat(63);
+
+            assertMalformed(with("d", "l".repeat(64) + ".example"));
+            assertMalformed(with("d", label63 + "." + label63 + "." + label63 + "." + "m".repeat(62)));
+        }
+
+        @ParameterizedTest(name = "r={0}")
+        @ValueSource(strings = {"bob@b.example", "b.o.b@b.example", "bob+tag@b.example", "o'hara@b.example",
+                "!#$%&'*+-/=?^_`{|}~@b.example"})
+        void acceptsARecipientMailboxWithADotAtomLocalPart(String r) throws Exception {
+            assertThat(SignatureHeader.parse(with("r", r)).recipient()).isEqualTo(r);
+        }
+
+        @Test
+        void acceptsALocalPartOfSixtyFourCharacters() throws Exception {
+            String r = "l".repeat(64) + "@b.example";
+
+            assertThat(SignatureHeader.parse(with("r", r)).recipient()).isEqualTo(r);
+        }
+
+        @ParameterizedTest(name = "r={0}")
+        @ValueSource(strings = {"@b.example", ".bob@b.example", "bob.@b.example", "b..ob@b.example",
+                "\"bob\"@b.example", "bo(b)@b.example", "bo,b@b.example", "bo\\b@b.example", "b\u00f6b@b.example",
+                "bob@b_example", "bob@b.example.", "bob@-b.example"})
+        void rejectsARecipientMailboxThatIsNotADotAtomAtADomainAsMalformed(String r) {
+            assertMalformed(with("r", r));
+        }
+
+        @Test
+        void rejectsALocalPartOfSixtyFiveCharactersAsMalformed() {
+            assertMalformed(with("r", "l".repeat(65) + "@b.example"));
         }
     }
 

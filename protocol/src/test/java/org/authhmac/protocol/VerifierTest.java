@@ -10,6 +10,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -265,6 +266,32 @@ class VerifierTest {
         }
 
         @Test
+        void tellsTheKeySourceWhetherEachMacVerifiedSoThatForgeriesCannotFillItsCache() throws Exception {
+            // given: a key source that records what the verifier tells it
+            List<Boolean> told = new ArrayList<>();
+            PeriodKeys recording = new PeriodKeys() {
+                @Override
+                public PeriodKey periodKey(KdfContext ctx) throws UnknownKeyException, KeyUnavailableException {
+                    return keys().periodKey(ctx);
+                }
+
+                @Override
+                public void macChecked(PeriodKey key, boolean verified) {
+                    told.add(verified);
+                }
+            };
+            Verifier v = new Verifier(VerifierSettings.defaults(), recording, new InMemoryReplayCache(10, Clock.systemUTC()));
+            String forged = signedMessage().replace("Subject: Quarterly figures", "Subject: Pay this invoice");
+
+            // when
+            v.verify(stream(signedMessage()), SIGNED_AT, RECIPIENT);
+            v.verify(stream(forged), SIGNED_AT, RECIPIENT);
+
+            // then
+            assertThat(told).containsExactly(true, false);
+        }
+
+        @Test
         void aWrongPrimaryIsABadMac() throws Exception {
             byte[] other = PRIMARY.clone();
             other[0] ^= 1;
@@ -347,6 +374,66 @@ class VerifierTest {
                     .replace("the figures", "other figures");
 
             assertThat(verify(msg, SIGNED_AT).reason()).isEqualTo(Reason.BODY_CHANGED);
+        }
+
+        /** Two signatures for the recipient: one under k1 (the verifier holds another primary), one under a key whose source is down. */
+        private Verdict verifyWithOneKeyDownAndOneBadMac(String first, String second) throws Exception {
+            byte[] otherPrimary = PRIMARY.clone();
+            otherPrimary[0] ^= 1;
+            PeriodKeys signing = StaticPeriodKeys.of(Map.of(KEY_ID, PRIMARY, "k-down", PRIMARY));
+            List<String> lines = signer.sign(stream(MESSAGE), List.of(
+                    new SignRequest(first, SIGNING_DOMAIN, "b.example", SIGNED_AT),
+                    new SignRequest(second, SIGNING_DOMAIN, "b.example", SIGNED_AT)), signing);
+            String msg = String.join("\r\n", lines) + "\r\n" + MESSAGE;
+            PeriodKeys verifying = ctx -> {
+                if (ctx.keyId().equals("k-down")) {
+                    throw new KeyUnavailableException("TPM not answering");
+                }
+                return StaticPeriodKeys.of(KEY_ID, otherPrimary).periodKey(ctx);
+            };
+            return new Verifier(VerifierSettings.defaults(), verifying, new InMemoryReplayCache(10, Clock.systemUTC()))
+                    .verify(stream(msg), SIGNED_AT, RECIPIENT);
+        }
+
+        @Test
+        void aTemporaryErrorOnOneSignatureWinsOverAFailOnAnotherSoThatTheMailIsRetried() throws Exception {
+            Verdict failFirst = verifyWithOneKeyDownAndOneBadMac(KEY_ID, "k-down");
+            Verdict temperrorFirst = verifyWithOneKeyDownAndOneBadMac("k-down", KEY_ID);
+
+            assertThat(failFirst.result()).isEqualTo(AuthResult.TEMPERROR);
+            assertThat(failFirst.reason()).isEqualTo(Reason.KEY_UNAVAILABLE);
+            assertThat(temperrorFirst.result()).isEqualTo(AuthResult.TEMPERROR);
+            assertThat(temperrorFirst.reason()).isEqualTo(Reason.KEY_UNAVAILABLE);
+        }
+
+        @Test
+        void aFieldWhoseNameOnlyResemblesTheSignatureNameIsNoSignature() throws Exception {
+            String value = signedMessage().substring("X-Auth-HMAC:".length(), signedMessage().indexOf("\r\nFrom:"));
+            String lookAlikes = "X-Auth:" + value + "\r\nX-Auth-HMAC-Status: fail\r\nX-Auth-HMACs:" + value
+                    + "\r\nX-Auth-HMA:" + value + "\r\nXX-Auth-HMAC:" + value + "\r\n";
+
+            Verdict v = verify(lookAlikes + MESSAGE, SIGNED_AT);
+
+            assertThat(v.result()).isEqualTo(AuthResult.NONE);
+            assertThat(v.reason()).isEqualTo(Reason.NO_SIGNATURE);
+        }
+
+        @Test
+        void readsTheSignatureNameInAnyCase() throws Exception {
+            String msg = signedMessage().replaceFirst("X-Auth-HMAC:", "x-AUTH-hmac:");
+
+            assertThat(verify(remac(msg), SIGNED_AT).result()).isEqualTo(AuthResult.PASS);
+        }
+
+        @Test
+        void aSecondFromIsAPermanentDuplicateHeaderFailEvenWhenNoSignatureCanBeParsed() {
+            String msg = "X-Auth-HMAC: v=1; this is; not=valid\r\nFrom: Mallory <ceo@a.example>\r\n" + MESSAGE;
+
+            Verdict v = verify(msg, SIGNED_AT);
+
+            assertThat(v.result()).isEqualTo(AuthResult.FAIL);
+            assertThat(v.reason()).isEqualTo(Reason.DUPLICATE_HEADER);
+            assertThat(v.signature()).isEmpty();
         }
 
         @Test

@@ -14,6 +14,9 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Properties;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.authhmac.protocol.Kdf;
 import org.authhmac.protocol.KdfContext;
@@ -24,20 +27,31 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The PKCS#11 backend against a real SoftHSM2 token (SunPKCS11). The token lives under target/softhsm2, which
- * surefire names in SOFTHSM2_CONF; it is created once per run, before the JVM first loads the library.
+ * The PKCS#11 backend against a real SoftHSM2 token (SunPKCS11). The token lives where SOFTHSM2_CONF says: under
+ * target/softhsm2 (surefire), or a directory of each PIT worker's own (scripts/pit-java). It is created once per
+ * JVM, before the JVM first loads the library: SoftHSM2 does not see a token made after that. A JVM may run this
+ * class more than once (PIT runs it for every mutant), so every run uses key ids of its own.
  */
 class Pkcs11VaultTest {
     static final String LIBRARY = "/usr/lib/softhsm/libsofthsm2.so";
     static final String PIN = "1234";
-    private static final KdfContext CTX = new KdfContext("h1", "a.example", 900, 2_000_000);
+    private static final AtomicInteger RUNS = new AtomicInteger();
+    private static boolean tokenCreated;
+    /** The token the tests use, and one nobody logs in to: a PKCS#11 login holds for the whole process once made. */
+    private static long slot;
+    private static long neverLoggedInSlot;
+    private final String run = "r" + RUNS.incrementAndGet() + "-";
+    private final KdfContext ctx = new KdfContext(run + "h1", "a.example", 900, 2_000_000);
 
     @TempDir
     Path dir;
     private final MutableClock clock = new MutableClock(Instant.parse("2026-11-22T02:00:00Z"));
 
     @BeforeAll
-    static void createToken() throws Exception {
+    static synchronized void createToken() throws Exception {
+        if (tokenCreated) {
+            return;
+        }
         String conf = System.getenv("SOFTHSM2_CONF");
         boolean installed = Files.isRegularFile(Path.of(LIBRARY));
         if (!installed || conf == null) {
@@ -55,17 +69,32 @@ class Pkcs11VaultTest {
         }
         Files.createDirectories(tokens);
         Files.writeString(confFile, "directories.tokendir = " + tokens + "\nobjectstore.backend = file\nlog.level = ERROR\n");
-        Process p = new ProcessBuilder(List.of("softhsm2-util", "--init-token", "--free", "--label", "authhmac",
+        slot = initToken("authhmac");
+        neverLoggedInSlot = initToken("authhmac-never-logged-in");
+        tokenCreated = true;
+    }
+
+    /** Initializes a token in the next free slot; returns the slot id SoftHSM2 reassigns it to. */
+    private static long initToken(String label) throws Exception {
+        Process p = new ProcessBuilder(List.of("softhsm2-util", "--init-token", "--free", "--label", label,
                 "--pin", PIN, "--so-pin", "5678")).redirectErrorStream(true).start();
         assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
-        assertThat(p.exitValue()).as(new String(p.getInputStream().readAllBytes())).isZero();
+        String out = new String(p.getInputStream().readAllBytes());
+        assertThat(p.exitValue()).as(out).isZero();
+        Matcher m = Pattern.compile("reassigned to slot (\\d+)").matcher(out);
+        assertThat(m.find()).as(out).isTrue();
+        return Long.parseLong(m.group(1));
     }
 
     private static Properties config(String pin) {
+        return config(slot, pin);
+    }
+
+    private static Properties config(long slotId, String pin) {
         Properties p = new Properties();
         p.setProperty("vault.backend", "pkcs11");
         p.setProperty("pkcs11.library", LIBRARY);
-        p.setProperty("pkcs11.slotListIndex", "0");
+        p.setProperty("pkcs11.slot", Long.toString(slotId));
         p.setProperty("pkcs11.pin", pin);
         return p;
     }
@@ -73,11 +102,11 @@ class Pkcs11VaultTest {
     @Test
     void tokenComputesTheSoftwareKdfAndKeepsTheKeyAcrossRestarts() throws Exception {
         try (DefaultKeyVault vault = TestVaults.open(config(PIN), dir, clock)) {
-            vault.importKey("h1", "partner-b", TestVaults.PRIMARY.clone(), KeyStatus.PRIMARY);
-            assertThat(vault.periodKey(CTX).exportBytesForTestVectors()).isEqualTo(Kdf.derive(TestVaults.PRIMARY, CTX));
+            vault.importKey(run + "h1", "partner-b", TestVaults.PRIMARY.clone(), KeyStatus.PRIMARY);
+            assertThat(vault.periodKey(ctx).exportBytesForTestVectors()).isEqualTo(Kdf.derive(TestVaults.PRIMARY, ctx));
         }
         try (DefaultKeyVault vault = TestVaults.open(config(PIN), dir, clock)) {
-            assertThat(vault.periodKey(CTX).exportBytesForTestVectors()).isEqualTo(Kdf.derive(TestVaults.PRIMARY, CTX));
+            assertThat(vault.periodKey(ctx).exportBytesForTestVectors()).isEqualTo(Kdf.derive(TestVaults.PRIMARY, ctx));
             assertThat(vault.keys()).singleElement().extracting(KeyInfo::backend).isEqualTo("pkcs11");
             assertThat(vault.health().healthy()).isTrue();
         }
@@ -86,14 +115,14 @@ class Pkcs11VaultTest {
     @Test
     void keyOnTheTokenIsSensitiveAndCannotBeExtracted() throws Exception {
         try (DefaultKeyVault vault = TestVaults.open(config(PIN), dir, clock)) {
-            vault.importKey("h2", "partner-c", TestVaults.PRIMARY.clone(), KeyStatus.PRIMARY);
+            vault.importKey(run + "h2", "partner-c", TestVaults.PRIMARY.clone(), KeyStatus.PRIMARY);
         }
         Provider provider = Security.getProvider("SunPKCS11").configure(
-                "--name=inspect\nlibrary=" + LIBRARY + "\nslotListIndex=0\n");
+                "--name=inspect\nlibrary=" + LIBRARY + "\nslot=" + slot + "\n");
         KeyStore ks = KeyStore.getInstance("PKCS11", provider);
         ks.load(null, PIN.toCharArray());
 
-        Key key = ks.getKey("h2", null);
+        Key key = ks.getKey(run + "h2", null);
 
         assertThat(key).isNotNull();
         assertThat(key.getEncoded()).as("a sensitive, non-extractable token key shows no bytes").isNull();
@@ -101,9 +130,9 @@ class Pkcs11VaultTest {
 
     @Test
     void wrongPinIsATemporaryErrorAndUnhealthy() throws Exception {
-        try (DefaultKeyVault vault = TestVaults.open(config("0000"), dir, clock)) {
+        try (DefaultKeyVault vault = TestVaults.open(config(neverLoggedInSlot, "0000"), dir, clock)) {
             assertThat(vault.health().healthy()).isFalse();
-            assertThatThrownBy(() -> vault.importKey("h3", "partner-d", TestVaults.PRIMARY.clone(), KeyStatus.PRIMARY))
+            assertThatThrownBy(() -> vault.importKey(run + "h3", "partner-d", TestVaults.PRIMARY.clone(), KeyStatus.PRIMARY))
                     .hasCauseInstanceOf(KeyUnavailableException.class);
         }
     }

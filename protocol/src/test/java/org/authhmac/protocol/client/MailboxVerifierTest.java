@@ -261,4 +261,38 @@ class MailboxVerifierTest {
         assertThat(java.util.Arrays.stream(ServerVerdict.values()).map(ServerVerdict::token).toList())
                 .containsExactlyElementsOf(org.authhmac.protocol.SignatureHeader.SERVER_VERDICTS);
     }
+
+    @Test
+    void refusesToCombineTheKeysOfTwoMailboxes() {
+        MailboxKey alice = MailboxKey.of("alice@b.example", "mbx-a1", ALICE_SECRET);
+        MailboxKey bob = MailboxKey.of("bob@b.example", "mbx-b1", BOB_SECRET);
+
+        assertThatThrownBy(() -> alice.plus(bob))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("alice@b.example").hasMessageContaining("bob@b.example");
+    }
+
+    @Test
+    void refusesTwoDifferentSecretsUnderOneKeyIdAndAcceptsTheSameKeyFileTwice() {
+        MailboxKey alice = MailboxKey.of("alice@b.example", "mbx-a1", ALICE_SECRET);
+
+        assertThatThrownBy(() -> alice.plus(MailboxKey.of("Alice@B.example", "mbx-a1", BOB_SECRET)))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("mbx-a1");
+        assertThat(alice.plus(MailboxKey.of("alice@b.example", "mbx-a1", ALICE_SECRET)).keyIds()).containsExactly("mbx-a1");
+    }
+
+    @Test
+    void remembersASignatureWhateverItsAgeSoACopyOfOldMailIsStillAReplay() throws Exception {
+        // given mail delivered a year ago, long outside any window, verified once
+        MailboxVerifier verifier = alices();
+        Instant lastYear = DELIVERED.minusSeconds(365L * 86400);
+        byte[] mail = signedFor("alice@b.example", "mbx-a1", ALICE_SECRET, lastYear);
+        verifier.verify(mail, lastYear);
+
+        // when a second copy of it is verified
+        Verdict copy = verifier.verify(mail, lastYear).signature();
+
+        // then
+        assertThat(copy.reason()).isEqualTo(Reason.REPLAY);
+    }
 }
