@@ -580,6 +580,18 @@ class TestVectorGenerator {
                 .canon(S, S).message(BASE.substring(0, BASE.length() - 2)).expect("pass", "verified");
         v("canon-unterminated-trailing-space", "Relaxed: the unterminated last line ends in spaces, kept as one SP (as jDKIM and dkimpy do).")
                 .message(BASE.substring(0, BASE.length() - 2) + "   ").expect("pass", "verified");
+        v("canon-bare-cr-after-empty-line", "Relaxed body: a line that starts with a bare CR after an empty line. The CR is content "
+                + "(RFC 6376 3.4.4), so that line is not empty and the empty line before it stays: canonical body "
+                + "'Hello Bob,<CRLF><CRLF><CR>the figures...'.")
+                .message(BASE.replace("Hello Bob,\r\n\r\nthe figures", "Hello Bob,\r\n\r\n\rthe figures")).expect("pass", "verified");
+        v("canon-bare-cr-after-empty-line-simple", "The same body, simple/simple.")
+                .canon(S, S).message(BASE.replace("Hello Bob,\r\n\r\nthe figures", "Hello Bob,\r\n\r\n\rthe figures"))
+                .expect("pass", "verified");
+        v("canon-bare-cr-ends-body", "Relaxed body that ends with an empty line and then a bare CR: the CR is an unterminated last line "
+                + "of content, so the empty line before it stays and a CRLF is added after it (canonical end '<CRLF><CRLF><CR><CRLF>').")
+                .message(BASE + "\r\n\r").expect("pass", "verified");
+        v("canon-bare-cr-ends-body-simple", "The same body, simple/simple.")
+                .canon(S, S).message(BASE + "\r\n\r").expect("pass", "verified");
         v("canon-lf-only", "Signed with CRLF, stored with bare LF line ends everywhere (a Unix mailbox).")
                 .transit(m -> m.replace("\r\n", "\n")).expect("pass", "verified");
         v("canon-lf-only-simple", "simple/simple survives a CRLF to LF rewrite too, because bare LF is read as CRLF.")
