@@ -39,6 +39,22 @@ import org.slf4j.LoggerFactory;
  * the verdict attributes, releasable through WebAdmin), {@code mark} (header and subject tag, then deliver) or
  * {@code delete}. A marked mail goes on to {@code releaseProcessor}, the processor after validation. Every held mail gets one audit line, written whatever the repository does; each local mailbox it
  * was for, and the postmaster, can be told ({@link QuarantineNotice}, at most {@code noticesPerHour} per mailbox).
+ *
+ * <p>Sample configuration (james-conf/ ships the full one; docs/CONFIGURATION.md describes every parameter):
+ * <pre>
+ * &lt;mailet match="org.authhmac.james.matchers.AuthHmacFailed=partners=a.example:a-b; authservId=mx.b.example"
+ *         class="org.authhmac.james.mailets.AuthHmacQuarantine"&gt;
+ *   &lt;action&gt;quarantine&lt;/action&gt;
+ *   &lt;repositoryPath&gt;file://var/mail/auth-hmac-quarantine/&lt;/repositoryPath&gt;
+ *   &lt;notifyRecipients&gt;true&lt;/notifyRecipients&gt;
+ *   &lt;notifyPostmaster&gt;true&lt;/notifyPostmaster&gt;
+ *   &lt;noticeProcessor&gt;local-delivery&lt;/noticeProcessor&gt;
+ *   &lt;noticesPerHour&gt;10&lt;/noticesPerHour&gt;
+ *   &lt;releaseProcessor&gt;transport&lt;/releaseProcessor&gt;
+ *   &lt;onMatchException&gt;auth-hmac-verify-retry&lt;/onMatchException&gt;
+ *   &lt;onMailetException&gt;auth-hmac-hold&lt;/onMailetException&gt;
+ * &lt;/mailet&gt;
+ * </pre>
  */
 public class AuthHmacQuarantine extends GenericMailet {
     /** Audit log: one line per held, marked or deleted mail; never key material. */

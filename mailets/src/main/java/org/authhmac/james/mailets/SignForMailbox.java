@@ -40,6 +40,14 @@ import org.slf4j.LoggerFactory;
  * that the client shows a partner pass only for mail the server passed. Place it last before LocalDelivery. The
  * user's client checks it (auth-hmac imap-guard, org.authhmac.protocol.client.MailboxVerifier). When the vault cannot
  * answer it throws, so that the mail waits in the onMailetException processor instead of arriving unsigned.
+ *
+ * <p>Sample configuration (james-conf/ ships the full one; docs/CONFIGURATION.md describes every parameter):
+ * <pre>
+ * &lt;mailet match="All" class="org.authhmac.james.mailets.SignForMailbox"&gt;
+ *   &lt;onMailetException&gt;auth-hmac-deliver-retry&lt;/onMailetException&gt;
+ * &lt;/mailet&gt;
+ * &lt;mailet match="All" class="LocalDelivery"/&gt;
+ * </pre>
  */
 public class SignForMailbox extends GenericMailet {
     private static final Logger LOGGER = LoggerFactory.getLogger(SignForMailbox.class);

@@ -67,6 +67,18 @@ import org.slf4j.LoggerFactory;
  * <p>Only mail a user of the signing domain wrote and submitted here is signed ({@link SigningPolicy}): other
  * partner mail goes on unsigned, without any header that uses our key ids, or, when an authenticated user wrote in
  * somebody else's name, to {@code refusedProcessor}.
+ *
+ * <p>Sample configuration (james-conf/ ships the full one; docs/CONFIGURATION.md describes every parameter):
+ * <pre>
+ * &lt;mailet match="All" class="org.authhmac.james.mailets.SignWithAuthHmac"&gt;
+ *   &lt;signingDomain&gt;a.example&lt;/signingDomain&gt;
+ *   &lt;partners&gt;b.example=a-b&lt;/partners&gt;
+ *   &lt;errorProcessor&gt;auth-hmac-hold&lt;/errorProcessor&gt;
+ *   &lt;refusedProcessor&gt;auth-hmac-sign-refused&lt;/refusedProcessor&gt;
+ *   &lt;onMailetException&gt;auth-hmac-sign-retry&lt;/onMailetException&gt;
+ * &lt;/mailet&gt;
+ * &lt;mailet match="All" class="RemoteDelivery"&gt;...&lt;/mailet&gt;
+ * </pre>
  */
 public class SignWithAuthHmac extends GenericMailet {
     private static final Logger LOGGER = LoggerFactory.getLogger(SignWithAuthHmac.class);

@@ -57,6 +57,20 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Condition: {@code partners=a.example:partner-a,c.example:partner-c; failOn=fail,permerror,none;
  * authservId=mx.b.example} plus optional verifier settings (docs/CONFIGURATION.md).
+ *
+ * <p>Sample configuration (james-conf/ ships the full one; docs/CONFIGURATION.md describes every parameter):
+ * <pre>
+ * &lt;processor state="auth-hmac-verify"&gt;
+ *   &lt;mailet match="org.authhmac.james.matchers.AuthHmacFailed=partners=a.example:a-b; authservId=mx.b.example; failOn=fail,permerror,none"
+ *           class="org.authhmac.james.mailets.AuthHmacQuarantine"&gt;
+ *     &lt;action&gt;quarantine&lt;/action&gt;
+ *     &lt;onMatchException&gt;auth-hmac-verify-retry&lt;/onMatchException&gt;
+ *     &lt;onMailetException&gt;auth-hmac-hold&lt;/onMailetException&gt;
+ *   &lt;/mailet&gt;
+ *   &lt;mailet match="All" class="RemoveMimeHeader"&gt;&lt;name&gt;X-Auth-HMAC-Status&lt;/name&gt;&lt;/mailet&gt;
+ *   &lt;mailet match="All" class="ToProcessor"&gt;&lt;processor&gt;transport&lt;/processor&gt;&lt;/mailet&gt;
+ * &lt;/processor&gt;
+ * </pre>
  */
 public class AuthHmacFailed extends GenericMatcher {
     private static final Logger LOGGER = LoggerFactory.getLogger(AuthHmacFailed.class);
