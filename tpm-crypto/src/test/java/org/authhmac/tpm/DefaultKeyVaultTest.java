@@ -128,6 +128,18 @@ class DefaultKeyVaultTest {
     }
 
     @Test
+    void aClosedVaultDerivesNothingAheadAnyMore() throws Exception {
+        vault.periodKey(now("a.example"));
+        vault.close();
+
+        clock.set(Instant.parse("2026-11-22T02:14:30Z")); // 30 s before the boundary
+        vault.refreshAhead();
+
+        assertThat(vault.derivationCount()).isEqualTo(1);
+        assertThat(vault.cachedKeyCount()).isZero();
+    }
+
+    @Test
     void theVerificationViewNamesItsKeyStore() {
         assertThat(vault.forVerification(() -> { })).hasToString("verification view of the software key vault");
     }
