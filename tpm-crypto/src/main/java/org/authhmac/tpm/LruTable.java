@@ -95,10 +95,7 @@ final class LruTable<K, V> {
         return map.size();
     }
 
-    /** Empties the table and returns what it held. */
-    synchronized List<Map.Entry<K, V>> clear() {
-        List<Map.Entry<K, V>> all = snapshot();
+    synchronized void clear() {
         map.clear();
-        return all;
     }
 }

@@ -214,12 +214,14 @@ class ForgedHeadersAttackTest {
         KdfContext ctx = context(P, clock.instant());
         PeriodKey key = verifying.periodKey(ctx);
         assertThat(vault.cachedKeyCount()).isZero();
+        assertThat(vault.unconfirmedKeyCount()).isEqualTo(1);
 
         verifying.macChecked(PeriodKey.of(ctx, key.exportBytesForTestVectors()), true); // not a key the vault handed out
         assertThat(vault.cachedKeyCount()).isZero();
 
         verifying.macChecked(key, true);
         assertThat(vault.cachedKeyCount()).isEqualTo(1);
+        assertThat(vault.unconfirmedKeyCount()).isZero();
         verifying.periodKey(ctx);
         vault.periodKey(ctx);
         assertThat(vault.derivationCount()).isEqualTo(1);
@@ -235,6 +237,21 @@ class ForgedHeadersAttackTest {
 
         assertThat(vault.cachedKeyCount()).isEqualTo(1);
         assertThat(vault.derivationCount()).isEqualTo(1);
+    }
+
+    @Test
+    void aKeyAVerifierDerivedBecomesTrustedWhenOurOwnSigningUsesItsContext() throws Exception {
+        KdfContext ctx = context(P, clock.instant());
+        PeriodKey derivedForVerifier = verifying.periodKey(ctx);
+
+        PeriodKey signing = vault.periodKey(ctx);
+        verifying.macChecked(derivedForVerifier, false); // a forged MAC under it, after our signing vouched for it
+
+        assertThat(signing).isSameAs(derivedForVerifier);
+        assertThat(vault.derivationCount()).isEqualTo(1);
+        assertThat(vault.cachedKeyCount()).isEqualTo(1);
+        assertThat(vault.unconfirmedKeyCount()).isZero();
+        assertThat(vault.wastedDerivationCount()).isZero();
     }
 
     @Test

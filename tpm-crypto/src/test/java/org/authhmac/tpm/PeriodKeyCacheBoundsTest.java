@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.Properties;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.authhmac.protocol.KdfContext;
 import org.authhmac.protocol.PeriodKey;
 import org.authhmac.protocol.PeriodKeys;
@@ -70,6 +71,20 @@ class PeriodKeyCacheBoundsTest {
 
         assertThat(afterPrefetch).as("y and z prefetched").isEqualTo(5);
         assertThat(vault.derivationCount()).as("z's next key came from the prefetch").isEqualTo(afterPrefetch);
+    }
+
+    @Test
+    void anUnverifiedKeyPushedOutByTheBoundIsCountedAsWasted() throws Exception {
+        AtomicInteger reported = new AtomicInteger();
+        PeriodKeys verifying = vault.forVerification(reported::incrementAndGet);
+
+        verifying.periodKey(now("x.example"));
+        verifying.periodKey(now("y.example"));
+        verifying.periodKey(now("z.example")); // full: x, never checked, makes room
+
+        assertThat(vault.unconfirmedKeyCount()).isEqualTo(2);
+        assertThat(vault.wastedDerivationCount()).isEqualTo(1);
+        assertThat(reported.get()).as("reported to the view's listener").isEqualTo(1);
     }
 
     @Test
