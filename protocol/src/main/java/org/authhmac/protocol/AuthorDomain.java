@@ -142,7 +142,7 @@ public final class AuthorDomain {
             boolean first = true;
             while (type == ATOM || type == QUOTED || type == DOT) {
                 display &= !(first && type == DOT);
-                local = encodedWordLike() ? LOCAL_INVALID : localPart(local, type, first || !spaceBefore);
+                local = encodedWordLike() ? LOCAL_INVALID : localPart(local, type, !spaceBefore);
                 first = false;
                 next();
             }
@@ -165,7 +165,10 @@ public final class AuthorDomain {
             return type == END ? domain : null;
         }
 
-        /** local-part = dot-atom-text / quoted-string, CFWS only around it: one step of that automaton. */
+        /**
+         * local-part = dot-atom-text / quoted-string, CFWS only around it: one step of that automaton. CFWS before the
+         * first token does not matter ({@code adjacent} is read from the second token on).
+         */
         private static int localPart(int state, int token, boolean adjacent) {
             if (state == LOCAL_START) {
                 return token == ATOM ? LOCAL_ATOM : token == QUOTED ? LOCAL_QUOTED : LOCAL_INVALID;
@@ -201,10 +204,8 @@ public final class AuthorDomain {
         /** local-part "@" domain, from the current token; leaves the token after the domain current. */
         private String addrSpec() {
             int local = LOCAL_START;
-            boolean first = true;
             while (type == ATOM || type == QUOTED || type == DOT) {
-                local = encodedWordLike() ? LOCAL_INVALID : localPart(local, type, first || !spaceBefore);
-                first = false;
+                local = encodedWordLike() ? LOCAL_INVALID : localPart(local, type, !spaceBefore);
                 next();
             }
             if (type != AT || (local != LOCAL_ATOM && local != LOCAL_QUOTED)) {
@@ -275,13 +276,8 @@ public final class AuthorDomain {
         private boolean skipCfws() {
             int depth = 0;
             while (pos < s.length()) {
-                int fws = fws(pos);
-                if (fws > pos) {
-                    pos = fws;
+                if (skipFws()) {
                     continue;
-                }
-                if (fws < 0) {
-                    return false;
                 }
                 char c = s.charAt(pos);
                 if (c == '(') {
@@ -307,31 +303,27 @@ public final class AuthorDomain {
         }
 
         /**
-         * The position after the WSP or fold (CRLF followed by WSP) at {@code i}; {@code i} when there is none there;
-         * -1 when a CR or LF is not part of a fold.
+         * Steps over the WSP or fold (CRLF followed by WSP) at {@code pos}, if there is one. A CR or LF that is not part
+         * of a fold stays, and is refused by every character class after it: ctext, qtext and atext hold no control.
          */
-        private int fws(int i) {
-            char c = s.charAt(i);
+        private boolean skipFws() {
+            char c = s.charAt(pos);
             if (c == ' ' || c == '\t') {
-                return i + 1;
+                pos++;
+                return true;
             }
-            if (c == '\r' || c == '\n') {
-                boolean fold = c == '\r' && i + 2 < s.length() && s.charAt(i + 1) == '\n'
-                        && (s.charAt(i + 2) == ' ' || s.charAt(i + 2) == '\t');
-                return fold ? i + 3 : -1;
+            if (c == '\r' && pos + 2 < s.length() && s.charAt(pos + 1) == '\n'
+                    && (s.charAt(pos + 2) == ' ' || s.charAt(pos + 2) == '\t')) {
+                pos += 3;
+                return true;
             }
-            return i;
+            return false;
         }
 
         private boolean quotedString() {
             pos++;
             while (pos < s.length()) {
-                int fws = fws(pos);
-                if (fws < 0) {
-                    return false;
-                }
-                if (fws > pos) {
-                    pos = fws;
+                if (skipFws()) {
                     continue;
                 }
                 char c = s.charAt(pos);

@@ -260,7 +260,7 @@ final class FieldCounts {
         }
         for (int k = out.length - 1; k >= 0; k--) {
             out[k] = i;
-            i = k > 0 ? names.above(i) : -1;
+            i = names.above(i);
         }
         return out;
     }

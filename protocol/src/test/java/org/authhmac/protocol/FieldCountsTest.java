@@ -6,6 +6,7 @@ import java.io.ByteArrayInputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -16,6 +17,8 @@ import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * FieldCounts (one pass over the fields, names compared on the bytes, a table keyed by the seeded NameHash) answers
@@ -299,5 +302,110 @@ class FieldCountsTest {
         assertThat(counts.names()).hasSize(1 << 17);
         assertThat(uncovered).isEqualTo(collidingName(0, 17));
         assertThat(comparisons[0]).isLessThan((1 << 17) * 2 + 100);
+    }
+
+    /** Two names of {@code length} chars ("x-" and random letters and digits) that share a NameHash, found by trying. */
+    private static String[] namesOfOneHash(int length) {
+        Random random = new Random(length);
+        Map<Integer, String> seen = new HashMap<>();
+        while (true) {
+            StringBuilder name = new StringBuilder("x-");
+            while (name.length() < length) {
+                name.append("abcdefghijklmnopqrstuvwxyz0123456789".charAt(random.nextInt(36)));
+            }
+            String other = seen.putIfAbsent(NameHash.of(name.toString()), name.toString());
+            if (other != null && !other.equals(name.toString())) {
+                return new String[] {other, name.toString()};
+            }
+        }
+    }
+
+    /**
+     * The hash only finds the slot: names are told apart by their keys (up to eight octets) or octet by octet, so two
+     * names that share a hash (one pair in 2^32 by chance, not by choice: the hash is seeded) stay two names.
+     */
+    @ParameterizedTest(name = "names of {0} chars")
+    @ValueSource(ints = {8, 12})
+    void namesThatShareAHashAreStillTwoNames(int length) throws Exception {
+        // given: a and b of one hash, in runs (the last name is looked at first) and apart
+        String[] ab = namesOfOneHash(length);
+        String a = ab[0];
+        String b = ab[1];
+        List<HeaderField> read = fields(a + ": 0\r\n" + b.toUpperCase(Locale.ROOT) + ": 1\r\n" + b + ": 2\r\n" + a + ": 3\r\n"
+                + "to: 4\r\n" + b + ": 5\r\nFrom: 6\r\n");
+        assertThat(NameHash.of(a)).isEqualTo(NameHash.of(b));
+
+        for (List<HeaderField> f : List.of(read, new ArrayList<>(read))) {
+            // when
+            FieldCounts counts = FieldCounts.of(f);
+
+            // then
+            assertThat(counts.names()).containsExactly(a, b, "to", "from");
+            assertThat(counts.count(a)).isEqualTo(2);
+            assertThat(counts.count(b)).isEqualTo(3);
+            assertThat(counts.topMost(b, 3)).containsExactly(1, 2, 5);
+            List<String> h = SignatureHeader.headerList(b.toUpperCase(Locale.ROOT) + ":" + a + ":" + b + ":to:" + a + ":from");
+            assertThat(counts.pick(h)).containsExactly(5, 3, 2, 4, 0, 6);
+            assertThat(counts.pick(List.of(b, a, b, "to", a, "from"))).containsExactly(5, 3, 2, 4, 0, 6);
+            assertThat(counts.uncovered(h, SIGNATURE)).isEqualTo(b);
+            assertThat(counts.uncovered(List.of(a, a, b, b, b, "from"), SIGNATURE)).isEqualTo("to");
+        }
+    }
+
+    /** PROTOCOL.md 5.3 holds for the first name as for any other: two From fields and one "from" in h= is uncovered. */
+    @Test
+    void theTopMostNameListedTooRarelyIsUncovered() throws Exception {
+        FieldCounts counts = FieldCounts.of(fields("From: a\r\nTo: b\r\nFrom: c\r\n"));
+
+        assertThat(counts.uncovered(List.of("from", "to"), SIGNATURE)).isEqualTo("from");
+        assertThat(counts.uncovered(List.of("to", "from"), SIGNATURE)).isEqualTo("from");
+        assertThat(counts.uncovered(List.of("from", "to", "from"), SIGNATURE)).isNull();
+        assertThat(counts.uncovered(List.of("to"), SIGNATURE)).isEqualTo("from");
+    }
+
+    @Test
+    void everyIgnoredFieldAndTheSignatureFieldMayGoUnlisted() throws Exception {
+        // given: one field of each ignored name, the signature field, and From
+        StringBuilder block = new StringBuilder();
+        for (String name : FieldCounts.IGNORED) {
+            block.append(name).append(": x\r\n");
+        }
+        block.append(SIGNATURE).append(": x\r\nFrom: a\r\n").append(SIGNATURE).append(": y\r\n");
+        FieldCounts counts = FieldCounts.of(fields(block.toString()));
+
+        // then: only From must be listed; another signature header name is not ignored
+        assertThat(counts.uncovered(List.of("from"), SIGNATURE)).isNull();
+        assertThat(counts.uncovered(List.of(), SIGNATURE)).isEqualTo("from");
+        assertThat(counts.uncovered(List.of("from"), "x-other-hmac")).isEqualTo(SIGNATURE);
+        assertThat(counts.uncovered(List.of("from", SIGNATURE), "x-other-hmac")).isEqualTo(SIGNATURE);
+        assertThat(counts.uncovered(List.of("from"), SIGNATURE)).isNull();
+    }
+
+    @Test
+    void aNameNoFieldCarriesHasNoFields() throws Exception {
+        FieldCounts counts = FieldCounts.of(new ArrayList<>(fields("From: a\r\n")));
+
+        assertThat(counts.count("to")).isZero();
+        assertThat(counts.first("to")).isEqualTo(-1);
+        assertThat(counts.topMost("to", 3)).isEmpty();
+        assertThat(counts.pick(List.of("to", "from", "from"))).containsExactly(-1, 0, -1);
+    }
+
+    /** The table of names grows with them, a slot per name and as many free (a header block of many names). */
+    @Test
+    void countsAThousandDistinctNames() throws Exception {
+        StringBuilder block = new StringBuilder();
+        List<String> h = new ArrayList<>();
+        for (int k = 0; k < 1000; k++) {
+            block.append("x-name-").append(k).append(": v\r\n");
+            h.add("x-name-" + k);
+        }
+
+        FieldCounts counts = FieldCounts.of(fields(block.toString()));
+
+        assertThat(counts.names()).containsExactlyElementsOf(h);
+        assertThat(counts.count("x-name-999")).isEqualTo(1);
+        assertThat(counts.uncovered(h, SIGNATURE)).isNull();
+        assertThat(counts.uncovered(h.subList(1, 1000), SIGNATURE)).isEqualTo("x-name-0");
     }
 }

@@ -79,6 +79,19 @@ class UnsignedHeaderAttackTest {
         assertThat(v.reason()).as("%s", v).isEqualTo(Reason.UNSIGNED_HEADER);
     }
 
+    /** Above the signature field, where relays put trace fields, the copy is the first field of the message. */
+    @Test
+    void aSecondInstanceOfASignedFieldAddedAboveTheSignatureFieldFails() throws Exception {
+        String message = HeaderAdditionAndReplayAttackTest.MESSAGE.replace("MIME-Version", "X-Priority: 3\r\nMIME-Version");
+        String mail = new Signer(SignerSettings.defaults()).sign(new ByteArrayInputStream(message.getBytes(StandardCharsets.ISO_8859_1)),
+                List.of(FuzzFixtures.request()), FuzzFixtures.keys()).get(0) + "\r\n" + message;
+
+        Verdict v = verify("X-Priority: 1 (Highest)\r\n" + mail, FuzzFixtures.RECIPIENT);
+
+        assertThat(v.result()).as("%s", v).isEqualTo(AuthResult.FAIL);
+        assertThat(v.reason()).isEqualTo(Reason.UNSIGNED_HEADER);
+    }
+
     @Test
     void aFieldPresentWhenSignedIsCoveredSoChangingItIsABadMac() throws Exception {
         String message = HeaderAdditionAndReplayAttackTest.MESSAGE.replace("MIME-Version", "List-Unsubscribe: <mailto:leave@a.example>\r\nMIME-Version");
