@@ -15,6 +15,7 @@ import java.util.Map;
 import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -92,6 +93,7 @@ class FieldCountsTest {
     }
 
     @Test
+    @Tag("large")
     void answersWhatThePlainDefinitionsAnswerOnRandomHeaderBlocks() throws Exception {
         Random random = new Random(11);
         for (int round = 0; round < 3_000; round++) {
@@ -151,6 +153,7 @@ class FieldCountsTest {
     }
 
     @Test
+    @Tag("large")
     void looksUpTheNamesOfAParsedHOnItsCharsAsItWouldTheirStrings() throws Exception {
         Random random = new Random(13);
         String[] fws = {"", " ", "\t", "\r\n ", " \r\n\t "};
@@ -239,6 +242,7 @@ class FieldCountsTest {
     }
 
     @Test
+    @Tag("large")
     @Timeout(value = 10, unit = TimeUnit.SECONDS, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
     void namesMadeToShareAStringHashCodeCostAboutOneNameComparisonEach() throws Exception {
         // given: 2^17 distinct names of one String.hashCode, each twice, in random case
