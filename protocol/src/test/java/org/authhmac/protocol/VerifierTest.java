@@ -721,6 +721,21 @@ class VerifierTest {
         }
 
         @Test
+        void aMailboxBindingDoesNotBindANonAsciiLocalPartThatLowerCasesIntoIt() throws Exception {
+            // given: a signature for kob@b.example, and a recipient written with the KELVIN SIGN (U+212A), which
+            // String.toLowerCase turns into an ASCII 'k'
+            String signed = signed(MESSAGE, new SignRequest(KEY_ID, SIGNING_DOMAIN, "kob@b.example", SIGNED_AT).withFixedNonce(NONCE));
+
+            // when
+            Verdict kelvin = verifier().verify(stream(signed), SIGNED_AT, "\u212Aob@b.example");
+            Verdict ascii = verifier().verify(stream(signed), SIGNED_AT, "KOB@b.example");
+
+            // then
+            assertThat(kelvin.reason()).isEqualTo(Reason.WRONG_RECIPIENT);
+            assertThat(ascii.result()).isEqualTo(AuthResult.PASS);
+        }
+
+        @Test
         void comparesAMailboxBindingCaseInsensitivelyAsAWhole() throws Exception {
             // given: a mailbox binding written in mixed case by some other signer, with a MAC over that form
             String signed = signed(MESSAGE, new SignRequest(KEY_ID, SIGNING_DOMAIN, RECIPIENT, SIGNED_AT).withFixedNonce(NONCE));
