@@ -553,6 +553,12 @@ class SignatureHeaderTest {
             assertMalformed(with("p", p));
         }
 
+        @Test
+        void acceptsASigningTimeOfTwelveDigitsAndRefusesOneOfThirteen() throws Exception {
+            assertThat(SignatureHeader.parse(with("t", "999999999999")).time()).isEqualTo(999_999_999_999L);
+            assertMalformed(with("t", "0999999999999"));
+        }
+
         @ParameterizedTest(name = "n={0}")
         @ValueSource(strings = {"abcdefghijklmnop", "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_",
                 "0123456789_-ABCD"})
@@ -563,7 +569,7 @@ class SignatureHeaderTest {
         @ParameterizedTest(name = "n={0}")
         @ValueSource(strings = {"abcdefghijklmno", "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_x",
                 "abcdefghijklmno+", "abcdefghijklmno/", "abcdefghijklmno=", "abcdefghijklmno.", "abcdefghijklmno\u00e9",
-                "abcdefgh@jklmnop", "abcdefgh:jklmnop"})
+                "abcdefgh@jklmnop", "abcdefgh:jklmnop", "abcdefgh[jklmnop", "abcdefgh`jklmnop", "abcdefgh{jklmnop"})
         void rejectsANonceOfOtherLengthOrOtherCharactersAsMalformed(String n) {
             assertMalformed(with("n", n));
         }
