@@ -47,12 +47,26 @@ final class Recipients {
         if (at < 0) {
             return domain(r);
         }
-        String normal = r.substring(0, at).toLowerCase(Locale.ROOT) + "@" + domain(r.substring(at + 1));
+        String normal = lowerAscii(r.substring(0, at)) + "@" + domain(r.substring(at + 1));
         if (!SignatureHeader.isRecipient(normal)) {
             throw new IllegalArgumentException("mailbox cannot be bound (r= needs a dot-atom ASCII local part; bind the domain instead): "
                     + TagList.printable(recipient));
         }
         return normal;
+    }
+
+    /**
+     * A-Z lower-cased, every other char left as it is: String.toLowerCase turns the KELVIN SIGN (U+212A) into an ASCII
+     * 'k', which would bind a non-ASCII local part to another mailbox instead of refusing it.
+     */
+    private static String lowerAscii(String s) {
+        char[] out = s.toCharArray();
+        for (int i = 0; i < out.length; i++) {
+            if (out[i] >= 'A' && out[i] <= 'Z') {
+                out[i] = (char) (out[i] + ('a' - 'A'));
+            }
+        }
+        return new String(out);
     }
 
     /** The domain part of an envelope recipient, or the argument itself when it is already a domain. */

@@ -52,6 +52,8 @@ public record SignatureHeader(
     public static final int MAX_SIGNED_HEADERS = 1024;
     /** b= and bh=: base64 of 32 bytes with its padding. */
     private static final int DIGEST_BASE64_CHARS = 44;
+    /** The base64 characters whose two low bits are zero: the only ones that may stand before the '=' of 32 bytes. */
+    private static final String DIGEST_LAST_CHARS = "AEIMQUYcgkosw048";
     /**
      * The values of sv= (PROTOCOL.md 10.1): what the server that delivered the message to the mailbox decided about
      * it for this recipient. Only {@code pass} comes with pd=, the partner domain whose signature the server verified.
@@ -117,7 +119,7 @@ public record SignatureHeader(
 
     /** True when r= names a mailbox (server-to-client binding) rather than a domain. */
     public boolean bindsMailbox() {
-        return recipient.indexOf('@') >= 0;
+        return recipient.contains("@");
     }
 
     public SignatureHeader withMac(String newMac) {
@@ -249,7 +251,7 @@ public record SignatureHeader(
         if (sv == null) {
             return pd == null ? null : "pd= without sv=pass";
         }
-        if (recipient == null || recipient.indexOf('@') < 0) {
+        if (recipient == null || !recipient.contains("@")) {
             return "sv= belongs to a mailbox-bound signature only (r=local@domain)";
         }
         if (!SERVER_VERDICTS.contains(sv)) {
@@ -435,23 +437,10 @@ public record SignatureHeader(
             throw malformed(tag + "= is not base64");
         }
         // 32 bytes take 43 characters and 2 bits of the last one, which must be zero.
-        if (decoded.length != 32 || (base64Value(compact.charAt(DIGEST_BASE64_CHARS - 2)) & 3) != 0) {
+        if (decoded.length != 32 || DIGEST_LAST_CHARS.indexOf(compact.charAt(DIGEST_BASE64_CHARS - 2)) < 0) {
             throw malformed(tag + "= is not the canonical base64 of 32 bytes");
         }
         return compact;
-    }
-
-    private static int base64Value(char c) {
-        if (c >= 'A' && c <= 'Z') {
-            return c - 'A';
-        }
-        if (c >= 'a' && c <= 'z') {
-            return c - 'a' + 26;
-        }
-        if (c >= '0' && c <= '9') {
-            return c - '0' + 52;
-        }
-        return c == '+' ? 62 : 63;
     }
 
     static boolean isKeyId(String s) {
@@ -505,7 +494,7 @@ public record SignatureHeader(
         return true;
     }
 
-    /** A domain, or local@domain with a dot-atom local part (RFC 5322 atext and dots). */
+    /** A domain, or local@domain with a lower-case dot-atom local part (RFC 5322 atext and dots). */
     static boolean isRecipient(String r) {
         int at = r.lastIndexOf('@');
         if (at < 0) {
@@ -517,8 +506,7 @@ public record SignatureHeader(
         }
         for (int i = 0; i < local.length(); i++) {
             char c = local.charAt(i);
-            boolean atext = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
-                    || (c < 0x80 && "!#$%&'*+-/=?^_`{|}~.".indexOf(c) >= 0);
+            boolean atext = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || "!#$%&'*+-/=?^_`{|}~.".indexOf(c) >= 0;
             if (!atext) {
                 return false;
             }

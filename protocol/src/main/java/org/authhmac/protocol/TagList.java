@@ -17,10 +17,6 @@ final class TagList {
         this.tags = tags;
     }
 
-    List<Tag> tags() {
-        return tags;
-    }
-
     Tag get(String name) {
         for (Tag t : tags) {
             if (t.name.equals(name)) {
@@ -57,7 +53,8 @@ final class TagList {
         }
         List<Tag> tags = new ArrayList<>(16);
         int pos = 0;
-        while (pos <= s.length()) {
+        // Every pass ends in a throw, a break, or pos = semi + 1 <= s.length().
+        while (true) {
             int semi = s.indexOf(';', pos);
             int end = semi < 0 ? s.length() : semi;
             if (semi < 0 && isFwsOnly(s, pos, end)) {
@@ -98,15 +95,8 @@ final class TagList {
     private static void checkValueChars(String s, int from, int to, String name) throws SignatureFormatException {
         for (int i = from; i < to; i++) {
             char c = s.charAt(i);
-            if (c == '\r') {
-                // FWS: a CRLF is allowed only when WSP follows (a folded line).
-                if (i + 2 < to && s.charAt(i + 1) == '\n' && isWsp(s.charAt(i + 2))) {
-                    i++;
-                    continue;
-                }
-                throw malformed("bad line break in tag " + name + "=");
-            }
-            if (!(isWsp(c) || (c >= 0x21 && c <= 0x7e && c != ';'))) {
+            // CR and LF are FWS here: parse has checked that every line break is folding (CRLF followed by WSP).
+            if (!(isFws(c) || (c >= 0x21 && c <= 0x7e && c != ';'))) {
                 throw malformed("character outside VALCHAR in tag " + name + "=");
             }
         }

@@ -345,12 +345,8 @@ public final class Verifier {
         } catch (RuntimeException e) {
             return new Verdict.TempError(Reason.INTERNAL_ERROR, Optional.of(h), "key source failed: " + e.getClass().getSimpleName());
         }
-        byte[] emptied;
-        try {
-            emptied = withEmptyBBytes(c.field, c.tags);
-        } catch (SignatureFormatException e) {
-            return new Verdict.PermError(Reason.MALFORMED, Optional.of(h), e.getMessage());
-        }
+        // parse required b=, so the tag is there.
+        byte[] emptied = withEmptyBBytes(c.field, c.tags.get("b"));
         HeaderField f = c.field;
         byte[] expected = MacInput.mac(key.newMac(), facts.fields(), facts.counts().pick(c.signedIds),
                 h.headerCanonicalization(), emptied, f.colon() - f.start(), f.nameEnd() - f.start(), facts.canonicalized());
@@ -399,18 +395,18 @@ public final class Verifier {
 
     /** The signature field as the MAC saw it: the b= value (with its surrounding whitespace) removed. */
     static String withEmptyB(HeaderField field) throws SignatureFormatException {
-        return new String(withEmptyBBytes(field, SignatureHeader.tagList(field)), StandardCharsets.ISO_8859_1);
-    }
-
-    /**
-     * The same as the field's raw bytes, with its value already parsed into {@code tags}: cut straight from the bytes
-     * the message was read into (the name part, and so its colon and end, is unchanged).
-     */
-    private static byte[] withEmptyBBytes(HeaderField field, TagList tags) throws SignatureFormatException {
-        TagList.Tag b = tags.get("b");
+        TagList.Tag b = SignatureHeader.tagList(field).get("b");
         if (b == null) {
             throw new SignatureFormatException(Reason.MALFORMED, "missing tag b=");
         }
+        return new String(withEmptyBBytes(field, b), StandardCharsets.ISO_8859_1);
+    }
+
+    /**
+     * The same as the field's raw bytes, with the b= tag of its value already parsed: cut straight from the bytes the
+     * message was read into (the name part, and so its colon and end, is unchanged).
+     */
+    private static byte[] withEmptyBBytes(HeaderField field, TagList.Tag b) {
         byte[] src = field.bytes();
         int valueStart = field.colon() + 1;
         int cutFrom = valueStart + b.valueStart();

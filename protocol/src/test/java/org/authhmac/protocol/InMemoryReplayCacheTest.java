@@ -225,6 +225,16 @@ class InMemoryReplayCacheTest {
     }
 
     @Test
+    void aDomainsShareCountsOnlyUnexpiredEntriesWhenAskedFirst() throws Exception {
+        InMemoryReplayCache cache = new InMemoryReplayCache(10, Duration.ZERO, clock);
+        record(cache, "nonce-0000000001");
+
+        clock.advance(Duration.ofSeconds(61));
+
+        assertThat(cache.size("a.example")).isZero();
+    }
+
+    @Test
     void aReplayIdAddedWithAnEarlierExpiryDoesNotShortenTheSignaturesStay() throws Exception {
         InMemoryReplayCache cache = new InMemoryReplayCache(10, Duration.ZERO, clock);
         cache.record(signature("nonce-0000000001"), "bob@b.example", 2, NOW.plusSeconds(600));

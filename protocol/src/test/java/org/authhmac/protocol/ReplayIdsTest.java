@@ -24,6 +24,9 @@ class ReplayIdsTest {
             "\"Bob\\ Smith+x\"@b.example | \"bob smith\"@b.example",
             "\"a@b\"@b.example | \"a@b\"@b.example",
             "+x@b.example | \"\"@b.example",
+            "\"\"@b.example | \"\"@b.example",
+            "@b.example | \"\"@b.example",
+            "\"bob\\\"@b.example | \"bob\\\\\"@b.example",
             "b.example | b.example",
     })
     void isTheReceivingMailboxNotTheAddressAsTyped(String recipient, String id) {
@@ -37,7 +40,7 @@ class ReplayIdsTest {
     }
 
     @ParameterizedTest(name = "''{0}''")
-    @ValueSource(strings = {"", "+", "-", "--", "=", "#", "_"})
+    @ValueSource(strings = {"", "+", "-", "--", "=", "#", "_", "!", "~", "!#$%&'*+"})
     void acceptsNoSeparatorOrAtextSymbols(String separator) {
         assertThat(ReplayIds.isSeparator(separator)).isTrue();
     }

@@ -89,6 +89,40 @@ class SignatureHeaderTest {
         assertThat(h.bodyCanonicalization()).isEqualTo(Canonicalization.SIMPLE);
     }
 
+    @ParameterizedTest(name = "c={0}")
+    @ValueSource(strings = {"simple/simple", "simple/relaxed", "relaxed/simple", "Simple/RELAXED"})
+    void readsEachHeaderAndBodyCanonicalizationPairInAnyCase(String c) throws Exception {
+        SignatureHeader h = SignatureHeader.parse(VALID.replace("c=relaxed/relaxed", "c=" + c));
+        String[] pair = c.toLowerCase(java.util.Locale.ROOT).split("/");
+
+        assertThat(h.canonicalization()).isEqualTo(pair[0] + "/" + pair[1]);
+        assertThat(h.headerCanonicalization()).isEqualTo(Canonicalization.fromToken(pair[0]));
+        assertThat(h.bodyCanonicalization()).isEqualTo(Canonicalization.fromToken(pair[1]));
+    }
+
+    @Test
+    void namesRelaxedForHeaderAndBodyWhenCIsAbsentOrTheDefault() throws Exception {
+        SignatureHeader absent = SignatureHeader.parse(removeTag(VALID, "c"));
+        SignatureHeader given = SignatureHeader.parse(VALID);
+
+        assertThat(absent.headerCanonicalization()).isEqualTo(Canonicalization.RELAXED);
+        assertThat(absent.bodyCanonicalization()).isEqualTo(Canonicalization.RELAXED);
+        assertThat(given.headerCanonicalization()).isEqualTo(Canonicalization.RELAXED);
+        assertThat(given.bodyCanonicalization()).isEqualTo(Canonicalization.RELAXED);
+    }
+
+    @Test
+    void keepsItsOwnCopyOfTheSignedHeaderNamesItWasBuiltWith() {
+        java.util.List<String> names = new java.util.ArrayList<>(java.util.List.of("from", "to"));
+        SignatureHeader h = new SignatureHeader(1, "hmac-sha256", "a.example", "k1", 0, 900, "relaxed/relaxed", names,
+                BH, "b.example", "Vb3kq9x0TtyZ2mQ8pL1aUw", MAC);
+
+        names.add("subject");
+
+        assertThat(h.signedHeaders()).containsExactly("from", "to");
+        assertThatThrownBy(() -> h.signedHeaders().add("cc")).isInstanceOf(UnsupportedOperationException.class);
+    }
+
     @Test
     void ignoresUnknownTagsAndAcceptsATrailingSemicolon() throws Exception {
         SignatureHeader h = SignatureHeader.parse("x_future=whatever ; " + VALID + ";");
@@ -214,6 +248,12 @@ class SignatureHeaderTest {
         assertThat(h.bindsMailbox()).isTrue();
     }
 
+    @Test
+    void bindsAMailboxOnlyWhenRNamesLocalAtDomain() throws Exception {
+        assertThat(SignatureHeader.parse(VALID).bindsMailbox()).isFalse();
+        assertThat(SignatureHeader.parse(VALID.replace("r=b.example", "r=bob@b.example")).bindsMailbox()).isTrue();
+    }
+
     /** VALID (12 tag-specs) with {@code n} unknown tags added in front. */
     private static String withUnknownTags(int n) {
         StringBuilder sb = new StringBuilder();
@@ -313,6 +353,25 @@ class SignatureHeaderTest {
         }
 
         @Test
+        void acceptsAValueOfExactlyTheFieldBound() throws Exception {
+            String prefix = VALID + "; x=";
+            String value = prefix + "y".repeat(SignatureHeader.MAX_FIELD_OCTETS - prefix.length());
+
+            assertThat(value).hasSize(SignatureHeader.MAX_FIELD_OCTETS);
+            assertThat(SignatureHeader.parse(value).keyId()).isEqualTo("k1");
+            assertMalformed(value + "y");
+        }
+
+        @Test
+        void refusesMoreThanThirtyTwoTagSpecsByCountingSeparatorsBeforeReadingAnyTag() {
+            // Thirty-three empty tag-specs: the count refuses them before the first is found to have no '='.
+            assertThatThrownBy(() -> SignatureHeader.parse(";".repeat(33) + VALID))
+                    .isInstanceOfSatisfying(SignatureFormatException.class,
+                            e -> assertThat(e.reason()).isEqualTo(Reason.MALFORMED))
+                    .hasMessageContaining("more than 32 tag-specs");
+        }
+
+        @Test
         void rejectsAValueLongerThanTheFieldBoundAsMalformed() {
             String value = VALID + "; x=" + "y".repeat(SignatureHeader.MAX_FIELD_OCTETS);
 
@@ -336,6 +395,40 @@ class SignatureHeaderTest {
         void rejectsBase64WhoseUnusedLastBitsAreSetAsMalformed() {
             // MAC ends in "h8=": the last sextet of "8", 0b111100, has its two unused bits clear; "9" sets one of them.
             assertMalformed(VALID.replace("b=" + MAC, "b=" + MAC.substring(0, 42) + "9="));
+        }
+
+        @ParameterizedTest(name = "last character {0}")
+        @ValueSource(strings = {"A", "E", "I", "M", "Q", "U", "Y", "c", "g", "k", "o", "s", "w", "0", "4", "8"})
+        void acceptsEveryBase64CharacterWhoseUnusedBitsAreClearBeforeThePadding(String last) throws Exception {
+            String mac = MAC.substring(0, 42) + last + "=";
+
+            assertThat(SignatureHeader.parse(VALID.replace("b=" + MAC, "b=" + mac)).mac()).isEqualTo(mac);
+        }
+
+        @ParameterizedTest(name = "last character {0}")
+        @ValueSource(strings = {"B", "D", "Z", "a", "b", "d", "z", "1", "3", "9", "+", "/"})
+        void rejectsEveryBase64CharacterWithAnUnusedBitSetBeforeThePaddingAsMalformed(String last) {
+            assertMalformed(VALID.replace("b=" + MAC, "b=" + MAC.substring(0, 42) + last + "="));
+            assertMalformed(VALID.replace("bh=" + BH, "bh=" + BH.substring(0, 42) + last + "="));
+        }
+
+        @ParameterizedTest
+        @ValueSource(strings = {"h=:from", "h=from:", "h=from: :to", "h=from:\r\n :to"})
+        void rejectsAnEmptyOrBlankNameAtEitherEndOrBetweenColonsOfHAsMalformed(String h) {
+            assertMalformed(VALID.replace("h=from:from:to:subject", h));
+        }
+
+        @Test
+        void acceptsFromAnywhereInHAndNamesOfTheFirstAndLastPrintableCharacters() throws Exception {
+            SignatureHeader h = SignatureHeader.parse(VALID.replace("h=from:from:to:subject", "h=to:x!~:From"));
+
+            assertThat(h.signedHeaders()).containsExactly("to", "x!~", "from");
+        }
+
+        @ParameterizedTest
+        @ValueSource(strings = {"h=fro", "h=fromx", "h=xfrom", "h=to:from-x", "h=to:f-om"})
+        void rejectsAnHThatNamesNoFromFieldAsMalformed(String h) {
+            assertMalformed(VALID.replace("h=from:from:to:subject", h));
         }
 
         @Test
@@ -364,6 +457,80 @@ class SignatureHeaderTest {
         }
     }
 
+    /** The tag=value list syntax (RFC 6376 3.2) under every signature header. */
+    @Nested
+    class TagListSyntax {
+        @Test
+        void acceptsFoldingWhitespaceAroundEachEqualsSignAndSemicolon() throws Exception {
+            String spaced = VALID.replace("=", " = ").replace(";", " ;\r\n\t");
+
+            assertThat(SignatureHeader.parse(spaced)).isEqualTo(SignatureHeader.parse(VALID));
+        }
+
+        @Test
+        void acceptsAFinalSemicolonFollowedByFoldingWhitespace() throws Exception {
+            assertThat(SignatureHeader.parse(VALID + ";\r\n ")).isEqualTo(SignatureHeader.parse(VALID));
+            assertThat(SignatureHeader.parse(VALID + "; \t")).isEqualTo(SignatureHeader.parse(VALID));
+        }
+
+        @ParameterizedTest(name = "{0}")
+        @ValueSource(strings = {"A=1", "Z=1", "z=1", "zZ9_=1", "Az=1"})
+        void ignoresUnknownTagsNamedWithLettersAtTheEdgesOfTheirRanges(String tag) throws Exception {
+            assertThat(SignatureHeader.parse(tag + "; " + VALID)).isEqualTo(SignatureHeader.parse(VALID));
+        }
+
+        @ParameterizedTest(name = "{0}")
+        @ValueSource(strings = {"@x=1", "[x=1", "`x=1", "{x=1", "x-y=1", "x.y=1", "x@=1", "x[=1", "x`=1", "x{=1", "=1", " =1"})
+        void rejectsATagNameThatIsNotALetterFollowedByLettersDigitsAndUnderscoresAsMalformed(String tag) {
+            assertMalformed(tag + "; " + VALID);
+        }
+
+        @Test
+        void rejectsATagWithAnEmptyNameAfterFoldingWhitespaceAsMalformed() {
+            assertMalformed(VALID.replace("; s=k1", ";\r\n =k1"));
+            assertMalformed(VALID + "; \t=x");
+        }
+
+        @ParameterizedTest(name = "{index}")
+        @ValueSource(strings = {" \r", " \n", "\r ", "\n ", "\r\r\n "})
+        void rejectsABareCarriageReturnOrLineFeedBeforeATagNameAsMalformed(String fws) {
+            assertMalformed(VALID.replace("; a=", ";" + fws + "a="));
+        }
+
+        @Test
+        void rejectsABareCarriageReturnOrLineFeedAtTheStartOfTheValueAsMalformed() {
+            assertMalformed("\r" + VALID);
+            assertMalformed("\n" + VALID);
+        }
+
+        @ParameterizedTest(name = "{index}")
+        @ValueSource(strings = {"\u0000", "\u0001", "\u001f", "\u007f", "\u0080", "\u00e9", "\u2028"})
+        void rejectsAValueCharacterOutsideVisibleAsciiEvenInAnUnknownTagAsMalformed(String c) {
+            assertMalformed("x=one" + c + "two; " + VALID);
+        }
+
+        @Test
+        void acceptsTheFirstAndLastVisibleAsciiCharactersInAValue() throws Exception {
+            assertThat(SignatureHeader.parse("x=!~; " + VALID)).isEqualTo(SignatureHeader.parse(VALID));
+        }
+
+        @Test
+        void rejectsALineBreakAtTheEndOfTheValueAsMalformed() {
+            assertMalformed(VALID + "\r\n");
+            assertMalformed(VALID + ";\r\n");
+        }
+
+        @Test
+        void quotesAtMostFortyCharactersOfABadTagNameAndShowsControlCharactersAsQuestionMarks() {
+            assertThatThrownBy(() -> SignatureHeader.parse("x\u007f y\u0001=1; " + VALID))
+                    .hasMessageContaining("'x? y?'");
+            assertThatThrownBy(() -> SignatureHeader.parse("x".repeat(39) + "-=1; " + VALID))
+                    .hasMessageContaining("'" + "x".repeat(39) + "-'");
+            assertThatThrownBy(() -> SignatureHeader.parse("x".repeat(40) + "-=1; " + VALID))
+                    .hasMessageContaining("'" + "x".repeat(40) + "...'");
+        }
+    }
+
     /**
      * The value rules of the tags that pick the key (d=, p=), make the replay key (n=) and bind the recipient (r=):
      * each bound accepted where it is and refused one step beyond (PROTOCOL.md 3).
@@ -386,6 +553,12 @@ class SignatureHeaderTest {
             assertMalformed(with("p", p));
         }
 
+        @Test
+        void acceptsASigningTimeOfTwelveDigitsAndRefusesOneOfThirteen() throws Exception {
+            assertThat(SignatureHeader.parse(with("t", "999999999999")).time()).isEqualTo(999_999_999_999L);
+            assertMalformed(with("t", "0999999999999"));
+        }
+
         @ParameterizedTest(name = "n={0}")
         @ValueSource(strings = {"abcdefghijklmnop", "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_",
                 "0123456789_-ABCD"})
@@ -396,13 +569,13 @@ class SignatureHeaderTest {
         @ParameterizedTest(name = "n={0}")
         @ValueSource(strings = {"abcdefghijklmno", "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_x",
                 "abcdefghijklmno+", "abcdefghijklmno/", "abcdefghijklmno=", "abcdefghijklmno.", "abcdefghijklmno\u00e9",
-                "abcdefgh@jklmnop", "abcdefgh:jklmnop"})
+                "abcdefgh@jklmnop", "abcdefgh:jklmnop", "abcdefgh[jklmnop", "abcdefgh`jklmnop", "abcdefgh{jklmnop"})
         void rejectsANonceOfOtherLengthOrOtherCharactersAsMalformed(String n) {
             assertMalformed(with("n", n));
         }
 
         @ParameterizedTest(name = "d={0}")
-        @ValueSource(strings = {"a", "a-b.example", "xn--bcher-kva.example", "0.example"})
+        @ValueSource(strings = {"a", "a-b.example", "xn--bcher-kva.example", "0.example", "z9.example"})
         void acceptsAnLdhDomain(String d) throws Exception {
             assertThat(SignatureHeader.parse(with("d", d)).domain()).isEqualTo(d);
         }
@@ -419,7 +592,8 @@ class SignatureHeaderTest {
 
         @ParameterizedTest(name = "d={0}")
         @ValueSource(strings = {"a-.example", "a.example-", "-a.example", "a.example.", ".a.example", "a..example",
-                "a_b.example", "a b.example", "b\u00fccher.example", "bob@a.example", "[192.0.2.1]"})
+                "a_b.example", "a b.example", "b\u00fccher.example", "bob@a.example", "[192.0.2.1]", "a`.example",
+                "a{.example", "a/.example", "a:.example"})
         void rejectsALabelThatIsEmptyOrEndsInAHyphenOrHoldsAnotherCharacterAsMalformed(String d) {
             assertMalformed(with("d", d));
         }
@@ -432,11 +606,24 @@ class SignatureHeaderTest {
             assertMalformed(with("d", label63 + "." + label63 + "." + label63 + "." + "m".repeat(62)));
         }
 
+        @Test
+        void acceptsAKeyIdOfSixtyFourCharactersAndRefusesOneOfSixtyFive() throws Exception {
+            String s64 = "k".repeat(64);
+
+            assertThat(SignatureHeader.parse(with("s", s64)).keyId()).isEqualTo(s64);
+            assertMalformed(with("s", s64 + "k"));
+        }
+
         @ParameterizedTest(name = "r={0}")
         @ValueSource(strings = {"bob@b.example", "b.o.b@b.example", "bob+tag@b.example", "o'hara@b.example",
                 "!#$%&'*+-/=?^_`{|}~@b.example"})
         void acceptsARecipientMailboxWithADotAtomLocalPart(String r) throws Exception {
             assertThat(SignatureHeader.parse(with("r", r)).recipient()).isEqualTo(r);
+        }
+
+        @Test
+        void acceptsALocalPartOfTheLettersAndDigitsAtTheEdgesOfTheirRanges() throws Exception {
+            assertThat(SignatureHeader.parse(with("r", "az09@b.example")).recipient()).isEqualTo("az09@b.example");
         }
 
         @Test
@@ -449,7 +636,7 @@ class SignatureHeaderTest {
         @ParameterizedTest(name = "r={0}")
         @ValueSource(strings = {"@b.example", ".bob@b.example", "bob.@b.example", "b..ob@b.example",
                 "\"bob\"@b.example", "bo(b)@b.example", "bo,b@b.example", "bo\\b@b.example", "b\u00f6b@b.example",
-                "bob@b_example", "bob@b.example.", "bob@-b.example"})
+                "bob@b_example", "bob@b.example.", "bob@-b.example", "bo:b@b.example", "bo[b]@b.example"})
         void rejectsARecipientMailboxThatIsNotADotAtomAtADomainAsMalformed(String r) {
             assertMalformed(with("r", r));
         }

@@ -182,6 +182,17 @@ class SignerTest {
     }
 
     @Test
+    void bindsAMailboxWithItsAsciiLettersLowerCasedButRefusesANonAsciiLocalPart() throws Exception {
+        SignRequest ascii = new SignRequest(KEY_ID, SIGNING_DOMAIN, "AZaz09@b.example", SIGNED_AT).withFixedNonce(NONCE);
+        // KELVIN SIGN (U+212A): String.toLowerCase makes it an ASCII 'k', which would bind kob@b.example
+        SignRequest kelvin = new SignRequest(KEY_ID, SIGNING_DOMAIN, "\u212Aob@b.example", SIGNED_AT).withFixedNonce(NONCE);
+
+        assertThat(signer.sign(stream(MESSAGE), List.of(ascii), keys()).get(0)).contains("; r=azaz09@b.example;");
+        assertThatThrownBy(() -> signer.sign(stream(MESSAGE), List.of(kelvin), keys()))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("cannot be bound");
+    }
+
+    @Test
     void refusesAMessageWithoutFrom() {
         String noFrom = MESSAGE.replace("From: Alice <alice@a.example>\r\n", "");
 

@@ -36,6 +36,13 @@ class VerifierTest {
     }
 
     @Test
+    void exposesTheSettingsItWasMadeWith() {
+        VerifierSettings settings = VerifierSettings.defaults().withMaxHeaders(2);
+
+        assertThat(verifier(settings, new InMemoryReplayCache(10, Clock.systemUTC())).settings()).isSameAs(settings);
+    }
+
+    @Test
     void saysNoneForAMessageWithoutSignature() {
         Verdict v = verify(MESSAGE, SIGNED_AT);
 
@@ -99,6 +106,17 @@ class VerifierTest {
             v.verify(stream(foreign), SIGNED_AT, RECIPIENT);
 
             assertThat(derivations).hasValue(0);
+        }
+
+        @Test
+        void aFromFieldMovedAboveTheSignatureFieldStillAlignsWithD() throws Exception {
+            String from = "From: Alice <alice@a.example>\r\n";
+            String moved = from + signedMessage().replace(from, "");
+
+            Verdict v = verify(moved, SIGNED_AT);
+
+            assertThat(moved).startsWith(from);
+            assertThat(v.result()).isEqualTo(AuthResult.PASS);
         }
 
         @Test
@@ -327,6 +345,18 @@ class VerifierTest {
         }
 
         @Test
+        void readsNoBodyWhenNoSignatureBindsARecipient() throws Exception {
+            String msg = signedMessage();
+            int bodyStart = msg.indexOf("\r\n\r\n") + 4;
+
+            Verdict elsewhere = verifier().verify(new FailingAfter(msg.substring(0, bodyStart)), SIGNED_AT, "carol@c.example");
+            Verdict here = verifier().verify(new FailingAfter(msg.substring(0, bodyStart)), SIGNED_AT, "carol@b.example");
+
+            assertThat(elsewhere.reason()).isEqualTo(Reason.WRONG_RECIPIENT);
+            assertThat(here.result()).as("the body is read for a signature that binds").isEqualTo(AuthResult.TEMPERROR);
+        }
+
+        @Test
         void givesEachRecipientItsOwnVerdictFromOneRead() throws Exception {
             CountingStream in = new CountingStream(stream(signed(MESSAGE, request().withRecipientCount(2))));
 
@@ -471,6 +501,15 @@ class VerifierTest {
         }
 
         @Test
+        void recipientsWhoseLocalPartIsAllSubAddressDetailShareOneReplayId() throws Exception {
+            // "+x" and "+y" with the separator "+" are both the empty local part: one replay id, one of rc=1.
+            Map<String, Verdict> verdicts = verifier().verify(stream(signedMessage()), SIGNED_AT,
+                    List.of("+x@b.example", "+y@b.example"));
+
+            assertThat(verdicts.values()).extracting(Verdict::result).containsOnly(AuthResult.PASS);
+        }
+
+        @Test
         void signatureScopeTreatsAnySecondSightingAsAReplay() throws Exception {
             Verifier v = verifier(VerifierSettings.defaults().withReplayScope(ReplayScope.SIGNATURE),
                     new InMemoryReplayCache(10, Clock.fixed(SIGNED_AT, ZoneOffset.UTC)));
@@ -562,6 +601,21 @@ class VerifierTest {
         }
 
         @Test
+        void aStreamFailingWithAnUncheckedExceptionIsATemporaryError() {
+            InputStream broken = new InputStream() {
+                @Override
+                public int read() {
+                    throw new IllegalStateException("stream closed under the reader");
+                }
+            };
+
+            Verdict v = verifier().verify(broken, SIGNED_AT, RECIPIENT);
+
+            assertThat(v.result()).isEqualTo(AuthResult.TEMPERROR);
+            assertThat(v.reason()).isEqualTo(Reason.INTERNAL_ERROR);
+        }
+
+        @Test
         void looksOnlyForTheConfiguredHeaderName() throws Exception {
             String msg = signed(new Signer(SignerSettings.defaults().withHeaderName("X-Partner-MAC")), MESSAGE, request());
             Verifier custom = verifier(VerifierSettings.defaults().withHeaderName("x-partner-mac"), new InMemoryReplayCache(10, Clock.systemUTC()));
@@ -609,6 +663,33 @@ class VerifierTest {
         }
     }
 
+    /** Gives the text once, then fails every further read as a connection lost in the body would. */
+    static final class FailingAfter extends InputStream {
+        private final InputStream head;
+
+        FailingAfter(String head) {
+            this.head = stream(head);
+        }
+
+        @Override
+        public int read() throws IOException {
+            int c = head.read();
+            if (c < 0) {
+                throw new IOException("connection lost");
+            }
+            return c;
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) throws IOException {
+            int n = head.read(b, off, len);
+            if (n < 0) {
+                throw new IOException("connection lost");
+            }
+            return n;
+        }
+    }
+
     static Instant at(long seconds) {
         return Instant.ofEpochSecond(seconds);
     }
@@ -637,6 +718,21 @@ class VerifierTest {
                         .isInstanceOf(IllegalArgumentException.class)
                         .hasMessageContaining("'" + garbage + "'");
             }
+        }
+
+        @Test
+        void aMailboxBindingDoesNotBindANonAsciiLocalPartThatLowerCasesIntoIt() throws Exception {
+            // given: a signature for kob@b.example, and a recipient written with the KELVIN SIGN (U+212A), which
+            // String.toLowerCase turns into an ASCII 'k'
+            String signed = signed(MESSAGE, new SignRequest(KEY_ID, SIGNING_DOMAIN, "kob@b.example", SIGNED_AT).withFixedNonce(NONCE));
+
+            // when
+            Verdict kelvin = verifier().verify(stream(signed), SIGNED_AT, "\u212Aob@b.example");
+            Verdict ascii = verifier().verify(stream(signed), SIGNED_AT, "KOB@b.example");
+
+            // then
+            assertThat(kelvin.reason()).isEqualTo(Reason.WRONG_RECIPIENT);
+            assertThat(ascii.result()).isEqualTo(AuthResult.PASS);
         }
 
         @Test
