@@ -248,21 +248,30 @@ class AuthHmacFailedTest {
     }
 
     @Test
-    void byDefaultBobPlusTagIsBobsMailbox() throws Exception {
-        FakeMail mail = Mails.arrived(signedByA("bob@b.example"), ACCEPTED_AT);
-        mail.setRecipients(List.of(Mails.address("bob+news@b.example")));
+    void byDefaultBobPlusTagIsBobsMailboxSoASecondCopyToItIsAReplay() throws Exception {
+        FakeMail sent = signedByA("bob@b.example", "carol@b.example");
+        FakeMail first = Mails.arrived(sent, ACCEPTED_AT);
+        first.setRecipients(List.of(Mails.address("bob@b.example")));
+        FakeMail tagged = Mails.arrived(sent, ACCEPTED_AT.plusSeconds(60));
+        tagged.setRecipients(List.of(Mails.address("bob+news@b.example")));
 
-        assertThat(matcher.match(mail)).isEmpty();
-        assertThat(verdictOf(mail).result()).isEqualTo(AuthResult.PASS);
+        assertThat(matcher.match(first)).isEmpty();
+        assertThat(matcher.match(tagged)).as("bob's mailbox again").containsExactly(Mails.address("bob+news@b.example"));
+        assertThat(verdictOf(tagged).shortForm()).isEqualTo("fail replay");
     }
 
     @Test
     void aConfiguredSubAddressSeparatorMakesBobDashTagBobsMailbox() throws Exception {
-        FakeMail mail = Mails.arrived(signedByA("bob@b.example"), ACCEPTED_AT);
-        mail.setRecipients(List.of(Mails.address("bob-news@b.example")));
+        FakeMail sent = signedByA("bob@b.example", "carol@b.example");
+        FakeMail first = Mails.arrived(sent, ACCEPTED_AT);
+        first.setRecipients(List.of(Mails.address("bob@b.example")));
+        FakeMail tagged = Mails.arrived(sent, ACCEPTED_AT.plusSeconds(60));
+        tagged.setRecipients(List.of(Mails.address("bob-news@b.example")));
+        AuthHmacFailed dash = matcher(CONDITION + "; subAddressSeparator=-");
 
-        assertThat(matcher(CONDITION + "; subAddressSeparator=-").match(mail)).isEmpty();
-        assertThat(verdictOf(mail).result()).isEqualTo(AuthResult.PASS);
+        assertThat(dash.match(first)).isEmpty();
+        assertThat(dash.match(tagged)).as("bob's mailbox again").containsExactly(Mails.address("bob-news@b.example"));
+        assertThat(verdictOf(tagged).shortForm()).isEqualTo("fail replay");
     }
 
     @Test

@@ -15,9 +15,18 @@ class StrictAuthorDomainTest {
         assertThat(StrictAuthorDomain.of("Ceo\r\n <ceo@a.example>")).as("folded").contains("a.example");
     }
 
+    /** mime4j 0.8.9 (James 3.8.1) refuses any non-ASCII char, 0.8.13 (James 3.9) does not: both lines read these alike. */
+    @ParameterizedTest
+    @ValueSource(strings = {"J\u0080rg <j@a.example>", "\"J\u0080rg\" <j@a.example>", "J\u00f6rg <j@a.example>",
+            "\u00ff <j@a.example>", "j@a.example (\u0080)"})
+    void readsAnEightBitDisplayNameOrCommentAsAnyOther(String from) {
+        assertThat(StrictAuthorDomain.of(from)).as(from).contains("a.example");
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {"Ceo\u0001 <ceo@a.example>", "Ceo\u007F <ceo@a.example>", "Ceo <ceo@a.example>\u0000",
-            "Ceo\u001B <ceo@a.example>"})
+            "Ceo\u001B <ceo@a.example>", "\"Ceo\u0001\" <ceo@a.example>", "\"Ceo\u007F\" <ceo@a.example>",
+            "ceo@a.example (\u0007)", "\"Ceo\\\u0001\" <ceo@a.example>"})
     void isAbsentWhenTheFieldHoldsAControlCharacter(String from) {
         assertThat(StrictAuthorDomain.of(from)).isEmpty();
     }
@@ -30,5 +39,12 @@ class StrictAuthorDomainTest {
         assertThat(StrictAuthorDomain.of(atTheBound)).contains("a.example");
         assertThat(StrictAuthorDomain.of(atTheBound + " ")).isEmpty();
         assertThat(StrictAuthorDomain.of(null)).isEmpty();
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"<@relay.example:ceo@a.example>", "Ceo <@relay.example,@r2.example:ceo@a.example>",
+            "Ceo < @relay.example : ceo@a.example >", "Ceo <@relay.example:ceo@a.example> (x)"})
+    void isAbsentForASourceRoute(String from) {
+        assertThat(StrictAuthorDomain.of(from)).isEmpty();
     }
 }
