@@ -304,11 +304,19 @@ class AuthHmacFailedTest {
     void withoutAuthservIdTheFieldsNameThisHost() throws Exception {
         FakeMail mail = Mails.arrived(signedByA("bob@b.example"), ACCEPTED_AT);
 
+        String host;
+        try {
+            host = InetAddress.getLocalHost().getCanonicalHostName().toLowerCase(java.util.Locale.ROOT);
+        } catch (UnknownHostException e) {
+            host = "localhost";
+        }
+
+        String thisHost = host;
+
         matcher("partners=a.example:partner-a").match(mail);
 
         assertThat(mail.getMessage().getHeader("Authentication-Results")).singleElement()
-                .satisfies(ar -> assertThat(ar).startsWith(InetAddress.getLocalHost().getCanonicalHostName().toLowerCase(java.util.Locale.ROOT)
-                        + "; auth-hmac=pass"));
+                .satisfies(ar -> assertThat(ar).startsWith(thisHost + "; auth-hmac=pass"));
     }
 
     @Test
