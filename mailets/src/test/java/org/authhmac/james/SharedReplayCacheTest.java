@@ -98,6 +98,33 @@ class SharedReplayCacheTest {
     }
 
     @Test
+    void withoutTheSystemPropertiesTheCapacityAndShareAreTheDefaults() {
+        assertThat(SharedReplayCache.capacityFromSystem()).isEqualTo(SharedReplayCache.DEFAULT_CAPACITY);
+        assertThat(SharedReplayCache.domainSharePercentFromSystem()).isEqualTo(SharedReplayCache.DEFAULT_DOMAIN_SHARE_PERCENT);
+
+        System.setProperty(SharedReplayCache.CAPACITY_PROPERTY, " ");
+        System.setProperty(SharedReplayCache.DOMAIN_SHARE_PROPERTY, "");
+
+        assertThat(SharedReplayCache.capacityFromSystem()).isEqualTo(SharedReplayCache.DEFAULT_CAPACITY);
+        assertThat(SharedReplayCache.domainSharePercentFromSystem()).isEqualTo(SharedReplayCache.DEFAULT_DOMAIN_SHARE_PERCENT);
+    }
+
+    @Test
+    void oneIsTheSmallestCapacityAndShareAndTheLargestAreAccepted() {
+        System.setProperty(SharedReplayCache.CAPACITY_PROPERTY, "1");
+        System.setProperty(SharedReplayCache.DOMAIN_SHARE_PROPERTY, " 1 ");
+
+        assertThat(SharedReplayCache.capacityFromSystem()).isEqualTo(1);
+        assertThat(SharedReplayCache.domainSharePercentFromSystem()).isEqualTo(1);
+
+        System.setProperty(SharedReplayCache.CAPACITY_PROPERTY, String.valueOf(Integer.MAX_VALUE));
+        System.setProperty(SharedReplayCache.DOMAIN_SHARE_PROPERTY, "100");
+
+        assertThat(SharedReplayCache.capacityFromSystem()).isEqualTo(Integer.MAX_VALUE);
+        assertThat(SharedReplayCache.domainSharePercentFromSystem()).isEqualTo(100);
+    }
+
+    @Test
     void anInvalidShareIsAConfigurationErrorThatNamesTheProperty() {
         for (String bad : List.of("0", "101", "25%", "half")) {
             System.setProperty(SharedReplayCache.DOMAIN_SHARE_PROPERTY, bad);

@@ -210,8 +210,9 @@ final class SigningPolicy {
         if (at < 0) {
             return user.toLowerCase(Locale.ROOT) + "@" + signingDomain;
         }
-        String domain = Parameters.normalDomain(user.substring(at + 1)).orElse(user.substring(at + 1).toLowerCase(Locale.ROOT));
-        return user.substring(0, at).toLowerCase(Locale.ROOT) + "@" + domain;
+        String domain = user.substring(at + 1);
+        return user.substring(0, at).toLowerCase(Locale.ROOT) + "@"
+                + Parameters.normalDomain(domain).orElse(domain.toLowerCase(Locale.ROOT));
     }
 
     /** Reads the author of the message; never throws. */

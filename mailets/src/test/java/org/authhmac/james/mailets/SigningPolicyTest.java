@@ -3,6 +3,11 @@ package org.authhmac.james.mailets;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import jakarta.mail.MessagingException;
+import jakarta.mail.Session;
+import jakarta.mail.internet.MimeMessage;
+import java.io.ByteArrayInputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.Properties;
 import org.apache.mailet.Attribute;
 import org.apache.mailet.AttributeValue;
 import org.apache.mailet.Mail;
@@ -31,6 +36,24 @@ class SigningPolicyTest {
 
     Rule rule(Mail mail) {
         return policy.decide(mail).rule();
+    }
+
+    /** A mail submitted by alice whose message cannot give the {@code unreadable} header field (a spool read error). */
+    static FakeMail withUnreadableField(String unreadable) throws MessagingException {
+        byte[] raw = Mails.message("Alice <alice@a.example>", "bob@b.example", "hi", "x").getBytes(StandardCharsets.UTF_8);
+        MimeMessage message = new MimeMessage(Session.getInstance(new Properties()), new ByteArrayInputStream(raw)) {
+            @Override
+            public String[] getHeader(String name) throws MessagingException {
+                if (name.equalsIgnoreCase(unreadable)) {
+                    throw new MessagingException("spool read error");
+                }
+                return super.getHeader(name);
+            }
+        };
+        FakeMail mail = FakeMail.builder().name("unreadable").mimeMessage(message).sender("alice@a.example")
+                .recipient("bob@b.example").state("relay").build();
+        mail.setAttribute(new Attribute(Mail.SMTP_AUTH_USER, AttributeValue.of("alice@a.example")));
+        return mail;
     }
 
     @Nested
@@ -101,6 +124,113 @@ class SigningPolicyTest {
             assertThat(policy.decide(two).detail()).contains("2 From fields");
             assertThat(rule(two)).isEqualTo(Rule.FROM_UNREADABLE);
             assertThat(rule(none)).isEqualTo(Rule.FROM_UNREADABLE);
+        }
+
+        @Test
+        void readsAFromOfExactlyTheLengthBoundAndRefusesOneCharacterMore() {
+            String tail = "\" <alice@a.example>";
+            String atTheBound = "\"" + "x".repeat(SigningPolicy.MAX_FROM_CHARS - 1 - tail.length()) + tail;
+
+            assertThat(atTheBound).hasSize(SigningPolicy.MAX_FROM_CHARS);
+            assertThat(SigningPolicy.author(atTheBound).readable()).isTrue();
+            assertThat(SigningPolicy.author("x" + atTheBound).problem()).contains("characters");
+        }
+
+        @Test
+        void readsAFromWithExactlyTheDelimiterBoundAndRefusesOneMore() {
+            // two quotes, '<' and '@' besides the commas
+            String commas = ",".repeat(SigningPolicy.MAX_FROM_DELIMITERS - 4);
+
+            assertThat(SigningPolicy.author("\"" + commas + "\" <alice@a.example>").readable()).isTrue();
+            assertThat(SigningPolicy.author("\"" + commas + ",\" <alice@a.example>").problem()).contains("delimiters");
+        }
+
+        @ParameterizedTest
+        @ValueSource(strings = {"<", "(", "\"", "\\", ":", ";", ",", "@", "["})
+        void countsEveryParserDelimiterTowardsTheBound(String delimiter) {
+            String from = delimiter.repeat(SigningPolicy.MAX_FROM_DELIMITERS + 1) + "alice@a.example";
+
+            assertThat(SigningPolicy.author(from).problem()).as(delimiter).contains("delimiters");
+        }
+
+        @ParameterizedTest
+        @ValueSource(strings = {"Alice\u0001 <alice@a.example>", "Alice\u007F <alice@a.example>", "Alice <alice@a.example>\r",
+                "Alice\n<alice@a.example>", "Alice\u0000 <alice@a.example>"})
+        void refusesAFromWithAControlCharacter(String from) {
+            assertThat(SigningPolicy.author(from).problem()).isEqualTo("a control character");
+        }
+
+        @Test
+        void readsATabAndAFoldedLineAsWhiteSpace() {
+            assertThat(SigningPolicy.author("Alice\t<alice@a.example>").address()).isEqualTo("alice@a.example");
+            assertThat(SigningPolicy.author("Alice\r\n <alice@a.example>").address()).isEqualTo("alice@a.example");
+        }
+
+        @Test
+        void namesAGroupAndAListOfAddressesAsSuchInTheRefusal() {
+            assertThat(SigningPolicy.author("Board: alice@a.example;").problem()).isEqualTo("a group");
+            assertThat(SigningPolicy.author("alice@a.example, ceo@a.example").problem()).isEqualTo("2 addresses");
+        }
+
+        @Test
+        void refusesAMailWhoseFromFieldCannotBeRead() throws Exception {
+            SigningPolicy.Decision d = policy.decide(withUnreadableField("From"));
+
+            assertThat(d.rule()).isEqualTo(Rule.FROM_UNREADABLE);
+            assertThat(d.detail()).contains("the header cannot be read: spool read error");
+        }
+
+        @ParameterizedTest
+        @ValueSource(strings = {"Sender", "Resent-From", "Resent-Sender"})
+        void refusesAMailWhoseSenderOrResentFieldCannotBeRead(String field) throws Exception {
+            SigningPolicy.Decision d = policy.decide(withUnreadableField(field));
+
+            assertThat(d.rule()).isEqualTo(Rule.FROM_NOT_AUTHENTICATED_USER);
+            assertThat(d.detail()).contains("the " + field + " field (unreadable)");
+        }
+
+        @Test
+        void readsAFromWithExactlyTheEncodedWordBound() throws Exception {
+            String words = "=?utf-8?q?A?= ".repeat(SigningPolicy.MAX_ENCODED_WORDS);
+
+            assertThat(rule(submittedBy("alice@a.example", words + "<alice@a.example>"))).isEqualTo(Rule.AUTHENTICATED_AUTHOR);
+            assertThat(rule(submittedBy("alice@a.example", words + "=?utf-8?q?A?= <alice@a.example>"))).isEqualTo(Rule.FROM_UNREADABLE);
+        }
+
+        @Test
+        void refusesADisplayNameThatStartsWithAnAt() throws Exception {
+            SigningPolicy.Decision d = policy.decide(submittedBy("alice@a.example", "=?utf-8?q?=40ceo?= <alice@a.example>"));
+
+            assertThat(d.rule()).isEqualTo(Rule.FROM_NOT_AUTHENTICATED_USER);
+            assertThat(d.detail()).contains("also names another address");
+        }
+
+        @Test
+        void namesTheSenderFieldsOtherAddressOrWhyItCannotBeRead() throws Exception {
+            FakeMail ceo = Mails.outbound("Sender: CEO <ceo@a.example>\r\n" + Mails.message("alice@a.example", "bob@b.example", "pay", "x"),
+                    "alice@a.example", "bob@b.example");
+            FakeMail board = Mails.outbound("Sender: Board: ceo@a.example;\r\n" + Mails.message("alice@a.example", "bob@b.example", "pay", "x"),
+                    "alice@a.example", "bob@b.example");
+
+            assertThat(policy.decide(ceo).detail()).startsWith("the Sender field <ceo@a.example> is not");
+            assertThat(policy.decide(board).detail()).startsWith("the Sender field (a group) is not");
+        }
+
+        @ParameterizedTest
+        @ValueSource(strings = {"", "   "})
+        void treatsABlankAuthenticatedUserAsNoAuthentication(String user) throws Exception {
+            assertThat(rule(submittedBy(user, "alice@a.example"))).isEqualTo(Rule.NOT_SUBMITTED_HERE);
+        }
+
+        @Test
+        void namesTheLoginAsJamesRecordedItWhenItIsNoAddressOfAnyFrom() throws Exception {
+            SigningPolicy.Decision noLocalPart = policy.decide(submittedBy("@a.example", "alice@a.example"));
+            SigningPolicy.Decision badDomain = policy.decide(submittedBy("alice@A..B", "alice@a.example"));
+
+            assertThat(noLocalPart.rule()).isEqualTo(Rule.FROM_NOT_AUTHENTICATED_USER);
+            assertThat(noLocalPart.detail()).contains("(@a.example)");
+            assertThat(badDomain.rule()).isEqualTo(Rule.FROM_NOT_AUTHENTICATED_USER);
+            assertThat(badDomain.detail()).contains("(alice@a..b)");
         }
 
         @Test
@@ -201,6 +331,15 @@ class SigningPolicyTest {
 
             assertThat(d.rule()).isEqualTo(Rule.SERVER_OWN_OUTSIDE_SIGNING_DOMAIN);
             assertThat(d.action()).isEqualTo(SigningPolicy.Action.SEND_UNSIGNED);
+        }
+
+        @Test
+        void explainsWhichFromMadeMarkedMailGoOnUnsigned() throws Exception {
+            SigningPolicy.Decision outside = policy.decide(marked(bounce("someone@evil.example"), AttributeValue.of("true")));
+            SigningPolicy.Decision group = policy.decide(marked(bounce("Board: postmaster@a.example;"), AttributeValue.of("true")));
+
+            assertThat(outside.detail()).endsWith("not one mailbox in a.example (someone@evil.example)");
+            assertThat(group.detail()).endsWith("not one mailbox in a.example: a group");
         }
 
         @ParameterizedTest

@@ -18,6 +18,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.Callable;
 import org.apache.james.core.MailAddress;
 import org.apache.james.metrics.api.MetricFactory;
 import org.apache.james.metrics.api.TimeMetric;
@@ -427,8 +428,13 @@ public class AuthHmacFailed extends GenericMatcher {
     }
 
     private static String localHostName() {
+        return localHostName(InetAddress::getLocalHost);
+    }
+
+    /** The host's canonical name in lower case; "localhost" when the host's own name does not resolve. */
+    static String localHostName(Callable<InetAddress> localHost) {
         try {
-            return InetAddress.getLocalHost().getCanonicalHostName().toLowerCase(Locale.ROOT);
+            return localHost.call().getCanonicalHostName().toLowerCase(Locale.ROOT);
         } catch (Exception e) {
             return "localhost";
         }

@@ -4,12 +4,22 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import jakarta.mail.MessagingException;
+import jakarta.mail.Session;
+import jakarta.mail.internet.MimeMessage;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.Date;
+import java.util.List;
 import java.util.Map;
+import java.util.Properties;
 import org.apache.james.metrics.tests.RecordingMetricFactory;
 import org.apache.mailet.AttributeValue;
 import org.apache.mailet.Mail;
@@ -32,6 +42,8 @@ import org.authhmac.tpm.KeyStatus;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /** Server A (a.example) signs with SignWithAuthHmac; server B (b.example) checks with AuthHmacFailed. */
 class AuthHmacFailedTest {
@@ -199,6 +211,155 @@ class AuthHmacFailedTest {
     }
 
     @Test
+    void givesNoPassWhenTheSignedFromAlsoShowsAnotherAddressInItsDisplayName() throws Exception {
+        // a partner server signs whatever it is given: one mailbox in a.example, so d=a.example matches the From domain,
+        // but the reader sees ceo@b.example as the sender
+        FakeMail sent = signedByAnyServer(Mails.message("\"ceo@b.example\" <alice@a.example>", "bob@b.example", "new bank details", "x"),
+                senderVault, "a.example", "alice@a.example", "bob@b.example");
+        FakeMail mail = Mails.arrived(sent, ACCEPTED_AT);
+
+        assertThat(matcher.match(mail)).containsExactly(Mails.address("bob@b.example"));
+
+        RecordedVerdict v = verdictOf(mail);
+        assertThat(v.shortForm()).isEqualTo("fail from-mismatch");
+        assertThat(v.detail()).contains("signed for d=a.example", "parsers do not read the From field as one mailbox in it");
+        assertThat(mail.getMessage().getHeader("Authentication-Results"))
+                .containsExactly("mx.b.example; auth-hmac=fail reason=\"from-mismatch\" header.d=a.example header.s=ka1");
+    }
+
+    @Test
+    void aRecipientThatJoinsAfterTheVerdictIsVerifiedAndGetsItsOwnAuthenticationResults() throws Exception {
+        // given the mail decided for bob, then carried on for carol too (a recipient rewritten after the verdict)
+        FakeMail mail = Mails.arrived(signedByA("bob@b.example", "carol@b.example"), ACCEPTED_AT);
+        mail.setRecipients(List.of(Mails.address("bob@b.example")));
+        matcher.match(mail);
+        mail.setRecipients(List.of(Mails.address("bob@b.example"), Mails.address("carol@b.example")));
+
+        // when it is matched again
+        assertThat(matcher.match(mail)).isEmpty();
+
+        // then carol's copy says how carol's verdict was reached; bob's field is not written twice
+        assertThat(RecordedVerdict.perRecipient(mail)).hasEntrySatisfying(Mails.address("carol@b.example"),
+                v -> assertThat(v.shortForm()).isEqualTo("pass verified"));
+        assertThat(mail.getPerRecipientSpecificHeaders().getHeadersForRecipient(Mails.address("carol@b.example")))
+                .singleElement().satisfies(h -> assertThat(h.getValue()).startsWith("mx.b.example; auth-hmac=pass"));
+        assertThat(mail.getPerRecipientSpecificHeaders().getHeadersForRecipient(Mails.address("bob@b.example"))).isEmpty();
+        assertThat(mail.getMessage().getHeader("Authentication-Results")).hasSize(1);
+    }
+
+    @Test
+    void byDefaultBobPlusTagIsBobsMailboxSoASecondCopyToItIsAReplay() throws Exception {
+        FakeMail sent = signedByA("bob@b.example", "carol@b.example");
+        FakeMail first = Mails.arrived(sent, ACCEPTED_AT);
+        first.setRecipients(List.of(Mails.address("bob@b.example")));
+        FakeMail tagged = Mails.arrived(sent, ACCEPTED_AT.plusSeconds(60));
+        tagged.setRecipients(List.of(Mails.address("bob+news@b.example")));
+
+        assertThat(matcher.match(first)).isEmpty();
+        assertThat(matcher.match(tagged)).as("bob's mailbox again").containsExactly(Mails.address("bob+news@b.example"));
+        assertThat(verdictOf(tagged).shortForm()).isEqualTo("fail replay");
+    }
+
+    @Test
+    void aConfiguredSubAddressSeparatorMakesBobDashTagBobsMailbox() throws Exception {
+        FakeMail sent = signedByA("bob@b.example", "carol@b.example");
+        FakeMail first = Mails.arrived(sent, ACCEPTED_AT);
+        first.setRecipients(List.of(Mails.address("bob@b.example")));
+        FakeMail tagged = Mails.arrived(sent, ACCEPTED_AT.plusSeconds(60));
+        tagged.setRecipients(List.of(Mails.address("bob-news@b.example")));
+        AuthHmacFailed dash = matcher(CONDITION + "; subAddressSeparator=-");
+
+        assertThat(dash.match(first)).isEmpty();
+        assertThat(dash.match(tagged)).as("bob's mailbox again").containsExactly(Mails.address("bob-news@b.example"));
+        assertThat(verdictOf(tagged).shortForm()).isEqualTo("fail replay");
+    }
+
+    @Test
+    void withReplayScopeSignatureTheSecondCopyOfASignatureIsAReplayEvenForAnotherRecipient() throws Exception {
+        // A signs one mail for bob and carol; B accepts bob first and carol in A's retry
+        FakeMail sent = signedByA("bob@b.example", "carol@b.example");
+        FakeMail first = Mails.arrived(sent, ACCEPTED_AT);
+        first.setRecipients(List.of(Mails.address("bob@b.example")));
+        FakeMail retry = Mails.arrived(sent, ACCEPTED_AT.plusSeconds(300));
+        retry.setRecipients(List.of(Mails.address("carol@b.example")));
+        AuthHmacFailed perSignature = matcher(CONDITION + "; replayScope=Signature");
+
+        assertThat(perSignature.match(first)).isEmpty();
+        assertThat(perSignature.match(retry)).containsExactly(Mails.address("carol@b.example"));
+        assertThat(verdictOf(retry).shortForm()).isEqualTo("fail replay");
+    }
+
+    @Test
+    void aConfiguredMaxAgeFailsASignatureOlderThanItAtAcceptance() throws Exception {
+        FakeMail fresh = Mails.arrived(signedByA("bob@b.example"), SIGNED_AT.plusSeconds(50));
+        FakeMail old = Mails.arrived(signedByA("carol@b.example"), SIGNED_AT.plusSeconds(70));
+        AuthHmacFailed oneMinute = matcher(CONDITION + "; maxAge=1m");
+
+        assertThat(oneMinute.match(fresh)).isEmpty();
+        assertThat(oneMinute.match(old)).containsExactly(Mails.address("carol@b.example"));
+        assertThat(verdictOf(old).shortForm()).isEqualTo("fail expired");
+    }
+
+    @Test
+    void withoutAuthservIdTheFieldsNameThisHost() throws Exception {
+        FakeMail mail = Mails.arrived(signedByA("bob@b.example"), ACCEPTED_AT);
+
+        String host;
+        try {
+            host = InetAddress.getLocalHost().getCanonicalHostName().toLowerCase(java.util.Locale.ROOT);
+        } catch (UnknownHostException e) {
+            host = "localhost";
+        }
+
+        String thisHost = host;
+
+        matcher("partners=a.example:partner-a").match(mail);
+
+        assertThat(mail.getMessage().getHeader("Authentication-Results")).singleElement()
+                .satisfies(ar -> assertThat(ar).startsWith(thisHost + "; auth-hmac=pass"));
+    }
+
+    @Test
+    void aHostWhoseOwnNameDoesNotResolveIsLocalhost() {
+        assertThat(AuthHmacFailed.localHostName(() -> {
+            throw new UnknownHostException("mx: Name or service not known");
+        })).isEqualTo("localhost");
+    }
+
+    @Test
+    void describesItselfToJames() {
+        assertThat(matcher.getMatcherInfo()).startsWith("AuthHmacFailed: verifies X-Auth-HMAC");
+    }
+
+    /** A spooled message whose content cannot be read back (a disk error while James streams it from the spool). */
+    static FakeMail unreadableFromTheSpool(Exception failure) throws MessagingException {
+        byte[] raw = Mails.message("alice@a.example", "bob@b.example", "hi", "x").getBytes(StandardCharsets.UTF_8);
+        MimeMessage message = new MimeMessage(Session.getInstance(new Properties()), new ByteArrayInputStream(raw)) {
+            @Override
+            public void writeTo(OutputStream os) throws IOException, MessagingException {
+                if (failure instanceof IOException e) {
+                    throw e;
+                }
+                throw (MessagingException) failure;
+            }
+        };
+        return FakeMail.builder().name("unreadable").mimeMessage(message).sender("alice@a.example").recipient("bob@b.example")
+                .lastUpdated(Date.from(ACCEPTED_AT)).state("auth-hmac-verify").build();
+    }
+
+    @Test
+    void aMessageTheSpoolCannotReadBackMakesTheMailWaitAndIsNeverAVerdict() throws Exception {
+        for (Exception failure : List.of(new IOException("spool read error"),
+                new MessagingException("cannot write", new IOException("spool read error")))) {
+            FakeMail mail = unreadableFromTheSpool(failure);
+
+            assertThatThrownBy(() -> matcher.match(mail)).as(failure.toString()).isInstanceOf(TemporaryVerificationFailure.class)
+                    .hasMessageContaining("internal-error: verification could not run").hasMessageContaining("spool read error");
+            assertThat(mail.getAttribute(AuthHmacAttributes.RESULT)).isEmpty();
+        }
+    }
+
+    @Test
     void reportsTheFromDomainInTheAuthenticationResults() throws Exception {
         FakeMail mail = Mails.arrived(signedByA("bob@b.example"), ACCEPTED_AT);
 
@@ -218,6 +379,8 @@ class AuthHmacFailedTest {
         assertThat(mail.getAttribute(AuthHmacAttributes.RESULT)).isEmpty();
         assertThat(mail.getMessage().getHeader("Authentication-Results")).isNull();
         assertThat(receiverVault.derivations()).isZero();
+        assertThat(metrics.countFor(Metrics.VERIFY_SKIPPED)).isEqualTo(1);
+        assertThat(metrics.countFor(Metrics.AR_STRIPPED)).as("nothing to strip, nothing counted").isZero();
     }
 
     @Test
@@ -561,6 +724,19 @@ class AuthHmacFailedTest {
         }
 
         @Test
+        void countsTheAttemptsThatEndedInTemperror() throws Exception {
+            FakeMail mail = Mails.arrived(signedByA("bob@b.example"), ACCEPTED_AT);
+            receiverVault.goDown();
+
+            for (int attempt = 1; attempt <= 3; attempt++) {
+                int counted = attempt;
+                assertThatThrownBy(() -> matcher.match(mail)).isInstanceOf(TemporaryVerificationFailure.class);
+                assertThat(mail.getAttribute(AuthHmacAttributes.TEMPERROR_ATTEMPTS)).as("attempt " + attempt)
+                        .hasValueSatisfying(a -> assertThat(a.getValue()).isEqualTo(AttributeValue.of(counted)));
+            }
+        }
+
+        @Test
         void theRetriedMailPassesAgainstItsAcceptanceTimeEvenIfItWaitedLong() throws Exception {
             FakeMail mail = Mails.arrived(signedByA("bob@b.example"), ACCEPTED_AT);
             receiverVault.goDown();
@@ -651,6 +827,18 @@ class AuthHmacFailedTest {
         void emptyMaxAgeIsNamed() {
             assertThatThrownBy(() -> matcher(CONDITION + "; maxAge="))
                     .isInstanceOf(MessagingException.class).hasMessageContaining("'maxAge'");
+        }
+
+        @Test
+        void aConditionPartWithoutANameIsNamed() {
+            assertThatThrownBy(() -> matcher(CONDITION + ";=fail"))
+                    .isInstanceOf(MessagingException.class).hasMessageContaining("'=fail'").hasMessageContaining("expected name=value");
+        }
+
+        @Test
+        void aMaxAgeOfZeroIsNamed() {
+            assertThatThrownBy(() -> matcher(CONDITION + "; maxAge=0s"))
+                    .isInstanceOf(MessagingException.class).hasMessageContaining("'maxAge'").hasMessageContaining("positive");
         }
 
         @Test

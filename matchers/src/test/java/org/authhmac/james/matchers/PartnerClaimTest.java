@@ -171,6 +171,38 @@ class PartnerClaimTest {
         }
 
         @Test
+        void aFromFieldWithMoreEncodedWordsThanTheBoundIsVerifiedWithoutBeingRead() {
+            String from = "=?utf-8?q?A?= ".repeat(PartnerClaim.MAX_ENCODED_WORDS + 1) + "<x@evil.example>";
+
+            assertThat(PartnerClaim.delimiters(from)).isLessThanOrEqualTo(PartnerClaim.MAX_DELIMITERS);
+            assertThat(fromField(from).basis()).isEqualTo(Basis.FROM_OVER_BOUND);
+        }
+
+        @Test
+        void aFromFieldAtEachBoundIsStillRead() {
+            String longest = "x@evil.example (" + "c".repeat(PartnerClaim.MAX_FIELD_CHARS - 17) + ")";
+            String delimiters = "(" + ",".repeat(PartnerClaim.MAX_DELIMITERS - 2) + ") x@evil.example";
+            String words = "=?utf-8?q?A?= ".repeat(PartnerClaim.MAX_ENCODED_WORDS) + "<x@evil.example>";
+            String quotes = "\"a\" ".repeat(PartnerClaim.MAX_QUOTES / 2) + "<x@evil.example>";
+
+            assertThat(longest).hasSize(PartnerClaim.MAX_FIELD_CHARS);
+            assertThat(PartnerClaim.delimiters(delimiters)).isEqualTo(PartnerClaim.MAX_DELIMITERS);
+            assertThat(PartnerClaim.encodedWordStarts(words)).isEqualTo(PartnerClaim.MAX_ENCODED_WORDS);
+            for (String from : List.of(longest, delimiters, words, quotes)) {
+                assertThat(fromField(from).basis()).as(from).isEqualTo(Basis.NOT_CLAIMED);
+            }
+            assertThat(fromField("ceo@a.example (" + "c".repeat(PartnerClaim.MAX_FIELD_CHARS - 16) + ")").authorDomain())
+                    .contains("a.example");
+        }
+
+        @Test
+        void countsTheStartOfAnEncodedWordAsADelimiterButNotALoneEqualsSignOrQuestionMark() {
+            assertThat(PartnerClaim.delimiters("=?")).isEqualTo(1);
+            assertThat(PartnerClaim.delimiters("a?b=c=")).isZero();
+            assertThat(PartnerClaim.encodedWordStarts("=?a?=?b")).isEqualTo(2);
+        }
+
+        @Test
         void aFromFieldWithMoreQuotesThanTheBoundIsVerifiedWithoutBeingRead() {
             String from = "\"a\" ".repeat(PartnerClaim.MAX_QUOTES / 2 + 1) + "<x@evil.example>";
 
@@ -225,12 +257,21 @@ class PartnerClaimTest {
                 "=?utf-8?q?ceo=40b.example?= <mallory@a.example>",
                 "\"ceo\uFF20b.example\" <mallory@a.example>",
                 "\"ceo@b.example\u200F\" <mallory@a.example>",
+                "\"ceo\u00EF\u00BC\u00A0b.example\" <mallory@a.example>",
+                "=?utf-8?q?=40b.example_CEO?= <mallory@a.example>",
         })
         void isAbsentWhenTheFieldAlsoShowsAnAddressInAnotherDomain(String from) {
             PartnerClaim claim = fromField(from);
 
             assertThat(claim.mustVerify()).as(from).isTrue();
             assertThat(claim.authorDomain()).as(from).isEmpty();
+        }
+
+        @Test
+        void aFieldThatIsNotOneMailboxCountsAsNamingAnotherAddress() {
+            assertThat(PartnerClaim.namesAnotherAddress("mallory@a.example, ceo@b.example")).isTrue();
+            assertThat(PartnerClaim.namesAnotherAddress("<mallory@a.example")).isTrue();
+            assertThat(PartnerClaim.namesAnotherAddress("Mallory <mallory@a.example>")).isFalse();
         }
 
         @Test
