@@ -26,6 +26,7 @@ import org.authhmac.protocol.InMemoryReplayCache;
 import org.authhmac.protocol.Reason;
 import org.authhmac.tpm.KeyStatus;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -94,6 +95,7 @@ class HostileMailsTest {
     }
 
     @Test
+    @Tag("large")
     void aFiftyMegabyteBodyPassesAndOneChangedByteInItIsBodyChanged() throws Exception {
         String body = ("line of text with  white space\t and more text  \r\n").repeat(50 * 1024 * 1024 / 48);
         String signed = signedByA(message(body));
