@@ -360,12 +360,8 @@ final class FromReadings {
     private static byte[] lenientBytes(char encoding, String encoded) {
         if (encoding == 'b' || encoding == 'B') {
             String b64 = encoded.replaceAll("[^A-Za-z0-9+/]", "");
-            return switch (b64.length() % 4) {
-                case 1 -> Base64.getDecoder().decode(b64.substring(0, b64.length() - 1));
-                case 2 -> Base64.getDecoder().decode(b64 + "==");
-                case 3 -> Base64.getDecoder().decode(b64 + "=");
-                default -> Base64.getDecoder().decode(b64);
-            };
+            // the decoder takes base64 without its padding; a lone last character encodes no byte and is dropped
+            return Base64.getDecoder().decode(b64.length() % 4 == 1 ? b64.substring(0, b64.length() - 1) : b64);
         }
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         for (int i = 0; i < encoded.length(); i++) {
