@@ -29,9 +29,10 @@ import org.apache.james.mime4j.field.address.LenientAddressParser;
  * Every domain one From field value could be read as naming: the union of several readers, so that a form one
  * parser misreads (group syntax, comments inside the domain, encoded words, full-width dots) is still seen by
  * another. The readers: jakarta.mail strict and lenient (groups expanded), Apache mime4j strict and lenient (groups
- * flattened), and a scan for {@code @} followed by a domain over the text with encoded words decoded, comments
- * removed, quotes and quoted-pairs dropped, whitespace around dots and {@code @} removed, NFKC and the IDNA dots
- * mapped. Domains come out in the protocol's form: lower case, A-labels, no trailing dot.
+ * flattened), and a scan for {@code @} followed by a domain over the text with encoded words decoded (with and
+ * without the whitespace between adjacent ones), comments removed, quotes and quoted-pairs dropped, whitespace around
+ * dots and {@code @} removed, NFKC and the IDNA dots mapped. Domains come out in the protocol's form: lower case,
+ * A-labels, no trailing dot.
  *
  * <p>The caller bounds the input (size and number of delimiters, {@link PartnerClaim}) before calling: some of
  * these parsers take time quadratic in the number of unclosed brackets.
@@ -39,6 +40,9 @@ import org.apache.james.mime4j.field.address.LenientAddressParser;
 final class FromReadings {
     /** RFC 2047 encoded word, liberally: charset (with an optional RFC 2231 language), B or Q, any text up to "?=". */
     private static final Pattern ENCODED_WORD = Pattern.compile("=\\?([^?]*)\\?([bBqQ])\\?([^?]*)\\?=");
+    /** Whitespace between two encoded words, which RFC 2047 (6.2) does not display (liberally: after any "?="). */
+    private static final Pattern BETWEEN_ENCODED_WORDS =
+            Pattern.compile("(?<=\\?=)\\s+(?==\\?[^?]*\\?[bBqQ]\\?[^?]*\\?=)");
     /** Characters that end a domain in the scan (besides whitespace and, in one variant, controls). */
     private static final String DOMAIN_ENDS = ",;:<>()@/'`|{}!?&*=";
     /** Every charset name and alias of this JVM, lower case. */
@@ -193,7 +197,9 @@ final class FromReadings {
      */
     private void scan(String text) {
         Set<String> variants = new LinkedHashSet<>();
-        for (String t : new LinkedHashSet<>(List.of(text, decodeEncodedWords(text)))) {
+        // encoded words decoded as RFC 2047 displays them, and as a reader that keeps the whitespace between them
+        String joined = decodeEncodedWords(BETWEEN_ENCODED_WORDS.matcher(text).replaceAll(""));
+        for (String t : new LinkedHashSet<>(List.of(text, decodeEncodedWords(text), joined))) {
             if (!mayHoldAt(t)) {
                 continue;
             }

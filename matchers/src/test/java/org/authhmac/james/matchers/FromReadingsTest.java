@@ -4,6 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
@@ -279,6 +282,29 @@ class FromReadingsTest {
         @Test
         void aQEscapeOfAControlCharacterIsDecoded() {
             assertThat(read("=?utf-8?q?ceo=40a.ex=00ample?= <x@evil.example>").domains()).contains("a.example");
+        }
+
+        /**
+         * RFC 2047 (6.2): whitespace between two encoded words is not shown, so a reader shows "ceo@a.example Sales";
+         * a reader that keeps it shows "ceo@a.ex ample Sales". Both are read.
+         */
+        @ParameterizedTest
+        @ValueSource(strings = {
+                "=?utf-8?q?ceo=40a.ex?= =?utf-8?q?ample_Sales?= <x@evil.example>",
+                "=?utf-8?q?ceo=40a.ex?=\t =?utf-8?b?YW1wbGU=?= =?utf-8?q?_Sales?= <x@evil.example>",
+                "=?utf-8?q?ceo=40a.?= =?iso-8859-1?q?ex?= =?utf-8?q?ample_Sales?= <x@evil.example>",
+        })
+        void adjacentEncodedWordsAreReadWithoutTheWhitespaceBetweenThem(String from) {
+            assertThat(read(from).domains()).contains("a.example", "a.ex");
+        }
+
+        @Test
+        void aMailWhoseAdjacentEncodedWordsShowThePartnerAddressIsVerified() {
+            PartnerClaim claim = PartnerClaim.of(List.of("=?utf-8?q?ceo=40a.ex?= =?utf-8?q?ample_Sales?= <x@evil.example>"),
+                    Optional.of("evil.example"), Set.of("a.example"));
+
+            assertThat(claim.mustVerify()).isTrue();
+            assertThat(claim.claimedPartners()).containsExactly("a.example");
         }
 
         @Test
