@@ -47,6 +47,10 @@ final class FromReadings {
     private static final String DOMAIN_ENDS = ",;:<>()@/'`|{}!?&*=";
     /** Every charset name and alias of this JVM, lower case. */
     private static final Map<String, Charset> CHARSETS = knownCharsets();
+    /** The names of UTF-7, which the JDK lacks and mail readers (Python's email, Thunderbird, Outlook) decode. */
+    private static final Set<String> UTF_7 = Set.of("utf-7", "unicode-1-1-utf-7");
+    /** A UTF-7 shifted run: "+", base64 of UTF-16, ended by "-" (absorbed) or any character outside base64. */
+    private static final Pattern UTF_7_RUN = Pattern.compile("\\+([A-Za-z0-9+/]*)-?");
 
     /** Longer text after an {@code @} is no domain (RFC 1035: 255 octets) and is not normalised: doubt, so verify. */
     static final int MAX_DOMAIN_CHARS = 255;
@@ -322,13 +326,28 @@ final class FromReadings {
      * Not MimeUtility.decodeWord: in jakarta.mail 2.x each call looks its stream provider up on the class path.
      */
     private static String decodeWord(String charset, char encoding, String encoded) {
-        return new String(lenientBytes(encoding, encoded), charset(charset).orElse(StandardCharsets.ISO_8859_1));
+        byte[] bytes = lenientBytes(encoding, encoded);
+        String name = withoutLanguage(charset);
+        return UTF_7.contains(name) ? utf7(bytes)
+                : new String(bytes, Optional.ofNullable(CHARSETS.get(name)).orElse(StandardCharsets.ISO_8859_1));
     }
 
-    /** A MIME charset name (an RFC 2231 language suffix allowed) as this JVM knows it, without a class path search. */
-    private static Optional<Charset> charset(String mimeName) {
+    /** A MIME charset name without its RFC 2231 language suffix, lower case. */
+    private static String withoutLanguage(String mimeName) {
         int star = mimeName.indexOf('*');
-        return Optional.ofNullable(CHARSETS.get((star >= 0 ? mimeName.substring(0, star) : mimeName).toLowerCase(Locale.ROOT)));
+        return (star >= 0 ? mimeName.substring(0, star) : mimeName).toLowerCase(Locale.ROOT);
+    }
+
+    /** RFC 2152 UTF-7: ASCII, and shifted runs of base64 UTF-16; "+-" is "+". */
+    static String utf7(byte[] bytes) {
+        Matcher m = UTF_7_RUN.matcher(new String(bytes, StandardCharsets.ISO_8859_1));
+        StringBuilder out = new StringBuilder(bytes.length);
+        while (m.find()) {
+            String run = m.group(1).isEmpty() ? "+" : new String(base64(m.group(1)), StandardCharsets.UTF_16BE);
+            m.appendReplacement(out, Matcher.quoteReplacement(run));
+        }
+        m.appendTail(out);
+        return out.toString();
     }
 
     /**
@@ -365,9 +384,7 @@ final class FromReadings {
 
     private static byte[] lenientBytes(char encoding, String encoded) {
         if (encoding == 'b' || encoding == 'B') {
-            String b64 = encoded.replaceAll("[^A-Za-z0-9+/]", "");
-            // the decoder takes base64 without its padding; a lone last character encodes no byte and is dropped
-            return Base64.getDecoder().decode(b64.length() % 4 == 1 ? b64.substring(0, b64.length() - 1) : b64);
+            return base64(encoded.replaceAll("[^A-Za-z0-9+/]", ""));
         }
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         for (int i = 0; i < encoded.length(); i++) {
@@ -382,6 +399,11 @@ final class FromReadings {
             }
         }
         return out.toByteArray();
+    }
+
+    /** Base64 without padding; a lone last character encodes no byte and is dropped. */
+    private static byte[] base64(String b64) {
+        return Base64.getDecoder().decode(b64.length() % 4 == 1 ? b64.substring(0, b64.length() - 1) : b64);
     }
 
     private static int hex(char c) {

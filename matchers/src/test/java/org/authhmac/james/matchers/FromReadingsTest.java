@@ -307,6 +307,28 @@ class FromReadingsTest {
             assertThat(claim.claimedPartners()).containsExactly("a.example");
         }
 
+        /**
+         * UTF-7 (RFC 2152), which the JDK lacks and readers such as Python's email decode: "+AEA-" is "@", a base64
+         * run ends at its "-" or at the first character outside base64, and "+-" is "+".
+         */
+        @ParameterizedTest
+        @ValueSource(strings = {
+                "=?utf-7?q?ceo+AEA-a.example?= <x@evil.example>",
+                "=?UTF-7?b?Y2VvK0FFQS1hLmV4YW1wbGU=?= <x@evil.example>",
+                "=?unicode-1-1-utf-7?q?ceo+AEA_a.example?= <x@evil.example>",
+                "=?utf-7?q?ceo+AEAAYQAu-example?= <x@evil.example>",
+                "=?utf-7?q?ceo+AEAAYQ-.example?= <x@evil.example>",
+                "=?utf-7?q?c+-eo+AEA-a.example+AEA?= <x@evil.example>",
+        })
+        void aUtf7EncodedWordIsDecoded(String from) {
+            assertThat(read(from).domains()).as(from).contains("a.example");
+        }
+
+        @Test
+        void aUtf7PlusSignBeforeTheAtIsText() {
+            assertThat(read("=?utf-7?q?c+-AEA-a.example?= <x@evil.example>").domains()).doesNotContain("a.example");
+        }
+
         @Test
         void anUnderscoreInAQWordIsASpace() {
             assertThat(read("=?utf-8?q?ceo=40a.example_Sales?= <x@evil.example>").domains()).contains("a.example");
