@@ -29,9 +29,10 @@ import org.apache.james.mime4j.field.address.LenientAddressParser;
  * Every domain one From field value could be read as naming: the union of several readers, so that a form one
  * parser misreads (group syntax, comments inside the domain, encoded words, full-width dots) is still seen by
  * another. The readers: jakarta.mail strict and lenient (groups expanded), Apache mime4j strict and lenient (groups
- * flattened), and a scan for {@code @} followed by a domain over the text with encoded words decoded, comments
- * removed, quotes and quoted-pairs dropped, whitespace around dots and {@code @} removed, NFKC and the IDNA dots
- * mapped. Domains come out in the protocol's form: lower case, A-labels, no trailing dot.
+ * flattened), and a scan for {@code @} followed by a domain over the text with encoded words decoded (with and
+ * without the whitespace between adjacent ones), comments removed, quotes and quoted-pairs dropped, whitespace around
+ * dots and {@code @} removed, NFKC and the IDNA dots mapped. Domains come out in the protocol's form: lower case,
+ * A-labels, no trailing dot.
  *
  * <p>The caller bounds the input (size and number of delimiters, {@link PartnerClaim}) before calling: some of
  * these parsers take time quadratic in the number of unclosed brackets.
@@ -39,10 +40,17 @@ import org.apache.james.mime4j.field.address.LenientAddressParser;
 final class FromReadings {
     /** RFC 2047 encoded word, liberally: charset (with an optional RFC 2231 language), B or Q, any text up to "?=". */
     private static final Pattern ENCODED_WORD = Pattern.compile("=\\?([^?]*)\\?([bBqQ])\\?([^?]*)\\?=");
+    /** Whitespace between two encoded words, which RFC 2047 (6.2) does not display (liberally: after any "?="). */
+    private static final Pattern BETWEEN_ENCODED_WORDS =
+            Pattern.compile("(?<=\\?=)\\s+(?==\\?[^?]*\\?[bBqQ]\\?[^?]*\\?=)");
     /** Characters that end a domain in the scan (besides whitespace and, in one variant, controls). */
     private static final String DOMAIN_ENDS = ",;:<>()@/'`|{}!?&*=";
     /** Every charset name and alias of this JVM, lower case. */
     private static final Map<String, Charset> CHARSETS = knownCharsets();
+    /** The names of UTF-7, which the JDK lacks and mail readers (Python's email, Thunderbird, Outlook) decode. */
+    private static final Set<String> UTF_7 = Set.of("utf-7", "unicode-1-1-utf-7");
+    /** A UTF-7 shifted run: "+", base64 of UTF-16, ended by "-" (absorbed) or any character outside base64. */
+    private static final Pattern UTF_7_RUN = Pattern.compile("\\+([A-Za-z0-9+/]*)-?");
 
     /** Longer text after an {@code @} is no domain (RFC 1035: 255 octets) and is not normalised: doubt, so verify. */
     static final int MAX_DOMAIN_CHARS = 255;
@@ -193,7 +201,9 @@ final class FromReadings {
      */
     private void scan(String text) {
         Set<String> variants = new LinkedHashSet<>();
-        for (String t : new LinkedHashSet<>(List.of(text, decodeEncodedWords(text)))) {
+        // encoded words decoded as RFC 2047 displays them, and as a reader that keeps the whitespace between them
+        String joined = decodeEncodedWords(BETWEEN_ENCODED_WORDS.matcher(text).replaceAll(""));
+        for (String t : new LinkedHashSet<>(List.of(text, decodeEncodedWords(text), joined))) {
             if (!mayHoldAt(t)) {
                 continue;
             }
@@ -316,13 +326,28 @@ final class FromReadings {
      * Not MimeUtility.decodeWord: in jakarta.mail 2.x each call looks its stream provider up on the class path.
      */
     private static String decodeWord(String charset, char encoding, String encoded) {
-        return new String(lenientBytes(encoding, encoded), charset(charset).orElse(StandardCharsets.ISO_8859_1));
+        byte[] bytes = lenientBytes(encoding, encoded);
+        String name = withoutLanguage(charset);
+        return UTF_7.contains(name) ? utf7(bytes)
+                : new String(bytes, Optional.ofNullable(CHARSETS.get(name)).orElse(StandardCharsets.ISO_8859_1));
     }
 
-    /** A MIME charset name (an RFC 2231 language suffix allowed) as this JVM knows it, without a class path search. */
-    private static Optional<Charset> charset(String mimeName) {
+    /** A MIME charset name without its RFC 2231 language suffix, lower case. */
+    private static String withoutLanguage(String mimeName) {
         int star = mimeName.indexOf('*');
-        return Optional.ofNullable(CHARSETS.get((star >= 0 ? mimeName.substring(0, star) : mimeName).toLowerCase(Locale.ROOT)));
+        return (star >= 0 ? mimeName.substring(0, star) : mimeName).toLowerCase(Locale.ROOT);
+    }
+
+    /** RFC 2152 UTF-7: ASCII, and shifted runs of base64 UTF-16; "+-" is "+". */
+    static String utf7(byte[] bytes) {
+        Matcher m = UTF_7_RUN.matcher(new String(bytes, StandardCharsets.ISO_8859_1));
+        StringBuilder out = new StringBuilder(bytes.length);
+        while (m.find()) {
+            String run = m.group(1).isEmpty() ? "+" : new String(base64(m.group(1)), StandardCharsets.UTF_16BE);
+            m.appendReplacement(out, Matcher.quoteReplacement(run));
+        }
+        m.appendTail(out);
+        return out.toString();
     }
 
     /**
@@ -359,13 +384,7 @@ final class FromReadings {
 
     private static byte[] lenientBytes(char encoding, String encoded) {
         if (encoding == 'b' || encoding == 'B') {
-            String b64 = encoded.replaceAll("[^A-Za-z0-9+/]", "");
-            return switch (b64.length() % 4) {
-                case 1 -> Base64.getDecoder().decode(b64.substring(0, b64.length() - 1));
-                case 2 -> Base64.getDecoder().decode(b64 + "==");
-                case 3 -> Base64.getDecoder().decode(b64 + "=");
-                default -> Base64.getDecoder().decode(b64);
-            };
+            return base64(encoded.replaceAll("[^A-Za-z0-9+/]", ""));
         }
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         for (int i = 0; i < encoded.length(); i++) {
@@ -380,6 +399,11 @@ final class FromReadings {
             }
         }
         return out.toByteArray();
+    }
+
+    /** Base64 without padding; a lone last character encodes no byte and is dropped. */
+    private static byte[] base64(String b64) {
+        return Base64.getDecoder().decode(b64.length() % 4 == 1 ? b64.substring(0, b64.length() - 1) : b64);
     }
 
     private static int hex(char c) {
