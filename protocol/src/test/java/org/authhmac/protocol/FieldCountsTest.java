@@ -153,6 +153,22 @@ class FieldCountsTest {
     }
 
     @Test
+    void findsTheNamesOfAnUpperCaseHInTheFieldsWhateverTheirCase() throws Exception {
+        // given: names holding the letters at both ends of A-Z and the chars just outside it ('@' and '[')
+        List<HeaderField> read = fields("from: a\r\naz: b\r\nx-@z: c\r\nb[: d\r\nX-Long-Name-AZ: e\r\n");
+        FieldCounts counts = FieldCounts.of(read);
+
+        // when
+        List<String> parsed = SignatureHeader.headerList("FROM : AZ:X-@Z: B[ :x-long-name-az");
+        int[] ids = counts.find(parsed);
+
+        // then: each written name finds its own field, and '@' and '[' are not read as the letters beside them
+        assertThat(ids).containsExactly(counts.findEach(List.of("from", "az", "x-@z", "b[", "x-long-name-az")));
+        assertThat(ids).doesNotContain(-1);
+        assertThat(counts.find(SignatureHeader.headerList("X-`Z:b{:FROM"))).containsExactly(-1, -1, ids[0]);
+    }
+
+    @Test
     @Tag("large")
     void looksUpTheNamesOfAParsedHOnItsCharsAsItWouldTheirStrings() throws Exception {
         Random random = new Random(13);
@@ -302,10 +318,12 @@ class FieldCountsTest {
         FieldCounts counts = FieldCounts.of(read, counted);
         String uncovered = counts.uncovered(h, SIGNATURE);
 
-        // then: one comparison per field that repeats a name and one per h= name, give or take a chance collision
+        // then: one comparison per field that repeats a name and one per h= name, give or take chance collisions of
+        // the seeded hash (a few hundred at most; a slot shared by colliding names is compared once per probe), far
+        // from the 2^33 comparisons that names of one String.hashCode would cost a table keyed by it
         assertThat(counts.names()).hasSize(1 << 17);
         assertThat(uncovered).isEqualTo(collidingName(0, 17));
-        assertThat(comparisons[0]).isLessThan((1 << 17) * 2 + 100);
+        assertThat(comparisons[0]).isLessThan((1 << 17) * 2 + (1 << 18) / 100);
     }
 
     /** Two names of {@code length} chars ("x-" and random letters and digits) that share a NameHash, found by trying. */
