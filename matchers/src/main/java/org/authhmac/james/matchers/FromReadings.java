@@ -18,6 +18,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.Function;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.apache.james.mime4j.dom.address.AddressList;
@@ -29,8 +30,8 @@ import org.apache.james.mime4j.field.address.LenientAddressParser;
  * Every domain one From field value could be read as naming: the union of several readers, so that a form one
  * parser misreads (group syntax, comments inside the domain, encoded words, full-width dots) is still seen by
  * another. The readers: jakarta.mail strict and lenient (groups expanded), Apache mime4j strict and lenient (groups
- * flattened), and a scan for {@code @} followed by a domain over the text with encoded words decoded (with and
- * without the whitespace between adjacent ones), comments removed, quotes and quoted-pairs dropped, whitespace around
+ * flattened), and a scan for {@code @} followed by a domain over the text with encoded words decoded as Python's
+ * email does ({@link PythonCodecs}; with and without the whitespace between adjacent ones), comments removed, quotes and quoted-pairs dropped, whitespace around
  * dots and {@code @} removed, NFKC and the IDNA dots mapped. Domains come out in the protocol's form: lower case,
  * A-labels, no trailing dot.
  *
@@ -46,9 +47,7 @@ final class FromReadings {
     /** Characters that end a domain in the scan (besides whitespace and, in one variant, controls). */
     private static final String DOMAIN_ENDS = ",;:<>()@/'`|{}!?&*=";
     /** Every charset name and alias of this JVM, lower case. */
-    private static final Map<String, Charset> CHARSETS = knownCharsets();
-    /** The names of UTF-7, which the JDK lacks and mail readers (Python's email, Thunderbird, Outlook) decode. */
-    private static final Set<String> UTF_7 = Set.of("utf-7", "unicode-1-1-utf-7");
+    private static final Map<String, Charset> CHARSETS = PythonCodecs.JDK;
     /** A UTF-7 shifted run: "+", base64 of UTF-16, ended by "-" (absorbed) or any character outside base64. */
     private static final Pattern UTF_7_RUN = Pattern.compile("\\+([A-Za-z0-9+/]*)-?");
 
@@ -322,14 +321,22 @@ final class FromReadings {
 
     /**
      * One encoded word, decoded leniently: what a strict decoder refuses (an unknown charset, a bad Q escape,
-     * base64 without padding) another reader decodes anyway; unknown charsets as ISO-8859-1 (Python uses ASCII).
-     * Not MimeUtility.decodeWord: in jakarta.mail 2.x each call looks its stream provider up on the class path.
+     * base64 without padding) another reader decodes anyway.
      */
     private static String decodeWord(String charset, char encoding, String encoded) {
-        byte[] bytes = lenientBytes(encoding, encoded);
+        return decodeBytes(charset, lenientBytes(encoding, encoded));
+    }
+
+    /**
+     * The bytes in the charset Python's email reads the label as, else the JDK's charset of that name, else
+     * ISO-8859-1 (Python uses ASCII). Not MimeUtility.decodeWord: in jakarta.mail 2.x each call looks its stream
+     * provider up on the class path.
+     */
+    private static String decodeBytes(String charset, byte[] bytes) {
         String name = withoutLanguage(charset);
-        return UTF_7.contains(name) ? utf7(bytes)
-                : new String(bytes, Optional.ofNullable(CHARSETS.get(name)).orElse(StandardCharsets.ISO_8859_1));
+        Optional<Function<byte[], String>> python = PythonCodecs.decoder(name);
+        return python.isPresent() ? python.get().apply(bytes)
+                : new String(bytes, CHARSETS.getOrDefault(name, StandardCharsets.ISO_8859_1));
     }
 
     /** A MIME charset name without its RFC 2231 language suffix, lower case. */
@@ -369,17 +376,6 @@ final class FromReadings {
         }
         m.appendTail(out);
         return out.toString();
-    }
-
-    private static Map<String, Charset> knownCharsets() {
-        Map<String, Charset> known = new HashMap<>();
-        for (Charset c : Charset.availableCharsets().values()) {
-            known.put(c.name().toLowerCase(Locale.ROOT), c);
-            for (String alias : c.aliases()) {
-                known.put(alias.toLowerCase(Locale.ROOT), c);
-            }
-        }
-        return Map.copyOf(known);
     }
 
     private static byte[] lenientBytes(char encoding, String encoded) {

@@ -75,4 +75,23 @@ class EncodedWordCharsetAttackTest {
             assertThat(claim(from).mustVerify()).as(from).isTrue();
         }
     }
+
+    @Nested
+    class CodecsBeyondTheJdk {
+        /**
+         * Python's email decodes a word with any codec its codecs.lookup finds: escapes, punycode, UTF-16 without a
+         * byte-order mark (little-endian there, big-endian in the JDK), the JIS X 0213 codecs (both email APIs).
+         */
+        @ParameterizedTest
+        @ValueSource(strings = {
+                "=?unicode_escape?q?ceo\\u0040a.example?= <x@evil.example>",
+                "=?raw-unicode-escape?q?ceo\\u0040a.example?= <x@evil.example>",
+                "=?punycode?q?ceoa.example-k050e?= <x@evil.example>",
+                "=?utf-16?b?YwBlAG8AIP9hAC4AZQB4AGEAbQBwAGwAZQA=?= <x@evil.example>",
+                "=?shift_jis_2004?q?ceo=81=97a.example?= <x@evil.example>",
+        })
+        void aWordInACodecPythonDecodesIsVerified(String from) {
+            assertThat(claim(from).mustVerify()).as(from).isTrue();
+        }
+    }
 }

@@ -33,7 +33,11 @@ class FromScanCpuAttackTest {
         String lookaheads = "?= =?x?q?".repeat(30) + "@".repeat(200) + "y".repeat(5000);
         String latin = (adjacent + "<x@evil.example>").replace("utf-7", "utf-8");
         String noSpace = (adjacent + "<x@evil.example>").replace("?= =?", "?=x=?");
-        for (String from : List.of(adjacent + "<x@evil.example>", latin, noSpace, oneLongWord, spaces, plusses, lookaheads)) {
+        String punycode = ("=?punycode?q?-" + "a".repeat(240) + "?=").repeat(32);
+        String punycodeFront = "=?punycode?q?" + "a".repeat(4000) + "-" + "ba".repeat(2000) + "?=";
+        String names = "=?unicode_escape?q?" + "\\N{".repeat(2700) + "?=";
+        for (String from : List.of(adjacent + "<x@evil.example>", latin, noSpace, oneLongWord, spaces, plusses, lookaheads,
+                punycode, punycodeFront, names)) {
             assertThat(from.length()).isLessThanOrEqualTo(PartnerClaim.MAX_FIELD_CHARS);
             assertThat(millis(from)).as(from.substring(0, 40)).isLessThan(500);
         }
