@@ -31,7 +31,8 @@ import org.apache.james.mime4j.field.address.LenientAddressParser;
  * parser misreads (group syntax, comments inside the domain, encoded words, full-width dots) is still seen by
  * another. The readers: jakarta.mail strict and lenient (groups expanded), Apache mime4j strict and lenient (groups
  * flattened), and a scan for {@code @} followed by a domain over the text with encoded words decoded as Python's
- * email does ({@link PythonCodecs}; with and without the whitespace between adjacent ones), comments removed, quotes and quoted-pairs dropped, whitespace around
+ * email does ({@link PythonCodecs}; with and without the whitespace between adjacent ones, and adjacent words of one
+ * charset decoded together), comments removed, quotes and quoted-pairs dropped, whitespace around
  * dots and {@code @} removed, NFKC and the IDNA dots mapped. Domains come out in the protocol's form: lower case,
  * A-labels, no trailing dot.
  *
@@ -200,9 +201,11 @@ final class FromReadings {
      */
     private void scan(String text) {
         Set<String> variants = new LinkedHashSet<>();
-        // encoded words decoded as RFC 2047 displays them, and as a reader that keeps the whitespace between them
-        String joined = decodeEncodedWords(BETWEEN_ENCODED_WORDS.matcher(text).replaceAll(""));
-        for (String t : new LinkedHashSet<>(List.of(text, decodeEncodedWords(text), joined))) {
+        // encoded words decoded as a reader that keeps the whitespace between them, and as RFC 2047 displays them:
+        // each word alone (policy.default), and adjacent words of one charset as one (email.header.decode_header)
+        String adjacent = BETWEEN_ENCODED_WORDS.matcher(text).replaceAll("");
+        for (String t : new LinkedHashSet<>(List.of(text, decodeEncodedWords(text), decodeEncodedWords(adjacent),
+                decodeAdjacentWordsTogether(adjacent)))) {
             if (!mayHoldAt(t)) {
                 continue;
             }
@@ -317,6 +320,34 @@ final class FromReadings {
         }
         m.appendTail(out);
         return out.toString();
+    }
+
+    /**
+     * Adjacent encoded words (nothing between them) of one charset label decoded as one, as
+     * email.header.decode_header does: their bytes joined first, so that a character or a UTF-7 shifted run cut
+     * between two words is whole again.
+     */
+    static String decodeAdjacentWordsTogether(String text) {
+        Matcher m = ENCODED_WORD.matcher(text);
+        StringBuilder out = new StringBuilder(text.length());
+        ByteArrayOutputStream run = new ByteArrayOutputStream();
+        String runCharset = null;
+        int last = 0;
+        while (m.find()) {
+            String charset = m.group(1).toLowerCase(Locale.ROOT);
+            if (runCharset != null && (m.start() != last || !charset.equals(runCharset))) {
+                out.append(decodeBytes(runCharset, run.toByteArray()));
+                run.reset();
+            }
+            out.append(text, last, m.start());
+            run.writeBytes(lenientBytes(m.group(2).charAt(0), m.group(3)));
+            runCharset = charset;
+            last = m.end();
+        }
+        if (runCharset != null) {
+            out.append(decodeBytes(runCharset, run.toByteArray()));
+        }
+        return out.append(text, last, text.length()).toString();
     }
 
     /**
