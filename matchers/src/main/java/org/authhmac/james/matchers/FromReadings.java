@@ -42,6 +42,8 @@ import org.apache.james.mime4j.field.address.LenientAddressParser;
 final class FromReadings {
     /** RFC 2047 encoded word, liberally: charset (with an optional RFC 2231 language), B or Q, any text up to "?=". */
     private static final Pattern ENCODED_WORD = Pattern.compile("=\\?([^?]*)\\?([bBqQ])\\?([^?]*)\\?=");
+    /** An encoded word as email.header.decode_header finds it: its text may hold "?" (up to the first "?="). */
+    private static final Pattern PYTHON_ENCODED_WORD = Pattern.compile("=\\?([^?]*)\\?([bBqQ])\\?(.*?)\\?=");
     /** Whitespace between two encoded words, which RFC 2047 (6.2) does not display (liberally: after any "?="). */
     private static final Pattern BETWEEN_ENCODED_WORDS =
             Pattern.compile("(?<=\\?=)\\s+(?==\\?[^?]*\\?[bBqQ]\\?[^?]*\\?=)");
@@ -205,7 +207,7 @@ final class FromReadings {
         // each word alone (policy.default), and adjacent words of one charset as one (email.header.decode_header)
         String adjacent = BETWEEN_ENCODED_WORDS.matcher(text).replaceAll("");
         for (String t : new LinkedHashSet<>(List.of(text, decodeEncodedWords(text), decodeEncodedWords(adjacent),
-                decodeAdjacentWordsTogether(adjacent)))) {
+                decodeAdjacentWordsTogether(text)))) {
             if (!mayHoldAt(t)) {
                 continue;
             }
@@ -323,23 +325,26 @@ final class FromReadings {
     }
 
     /**
-     * Adjacent encoded words (nothing between them) of one charset label decoded as one, as
-     * email.header.decode_header does: their bytes joined first, so that a character or a UTF-7 shifted run cut
-     * between two words is whole again.
+     * The text as email.header.decode_header reads it: whitespace between two encoded words dropped, and the bytes of
+     * adjacent words of one charset label joined before decoding, so that a character or a UTF-7 shifted run cut
+     * between two words is whole again; an encoded word's text may hold "?".
      */
     static String decodeAdjacentWordsTogether(String text) {
-        Matcher m = ENCODED_WORD.matcher(text);
+        Matcher m = PYTHON_ENCODED_WORD.matcher(text);
         StringBuilder out = new StringBuilder(text.length());
         ByteArrayOutputStream run = new ByteArrayOutputStream();
         String runCharset = null;
         int last = 0;
         while (m.find()) {
             String charset = m.group(1).toLowerCase(Locale.ROOT);
-            if (runCharset != null && (m.start() != last || !charset.equals(runCharset))) {
+            boolean betweenWords = runCharset != null && allSpace(text, last, m.start());
+            if (runCharset != null && !(betweenWords && charset.equals(runCharset))) {
                 out.append(decodeBytes(runCharset, run.toByteArray()));
                 run.reset();
             }
-            out.append(text, last, m.start());
+            if (!betweenWords) {
+                out.append(text, last, m.start());
+            }
             run.writeBytes(lenientBytes(m.group(2).charAt(0), m.group(3)));
             runCharset = charset;
             last = m.end();
@@ -348,6 +353,16 @@ final class FromReadings {
             out.append(decodeBytes(runCharset, run.toByteArray()));
         }
         return out.append(text, last, text.length()).toString();
+    }
+
+    /** Whether text[from, to) is empty or whitespace only (Python's str.isspace, nearly). */
+    private static boolean allSpace(String text, int from, int to) {
+        for (int i = from; i < to; i++) {
+            if (!Character.isWhitespace(text.charAt(i)) && !Character.isSpaceChar(text.charAt(i))) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /**

@@ -94,4 +94,18 @@ class EncodedWordCharsetAttackTest {
             assertThat(claim(from).mustVerify()).as(from).isTrue();
         }
     }
+
+    @Nested
+    class QuestionMarkInsideAWord {
+        /** email.header.decode_header reads an encoded word's text up to the first "?=", "?" included. */
+        @ParameterizedTest
+        @ValueSource(strings = {
+                "=?utf-8?q?ceo?x=40a.example?= <x@evil.example>",
+                "=?utf-7?q?ceo?+AEA-a.example?= <x@evil.example>",
+                "=?utf-8?q?ceo=EF=BC?= =?utf-8?q?=A0a.example??= <x@evil.example>",
+        })
+        void aWordWithAQuestionMarkInItsTextIsVerified(String from) {
+            assertThat(claim(from).mustVerify()).as(from).isTrue();
+        }
+    }
 }
