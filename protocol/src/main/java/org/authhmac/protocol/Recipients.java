@@ -57,9 +57,10 @@ final class Recipients {
 
     /**
      * A-Z lower-cased, every other char left as it is: String.toLowerCase turns the KELVIN SIGN (U+212A) into an ASCII
-     * 'k', which would bind a non-ASCII local part to another mailbox instead of refusing it.
+     * 'k', which would bind a non-ASCII local part to another mailbox instead of refusing it, and give two mailboxes
+     * one replay id ({@link ReplayIds}).
      */
-    private static String lowerAscii(String s) {
+    static String lowerAscii(String s) {
         char[] out = s.toCharArray();
         for (int i = 0; i < out.length; i++) {
             if (out[i] >= 'A' && out[i] <= 'Z') {

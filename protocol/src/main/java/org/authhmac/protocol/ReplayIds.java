@@ -1,7 +1,5 @@
 package org.authhmac.protocol;
 
-import java.util.Locale;
-
 /**
  * The replay id of an envelope recipient (docs/PROTOCOL.md 11): the mailbox that receives, not the address as
  * typed. Lower case, a quoted local part unquoted when it is a dot-atom, sub-address detail removed, the domain
@@ -44,7 +42,7 @@ final class ReplayIds {
             return Recipients.domain(r);
         }
         String domain = Recipients.domain(r.substring(at + 1));
-        String local = unquoted(r.substring(0, at)).toLowerCase(Locale.ROOT);
+        String local = Recipients.lowerAscii(unquoted(r.substring(0, at)));
         if (!separator.isEmpty()) {
             int detail = local.indexOf(separator);
             if (detail >= 0) {

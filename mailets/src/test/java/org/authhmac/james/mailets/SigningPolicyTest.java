@@ -17,6 +17,7 @@ import org.authhmac.james.testing.Mails;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 class SigningPolicyTest {
@@ -67,6 +68,18 @@ class SigningPolicyTest {
         void comparesTheAddressWithoutRegardToCaseInTheLocalPartAndTheDomain() throws Exception {
             assertThat(rule(submittedBy("alice@a.example", "Alice <ALICE@A.Example>"))).isEqualTo(Rule.AUTHENTICATED_AUTHOR);
             assertThat(rule(submittedBy("Alice@A.EXAMPLE", "alice@a.example"))).isEqualTo(Rule.AUTHENTICATED_AUTHOR);
+        }
+
+        /** U+212A KELVIN SIGN lower-cases to an ASCII 'k' in String.toLowerCase: another mailbox, not the user's. */
+        @ParameterizedTest
+        @CsvSource({
+                "kob@a.example, \u212Aob@a.example",
+                "\u212Aob@a.example, kob@a.example",
+                "\u212Aob, kob@a.example",
+                "KOB@a.example, \u212Aob@a.example",
+        })
+        void signsNoFromThatIsTheUsersAddressOnlyUnderUnicodeLowerCasing(String user, String from) throws Exception {
+            assertThat(rule(submittedBy(user, from))).as(user + " / " + from).isNotEqualTo(Rule.AUTHENTICATED_AUTHOR);
         }
 
         @Test

@@ -18,6 +18,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.Function;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.apache.james.mime4j.dom.address.AddressList;
@@ -29,8 +30,9 @@ import org.apache.james.mime4j.field.address.LenientAddressParser;
  * Every domain one From field value could be read as naming: the union of several readers, so that a form one
  * parser misreads (group syntax, comments inside the domain, encoded words, full-width dots) is still seen by
  * another. The readers: jakarta.mail strict and lenient (groups expanded), Apache mime4j strict and lenient (groups
- * flattened), and a scan for {@code @} followed by a domain over the text with encoded words decoded (with and
- * without the whitespace between adjacent ones), comments removed, quotes and quoted-pairs dropped, whitespace around
+ * flattened), and a scan for {@code @} followed by a domain over the text with encoded words decoded as Python's
+ * email does ({@link PythonCodecs}; with and without the whitespace between adjacent ones, and adjacent words of one
+ * charset decoded together), comments removed, quotes and quoted-pairs dropped, whitespace around
  * dots and {@code @} removed, NFKC and the IDNA dots mapped. Domains come out in the protocol's form: lower case,
  * A-labels, no trailing dot.
  *
@@ -40,15 +42,15 @@ import org.apache.james.mime4j.field.address.LenientAddressParser;
 final class FromReadings {
     /** RFC 2047 encoded word, liberally: charset (with an optional RFC 2231 language), B or Q, any text up to "?=". */
     private static final Pattern ENCODED_WORD = Pattern.compile("=\\?([^?]*)\\?([bBqQ])\\?([^?]*)\\?=");
+    /** An encoded word as email.header.decode_header finds it: its text may hold "?" (up to the first "?="). */
+    private static final Pattern PYTHON_ENCODED_WORD = Pattern.compile("=\\?([^?]*)\\?([bBqQ])\\?(.*?)\\?=");
     /** Whitespace between two encoded words, which RFC 2047 (6.2) does not display (liberally: after any "?="). */
     private static final Pattern BETWEEN_ENCODED_WORDS =
             Pattern.compile("(?<=\\?=)\\s+(?==\\?[^?]*\\?[bBqQ]\\?[^?]*\\?=)");
     /** Characters that end a domain in the scan (besides whitespace and, in one variant, controls). */
     private static final String DOMAIN_ENDS = ",;:<>()@/'`|{}!?&*=";
     /** Every charset name and alias of this JVM, lower case. */
-    private static final Map<String, Charset> CHARSETS = knownCharsets();
-    /** The names of UTF-7, which the JDK lacks and mail readers (Python's email, Thunderbird, Outlook) decode. */
-    private static final Set<String> UTF_7 = Set.of("utf-7", "unicode-1-1-utf-7");
+    private static final Map<String, Charset> CHARSETS = PythonCodecs.JDK;
     /** A UTF-7 shifted run: "+", base64 of UTF-16, ended by "-" (absorbed) or any character outside base64. */
     private static final Pattern UTF_7_RUN = Pattern.compile("\\+([A-Za-z0-9+/]*)-?");
 
@@ -201,9 +203,11 @@ final class FromReadings {
      */
     private void scan(String text) {
         Set<String> variants = new LinkedHashSet<>();
-        // encoded words decoded as RFC 2047 displays them, and as a reader that keeps the whitespace between them
-        String joined = decodeEncodedWords(BETWEEN_ENCODED_WORDS.matcher(text).replaceAll(""));
-        for (String t : new LinkedHashSet<>(List.of(text, decodeEncodedWords(text), joined))) {
+        // encoded words decoded as a reader that keeps the whitespace between them, and as RFC 2047 displays them:
+        // each word alone (policy.default), and adjacent words of one charset as one (email.header.decode_header)
+        String adjacent = BETWEEN_ENCODED_WORDS.matcher(text).replaceAll("");
+        for (String t : new LinkedHashSet<>(List.of(text, decodeEncodedWords(text), decodeEncodedWords(adjacent),
+                decodeAdjacentWordsTogether(text)))) {
             if (!mayHoldAt(t)) {
                 continue;
             }
@@ -321,15 +325,64 @@ final class FromReadings {
     }
 
     /**
+     * The text as email.header.decode_header reads it: whitespace between two encoded words dropped, and the bytes of
+     * adjacent words of one charset label joined before decoding, so that a character or a UTF-7 shifted run cut
+     * between two words is whole again; an encoded word's text may hold "?".
+     */
+    static String decodeAdjacentWordsTogether(String text) {
+        Matcher m = PYTHON_ENCODED_WORD.matcher(text);
+        StringBuilder out = new StringBuilder(text.length());
+        ByteArrayOutputStream run = new ByteArrayOutputStream();
+        String runCharset = null;
+        int last = 0;
+        while (m.find()) {
+            String charset = m.group(1).toLowerCase(Locale.ROOT);
+            boolean betweenWords = runCharset != null && allSpace(text, last, m.start());
+            if (runCharset != null && !(betweenWords && charset.equals(runCharset))) {
+                out.append(decodeBytes(runCharset, run.toByteArray()));
+                run.reset();
+            }
+            if (!betweenWords) {
+                out.append(text, last, m.start());
+            }
+            run.writeBytes(lenientBytes(m.group(2).charAt(0), m.group(3)));
+            runCharset = charset;
+            last = m.end();
+        }
+        if (runCharset != null) {
+            out.append(decodeBytes(runCharset, run.toByteArray()));
+        }
+        return out.append(text, last, text.length()).toString();
+    }
+
+    /** Whether text[from, to) is empty or whitespace only (Python's str.isspace, nearly). */
+    private static boolean allSpace(String text, int from, int to) {
+        for (int i = from; i < to; i++) {
+            if (!Character.isWhitespace(text.charAt(i)) && !Character.isSpaceChar(text.charAt(i))) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
      * One encoded word, decoded leniently: what a strict decoder refuses (an unknown charset, a bad Q escape,
-     * base64 without padding) another reader decodes anyway; unknown charsets as ISO-8859-1 (Python uses ASCII).
-     * Not MimeUtility.decodeWord: in jakarta.mail 2.x each call looks its stream provider up on the class path.
+     * base64 without padding) another reader decodes anyway.
      */
     private static String decodeWord(String charset, char encoding, String encoded) {
-        byte[] bytes = lenientBytes(encoding, encoded);
+        return decodeBytes(charset, lenientBytes(encoding, encoded));
+    }
+
+    /**
+     * The bytes in the charset Python's email reads the label as, else the JDK's charset of that name, else
+     * ISO-8859-1 (Python uses ASCII). Not MimeUtility.decodeWord: in jakarta.mail 2.x each call looks its stream
+     * provider up on the class path.
+     */
+    private static String decodeBytes(String charset, byte[] bytes) {
         String name = withoutLanguage(charset);
-        return UTF_7.contains(name) ? utf7(bytes)
-                : new String(bytes, Optional.ofNullable(CHARSETS.get(name)).orElse(StandardCharsets.ISO_8859_1));
+        Optional<Function<byte[], String>> python = PythonCodecs.decoder(name);
+        return python.isPresent() ? python.get().apply(bytes)
+                : new String(bytes, CHARSETS.getOrDefault(name, StandardCharsets.ISO_8859_1));
     }
 
     /** A MIME charset name without its RFC 2231 language suffix, lower case. */
@@ -369,17 +422,6 @@ final class FromReadings {
         }
         m.appendTail(out);
         return out.toString();
-    }
-
-    private static Map<String, Charset> knownCharsets() {
-        Map<String, Charset> known = new HashMap<>();
-        for (Charset c : Charset.availableCharsets().values()) {
-            known.put(c.name().toLowerCase(Locale.ROOT), c);
-            for (String alias : c.aliases()) {
-                known.put(alias.toLowerCase(Locale.ROOT), c);
-            }
-        }
-        return Map.copyOf(known);
     }
 
     private static byte[] lenientBytes(char encoding, String encoded) {

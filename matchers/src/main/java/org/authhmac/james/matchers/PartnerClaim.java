@@ -119,8 +119,8 @@ record PartnerClaim(boolean mustVerify, Basis basis, Set<String> claimedPartners
     }
 
     /**
-     * Whether the field shows an {@code @} besides its mailbox's own address, in any reading: encoded words decoded,
-     * NFKC (full-width and small {@code @}), invisible characters removed, and the other 8-bit reading. The same rule
+     * Whether the field shows an {@code @} besides its mailbox's own address, in any reading: encoded words decoded
+     * (each alone, and as email.header.decode_header joins adjacent ones), NFKC (full-width and small {@code @}), invisible characters removed, and the other 8-bit reading. The same rule
      * as the signer's; a display name that repeats the address itself is allowed.
      */
     static boolean namesAnotherAddress(String raw) {
@@ -139,10 +139,11 @@ record PartnerClaim(boolean mustVerify, Basis basis, Set<String> claimedPartners
                 java.util.regex.Pattern.CASE_INSENSITIVE | java.util.regex.Pattern.UNICODE_CASE);
         String text = unfold(raw);
         for (String form : new String[] {text, strictUtf8Reading(text)}) {
-            String shown = FromReadings.withoutIgnorables(java.text.Normalizer.normalize(
-                    FromReadings.decodeEncodedWords(form), java.text.Normalizer.Form.NFKC));
-            if (own.matcher(shown).replaceAll("").indexOf('@') >= 0) {
-                return true;
+            for (String decoded : List.of(FromReadings.decodeEncodedWords(form), FromReadings.decodeAdjacentWordsTogether(form))) {
+                String shown = FromReadings.withoutIgnorables(java.text.Normalizer.normalize(decoded, java.text.Normalizer.Form.NFKC));
+                if (own.matcher(shown).replaceAll("").indexOf('@') >= 0) {
+                    return true;
+                }
             }
         }
         return false;

@@ -267,6 +267,21 @@ class PartnerClaimTest {
             assertThat(claim.authorDomain()).as(from).isEmpty();
         }
 
+        /** As email.header.decode_header shows them: bytes of adjacent words joined, "?" inside a word, Python's aliases. */
+        @ParameterizedTest
+        @ValueSource(strings = {
+                "=?utf-8?q?ceo=EF=BC?= =?utf-8?q?=A0b.example?= <mallory@a.example>",
+                "=?utf-7?q?ceo+AE?= =?utf-7?q?A-b.example?= <mallory@a.example>",
+                "=?utf-8?q?ceo?x=40b.example?= <mallory@a.example>",
+                "=?u8?q?ceo=EF=BC=A0b.example?= <mallory@a.example>",
+        })
+        void isAbsentWhenTheDisplayNameShowsAnotherAddressAsPythonsEmailDecodesIt(String from) {
+            PartnerClaim claim = fromField(from);
+
+            assertThat(claim.mustVerify()).as(from).isTrue();
+            assertThat(claim.authorDomain()).as(from).isEmpty();
+        }
+
         @Test
         void aFieldThatIsNotOneMailboxCountsAsNamingAnotherAddress() {
             assertThat(PartnerClaim.namesAnotherAddress("mallory@a.example, ceo@b.example")).isTrue();

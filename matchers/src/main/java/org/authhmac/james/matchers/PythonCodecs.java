@@ -1,0 +1,320 @@
+package org.authhmac.james.matchers;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.io.UncheckedIOException;
+import java.nio.charset.Charset;
+import java.nio.charset.StandardCharsets;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.function.Function;
+
+/**
+ * The decoder Python's email (both {@code decode_header} and {@code policy.default}) picks for the charset label of
+ * an encoded word: Python normalises the label ({@code codecs.lookup}: lower case, every run of characters other
+ * than ASCII letters, digits and {@code .} one {@code _}) and looks it up in its alias table, so that
+ * {@code UTF_7}, {@code utf7} and {@code u7} are UTF-7 and {@code u8} is UTF-8, names the JDK does not know. The
+ * table (python-codecs.txt, from Python's {@code encodings.aliases}) is read once: no look-up per word searches the
+ * class path.
+ */
+final class PythonCodecs {
+    private static final String TABLE = "python-codecs.txt";
+    /** Longer than the longest Unicode character name (83 characters): no name. */
+    private static final int MAX_CHARACTER_NAME = 100;
+    /** Codec modules (encodings/*.py). */
+    private static final Set<String> MODULES;
+    /** Normalised alias to the codec module Python imports for it. */
+    private static final Map<String, String> ALIASES;
+    /** Every charset name and alias of this JVM, lower case. */
+    static final Map<String, Charset> JDK = jdkCharsets();
+    /** Codec module to its decoder, for the codecs this JVM (or this class, UTF-7) can decode. */
+    private static final Map<String, Function<byte[], String>> DECODERS;
+
+    static {
+        Map<String, String> aliases = new HashMap<>();
+        Map<String, List<String>> names = new HashMap<>();
+        for (String line : tableLines()) {
+            List<String> words = List.of(line.trim().split("\\s+"));
+            names.put(words.get(0), words);
+            words.subList(1, words.size()).forEach(alias -> aliases.put(alias, words.get(0)));
+        }
+        MODULES = Set.copyOf(names.keySet());
+        ALIASES = Map.copyOf(aliases);
+        Map<String, Function<byte[], String>> decoders = new HashMap<>();
+        names.forEach((module, moduleNames) -> jdkCharset(module, moduleNames, JDK)
+                .ifPresent(c -> decoders.put(module, bytes -> new String(bytes, c))));
+        decoders.put("utf_7", FromReadings::utf7);
+        decoders.put("unicode_escape", bytes -> unicodeEscape(bytes, false));
+        decoders.put("raw_unicode_escape", bytes -> unicodeEscape(bytes, true));
+        decoders.put("punycode", PythonCodecs::punycode);
+        DECODERS = Map.copyOf(decoders);
+    }
+
+    private PythonCodecs() {
+    }
+
+    /** The decoder Python uses for the label (an RFC 2231 language suffix already removed); empty when unknown. */
+    static Optional<Function<byte[], String>> decoder(String label) {
+        return codec(label).map(DECODERS::get);
+    }
+
+    /** The codec module {@code encodings.search_function} imports for the label, if any. */
+    static Optional<String> codec(String label) {
+        String norm = normalised(label);
+        String aliased = ALIASES.getOrDefault(norm, ALIASES.get(norm.replace('.', '_')));
+        if (aliased != null) {
+            return Optional.of(aliased);
+        }
+        return norm.indexOf('.') < 0 && MODULES.contains(norm) ? Optional.of(norm) : Optional.empty();
+    }
+
+    /**
+     * codecs.lookup's normalisation (Python 3.9 and later): lower case (the label is lower-cased as a whole first, as
+     * email.charset does), each run of characters other than ASCII letters, digits and {@code .} one {@code _},
+     * none at either end.
+     */
+    static String normalised(String label) {
+        String lower = label.toLowerCase(Locale.ROOT);
+        StringBuilder out = new StringBuilder(lower.length());
+        boolean punct = false;
+        for (int i = 0; i < lower.length(); i++) {
+            char c = lower.charAt(i);
+            if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.') {
+                if (punct && !out.isEmpty()) {
+                    out.append('_');
+                }
+                out.append(c);
+                punct = false;
+            } else {
+                punct = true;
+            }
+        }
+        return out.toString();
+    }
+
+    /**
+     * The JDK charset that decodes as the Python codec does. Python's utf_16 and utf_32 read a byte-order mark and
+     * are otherwise little-endian (the JDK's UTF-16 and UTF-32: big-endian). The JIS X 0213 codecs, which the JDK
+     * lacks, as their JIS X 0208 subset (the full-width forms are there).
+     */
+    private static Optional<Charset> jdkCharset(String module, List<String> aliases, Map<String, Charset> jdk) {
+        switch (module) {
+            case "utf_16":
+                return Optional.ofNullable(jdk.get("x-utf-16le-bom"));
+            case "utf_32":
+                return Optional.ofNullable(jdk.get("x-utf-32le-bom"));
+            case "utf_8_sig":
+                return Optional.of(StandardCharsets.UTF_8);
+            case "euc_jis_2004", "euc_jisx0213":
+                return Optional.ofNullable(jdk.get("euc-jp"));
+            case "shift_jis_2004", "shift_jisx0213":
+                return Optional.ofNullable(jdk.get("shift_jis"));
+            case "iso2022_jp_1", "iso2022_jp_3", "iso2022_jp_2004", "iso2022_jp_ext":
+                return Optional.ofNullable(jdk.get("iso-2022-jp-2"));
+            default:
+                for (String name : aliases) {
+                    for (String candidate : List.of(name, name.replace('_', '-'), name.replace("_", ""))) {
+                        Charset c = jdk.get(candidate);
+                        if (c != null) {
+                            return Optional.of(c);
+                        }
+                    }
+                }
+                return Optional.empty();
+        }
+    }
+
+    /**
+     * Python's unicode_escape (the escapes of a Python string literal; other bytes as ISO-8859-1) or, raw,
+     * raw_unicode_escape (only {@code \\uXXXX} and {@code \\UXXXXXXXX} after an odd number of backslashes):
+     * {@code ceo\\u0040a.example} is the partner's address. An escape Python refuses is kept as it stands. Linear.
+     */
+    static String unicodeEscape(byte[] bytes, boolean raw) {
+        String s = new String(bytes, StandardCharsets.ISO_8859_1);
+        StringBuilder out = new StringBuilder(s.length());
+        int i = 0;
+        while (i < s.length()) {
+            char c = s.charAt(i);
+            if (c != '\\' || i + 1 >= s.length()) {
+                out.append(c);
+                i++;
+            } else if (raw) {
+                int run = i;
+                while (run < s.length() && s.charAt(run) == '\\') {
+                    run++;
+                }
+                out.append(s, i, run);
+                boolean odd = (run - i) % 2 == 1;
+                i = run;
+                int digits = i < s.length() ? (s.charAt(i) == 'u' ? 4 : s.charAt(i) == 'U' ? 8 : 0) : 0;
+                int cp = odd && digits > 0 ? hexValue(s, i + 1, digits) : -1;
+                if (cp >= 0) {
+                    out.setLength(out.length() - 1);
+                    out.appendCodePoint(cp);
+                    i += 1 + digits;
+                }
+            } else {
+                i = escape(s, i, out);
+            }
+        }
+        return out.toString();
+    }
+
+    /** One unicode_escape escape at {@code at} (a backslash), appended; the index after it. */
+    private static int escape(String s, int at, StringBuilder out) {
+        char e = s.charAt(at + 1);
+        int simple = "\\'\"abfnrtv".indexOf(e);
+        if (simple >= 0) {
+            out.append("\\'\"\u0007\b\f\n\r\t\u000B".charAt(simple));
+            return at + 2;
+        }
+        if (e == '\n') {
+            return at + 2;
+        }
+        int digits = e == 'x' ? 2 : e == 'u' ? 4 : e == 'U' ? 8 : 0;
+        int cp = digits > 0 ? hexValue(s, at + 2, digits) : -1;
+        if (cp >= 0) {
+            out.appendCodePoint(cp);
+            return at + 2 + digits;
+        }
+        if (e >= '0' && e <= '7') {
+            int end = at + 1;
+            int value = 0;
+            while (end < s.length() && end < at + 4 && s.charAt(end) >= '0' && s.charAt(end) <= '7') {
+                value = value * 8 + (s.charAt(end++) - '0');
+            }
+            out.appendCodePoint(value);
+            return end;
+        }
+        int close = e == 'N' && at + 2 < s.length() && s.charAt(at + 2) == '{' ? nameEnd(s, at + 3) : -1;
+        if (close > 0) {
+            try {
+                out.appendCodePoint(Character.codePointOf(s.substring(at + 3, close)));
+                return close + 1;
+            } catch (IllegalArgumentException unknownName) {
+                // kept as it stands, below
+            }
+        }
+        out.append('\\');
+        return at + 1;
+    }
+
+    /** The closing brace of a character name starting at {@code from}, looked for within the longest name's length. */
+    private static int nameEnd(String s, int from) {
+        for (int i = from; i < s.length() && i <= from + MAX_CHARACTER_NAME; i++) {
+            if (s.charAt(i) == '}') {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    /** The code point of exactly {@code digits} hex digits at {@code from}; -1 if there are fewer or it is none. */
+    private static int hexValue(String s, int from, int digits) {
+        if (from + digits > s.length()) {
+            return -1;
+        }
+        long value = 0;
+        for (int i = from; i < from + digits; i++) {
+            int d = s.charAt(i) < 0x80 ? Character.digit(s.charAt(i), 16) : -1;
+            if (d < 0) {
+                return -1;
+            }
+            value = value * 16 + d;
+        }
+        return value <= Character.MAX_CODE_POINT ? (int) value : -1;
+    }
+
+    /**
+     * Python's punycode codec (RFC 3492 decoding of a whole text, not of a label): the ASCII before the last
+     * {@code -}, with the code points the rest encodes inserted, so that {@code ceoa.example-k050e} is
+     * {@code ceo\uFF20a.example}. Python refuses a bad encoding; here decoding stops there and keeps what it has.
+     */
+    static String punycode(byte[] bytes) {
+        String text = new String(bytes, StandardCharsets.ISO_8859_1);
+        int dash = text.lastIndexOf('-');
+        StringBuilder out = new StringBuilder(dash < 0 ? "" : text.substring(0, dash));
+        String extended = text.substring(dash + 1);
+        int n = 128;
+        int bias = 72;
+        long i = 0;
+        int pos = 0;
+        int points = out.length(); // the base is ISO-8859-1: one char a code point
+        boolean supplementary = false;
+        while (pos < extended.length()) {
+            long oldI = i;
+            long w = 1;
+            for (int k = 36; ; k += 36) {
+                int digit = pos < extended.length() ? punycodeDigit(extended.charAt(pos++)) : -1;
+                if (digit < 0 || w > Integer.MAX_VALUE) {
+                    return out.toString();
+                }
+                i += digit * w;
+                int t = k <= bias ? 1 : Math.min(k - bias, 26);
+                if (digit < t) {
+                    break;
+                }
+                w *= 36 - t;
+            }
+            int length = ++points;
+            bias = adapt(i - oldI, length, oldI == 0);
+            long code = n + i / length;
+            if (code > Character.MAX_CODE_POINT || i > Integer.MAX_VALUE) {
+                return out.toString();
+            }
+            n = (int) code;
+            i %= length;
+            out.insert(supplementary ? out.offsetByCodePoints(0, (int) i) : (int) i, Character.toChars(n));
+            supplementary |= Character.isSupplementaryCodePoint(n);
+            i++;
+        }
+        return out.toString();
+    }
+
+    private static int punycodeDigit(char c) {
+        return c >= 'a' && c <= 'z' ? c - 'a' : c >= 'A' && c <= 'Z' ? c - 'A' : c >= '0' && c <= '9' ? c - '0' + 26 : -1;
+    }
+
+    /** RFC 3492 6.1. */
+    private static int adapt(long delta, int points, boolean first) {
+        long d = first ? delta / 700 : delta / 2;
+        d += d / points;
+        int k = 0;
+        while (d > 455) {
+            d /= 35;
+            k += 36;
+        }
+        return (int) (k + 36 * d / (d + 38));
+    }
+
+    /** Every charset name and alias of this JVM, lower case. */
+    private static Map<String, Charset> jdkCharsets() {
+
+        Map<String, Charset> known = new HashMap<>();
+        for (Charset c : Charset.availableCharsets().values()) {
+            known.put(c.name().toLowerCase(Locale.ROOT), c);
+            for (String alias : c.aliases()) {
+                known.put(alias.toLowerCase(Locale.ROOT), c);
+            }
+        }
+        return Map.copyOf(known);
+    }
+
+    private static List<String> tableLines() {
+        try (InputStream in = PythonCodecs.class.getResourceAsStream(TABLE)) {
+            if (in == null) {
+                throw new IllegalStateException(TABLE + " is missing from the class path");
+            }
+            return new BufferedReader(new InputStreamReader(in, StandardCharsets.US_ASCII)).lines()
+                    .filter(l -> !l.isBlank() && !l.startsWith("#")).toList();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}
