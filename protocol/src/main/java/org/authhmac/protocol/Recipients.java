@@ -3,8 +3,11 @@ package org.authhmac.protocol;
 import java.net.IDN;
 import java.util.Locale;
 
-/** Normal forms for d= and r=: lower case, IDN domains as A-labels (docs/PROTOCOL.md, "Recipient binding"). */
-final class Recipients {
+/**
+ * Normal forms for d= and r=: lower case, IDN domains as A-labels (docs/PROTOCOL.md, "Recipient binding"). Only
+ * {@link #lowerAscii} is public: the local-part case rule, for callers that compare mailboxes as the protocol does.
+ */
+public final class Recipients {
     private Recipients() {
     }
 
@@ -58,9 +61,9 @@ final class Recipients {
     /**
      * A-Z lower-cased, every other char left as it is: String.toLowerCase turns the KELVIN SIGN (U+212A) into an ASCII
      * 'k', which would bind a non-ASCII local part to another mailbox instead of refusing it, and give two mailboxes
-     * one replay id ({@link ReplayIds}).
+     * one replay id ({@link ReplayIds}), or two users one address.
      */
-    static String lowerAscii(String s) {
+    public static String lowerAscii(String s) {
         char[] out = s.toCharArray();
         for (int i = 0; i < out.length; i++) {
             if (out[i] >= 'A' && out[i] <= 'Z') {

@@ -22,6 +22,7 @@ import org.apache.mailet.MailetException;
 import org.authhmac.james.Metrics;
 import org.authhmac.james.Parameters;
 import org.authhmac.protocol.AuthorDomain;
+import org.authhmac.protocol.Recipients;
 
 /**
  * Which outbound mail the sending server signs. A signature says "a user of {@code signingDomain} wrote this and
@@ -208,25 +209,11 @@ final class SigningPolicy {
     String userAddress(String user) {
         int at = user.lastIndexOf('@');
         if (at < 0) {
-            return lowerAscii(user) + "@" + signingDomain;
+            return Recipients.lowerAscii(user) + "@" + signingDomain;
         }
         String domain = user.substring(at + 1);
-        return lowerAscii(user.substring(0, at)) + "@"
+        return Recipients.lowerAscii(user.substring(0, at)) + "@"
                 + Parameters.normalDomain(domain).orElse(domain.toLowerCase(Locale.ROOT));
-    }
-
-    /**
-     * A-Z lower-cased, every other char left as it is: String.toLowerCase turns the KELVIN SIGN (U+212A) into an ASCII
-     * 'k', which would make {@code \u212Aob} and {@code kob} one user.
-     */
-    private static String lowerAscii(String s) {
-        char[] out = s.toCharArray();
-        for (int i = 0; i < out.length; i++) {
-            if (out[i] >= 'A' && out[i] <= 'Z') {
-                out[i] = (char) (out[i] + ('a' - 'A'));
-            }
-        }
-        return new String(out);
     }
 
     /** Reads the author of the message; never throws. */
@@ -291,7 +278,7 @@ final class SigningPolicy {
             // the verifier would answer from-mismatch: tell the user now instead of holding the mail later
             return Author.unreadable("the author domain as verifiers read it (PROTOCOL.md 9.2) is not " + domain);
         }
-        String localPart = lowerAscii(address.substring(0, at));
+        String localPart = Recipients.lowerAscii(address.substring(0, at));
         Optional<Boolean> other = namesAnotherAddress(value, address);
         if (other.isEmpty()) {
             return Author.unreadable("an encoded word in an unknown charset");
