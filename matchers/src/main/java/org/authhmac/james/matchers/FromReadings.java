@@ -51,8 +51,6 @@ final class FromReadings {
     private static final String DOMAIN_ENDS = ",;:<>()@/'`|{}!?&*=";
     /** Every charset name and alias of this JVM, lower case. */
     private static final Map<String, Charset> CHARSETS = PythonCodecs.JDK;
-    /** A UTF-7 shifted run: "+", base64 of UTF-16, ended by "-" (absorbed) or any character outside base64. */
-    private static final Pattern UTF_7_RUN = Pattern.compile("\\+([A-Za-z0-9+/]*)-?");
 
     /** Longer text after an {@code @} is no domain (RFC 1035: 255 octets) and is not normalised: doubt, so verify. */
     static final int MAX_DOMAIN_CHARS = 255;
@@ -391,18 +389,6 @@ final class FromReadings {
         return (star >= 0 ? mimeName.substring(0, star) : mimeName).toLowerCase(Locale.ROOT);
     }
 
-    /** RFC 2152 UTF-7: ASCII, and shifted runs of base64 UTF-16; "+-" is "+". */
-    static String utf7(byte[] bytes) {
-        Matcher m = UTF_7_RUN.matcher(new String(bytes, StandardCharsets.ISO_8859_1));
-        StringBuilder out = new StringBuilder(bytes.length);
-        while (m.find()) {
-            String run = m.group(1).isEmpty() ? "+" : new String(base64(m.group(1)), StandardCharsets.UTF_16BE);
-            m.appendReplacement(out, Matcher.quoteReplacement(run));
-        }
-        m.appendTail(out);
-        return out.toString();
-    }
-
     /**
      * The text with every encoded word whose charset label is not a name this JVM knows relabelled ISO-8859-1.
      * For mime4j, which decodes display names while it parses and looks each charset name up: an unknown name
@@ -444,7 +430,7 @@ final class FromReadings {
     }
 
     /** Base64 without padding; a lone last character encodes no byte and is dropped. */
-    private static byte[] base64(String b64) {
+    static byte[] base64(String b64) {
         return Base64.getDecoder().decode(b64.length() % 4 == 1 ? b64.substring(0, b64.length() - 1) : b64);
     }
 

@@ -120,8 +120,9 @@ record PartnerClaim(boolean mustVerify, Basis basis, Set<String> claimedPartners
 
     /**
      * Whether the field shows an {@code @} besides its mailbox's own address, in any reading: encoded words decoded
-     * (each alone, and as email.header.decode_header joins adjacent ones), NFKC (full-width and small {@code @}), invisible characters removed, and the other 8-bit reading. The same rule
-     * as the signer's; a display name that repeats the address itself is allowed.
+     * (each alone, and as email.header.decode_header joins adjacent ones), NFKC (full-width and small {@code @}),
+     * invisible characters removed, and the other 8-bit reading. The same rule as the signer's; a display name that
+     * repeats the address itself is allowed.
      */
     static boolean namesAnotherAddress(String raw) {
         String address;

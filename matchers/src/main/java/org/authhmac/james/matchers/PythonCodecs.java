@@ -14,6 +14,8 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.function.Function;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * The decoder Python's email (both {@code decode_header} and {@code policy.default}) picks for the charset label of
@@ -35,6 +37,8 @@ final class PythonCodecs {
     static final Map<String, Charset> JDK = jdkCharsets();
     /** Codec module to its decoder, for the codecs this JVM (or this class, UTF-7) can decode. */
     private static final Map<String, Function<byte[], String>> DECODERS;
+    /** A UTF-7 shifted run: "+", base64 of UTF-16, ended by "-" (absorbed) or any character outside base64. */
+    private static final Pattern UTF_7_RUN = Pattern.compile("\\+([A-Za-z0-9+/]*)-?");
 
     static {
         Map<String, String> aliases = new HashMap<>();
@@ -49,7 +53,7 @@ final class PythonCodecs {
         Map<String, Function<byte[], String>> decoders = new HashMap<>();
         names.forEach((module, moduleNames) -> jdkCharset(module, moduleNames, JDK)
                 .ifPresent(c -> decoders.put(module, bytes -> new String(bytes, c))));
-        decoders.put("utf_7", FromReadings::utf7);
+        decoders.put("utf_7", PythonCodecs::utf7);
         decoders.put("unicode_escape", bytes -> unicodeEscape(bytes, false));
         decoders.put("raw_unicode_escape", bytes -> unicodeEscape(bytes, true));
         decoders.put("punycode", PythonCodecs::punycode);
@@ -229,6 +233,18 @@ final class PythonCodecs {
             value = value * 16 + d;
         }
         return value <= Character.MAX_CODE_POINT ? (int) value : -1;
+    }
+
+    /** RFC 2152 UTF-7: ASCII, and shifted runs of base64 UTF-16; "+-" is "+". */
+    static String utf7(byte[] bytes) {
+        Matcher m = UTF_7_RUN.matcher(new String(bytes, StandardCharsets.ISO_8859_1));
+        StringBuilder out = new StringBuilder(bytes.length);
+        while (m.find()) {
+            String run = m.group(1).isEmpty() ? "+" : new String(FromReadings.base64(m.group(1)), StandardCharsets.UTF_16BE);
+            m.appendReplacement(out, Matcher.quoteReplacement(run));
+        }
+        m.appendTail(out);
+        return out.toString();
     }
 
     /**
