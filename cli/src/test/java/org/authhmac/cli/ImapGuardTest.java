@@ -20,6 +20,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.ZoneId;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
@@ -41,7 +42,17 @@ class ImapGuardTest {
     Path dir;
     Path aliceKey;
     Path password;
-    final Instant now = Instant.now().truncatedTo(ChronoUnit.SECONDS);
+    /**
+     * When the test's mail is dated, delivered and signed. GreenMail 2.1.3 reads an APPEND's INTERNALDATE with the
+     * 12-hour pattern "hh" and no AM/PM, so a time from 12:00 to 12:59 (in this JVM's zone, which jakarta.mail writes
+     * it in) is stored 12 hours early and every signature looks 12 hours ahead of its delivery; in that hour the
+     * test dates its mail an hour back.
+     */
+    final Instant now = outsideGreenMailsNoon(Instant.now().truncatedTo(ChronoUnit.SECONDS));
+
+    static Instant outsideGreenMailsNoon(Instant t) {
+        return t.atZone(ZoneId.systemDefault()).getHour() == 12 ? t.minus(1, ChronoUnit.HOURS) : t;
+    }
 
     @BeforeEach
     void setUp() throws Exception {
