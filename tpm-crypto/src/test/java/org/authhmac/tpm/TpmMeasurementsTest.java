@@ -24,7 +24,7 @@ import tss.TpmDevice;
 import tss.TpmDeviceTcp;
 
 /**
- * Prints the numbers the issue asks for: median TPM derivation latency over TCP to swtpm (with and without
+ * Prints the key-derivation figures: median TPM derivation latency over TCP to swtpm (with and without
  * TCP_NODELAY, and with TSS.Java's own TCP device), and how many TPM commands 1,000 signed messages cause.
  * Timing is printed, never asserted; the assertions are about correctness and operation counts.
  */

@@ -8,9 +8,9 @@ import java.util.function.Consumer;
 import org.authhmac.tpm.testing.SwtpmProcess;
 
 /**
- * Two James servers as the issue describes them: A (a.example) signs what alice sends to b.example, B (b.example)
- * verifies and quarantines. Each has its own swtpm (or, without swtpm, its own PKCS#12 file), and the same partner
- * key provisioned in both through the CLI: generated in A's vault, exported once, imported into B's.
+ * Two James servers: A (a.example) signs what alice sends to b.example, B (b.example) verifies and quarantines.
+ * Each has its own swtpm (or, without swtpm, its own PKCS#12 file), and the same partner key provisioned in both
+ * through the CLI: generated in A's vault, exported once, imported into B's.
  */
 public final class AuthHmacPair implements AutoCloseable {
     public static final String A_DOMAIN = "a.example";

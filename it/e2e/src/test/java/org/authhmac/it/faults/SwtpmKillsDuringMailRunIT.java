@@ -33,7 +33,7 @@ import org.junit.jupiter.params.provider.EnumSource;
  * meets a derivation (asserted from the killed side's log: A's signing mailet reports "key vault unavailable", B's
  * matcher a temperror); the other two land wherever the random draw puts them. A's outages delay signing, B's delay
  * verification (the mail waits in auth-hmac-verify-retry): neither may send unsigned mail nor quarantine good mail.
- * Mails per run: -Dauthhmac.faults.mails (default 300; the issue's figure is 2000).
+ * Mails per run: -Dauthhmac.faults.mails (default 300; the figure in docs/RELIABILITY.md is 2000).
  */
 class SwtpmKillsDuringMailRunIT {
     static final String QUARANTINE = "file://var/mail/auth-hmac-quarantine/";
