@@ -12,10 +12,8 @@ import org.authhmac.tpm.KeyStatus;
 import org.authhmac.tpm.KeyVault;
 import org.authhmac.tpm.VaultHealth;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.ParentCommand;
-import picocli.CommandLine.Spec;
 
 /**
  * Is the key store reachable, and does each usable key derive the same period key twice? The probe uses period 1
@@ -24,19 +22,16 @@ import picocli.CommandLine.Spec;
 @Command(name = "check", mixinStandardHelpOptions = true,
         description = "Check the vault: key store reachable, and two derivations per usable key match. Exit 1 if not.")
 final class CheckCommand implements Callable<Integer> {
-    @ParentCommand
-    KeysCommand keys;
-
-    @Spec
-    CommandSpec spec;
+    @Mixin
+    CommandContext cli;
 
     @Option(names = "--key-id", description = "Check only this key (default: every PRIMARY and ACTIVE key).")
     String keyId;
 
     @Override
     public Integer call() throws Exception {
-        PrintWriter out = spec.commandLine().getOut();
-        try (KeyVault vault = keys.root.openVault()) {
+        PrintWriter out = cli.out();
+        try (KeyVault vault = cli.openVault()) {
             VaultHealth health = vault.health();
             out.printf("%s: %s%n", health.healthy() ? "reachable" : "UNREACHABLE", health.detail());
             boolean ok = health.healthy();

@@ -1,7 +1,6 @@
 package org.authhmac.cli;
 
 import java.io.PrintWriter;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Instant;
@@ -12,10 +11,8 @@ import org.authhmac.tpm.KeyStatus;
 import org.authhmac.tpm.ManagedKeyVault;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.ParentCommand;
-import picocli.CommandLine.Spec;
 
 /**
  * A shared secret cannot be born inside one TPM (the peer needs it too): it is drawn from SecureRandom here,
@@ -24,11 +21,8 @@ import picocli.CommandLine.Spec;
 @Command(name = "generate", mixinStandardHelpOptions = true,
         description = "Generate a new 256-bit primary, import it into the vault, and export it once for the peer.")
 final class GenerateCommand implements Callable<Integer> {
-    @ParentCommand
-    KeysCommand keys;
-
-    @Spec
-    CommandSpec spec;
+    @Mixin
+    CommandContext cli;
 
     @Option(names = "--keyset", required = true, description = "Keyset (partner relationship), e.g. partner-b.")
     String keyset;
@@ -52,44 +46,34 @@ final class GenerateCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        return generate(keys.root, spec, keyset, keyId, status, destination);
+        return generate(cli, keyset, keyId, status, destination);
     }
 
-    static int generate(AuthHmacCli root, CommandSpec spec, String keyset, String keyId, KeyStatus status, Destination destination)
+    static int generate(CommandContext cli, String keyset, String keyId, KeyStatus status, Destination destination)
             throws Exception {
         if (status == KeyStatus.RETIRED) {
             throw new IllegalArgumentException("--status: a new key is PRIMARY or ACTIVE");
         }
-        PrintWriter out = spec.commandLine().getOut();
         byte[] primary = new byte[32];
         new SecureRandom().nextBytes(primary);
         KeyExport export = new KeyExport(keyId, keyset, Instant.now().truncatedTo(ChronoUnit.SECONDS), primary);
-        try (ManagedKeyVault vault = root.openVault()) {
+        SecretHandout handout = new SecretHandout(destination.file, "export file");
+        try (ManagedKeyVault vault = cli.openVault()) {
             KeyStatus effective = status != null ? status : KeysCommand.defaultStatus(vault, keyset);
             // The export is written first and removed if the import fails: a key the peer cannot get is useless,
             // and a vault without the exported key would verify nothing.
-            if (destination.file != null) {
-                export.writeNew(destination.file);
-            }
+            handout.writeFirst(export.text());
             KeyInfo info;
             try {
                 info = vault.importKey(keyId, keyset, primary.clone(), effective);
             } catch (RuntimeException e) {
-                if (destination.file != null) {
-                    Files.deleteIfExists(destination.file);
-                }
+                handout.withdraw();
                 throw e;
             }
-            // with --print, standard output carries the export alone (so it can be piped to the peer's 'keys import
-            // --from -'); what happened goes to standard error
-            PrintWriter report = destination.print ? spec.commandLine().getErr() : out;
-            if (destination.print) {
-                out.print(export.text());
-                out.flush();
-            } else {
-                out.printf("exported the secret of %s to %s: carry it to the peer over a secure channel, import it there, "
-                        + "then destroy the file%n", keyId, destination.file);
-            }
+            // with --print, the export alone goes to standard output, so that it can be piped to the peer's
+            // 'keys import --from -'
+            PrintWriter report = handout.handOut(cli, export.text(), "exported the secret of " + keyId + " to " + destination.file
+                    + ": carry it to the peer over a secure channel, import it there, then destroy the file");
             report.printf("%s %s in keyset %s (%s backend)%n", info.status(), info.keyId(), info.keyset(), info.backend());
             if (info.status() == KeyStatus.ACTIVE) {
                 report.printf("once the peer has imported it: auth-hmac keys rotate promote --key-id %s%n", keyId);

@@ -9,20 +9,15 @@ import org.authhmac.tpm.KeyInfo;
 import org.authhmac.tpm.KeyStatus;
 import org.authhmac.tpm.ManagedKeyVault;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.ParentCommand;
-import picocli.CommandLine.Spec;
 
 /** The peer's side of provisioning: import the export file that {@code keys generate} wrote. */
 @Command(name = "import", mixinStandardHelpOptions = true,
         description = "Import a primary exported by the peer's 'keys generate' (same key id on both sides).")
 final class ImportCommand implements Callable<Integer> {
-    @ParentCommand
-    KeysCommand keys;
-
-    @Spec
-    CommandSpec spec;
+    @Mixin
+    CommandContext cli;
 
     @Option(names = "--from", required = true, paramLabel = "FILE", description = "The export file ('-' for standard input).")
     String from;
@@ -35,12 +30,12 @@ final class ImportCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter out = cli.out();
         String text = "-".equals(from)
                 ? new String(System.in.readAllBytes(), StandardCharsets.US_ASCII)
                 : Files.readString(Path.of(from), StandardCharsets.US_ASCII);
         KeyExport export = KeyExport.parse(text, from);
-        try (ManagedKeyVault vault = keys.root.openVault()) {
+        try (ManagedKeyVault vault = cli.openVault()) {
             String target = keyset != null ? keyset : export.keyset();
             if (target.isEmpty()) {
                 throw new IllegalArgumentException("--keyset is required: the export names no keyset");

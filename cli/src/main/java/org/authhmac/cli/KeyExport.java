@@ -2,15 +2,10 @@ package org.authhmac.cli;
 
 import java.io.IOException;
 import java.io.StringReader;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.FileAlreadyExistsException;
-import java.nio.file.NoSuchFileException;
-import java.nio.file.Path;
 import java.time.Instant;
 import java.util.Arrays;
 import java.util.Base64;
 import java.util.Properties;
-import org.authhmac.tpm.OwnerOnlyFiles;
 
 /**
  * The one-time export of a primary for the peer: key id, the keyset name it had here, and the secret in base64url.
@@ -32,20 +27,6 @@ record KeyExport(String keyId, String keyset, Instant created, byte[] secret) {
                 + "keyset=" + keyset + "\n"
                 + "created=" + created + "\n"
                 + "secret=" + Base64.getUrlEncoder().withoutPadding().encodeToString(secret) + "\n";
-    }
-
-    /** Writes a new file readable by its owner only; refuses to overwrite, so an older export is never lost by mistake. */
-    void writeNew(Path file) throws IOException {
-        byte[] bytes = text().getBytes(StandardCharsets.US_ASCII);
-        try {
-            OwnerOnlyFiles.createNew(file, bytes);
-        } catch (FileAlreadyExistsException e) {
-            throw new IOException("export file " + file + " already exists (or is a symbolic link); not overwriting it", e);
-        } catch (NoSuchFileException e) {
-            throw new IOException("cannot write the export file " + file + ": " + e.getMessage(), e);
-        } finally {
-            Arrays.fill(bytes, (byte) 0);
-        }
     }
 
     static KeyExport parse(String text, String source) {

@@ -6,23 +6,18 @@ import java.util.concurrent.Callable;
 import org.authhmac.tpm.KeyInfo;
 import org.authhmac.tpm.KeyVault;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.ParentCommand;
-import picocli.CommandLine.Spec;
+import picocli.CommandLine.Mixin;
 
 /** Key ids, keysets, statuses, creation times, backends: never key bytes. */
 @Command(name = "list", mixinStandardHelpOptions = true, description = "List keys (never key bytes).")
 final class ListCommand implements Callable<Integer> {
-    @ParentCommand
-    KeysCommand keys;
-
-    @Spec
-    CommandSpec spec;
+    @Mixin
+    CommandContext cli;
 
     @Override
     public Integer call() {
-        PrintWriter out = spec.commandLine().getOut();
-        try (KeyVault vault = keys.root.openVault()) {
+        PrintWriter out = cli.out();
+        try (KeyVault vault = cli.openVault()) {
             List<KeyInfo> all = vault.keys();
             String format = "%-20s %-20s %-8s %-21s %s%n";
             out.printf(format, "KEY ID", "KEYSET", "STATUS", "CREATED", "BACKEND");

@@ -7,11 +7,8 @@ import org.authhmac.tpm.KeyStatus;
 import org.authhmac.tpm.ManagedKeyVault;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.ParameterException;
-import picocli.CommandLine.ParentCommand;
-import picocli.CommandLine.Spec;
 
 /**
  * Rotation in Tink's order so that no in-flight mail fails: add the new key as ACTIVE (it verifies, it does not sign)
@@ -20,26 +17,16 @@ import picocli.CommandLine.Spec;
  */
 @Command(name = "rotate", mixinStandardHelpOptions = true, description = "Rotate keys: add, then promote, then retire.",
         subcommands = {RotateCommand.Add.class, RotateCommand.Promote.class, RotateCommand.Retire.class})
-final class RotateCommand implements Runnable {
-    @ParentCommand
-    KeysCommand keys;
-
-    @Spec
-    CommandSpec spec;
-
-    @Override
-    public void run() {
-        throw new ParameterException(spec.commandLine(), "name a step: add, promote, retire");
+final class RotateCommand extends GroupCommand {
+    RotateCommand() {
+        super("step");
     }
 
     @Command(name = "add", mixinStandardHelpOptions = true,
             description = "Step 1: generate a new ACTIVE key in the keyset and export it for the peer.")
     static final class Add implements Callable<Integer> {
-        @ParentCommand
-        RotateCommand rotate;
-
-        @Spec
-        CommandSpec spec;
+        @Mixin
+        CommandContext cli;
 
         @Option(names = "--keyset", required = true)
         String keyset;
@@ -52,58 +39,54 @@ final class RotateCommand implements Runnable {
 
         @Override
         public Integer call() throws Exception {
-            return GenerateCommand.generate(rotate.keys.root, spec, keyset, keyId, KeyStatus.ACTIVE, destination);
+            return GenerateCommand.generate(cli, keyset, keyId, KeyStatus.ACTIVE, destination);
         }
     }
 
     @Command(name = "promote", mixinStandardHelpOptions = true,
             description = "Step 2: make the key PRIMARY (new signatures use it); the previous primary stays ACTIVE.")
-    static final class Promote implements Callable<Integer> {
-        @ParentCommand
-        RotateCommand rotate;
-
-        @Spec
-        CommandSpec spec;
-
-        @Option(names = "--key-id", required = true)
-        String keyId;
-
-        @Override
-        public Integer call() throws Exception {
-            return setStatus(rotate, spec, keyId, KeyStatus.PRIMARY);
+    static final class Promote extends StatusStep {
+        Promote() {
+            super(KeyStatus.PRIMARY);
         }
     }
 
     @Command(name = "retire", mixinStandardHelpOptions = true,
             description = "Step 3: retire a non-primary key; mail under it then fails as unknown-key.")
-    static final class Retire implements Callable<Integer> {
-        @ParentCommand
-        RotateCommand rotate;
+    static final class Retire extends StatusStep {
+        Retire() {
+            super(KeyStatus.RETIRED);
+        }
+    }
 
-        @Spec
-        CommandSpec spec;
+    /** A step that gives one key a new status, then shows the other keys of its keyset. */
+    abstract static class StatusStep implements Callable<Integer> {
+        private final KeyStatus status;
+
+        @Mixin
+        CommandContext cli;
 
         @Option(names = "--key-id", required = true)
         String keyId;
 
+        StatusStep(KeyStatus status) {
+            this.status = status;
+        }
+
         @Override
         public Integer call() throws Exception {
-            return setStatus(rotate, spec, keyId, KeyStatus.RETIRED);
-        }
-    }
-
-    private static int setStatus(RotateCommand rotate, CommandSpec spec, String keyId, KeyStatus status) throws Exception {
-        PrintWriter out = spec.commandLine().getOut();
-        try (ManagedKeyVault vault = rotate.keys.root.openVault()) {
-            KeyInfo info = vault.setStatus(keyId, status);
-            out.printf("%s %s in keyset %s%n", info.status(), info.keyId(), info.keyset());
-            for (KeyInfo k : vault.keys()) {
-                if (k.keyset().equals(info.keyset()) && !k.keyId().equals(keyId)) {
-                    out.printf("  %s %s%n", k.status(), k.keyId());
+            PrintWriter out = cli.out();
+            try (ManagedKeyVault vault = cli.openVault()) {
+                KeyInfo info = vault.setStatus(keyId, status);
+                out.printf("%s %s in keyset %s%n", info.status(), info.keyId(), info.keyset());
+                for (KeyInfo k : vault.keys()) {
+                    if (k.keyset().equals(info.keyset()) && !k.keyId().equals(keyId)) {
+                        out.printf("  %s %s%n", k.status(), k.keyId());
+                    }
                 }
+                out.flush();
+                return 0;
             }
-            out.flush();
-            return 0;
         }
     }
 }

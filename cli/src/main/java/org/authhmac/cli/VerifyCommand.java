@@ -25,11 +25,9 @@ import org.authhmac.protocol.client.ServerVerdict;
 import org.authhmac.tpm.MailboxKeys;
 import org.authhmac.tpm.ManagedKeyVault;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
-import picocli.CommandLine.ParentCommand;
-import picocli.CommandLine.Spec;
 
 /**
  * {@code auth-hmac verify message.eml}: checks, offline, the signature the server added at delivery for the mailbox,
@@ -49,11 +47,8 @@ final class VerifyCommand implements Callable<Integer> {
     static final int NOT_VERIFIED_FROM_PARTNER = 3;
     static final int TEMPERROR = 75;
 
-    @ParentCommand
-    AuthHmacCli root;
-
-    @Spec
-    CommandSpec spec;
+    @Mixin
+    CommandContext cli;
 
     @Parameters(index = "0", paramLabel = "MESSAGE", description = "The raw message (.eml; an mbox 'From ' line is skipped).")
     Path message;
@@ -74,8 +69,8 @@ final class VerifyCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        PrintWriter out = spec.commandLine().getOut();
-        PrintWriter err = spec.commandLine().getErr();
+        PrintWriter out = cli.out();
+        PrintWriter err = cli.err();
         byte[] bytes;
         Instant delivered;
         try {
@@ -98,7 +93,7 @@ final class VerifyCommand implements Callable<Integer> {
                 if (mailbox != null && !MailboxKeys.mailbox(mailbox).equals(forMailbox)) {
                     throw new IllegalArgumentException("--mailbox " + mailbox + " is not --user " + user);
                 }
-                try (ManagedKeyVault vault = root.openVault()) {
+                try (ManagedKeyVault vault = cli.openVault()) {
                     // only this mailbox's own keys: another user's or a partner's key must not pass for it
                     v = MailboxVerdict.of(new Verifier(VerifierSettings.defaults(), MailboxKeys.keysOf(vault, forMailbox),
                             new InMemoryReplayCache(16, java.time.Clock.systemUTC()))

@@ -11,7 +11,6 @@ import java.util.Optional;
 import java.util.Set;
 import org.apache.james.core.MailAddress;
 import org.apache.james.metrics.api.MetricFactory;
-import org.apache.james.metrics.api.TimeMetric;
 import org.apache.mailet.Mail;
 import org.apache.mailet.PerRecipientHeaders;
 import org.apache.mailet.base.GenericMailet;
@@ -24,8 +23,6 @@ import org.authhmac.james.SerializedMessage;
 import org.authhmac.james.UntrustedText;
 import org.authhmac.protocol.KeyUnavailableException;
 import org.authhmac.protocol.SignRequest;
-import org.authhmac.protocol.Signer;
-import org.authhmac.protocol.SignerSettings;
 import org.authhmac.protocol.UnknownKeyException;
 import org.authhmac.tpm.KeyVault;
 import org.authhmac.tpm.MailboxKeys;
@@ -54,13 +51,16 @@ public class SignForMailbox extends GenericMailet {
     static final Set<String> PARAMETERS = Set.of("signingDomain", "headerName", "periodSeconds", "canonicalization",
             "removeIncoming", "errorProcessor");
 
-    private final KeyVault vault;
-    private final Metrics metrics;
-    private final Clock clock;
+    private static final MailSigner.Reporting REPORTING = new MailSigner.Reporting(Metrics.MAILBOX_SIGN_TIMER,
+            Metrics.MAILBOX_KEY_UNAVAILABLE,
+            "auth-hmac: key vault unavailable, mail %s waits for retry and is not delivered unsigned: %s",
+            // retired between lookup and signing: a rare race, and a retry will find the new primary
+            "auth-hmac: mailbox key changed while signing mail %s: %s",
+            e -> false); // no unchecked exception here is the message's fault: it escapes
+
+    private final MailSigner signing;
 
     private Optional<String> signingDomain;
-    private String headerName;
-    private Signer signer;
     private boolean removeIncoming;
     private Optional<String> errorProcessor;
 
@@ -70,9 +70,7 @@ public class SignForMailbox extends GenericMailet {
     }
 
     public SignForMailbox(KeyVault vault, MetricFactory metricFactory, Clock clock) {
-        this.vault = vault;
-        this.metrics = new Metrics(metricFactory);
-        this.clock = clock;
+        this.signing = new MailSigner(vault, metricFactory, clock);
     }
 
     @Override
@@ -80,11 +78,9 @@ public class SignForMailbox extends GenericMailet {
         checkInitParameters(PARAMETERS);
         String domain = getInitParameter("signingDomain");
         signingDomain = domain == null || domain.isBlank() ? Optional.empty() : Optional.of(Parameters.domain("signingDomain", domain));
-        SignerSettings settings = Parameters.signerSettings(this::getInitParameter);
-        headerName = settings.headerName();
+        signing.init(this::getInitParameter);
         removeIncoming = Parameters.bool("removeIncoming", getInitParameter("removeIncoming"), true);
         errorProcessor = Optional.ofNullable(Parameters.processor(getInitParameter("errorProcessor"), null));
-        signer = new Signer(settings);
     }
 
     private record Target(MailAddress recipient, SignRequest request) {
@@ -92,42 +88,33 @@ public class SignForMailbox extends GenericMailet {
 
     @Override
     public void service(Mail mail) throws MessagingException {
-        TimeMetric timer = metrics.timer(Metrics.MAILBOX_SIGN_TIMER);
-        try {
-            List<Target> targets = targets(mail);
-            if (targets.isEmpty()) {
-                return;
-            }
-            MimeMessage message = mail.getMessage();
-            if (removeIncoming) {
-                // Their verdict is already in Authentication-Results. Left in place they could push the mailbox
-                // signature below the few top-most headers a client evaluates.
-                MessageHeaders.remove(message, headerName, v -> true);
-            }
-            // No saveChanges() of our own: writeTo makes the same one when the headers changed, and LocalDelivery
-            // then writes these very bytes.
-            SerializedMessage raw = SerializedMessage.of(message);
-            List<String> lines = signer.sign(raw.buffer(), 0, raw.size(), targets.stream().map(Target::request).toList(), vault);
-            int valueStart = headerName.length() + 2;
-            for (int i = 0; i < targets.size(); i++) {
-                mail.addSpecificHeaderForRecipient(PerRecipientHeaders.Header.builder()
-                        .name(headerName).value(lines.get(i).substring(valueStart)).build(), targets.get(i).recipient());
-                metrics.count(Metrics.MAILBOX_SIGNED);
-            }
-        } catch (KeyUnavailableException e) {
-            metrics.count(Metrics.MAILBOX_KEY_UNAVAILABLE);
-            throw new MessagingException("auth-hmac: key vault unavailable, mail " + mail.getName()
-                    + " waits for retry and is not delivered unsigned: " + e.getMessage(), e);
-        } catch (UnknownKeyException e) {
-            // retired between lookup and signing: a rare race, and a retry will find the new primary
-            metrics.count(Metrics.MAILBOX_KEY_UNAVAILABLE);
-            throw new MessagingException("auth-hmac: mailbox key changed while signing mail " + mail.getName() + ": " + e.getMessage(), e);
-        } catch (MessagingException | IOException | IllegalArgumentException e) {
-            // The message itself cannot be signed (MIME JavaMail cannot write back, a field the signer refuses
-            // twice): a permanent verdict, retrying will not help.
-            unsignable(mail, e);
-        } finally {
-            timer.stopAndPublish();
+        signing.attempt(mail, REPORTING, () -> {
+            signForRecipients(mail);
+            return null;
+        }, e -> unsignable(mail, e));
+    }
+
+    private void signForRecipients(Mail mail) throws KeyUnavailableException, UnknownKeyException, MessagingException, IOException {
+        List<Target> targets = targets(mail);
+        if (targets.isEmpty()) {
+            return;
+        }
+        String headerName = signing.headerName();
+        MimeMessage message = mail.getMessage();
+        if (removeIncoming) {
+            // Their verdict is already in Authentication-Results. Left in place they could push the mailbox
+            // signature below the few top-most headers a client evaluates.
+            MessageHeaders.remove(message, headerName, v -> true);
+        }
+        // No saveChanges() of our own: writeTo makes the same one when the headers changed, and LocalDelivery
+        // then writes these very bytes.
+        SerializedMessage raw = SerializedMessage.of(message);
+        List<String> lines = signing.sign(raw, targets.stream().map(Target::request).toList());
+        int valueStart = headerName.length() + 2;
+        for (int i = 0; i < targets.size(); i++) {
+            mail.addSpecificHeaderForRecipient(PerRecipientHeaders.Header.builder()
+                    .name(headerName).value(lines.get(i).substring(valueStart)).build(), targets.get(i).recipient());
+            signing.count(Metrics.MAILBOX_SIGNED);
         }
     }
 
@@ -136,7 +123,7 @@ public class SignForMailbox extends GenericMailet {
      * is set, sent there). Never to a processor that bounces: the envelope sender may be forged.
      */
     private void unsignable(Mail mail, Exception e) {
-        metrics.count(Metrics.MAILBOX_FAILED);
+        signing.count(Metrics.MAILBOX_FAILED);
         String why = UntrustedText.forLog(e.getMessage());
         if (errorProcessor.isPresent()) {
             LOGGER.warn("auth-hmac: cannot sign mail {} for its mailboxes, sending it to processor '{}': {}",
@@ -166,17 +153,17 @@ public class SignForMailbox extends GenericMailet {
             try {
                 mailbox = MailboxKeys.mailbox(rcpt.asString());
             } catch (IllegalArgumentException e) {
-                metrics.count(Metrics.MAILBOX_NO_KEY);
+                signing.count(Metrics.MAILBOX_NO_KEY);
                 continue; // a mailbox r= cannot name (non-ASCII local part) has no key either
             }
-            Optional<String> keyId = MailboxKeys.primaryKeyId(vault, mailbox);
+            Optional<String> keyId = MailboxKeys.primaryKeyId(signing.vault(), mailbox);
             if (keyId.isEmpty()) {
-                metrics.count(Metrics.MAILBOX_NO_KEY);
+                signing.count(Metrics.MAILBOX_NO_KEY);
                 continue;
             }
             String domain = signingDomain.orElseGet(() -> mailbox.substring(mailbox.lastIndexOf('@') + 1));
             DeliveryVerdict verdict = DeliveryVerdict.of(mail, rcpt);
-            out.add(new Target(rcpt, new SignRequest(keyId.get(), domain, mailbox, clock.instant())
+            out.add(new Target(rcpt, new SignRequest(keyId.get(), domain, mailbox, signing.now())
                     .withServerVerdict(verdict.token(), verdict.partnerDomain().orElse(null))));
         }
         return out;

@@ -30,7 +30,6 @@ import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import org.apache.james.core.MailAddress;
 import org.apache.james.metrics.api.MetricFactory;
-import org.apache.james.metrics.api.TimeMetric;
 import org.apache.mailet.Attribute;
 import org.apache.mailet.AttributeValue;
 import org.apache.mailet.Mail;
@@ -43,10 +42,7 @@ import org.authhmac.james.Metrics;
 import org.authhmac.james.Parameters;
 import org.authhmac.james.SerializedMessage;
 import org.authhmac.james.UntrustedText;
-import org.authhmac.protocol.KeyUnavailableException;
 import org.authhmac.protocol.SignRequest;
-import org.authhmac.protocol.Signer;
-import org.authhmac.protocol.SignerSettings;
 import org.authhmac.protocol.UnknownKeyException;
 import org.authhmac.tpm.KeyInfo;
 import org.authhmac.tpm.KeyVault;
@@ -90,15 +86,16 @@ public class SignWithAuthHmac extends GenericMailet {
     /** How long after its split a copy may pass untouched with the signature made then; later it is signed anew. */
     static final Duration MAX_COPY_AGE = Duration.ofMinutes(5);
     private static final Session SESSION = Session.getInstance(new Properties());
+    private static final MailSigner.Reporting REPORTING = new MailSigner.Reporting(Metrics.SIGN_TIMER, Metrics.SIGN_KEY_UNAVAILABLE,
+            "auth-hmac: key vault unavailable, mail %s is kept for retry and not sent unsigned: %s",
+            // A keyset without a primary key is a provisioning gap an admin fixes; the mail waits for it.
+            "auth-hmac: no usable signing key for mail %s (provision a primary key; the mail is kept for retry): %s",
+            SignWithAuthHmac::causedByTheMessage);
 
-    private final KeyVault vault;
-    private final Metrics metrics;
-    private final Clock clock;
+    private final MailSigner signing;
 
     private String signingDomain;
     private Map<String, String> keysetByDomain;
-    private String headerName;
-    private Signer signer;
     private boolean convertTo7Bit;
     private String errorProcessor;
     private String refusedProcessor;
@@ -112,9 +109,7 @@ public class SignWithAuthHmac extends GenericMailet {
     }
 
     public SignWithAuthHmac(KeyVault vault, MetricFactory metricFactory, Clock clock) {
-        this.vault = vault;
-        this.metrics = new Metrics(metricFactory);
-        this.clock = clock;
+        this.signing = new MailSigner(vault, metricFactory, clock);
     }
 
     @Override
@@ -122,14 +117,12 @@ public class SignWithAuthHmac extends GenericMailet {
         checkInitParameters(PARAMETERS);
         signingDomain = Parameters.domain("signingDomain", getInitParameter("signingDomain"));
         keysetByDomain = Parameters.partners("partners", getInitParameter("partners"));
-        SignerSettings settings = Parameters.signerSettings(this::getInitParameter);
-        headerName = settings.headerName();
+        signing.init(this::getInitParameter);
         convertTo7Bit = Parameters.bool("convertTo7Bit", getInitParameter("convertTo7Bit"), true);
         errorProcessor = Parameters.processor(getInitParameter("errorProcessor"), Mail.ERROR);
         refusedProcessor = Parameters.processor(getInitParameter("refusedProcessor"), errorProcessor);
         splitProcessor = Parameters.processor(getInitParameter("splitProcessor"), null);
         policy = new SigningPolicy(signingDomain);
-        signer = new Signer(settings);
         for (String keyset : Set.copyOf(keysetByDomain.values())) {
             checkKeyset(keyset);
         }
@@ -142,7 +135,7 @@ public class SignWithAuthHmac extends GenericMailet {
         }
         Map<String, String> partnerDomains = partnerRecipientDomains(mail);
         if (partnerDomains.isEmpty()) {
-            metrics.count(Metrics.SIGN_SKIPPED);
+            signing.count(Metrics.SIGN_SKIPPED);
             return;
         }
         if (!policyAllowsSigning(mail)) {
@@ -178,16 +171,15 @@ public class SignWithAuthHmac extends GenericMailet {
      * @return the copies, or null when the mail went to errorProcessor
      */
     private Split signCopies(Mail mail, Map<String, String> partnerDomains) throws MessagingException {
-        TimeMetric timer = metrics.timer(Metrics.SIGN_TIMER);
-        try {
+        return signing.attempt(mail, REPORTING, () -> {
             Map<String, List<MailAddress>> groups = recipientsByPartnerDomain(mail, partnerDomains.keySet());
             List<Map.Entry<String, SignRequest>> requests = new ArrayList<>();
             for (Map.Entry<String, String> e : partnerDomains.entrySet()) {
                 // rc=: the signature passes for at most this many mailboxes of the domain (docs/PROTOCOL.md 11); the
                 // copy that carries it holds all of them and nobody else.
                 int recipients = Set.copyOf(groups.get(e.getKey())).size();
-                requests.add(Map.entry(e.getKey(), new SignRequest(vault.primaryKeyId(e.getValue()), signingDomain,
-                        e.getKey(), clock.instant(), recipients)));
+                requests.add(Map.entry(e.getKey(), new SignRequest(signing.vault().primaryKeyId(e.getValue()), signingDomain,
+                        e.getKey(), signing.now(), recipients)));
             }
             MimeMessage message = mail.getMessage();
             stripOurSignatures(message);
@@ -200,39 +192,16 @@ public class SignWithAuthHmac extends GenericMailet {
             SerializedMessage raw = SerializedMessage.of(message);
             List<Copy> copies = new ArrayList<>();
             for (Map.Entry<String, SignRequest> r : requests) {
-                List<String> lines = signer.sign(raw.buffer(), 0, raw.size(), List.of(r.getValue()), vault);
+                List<String> lines = signing.sign(raw, List.of(r.getValue()));
                 copies.add(new Copy(r.getKey(), groups.get(r.getKey()), lines));
             }
             List<MailAddress> others = groups.get(null);
             if (others != null) {
                 copies.add(new Copy(null, others, List.of()));
             }
-            metrics.count(Metrics.SIGNED);
+            signing.count(Metrics.SIGNED);
             return new Split(copies, raw);
-        } catch (KeyUnavailableException e) {
-            metrics.count(Metrics.SIGN_KEY_UNAVAILABLE);
-            throw new MessagingException("auth-hmac: key vault unavailable, mail " + mail.getName()
-                    + " is kept for retry and not sent unsigned: " + e.getMessage(), e);
-        } catch (UnknownKeyException e) {
-            // A keyset without a primary key is a provisioning gap an admin fixes; the mail waits for it.
-            metrics.count(Metrics.SIGN_KEY_UNAVAILABLE);
-            throw new MessagingException("auth-hmac: no usable signing key for mail " + mail.getName()
-                    + " (provision a primary key; the mail is kept for retry): " + e.getMessage(), e);
-        } catch (MessagingException | IOException | IllegalArgumentException e) {
-            // The message itself cannot be signed (a duplicated Subject, MIME that JavaMail cannot write back): a
-            // permanent verdict, retrying will not help.
-            cannotSign(mail, e);
-            return null;
-        } catch (RuntimeException e) {
-            // James's 7-bit conversion walks nested parts in a lambda that wraps JavaMail's checked exceptions.
-            if (!causedByTheMessage(e)) {
-                throw e;
-            }
-            cannotSign(mail, e);
-            return null;
-        } finally {
-            timer.stopAndPublish();
-        }
+        }, e -> cannotSign(mail, e));
     }
 
     /**
@@ -249,7 +218,7 @@ public class SignWithAuthHmac extends GenericMailet {
             LOGGER.info("auth-hmac: mail {} split into {} copies by recipient domain, each signed only for its own domain: {}; "
                     + "the mail goes on with the first, the others to processor '{}'", mail.getName(), copies.size(),
                     copies.stream().map(Copy::describe).collect(Collectors.joining(", ")), state);
-            metrics.count(Metrics.SIGN_SPLIT);
+            signing.count(Metrics.SIGN_SPLIT);
             Set<MailAddress> queued = new HashSet<>();
             for (Copy c : copies.subList(1, copies.size())) {
                 try {
@@ -262,7 +231,7 @@ public class SignWithAuthHmac extends GenericMailet {
                     copy.setMessage(message);
                     copy.setAttribute(new Attribute(AuthHmacAttributes.SPLIT_COPY, AttributeValue.of(name)));
                     copy.setAttribute(new Attribute(AuthHmacAttributes.SPLIT_COPY_DIGEST,
-                            AttributeValue.of(clock.instant().getEpochSecond() + ":" + digest(copy))));
+                            AttributeValue.of(signing.now().getEpochSecond() + ":" + digest(copy))));
                     getMailetContext().sendMail(copy, state);
                 } catch (MessagingException | RuntimeException | Error e) {
                     // An Error too (a copy of a large mail out of memory): escaping as it is, it would reach the spooler,
@@ -273,7 +242,7 @@ public class SignWithAuthHmac extends GenericMailet {
                             + e, e instanceof Exception cause ? cause : new IllegalStateException(e.toString(), e));
                 }
                 queued.addAll(c.recipients());
-                metrics.count(Metrics.SIGN_SPLIT_COPIES);
+                signing.count(Metrics.SIGN_SPLIT_COPIES);
             }
         }
         Copy kept = copies.get(0);
@@ -321,7 +290,7 @@ public class SignWithAuthHmac extends GenericMailet {
         } catch (RuntimeException e) {
             // an unreadable time: not a mark of ours
         }
-        Instant at = clock.instant();
+        Instant at = signing.now();
         if (splitAt.isPresent() && now.equals(recorded.substring(colon + 1))
                 && (at.isBefore(splitAt.get().minus(MAX_COPY_AGE)) || at.isAfter(splitAt.get().plus(MAX_COPY_AGE)))) {
             LOGGER.info("auth-hmac: mail {} is a copy split off at {}, too long ago to go on with what was signed then; it is "
@@ -381,14 +350,17 @@ public class SignWithAuthHmac extends GenericMailet {
     }
 
     private void cannotSign(Mail mail, Exception e) {
-        metrics.count(Metrics.SIGN_FAILED);
+        signing.count(Metrics.SIGN_FAILED);
         String why = UntrustedText.forLog(String.valueOf(e.getMessage()));
         LOGGER.error("auth-hmac: cannot sign mail {}, sending it to processor '{}': {}", mail.getName(), errorProcessor, why);
         mail.setErrorMessage("auth-hmac: cannot sign: " + why);
         mail.setState(errorProcessor);
     }
 
-    /** Whether an unchecked exception carries JavaMail's or the stream's verdict on the message itself. */
+    /**
+     * Whether an unchecked exception carries JavaMail's or the stream's verdict on the message itself: James's 7-bit
+     * conversion walks nested parts in a lambda that wraps JavaMail's checked exceptions.
+     */
     private static boolean causedByTheMessage(RuntimeException e) {
         for (Throwable t = e.getCause(); t != null && t != t.getCause(); t = t.getCause()) {
             if (t instanceof MessagingException || t instanceof IOException) {
@@ -407,7 +379,7 @@ public class SignWithAuthHmac extends GenericMailet {
     private boolean policyAllowsSigning(Mail mail) {
         SigningPolicy.Decision decision = policy.decide(mail);
         mail.setAttribute(new Attribute(AuthHmacAttributes.SIGNING, AttributeValue.of(decision.rule().token())));
-        decision.rule().metric().ifPresent(metrics::count);
+        decision.rule().metric().ifPresent(signing::count);
         switch (decision.action()) {
             case SEND_UNSIGNED -> sendUnsigned(mail, decision);
             case REFUSE -> refuse(mail, decision);
@@ -429,7 +401,7 @@ public class SignWithAuthHmac extends GenericMailet {
             stripOurSignatures(mail.getMessage());
         } catch (MessagingException e) {
             // The header block cannot be read, so it cannot be sent either: retrying will not help.
-            metrics.count(Metrics.SIGN_FAILED);
+            signing.count(Metrics.SIGN_FAILED);
             LOGGER.error("auth-hmac: cannot read mail {}, sending it to processor '{}': {}", mail.getName(), errorProcessor, e.getMessage());
             mail.setErrorMessage("auth-hmac: cannot read the message: " + e.getMessage());
             mail.setState(errorProcessor);
@@ -465,20 +437,20 @@ public class SignWithAuthHmac extends GenericMailet {
 
     /** A header that names one of our key ids was not made here for this hop: a forgery or a stale copy. */
     private void stripOurSignatures(MimeMessage message) throws MessagingException {
-        Set<String> ours = vault.keys().stream().map(KeyInfo::keyId).collect(Collectors.toSet());
-        int removed = MessageHeaders.remove(message, headerName, value -> {
+        Set<String> ours = signing.vault().keys().stream().map(KeyInfo::keyId).collect(Collectors.toSet());
+        int removed = MessageHeaders.remove(message, signing.headerName(), value -> {
             Matcher m = KEY_ID_TAG.matcher(value);
             return m.find() && ours.contains(m.group(1));
         });
         if (removed > 0) {
-            metrics.count(Metrics.SIGN_STRIPPED);
-            LOGGER.warn("auth-hmac: removed {} earlier {} header(s) that use our key ids", removed, headerName);
+            signing.count(Metrics.SIGN_STRIPPED);
+            LOGGER.warn("auth-hmac: removed {} earlier {} header(s) that use our key ids", removed, signing.headerName());
         }
     }
 
     private void checkKeyset(String keyset) throws MailetException {
         try {
-            vault.primaryKeyId(keyset);
+            signing.vault().primaryKeyId(keyset);
         } catch (UnknownKeyException e) {
             // Start anyway: keys may be provisioned after start-up, and mail for this partner waits until then.
             LOGGER.warn("auth-hmac: keyset '{}' (parameter 'partners') has no primary key yet; mail for it will wait", keyset);
