@@ -72,7 +72,7 @@ final class GenerateCommand implements Callable<Integer> {
             }
             // with --print, the export alone goes to standard output, so that it can be piped to the peer's
             // 'keys import --from -'
-            PrintWriter report = handout.handOut(cli, export.text(), "exported the secret of " + keyId + " to " + destination.file
+            PrintWriter report = handout.handOut(cli, keyId, export.text(), "exported the secret of " + keyId + " to " + destination.file
                     + ": carry it to the peer over a secure channel, import it there, then destroy the file");
             report.printf("%s %s in keyset %s (%s backend)%n", info.status(), info.keyId(), info.keyset(), info.backend());
             if (info.status() == KeyStatus.ACTIVE) {

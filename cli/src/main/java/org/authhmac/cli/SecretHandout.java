@@ -59,12 +59,20 @@ final class SecretHandout {
     /**
      * With {@code --print}, prints the secret; with {@code --export}, the line {@code written} that says where it went.
      *
+     * @param keyId the key the vault has stored, named if the secret cannot be printed
      * @return where the rest of the report goes
+     * @throws IOException with {@code --print}, standard output could not take the secret (a closed pipe, a full
+     *     disk): the key is stored, but nobody holds it
      */
-    PrintWriter handOut(CommandContext io, String text, String written) {
+    PrintWriter handOut(CommandContext io, String keyId, String text, String written) throws IOException {
         if (file == null) {
             io.out().print(text);
             io.out().flush();
+            // PrintWriter and PrintStream swallow write errors: ask both, or a lost secret passes for handed out
+            if (io.out().checkError() || System.out.checkError()) {
+                throw new IOException("the secret of " + keyId + " did not reach standard output, but the key is stored: "
+                        + "nobody holds it, so replace it (a new key, then retire " + keyId + ")");
+            }
             return io.err();
         }
         io.out().println(written);

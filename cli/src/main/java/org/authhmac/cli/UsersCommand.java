@@ -67,7 +67,7 @@ final class UsersCommand extends GroupCommand {
                         throw e;
                     }
                     try {
-                        PrintWriter report = handout.handOut(cli, issued.keyFile(), "wrote the key of " + issued.mailbox() + " to "
+                        PrintWriter report = handout.handOut(cli, issued.keyId(), issued.keyFile(), "wrote the key of " + issued.mailbox() + " to "
                                 + destination.file + ": give it to the user's mail client over a secure channel, then destroy it");
                         report.printf("PRIMARY %s in keyset %s%s%n", issued.keyId(), issued.keyset(), issued.replaced()
                                 .map(old -> " (" + old + " stays ACTIVE; keep its key file to verify older mail)").orElse(""));
