@@ -71,7 +71,7 @@ class VerificationConditionTest {
 
     @Test
     void theParsedConditionCannotBeChangedAfterwards() throws Exception {
-        VerificationCondition c = parse(PARTNERS);
+        VerificationCondition c = parse(PARTNERS + "; failOn=fail");
 
         assertThatThrownBy(() -> c.failOn().add(AuthResult.PASS)).isInstanceOf(UnsupportedOperationException.class);
         assertThatThrownBy(() -> c.partners().put("evil.example", "partner-a")).isInstanceOf(UnsupportedOperationException.class);
