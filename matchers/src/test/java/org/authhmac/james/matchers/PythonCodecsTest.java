@@ -72,6 +72,33 @@ class PythonCodecsTest {
             assertThat(decoded("unicode_escape", bytes)).isEqualTo(text);
         }
 
+        /**
+         * Python's {@code \N{...}} knows every name alias of Unicode's NameAliases.txt (SHY, ZWSP, BOM, ...) and the
+         * names Unicode gives by rule (Hangul syllables, CJK unified ideographs), which the JDK's
+         * Character.codePointOf does not: an alias hides a soft hyphen or a zero-width space in an address as well.
+         */
+        @ParameterizedTest
+        @CsvSource(delimiter = '|', value = {
+                "\\N{SHY}|\u00ad", "\\N{zwsp}|\u200b", "\\N{BYTE ORDER MARK}|\ufeff", "\\N{ZWNJ}|\u200c",
+                "\\N{HANGUL SYLLABLE GA}|\uac00", "\\N{HANGUL SYLLABLE GGAG}|\uae4d", "\\N{HANGUL SYLLABLE A}|\uc544",
+                "\\N{HANGUL SYLLABLE HIH}|\ud7a3", "\\N{CJK UNIFIED IDEOGRAPH-4E00}|\u4e00",
+                "\\N{CJK UNIFIED IDEOGRAPH-2A6DF}|\ud869\udedf",
+        })
+        void decodesTheCharacterNamesPythonKnowsBeyondTheJdks(String bytes, String text) {
+            assertThat(decoded("unicode_escape", bytes)).isEqualTo(text);
+        }
+
+        /** Python reads the Hangul and CJK names in upper case only, and only for a syllable or an ideograph. */
+        @ParameterizedTest
+        @ValueSource(strings = {
+                "\\N{hangul syllable ga}", "\\N{HANGUL SYLLABLE }", "\\N{HANGUL SYLLABLE GX}", "\\N{HANGUL SYLLABLE GAX}",
+                "\\N{CJK UNIFIED IDEOGRAPH-4e00}", "\\N{CJK UNIFIED IDEOGRAPH-E000}", "\\N{CJK UNIFIED IDEOGRAPH-4E0}",
+                "\\N{CJK UNIFIED IDEOGRAPH-004E00}", "\\N{CJK UNIFIED IDEOGRAPH-4E0G}", "\\N{NO SUCH ALIAS}",
+        })
+        void keepsACharacterNamePythonDoesNotKnowAsItStands(String bytes) {
+            assertThat(decoded("unicode_escape", bytes)).isEqualTo(bytes);
+        }
+
         /** Python refuses these (unknown name, short {@code \x}, a final backslash); another reader may not. */
         @Test
         void keepsAnEscapePythonRefusesAsItStands() {
