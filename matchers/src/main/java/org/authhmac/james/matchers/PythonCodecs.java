@@ -63,14 +63,7 @@ final class PythonCodecs {
         }
         MODULES = Set.copyOf(names.keySet());
         ALIASES = Map.copyOf(aliases);
-        Map<String, Function<byte[], String>> decoders = new HashMap<>();
-        names.forEach((module, moduleNames) -> jdkCharset(module, moduleNames, JDK)
-                .ifPresent(c -> decoders.put(module, bytes -> new String(bytes, c))));
-        decoders.put("utf_7", PythonCodecs::utf7);
-        decoders.put("unicode_escape", bytes -> unicodeEscape(bytes, false));
-        decoders.put("raw_unicode_escape", bytes -> unicodeEscape(bytes, true));
-        decoders.put("punycode", PythonCodecs::punycode);
-        DECODERS = Map.copyOf(decoders);
+        DECODERS = decoders(names);
         Map<String, Integer> characterAliases = new HashMap<>();
         for (String line : tableLines(NAME_ALIASES)) {
             int semicolon = line.indexOf(';');
@@ -87,14 +80,32 @@ final class PythonCodecs {
         return codec(label).map(DECODERS::get);
     }
 
-    /** The codec module {@code encodings.search_function} imports for the label, if any. */
+    /**
+     * The codec module {@code encodings.search_function} imports for the label, if any. Python never imports a name
+     * with a dot; no module name has one, so the look-up in MODULES refuses those too.
+     */
     static Optional<String> codec(String label) {
         String norm = normalised(label);
         String aliased = ALIASES.getOrDefault(norm, ALIASES.get(norm.replace('.', '_')));
         if (aliased != null) {
             return Optional.of(aliased);
         }
-        return norm.indexOf('.') < 0 && MODULES.contains(norm) ? Optional.of(norm) : Optional.empty();
+        return MODULES.contains(norm) ? Optional.of(norm) : Optional.empty();
+    }
+
+    /**
+     * Codec module (to its names, module name first) to its decoder, for the codecs this JVM (or this class: UTF-7,
+     * the escapes, punycode) can decode.
+     */
+    static Map<String, Function<byte[], String>> decoders(Map<String, List<String>> codecNames) {
+        Map<String, Function<byte[], String>> decoders = new HashMap<>();
+        codecNames.forEach((module, moduleNames) -> jdkCharset(module, moduleNames, JDK)
+                .ifPresent(c -> decoders.put(module, bytes -> new String(bytes, c))));
+        decoders.put("utf_7", PythonCodecs::utf7);
+        decoders.put("unicode_escape", bytes -> unicodeEscape(bytes, false));
+        decoders.put("raw_unicode_escape", bytes -> unicodeEscape(bytes, true));
+        decoders.put("punycode", PythonCodecs::punycode);
+        return Map.copyOf(decoders);
     }
 
     /**
@@ -293,14 +304,17 @@ final class PythonCodecs {
         return jdkName != null && jdkName.startsWith("CJK UNIFIED IDEOGRAPHS") ? cp : -1;
     }
 
-    /** The code point of exactly {@code digits} hex digits at {@code from}; -1 if there are fewer or it is none. */
+    /**
+     * The code point of exactly {@code digits} hex digits at {@code from}; -1 if there are fewer or it is none. The
+     * text is ISO-8859-1, whose only hex digits (for Character.digit) are ASCII ones, as Python's.
+     */
     private static int hexValue(String s, int from, int digits) {
         if (from + digits > s.length()) {
             return -1;
         }
         long value = 0;
         for (int i = from; i < from + digits; i++) {
-            int d = s.charAt(i) < 0x80 ? Character.digit(s.charAt(i), 16) : -1;
+            int d = Character.digit(s.charAt(i), 16);
             if (d < 0) {
                 return -1;
             }
@@ -329,7 +343,7 @@ final class PythonCodecs {
     static String punycode(byte[] bytes) {
         String text = new String(bytes, StandardCharsets.ISO_8859_1);
         int dash = text.lastIndexOf('-');
-        StringBuilder out = new StringBuilder(dash < 0 ? "" : text.substring(0, dash));
+        StringBuilder out = new StringBuilder(text.substring(0, Math.max(dash, 0)));
         String extended = text.substring(dash + 1);
         int n = 128;
         int bias = 72;
