@@ -27,6 +27,8 @@ import java.util.regex.Pattern;
  */
 final class PythonCodecs {
     private static final String TABLE = "python-codecs.txt";
+    /** The Unicode name aliases Python's {@code \N{...}} reads (NameAliases.txt), which the JDK's names lack. */
+    private static final String NAME_ALIASES = "unicode-name-aliases.txt";
     /** Longer than the longest Unicode character name (83 characters): no name. */
     private static final int MAX_CHARACTER_NAME = 100;
     /** Codec modules (encodings/*.py). */
@@ -39,25 +41,35 @@ final class PythonCodecs {
     private static final Map<String, Function<byte[], String>> DECODERS;
     /** A UTF-7 shifted run: "+", base64 of UTF-16, ended by "-" (absorbed) or any character outside base64. */
     private static final Pattern UTF_7_RUN = Pattern.compile("\\+([A-Za-z0-9+/]*)-?");
+    /** Name alias, upper case, to its code point. */
+    private static final Map<String, Integer> CHARACTER_ALIASES;
+    private static final String HANGUL_SYLLABLE = "HANGUL SYLLABLE ";
+    private static final String UNIFIED_IDEOGRAPH = "CJK UNIFIED IDEOGRAPH-";
+    /** The short names of the leading, vowel and trailing jamo of a Hangul syllable's name (Unicode 3.12). */
+    private static final List<List<String>> JAMO = List.of(
+            List.of("G", "GG", "N", "D", "DD", "R", "M", "B", "BB", "S", "SS", "", "J", "JJ", "C", "K", "T", "P", "H"),
+            List.of("A", "AE", "YA", "YAE", "EO", "E", "YEO", "YE", "O", "WA", "WAE", "OE", "YO", "U", "WEO", "WE", "WI",
+                    "YU", "EU", "YI", "I"),
+            List.of("", "G", "GG", "GS", "N", "NJ", "NH", "D", "L", "LG", "LM", "LB", "LS", "LT", "LP", "LH", "M", "B",
+                    "BS", "S", "SS", "NG", "J", "C", "K", "T", "P", "H"));
 
     static {
         Map<String, String> aliases = new HashMap<>();
         Map<String, List<String>> names = new HashMap<>();
-        for (String line : tableLines()) {
+        for (String line : tableLines(TABLE)) {
             List<String> words = List.of(line.trim().split("\\s+"));
             names.put(words.get(0), words);
             words.subList(1, words.size()).forEach(alias -> aliases.put(alias, words.get(0)));
         }
         MODULES = Set.copyOf(names.keySet());
         ALIASES = Map.copyOf(aliases);
-        Map<String, Function<byte[], String>> decoders = new HashMap<>();
-        names.forEach((module, moduleNames) -> jdkCharset(module, moduleNames, JDK)
-                .ifPresent(c -> decoders.put(module, bytes -> new String(bytes, c))));
-        decoders.put("utf_7", PythonCodecs::utf7);
-        decoders.put("unicode_escape", bytes -> unicodeEscape(bytes, false));
-        decoders.put("raw_unicode_escape", bytes -> unicodeEscape(bytes, true));
-        decoders.put("punycode", PythonCodecs::punycode);
-        DECODERS = Map.copyOf(decoders);
+        DECODERS = decoders(names);
+        Map<String, Integer> characterAliases = new HashMap<>();
+        for (String line : tableLines(NAME_ALIASES)) {
+            int semicolon = line.indexOf(';');
+            characterAliases.put(line.substring(0, semicolon), Integer.parseInt(line.substring(semicolon + 1), 16));
+        }
+        CHARACTER_ALIASES = Map.copyOf(characterAliases);
     }
 
     private PythonCodecs() {
@@ -68,14 +80,32 @@ final class PythonCodecs {
         return codec(label).map(DECODERS::get);
     }
 
-    /** The codec module {@code encodings.search_function} imports for the label, if any. */
+    /**
+     * The codec module {@code encodings.search_function} imports for the label, if any. Python never imports a name
+     * with a dot; no module name has one, so the look-up in MODULES refuses those too.
+     */
     static Optional<String> codec(String label) {
         String norm = normalised(label);
         String aliased = ALIASES.getOrDefault(norm, ALIASES.get(norm.replace('.', '_')));
         if (aliased != null) {
             return Optional.of(aliased);
         }
-        return norm.indexOf('.') < 0 && MODULES.contains(norm) ? Optional.of(norm) : Optional.empty();
+        return MODULES.contains(norm) ? Optional.of(norm) : Optional.empty();
+    }
+
+    /**
+     * Codec module (to its names, module name first) to its decoder, for the codecs this JVM (or this class: UTF-7,
+     * the escapes, punycode) can decode.
+     */
+    static Map<String, Function<byte[], String>> decoders(Map<String, List<String>> codecNames) {
+        Map<String, Function<byte[], String>> decoders = new HashMap<>();
+        codecNames.forEach((module, moduleNames) -> jdkCharset(module, moduleNames, JDK)
+                .ifPresent(c -> decoders.put(module, bytes -> new String(bytes, c))));
+        decoders.put("utf_7", PythonCodecs::utf7);
+        decoders.put("unicode_escape", bytes -> unicodeEscape(bytes, false));
+        decoders.put("raw_unicode_escape", bytes -> unicodeEscape(bytes, true));
+        decoders.put("punycode", PythonCodecs::punycode);
+        return Map.copyOf(decoders);
     }
 
     /**
@@ -197,13 +227,10 @@ final class PythonCodecs {
             return end;
         }
         int close = e == 'N' && at + 2 < s.length() && s.charAt(at + 2) == '{' ? nameEnd(s, at + 3) : -1;
-        if (close > 0) {
-            try {
-                out.appendCodePoint(Character.codePointOf(s.substring(at + 3, close)));
-                return close + 1;
-            } catch (IllegalArgumentException unknownName) {
-                // kept as it stands, below
-            }
+        int named = close >= 0 ? characterNamed(s.substring(at + 3, close)) : -1;
+        if (named >= 0) {
+            out.appendCodePoint(named);
+            return close + 1;
         }
         out.append('\\');
         return at + 1;
@@ -219,14 +246,75 @@ final class PythonCodecs {
         return -1;
     }
 
-    /** The code point of exactly {@code digits} hex digits at {@code from}; -1 if there are fewer or it is none. */
+    /**
+     * The character Python's {@code \N{name}} names, -1 if none: a JDK name (the JDK also reads a name in lower case
+     * or with spaces around it), a name alias (in any case, as Python), a Hangul syllable or a CJK unified ideograph
+     * (in upper case only, as Python).
+     */
+    static int characterNamed(String name) {
+        try {
+            return Character.codePointOf(name);
+        } catch (IllegalArgumentException notAJdkName) {
+            // Python's other names, below
+        }
+        Integer alias = CHARACTER_ALIASES.get(name.toUpperCase(Locale.ROOT));
+        if (alias != null) {
+            return alias;
+        }
+        if (name.startsWith(HANGUL_SYLLABLE)) {
+            return hangulSyllable(name.substring(HANGUL_SYLLABLE.length()));
+        }
+        return name.startsWith(UNIFIED_IDEOGRAPH) ? unifiedIdeograph(name.substring(UNIFIED_IDEOGRAPH.length())) : -1;
+    }
+
+    /** The syllable whose jamo short names these are, each the longest that matches, as Python reads them; or -1. */
+    private static int hangulSyllable(String jamo) {
+        int at = 0;
+        int syllable = 0;
+        for (List<String> names : JAMO) {
+            int best = -1;
+            for (int j = 0; j < names.size(); j++) {
+                if (jamo.startsWith(names.get(j), at) && (best < 0 || names.get(j).length() > names.get(best).length())) {
+                    best = j;
+                }
+            }
+            if (best < 0) {
+                return -1;
+            }
+            syllable = syllable * names.size() + best;
+            at += names.get(best).length();
+        }
+        return at == jamo.length() ? 0xAC00 + syllable : -1;
+    }
+
+    /** The CJK unified ideograph of these 4 or 5 upper-case hex digits; -1 for other text or another character. */
+    private static int unifiedIdeograph(String hex) {
+        if (hex.length() < 4 || hex.length() > 5) {
+            return -1;
+        }
+        int cp = 0;
+        for (int i = 0; i < hex.length(); i++) {
+            int d = "0123456789ABCDEF".indexOf(hex.charAt(i));
+            if (d < 0) {
+                return -1;
+            }
+            cp = cp * 16 + d;
+        }
+        String jdkName = Character.getName(cp);
+        return jdkName != null && jdkName.startsWith("CJK UNIFIED IDEOGRAPHS") ? cp : -1;
+    }
+
+    /**
+     * The code point of exactly {@code digits} hex digits at {@code from}; -1 if there are fewer or it is none. The
+     * text is ISO-8859-1, whose only hex digits (for Character.digit) are ASCII ones, as Python's.
+     */
     private static int hexValue(String s, int from, int digits) {
         if (from + digits > s.length()) {
             return -1;
         }
         long value = 0;
         for (int i = from; i < from + digits; i++) {
-            int d = s.charAt(i) < 0x80 ? Character.digit(s.charAt(i), 16) : -1;
+            int d = Character.digit(s.charAt(i), 16);
             if (d < 0) {
                 return -1;
             }
@@ -255,7 +343,7 @@ final class PythonCodecs {
     static String punycode(byte[] bytes) {
         String text = new String(bytes, StandardCharsets.ISO_8859_1);
         int dash = text.lastIndexOf('-');
-        StringBuilder out = new StringBuilder(dash < 0 ? "" : text.substring(0, dash));
+        StringBuilder out = new StringBuilder(text.substring(0, Math.max(dash, 0)));
         String extended = text.substring(dash + 1);
         int n = 128;
         int bias = 72;
@@ -322,10 +410,10 @@ final class PythonCodecs {
         return Map.copyOf(known);
     }
 
-    private static List<String> tableLines() {
-        try (InputStream in = PythonCodecs.class.getResourceAsStream(TABLE)) {
+    private static List<String> tableLines(String table) {
+        try (InputStream in = PythonCodecs.class.getResourceAsStream(table)) {
             if (in == null) {
-                throw new IllegalStateException(TABLE + " is missing from the class path");
+                throw new IllegalStateException(table + " is missing from the class path");
             }
             return new BufferedReader(new InputStreamReader(in, StandardCharsets.US_ASCII)).lines()
                     .filter(l -> !l.isBlank() && !l.startsWith("#")).toList();

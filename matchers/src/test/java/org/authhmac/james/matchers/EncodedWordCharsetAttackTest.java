@@ -87,6 +87,9 @@ class EncodedWordCharsetAttackTest {
                 "=?unicode_escape?q?ceo\\u0040a.example?= <x@evil.example>",
                 "=?raw-unicode-escape?q?ceo\\u0040a.example?= <x@evil.example>",
                 "=?punycode?q?ceoa.example-k050e?= <x@evil.example>",
+                "=?unicode_escape?q?ceo\\N{COMMERCIAL_AT}a\\N{SOFT_HYPHEN}.example?= <x@evil.example>",
+                "=?unicode_escape?q?ceo\\N{COMMERCIAL_AT}a\\N{SHY}.example?= <x@evil.example>",
+                "=?unicode_escape?q?ceo\\N{COMMERCIAL_AT}a\\N{ZWSP}.example?= <x@evil.example>",
                 "=?utf-16?b?YwBlAG8AIP9hAC4AZQB4AGEAbQBwAGwAZQA=?= <x@evil.example>",
                 "=?shift_jis_2004?q?ceo=81=97a.example?= <x@evil.example>",
         })

@@ -11,6 +11,7 @@ import java.util.stream.IntStream;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -327,6 +328,21 @@ class FromReadingsTest {
         @Test
         void aUtf7PlusSignBeforeTheAtIsText() {
             assertThat(read("=?utf-7?q?c+-AEA-a.example?= <x@evil.example>").domains()).doesNotContain("a.example");
+        }
+
+        /**
+         * As email.header.decode_header with make_header: only whitespace (str.isspace: a no-break space too) between
+         * two encoded words is dropped and their bytes joined; other text between them stays, and ends the run.
+         */
+        @ParameterizedTest
+        @CsvSource(delimiter = '|', value = {
+                "=?utf-8?q?ceo?= x =?utf-8?q?=40a.example?=|ceo x @a.example",
+                "Ceo =?utf-8?q?x?= =?utf-8?q?y?= <a@b>|Ceo xy <a@b>",
+                "=?utf-8?q?ceo=EF=BC?=\u00a0=?utf-8?q?=A0a.example?=|ceo\uff20a.example",
+                "=?utf-8?q?ceo?= =?iso-8859-1?q?=40a.example?=|ceo@a.example",
+        })
+        void adjacentEncodedWordsAreDecodedTogetherAsPythonDoes(String field, String text) {
+            assertThat(FromReadings.decodeAdjacentWordsTogether(field)).isEqualTo(text);
         }
 
         @Test
