@@ -156,6 +156,14 @@ class VaultConfigurationTest {
     }
 
     @Test
+    void anOwnerPasswordWithAPersistentParentIsNamed() {
+        Properties p = tcp();
+        p.setProperty("tpm.parent", "0x81000001");
+        p.setProperty("tpm.ownerAuth", "owner-secret");
+        assertRejected(p, "tpm.ownerAuth", "only applies with tpm.parent=owner");
+    }
+
+    @Test
     void aParentHandleOutsideThePersistentRangeIsNamed() {
         for (String handle : new String[] {"0x8100000001", "0x80000001", "-0x7f000000", "handle"}) {
             Properties p = tcp();
