@@ -78,7 +78,7 @@ public final class KeyVaults {
     /** For tests and tools: a given clock, and the background prefetch thread on or off. */
     public static DefaultKeyVault open(Properties properties, Path baseDir, Clock clock, boolean prefetch) {
         VaultProperties p = new VaultProperties(properties, baseDir);
-        Backend backendType = p.choice("vault.backend", Backend.class, null);
+        Backend backendType = p.choice("vault.backend", Backend.class);
         Path keyset = p.path("vault.keysetFile", "auth-hmac-keyset.properties");
         CacheSettings cache = new CacheSettings(
                 p.integer("cache.previousPeriods", CacheSettings.DEFAULTS.previousPeriods(), 0, 100),
@@ -132,7 +132,7 @@ public final class KeyVaults {
         }
         try {
             long h = Long.decode(v);
-            if ((h >>> 24) != 0x81 || h > 0xFFFFFFFFL) {
+            if ((h >>> 24) != 0x81) { // also refuses negative values and anything above 32 bits
                 throw new NumberFormatException();
             }
             return (int) h;
@@ -156,7 +156,7 @@ public final class KeyVaults {
 
     private static KeyBackend tpm(VaultProperties p) {
         Path blobDir = p.path("vault.blobDir", "auth-hmac-keys");
-        Device device = p.choice("tpm.device", Device.class, null);
+        Device device = p.choice("tpm.device", Device.class);
         int timeout = p.integer("tpm.timeoutMillis", 5_000, 1, 600_000);
         int parent = parentHandle(p);
         byte[] ownerAuth = ownerAuth(p, parent);

@@ -3,7 +3,6 @@ package org.authhmac.tpm;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
-import java.nio.channels.FileLock;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.FileSystems;
 import java.nio.file.Files;
@@ -99,14 +98,14 @@ public final class OwnerOnlyFiles {
         ReentrantLock inJvm = JVM_LOCKS.computeIfAbsent(lockFile, k -> new ReentrantLock());
         inJvm.lock();
         if (inJvm.getHoldCount() > 1) {
-            return new Lock(inJvm, null, null); // this thread holds the file lock already
+            return new Lock(inJvm, null); // this thread holds the file lock already
         }
         FileChannel ch = null;
         try {
             Set<OpenOption> options = Set.of(StandardOpenOption.CREATE, StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS);
             ch = FileChannel.open(lockFile, options, fileAttributes());
-            FileLock lock = ch.lock();
-            return new Lock(inJvm, ch, lock);
+            ch.lock(); // held until the channel is closed
+            return new Lock(inJvm, ch);
         } catch (IOException | RuntimeException e) {
             if (ch != null) {
                 ch.close();
@@ -119,20 +118,18 @@ public final class OwnerOnlyFiles {
     /** An exclusive lock from {@link #lock}; closing releases it. */
     public static final class Lock implements AutoCloseable {
         private final ReentrantLock inJvm;
+        /** The lock file's channel, whose file lock closing it releases; null for a lock taken again by its holder. */
         private final FileChannel channel;
-        private final FileLock fileLock;
 
-        private Lock(ReentrantLock inJvm, FileChannel channel, FileLock fileLock) {
+        private Lock(ReentrantLock inJvm, FileChannel channel) {
             this.inJvm = inJvm;
             this.channel = channel;
-            this.fileLock = fileLock;
         }
 
         @Override
         public void close() throws IOException {
             try {
-                if (fileLock != null) {
-                    fileLock.release();
+                if (channel != null) {
                     channel.close();
                 }
             } finally {

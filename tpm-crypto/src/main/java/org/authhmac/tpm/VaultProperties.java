@@ -51,21 +51,11 @@ final class VaultProperties {
         return v == null ? defaultValue : v;
     }
 
-    String required(String name, String why) {
+    /** A required choice among the constants of {@code type}, in any case. */
+    <E extends Enum<E>> E choice(String name, Class<E> type) {
         String v = optional(name);
         if (v == null) {
-            throw new VaultConfigException(name, "is required " + why);
-        }
-        return v;
-    }
-
-    <E extends Enum<E>> E choice(String name, Class<E> type, E defaultValue) {
-        String v = optional(name);
-        if (v == null) {
-            if (defaultValue == null) {
-                throw new VaultConfigException(name, "is required; one of " + names(type));
-            }
-            return defaultValue;
+            throw new VaultConfigException(name, "is required; one of " + names(type));
         }
         try {
             return Enum.valueOf(type, v.toUpperCase(Locale.ROOT));

@@ -233,6 +233,22 @@ class KeysetChangesTest {
             vault.importKey("k0", "partner-c", TestVaults.PRIMARY.clone(), KeyStatus.ACTIVE);
 
             assertThat(vault.keys()).extracting(KeyInfo::keyId).containsExactly("k3", "k5", "k1", "k9", "k0");
+            // the file lists them in the same order, whatever order they were added in
+            assertThat(Files.readAllLines(dir.resolve("auth-hmac-keyset.properties")).stream()
+                    .filter(line -> line.contains(".keyset=")).map(line -> line.substring(4, line.indexOf(".keyset="))))
+                    .containsExactly("k3", "k5", "k1", "k9", "k0");
+        }
+    }
+
+    @Test
+    void everyChangeOfTheKeysetReleasesTheKeysetLockWhenDone() throws Exception {
+        Path lockFile = dir.resolve("auth-hmac-keyset.properties.lock");
+        try (DefaultKeyVault vault = TestVaults.open(TestVaults.pkcs12(), dir, clock)) {
+            vault.importKey("k1", "partner-b", TestVaults.PRIMARY.clone(), KeyStatus.PRIMARY);
+            assertThat(OwnerOnlyFilesTest.lockedInThisJvm(lockFile)).isFalse();
+            vault.importKey("k2", "partner-b", TestVaults.PRIMARY.clone(), KeyStatus.ACTIVE);
+            vault.setStatus("k2", KeyStatus.RETIRED);
+            assertThat(OwnerOnlyFilesTest.lockedInThisJvm(lockFile)).isFalse();
         }
     }
 }

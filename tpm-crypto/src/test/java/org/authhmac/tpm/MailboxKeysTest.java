@@ -6,8 +6,15 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
 import org.authhmac.protocol.Kdf;
 import org.authhmac.protocol.KdfContext;
+import org.authhmac.protocol.KeyUnavailableException;
+import org.authhmac.protocol.PeriodKey;
+import org.authhmac.protocol.PeriodKeys;
+import org.authhmac.protocol.UnknownKeyException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -28,7 +35,8 @@ class MailboxKeysTest {
             KdfContext mine = new KdfContext(issued.keyId(), "b.example", 900, 2_000_000);
             assertThat(vault.periodKey(mine).exportBytesForTestVectors()).isEqualTo(Kdf.derive(issued.secret(), mine));
             assertThat(issued.keyFile()).contains("mailbox=alice@b.example", "key-id=" + issued.keyId(), "secret=" + issued.secretBase64Url());
-            assertThat(issued.toString()).doesNotContain(issued.secretBase64Url());
+            assertThat(issued.toString()).doesNotContain(issued.secretBase64Url())
+                    .isEqualTo("Issued[alice@b.example, key " + issued.keyId() + ", secret hidden]");
         }
     }
 
@@ -39,7 +47,8 @@ class MailboxKeysTest {
 
             assertThatThrownBy(() -> MailboxKeys.issue(vault, "alice@b.example", false, new SecureRandom()))
                     .isInstanceOf(MailboxKeys.AlreadyIssuedException.class)
-                    .hasMessageContaining("already has key " + first.keyId());
+                    .hasMessageContaining("already has key " + first.keyId())
+                    .extracting(e -> ((MailboxKeys.AlreadyIssuedException) e).keyId()).isEqualTo(first.keyId());
             MailboxKeys.Issued second = MailboxKeys.issue(vault, "alice@b.example", true, new SecureRandom());
 
             assertThat(second.keyId()).isNotEqualTo(first.keyId());
@@ -111,6 +120,128 @@ class MailboxKeysTest {
                 assertThat(fresh.periodKey(alices).exportBytesForTestVectors()).isEqualTo(Kdf.derive(byCli.secret(), alices));
                 assertThat(fresh.periodKey(bobs).exportBytesForTestVectors()).isEqualTo(Kdf.derive(bob.secret(), bobs));
             }
+        }
+    }
+
+    @Test
+    void aMailboxKeySourceAnswersOnlyThePrimaryAndActiveKeysOfThatMailbox() throws Exception {
+        StubVault vault = new StubVault(
+                new KeyInfo("mbx-new", "user:alice@b.example", KeyStatus.PRIMARY, Instant.EPOCH, "stub"),
+                new KeyInfo("mbx-old", "user:alice@b.example", KeyStatus.ACTIVE, Instant.EPOCH, "stub"),
+                new KeyInfo("mbx-gone", "user:alice@b.example", KeyStatus.RETIRED, Instant.EPOCH, "stub"),
+                new KeyInfo("mbx-bob", "user:bob@b.example", KeyStatus.PRIMARY, Instant.EPOCH, "stub"),
+                new KeyInfo("k1", "partner-b", KeyStatus.PRIMARY, Instant.EPOCH, "stub"));
+        PeriodKeys alices = MailboxKeys.keysOf(vault, "Alice@b.example");
+
+        PeriodKey primary = alices.periodKey(context("mbx-new"));
+        assertThat(primary.context().keyId()).isEqualTo("mbx-new");
+        assertThat(alices.periodKey(context("mbx-old")).context().keyId()).isEqualTo("mbx-old");
+        for (String foreign : List.of("mbx-gone", "mbx-bob", "k1", "mbx-unknown")) {
+            assertThatThrownBy(() -> alices.periodKey(context(foreign))).isInstanceOf(UnknownKeyException.class)
+                    .hasMessageContaining("key id " + foreign + " is not a key of keyset user:alice@b.example");
+        }
+        assertThat(vault.derived).containsExactly("mbx-new", "mbx-old");
+
+        alices.macChecked(primary, true);
+        assertThat(vault.checked).containsExactly(primary);
+    }
+
+    @Test
+    void aMailboxKeySourceWhoseVaultCannotListItsKeysReportsTheVaultUnavailable() {
+        StubVault vault = new StubVault() {
+            @Override
+            public List<KeyInfo> keys() {
+                throw new IllegalStateException("keyset file unreadable");
+            }
+        };
+
+        assertThatThrownBy(() -> MailboxKeys.keysOf(vault, "alice@b.example").periodKey(context("mbx-new")))
+                .isInstanceOf(KeyUnavailableException.class).hasMessageContaining("keyset file unreadable");
+    }
+
+    @Test
+    void issuingWipesEveryWorkingCopyOfTheSecretAndTheCallerWipesItsOwn() throws Exception {
+        List<byte[]> drawn = new ArrayList<>();
+        SecureRandom recording = new SecureRandom() {
+            @Override
+            public void nextBytes(byte[] bytes) {
+                super.nextBytes(bytes);
+                drawn.add(bytes);
+            }
+        };
+        StubVault vault = new StubVault();
+
+        MailboxKeys.Issued issued = MailboxKeys.issue(vault, "alice@b.example", false, recording);
+
+        // the drawn secret and the copy handed to the vault are zeroed; the caller's copy holds the drawn value
+        byte[] drawnSecret = drawn.get(1);
+        assertThat(drawnSecret).hasSize(32).isEqualTo(new byte[32]);
+        assertThat(vault.stored).hasSize(1);
+        assertThat(vault.stored.get(0)).isEqualTo(new byte[32]);
+        assertThat(issued.secret()).hasSize(32).isNotEqualTo(new byte[32]);
+        issued.wipe();
+        assertThat(issued.secret()).isEqualTo(new byte[32]);
+    }
+
+    private static KdfContext context(String keyId) {
+        return new KdfContext(keyId, "b.example", 900, 2_000_000);
+    }
+
+    /** A vault that lists the given keys, derives any key id asked for, and records what reaches it. */
+    private static class StubVault implements ManagedKeyVault {
+        private final List<KeyInfo> keys;
+        final List<String> derived = new ArrayList<>();
+        final List<PeriodKey> checked = new ArrayList<>();
+        final List<byte[]> stored = new ArrayList<>();
+
+        StubVault(KeyInfo... keys) {
+            this.keys = List.of(keys);
+        }
+
+        @Override
+        public PeriodKey periodKey(KdfContext context) {
+            derived.add(context.keyId());
+            return PeriodKey.of(context, new byte[32]);
+        }
+
+        @Override
+        public void macChecked(PeriodKey key, boolean verified) {
+            checked.add(key);
+        }
+
+        @Override
+        public String primaryKeyId(String keyset) throws UnknownKeyException {
+            throw new UnknownKeyException("no primary in " + keyset);
+        }
+
+        @Override
+        public List<KeyInfo> keys() {
+            return keys;
+        }
+
+        @Override
+        public VaultHealth health() {
+            return VaultHealth.up("stub");
+        }
+
+        @Override
+        public KeyInfo importKey(String keyId, String keyset, byte[] primary, KeyStatus status) {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public KeyInfo replacePrimary(String keyId, String keyset, byte[] primary, Optional<String> expectedPrimary) {
+            stored.add(primary);
+            return new KeyInfo(keyId, keyset, KeyStatus.PRIMARY, Instant.EPOCH, "stub");
+        }
+
+        @Override
+        public KeyInfo setStatus(String keyId, KeyStatus status) {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public void close() {
         }
     }
 }

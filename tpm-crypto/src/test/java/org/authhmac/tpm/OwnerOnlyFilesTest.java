@@ -2,13 +2,19 @@ package org.authhmac.tpm;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -66,5 +72,78 @@ class OwnerOnlyFilesTest {
         Path blobs = OwnerOnlyFiles.folder(dir.resolve("conf/auth-hmac-keys"));
 
         assertThat(mode(blobs)).isEqualTo("rwx------");
+    }
+
+    @Test
+    void aLockHoldsTheLockFileUntilClosedAndTheHoldingThreadMayTakeItAgainInside() throws Exception {
+        Path keyset = dir.resolve("keyset");
+        Path lockFile = dir.resolve("keyset.lock");
+
+        try (OwnerOnlyFiles.Lock outer = OwnerOnlyFiles.lock(keyset)) {
+            assertThat(lockedInThisJvm(lockFile)).isTrue();
+            try (OwnerOnlyFiles.Lock inner = OwnerOnlyFiles.lock(keyset)) {
+                assertThat(lockedInThisJvm(lockFile)).isTrue();
+            }
+            assertThat(lockedInThisJvm(lockFile)).as("closing the inner lock keeps the outer one").isTrue();
+        }
+        assertThat(lockedInThisJvm(lockFile)).isFalse();
+        assertThat(openDescriptorsOf(lockFile)).as("the lock file is closed with the lock").isZero();
+        try (OwnerOnlyFiles.Lock again = OwnerOnlyFiles.lock(keyset)) {
+            assertThat(lockedInThisJvm(lockFile)).isTrue();
+        }
+        assertThat(lockedInThisJvm(lockFile)).isFalse();
+        assertThat(mode(lockFile)).isEqualTo("rw-------");
+    }
+
+    @Test
+    void aLockThatCannotBeTakenLeavesNothingOpenOrHeld() throws Exception {
+        Path keyset = dir.resolve("keyset");
+        Path lockFile = dir.resolve("keyset.lock");
+
+        // a link where the lock file belongs is not followed
+        Path target = dir.resolve("elsewhere.lock");
+        Path link = Files.createSymbolicLink(lockFile, target);
+        assertThatThrownBy(() -> OwnerOnlyFiles.lock(keyset)).isInstanceOf(IOException.class);
+        assertThat(target).doesNotExist();
+        Files.delete(link);
+
+        // the file lock itself refused (here: another channel of this JVM holds it)
+        try (FileChannel other = FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+                FileLock held = other.lock()) {
+            assertThatThrownBy(() -> OwnerOnlyFiles.lock(keyset)).isInstanceOf(OverlappingFileLockException.class);
+            assertThat(openDescriptorsOf(lockFile)).as("only the other channel is open").isOne();
+        }
+
+        // neither failure left the lock taken for this thread
+        try (OwnerOnlyFiles.Lock lock = OwnerOnlyFiles.lock(keyset)) {
+            assertThat(lockedInThisJvm(lockFile)).isTrue();
+        }
+    }
+
+    /** Whether this JVM holds a file lock on {@code lockFile}: the JVM refuses an overlapping lock from another channel. */
+    static boolean lockedInThisJvm(Path lockFile) throws IOException {
+        try (FileChannel probe = FileChannel.open(lockFile, StandardOpenOption.WRITE)) {
+            FileLock lock = probe.tryLock();
+            lock.release();
+            return false;
+        } catch (OverlappingFileLockException e) {
+            return true;
+        }
+    }
+
+    /** How many descriptors of this process are open on {@code file} (Linux /proc). */
+    static long openDescriptorsOf(Path file) throws IOException {
+        Path fds = Path.of("/proc/self/fd");
+        assumeTrue(Files.isDirectory(fds), "needs /proc/self/fd");
+        Path real = file.toRealPath();
+        try (var listing = Files.list(fds)) {
+            return listing.filter(fd -> {
+                try {
+                    return Files.readSymbolicLink(fd).equals(real);
+                } catch (IOException gone) {
+                    return false;
+                }
+            }).count();
+        }
     }
 }

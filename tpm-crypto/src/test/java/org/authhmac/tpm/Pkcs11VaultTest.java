@@ -21,6 +21,7 @@ import java.util.stream.Stream;
 import org.authhmac.protocol.Kdf;
 import org.authhmac.protocol.KdfContext;
 import org.authhmac.protocol.KeyUnavailableException;
+import org.authhmac.tpm.pkcs11.Pkcs11Backend;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -144,5 +145,17 @@ class Pkcs11VaultTest {
 
         assertThatThrownBy(() -> TestVaults.open(p, dir, clock))
                 .isInstanceOf(VaultConfigException.class).hasMessageStartingWith("pkcs11.library:");
+    }
+
+    @Test
+    void theBackendCountsEveryTokenOperation() throws Exception {
+        byte[] data = {1, 2, 3};
+        Pkcs11Backend backend = new Pkcs11Backend(Path.of(LIBRARY), "slot = " + slot, PIN.toCharArray());
+        backend.store(run + "h5", TestVaults.PRIMARY.clone());
+        byte[] mac = backend.hmacSha256(run + "h5", run + "h5", data);
+
+        assertThat(backend.operationCount()).as("one store, one HMAC").isEqualTo(2);
+        assertThat(mac).hasSize(32);
+        backend.close();
     }
 }

@@ -104,4 +104,62 @@ class TcpTpmDeviceTest {
             peer.get(10, TimeUnit.SECONDS);
         }
     }
+
+    @Test
+    void aPortNobodyListensOnIsAFailedConnectWithItsCause() throws Exception {
+        int port;
+        try (ServerSocket closed = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            port = closed.getLocalPort();
+        }
+        TcpTpmDevice device = new TcpTpmDevice("127.0.0.1", port, true, 5000);
+
+        assertThat(device.connect()).isFalse();
+        assertThat(device.lastConnectError()).isInstanceOf(java.net.ConnectException.class);
+        assertThat(device.responseReady()).isFalse();
+        assertThatThrownBy(() -> device.dispatchCommand(COMMAND)).isInstanceOf(TpmTransportException.class)
+                .hasMessageContaining("not connected to the TPM at 127.0.0.1:" + port);
+    }
+
+    @Test
+    void closingOrReconnectingEndsTheSessionSoTheSimulatorServesTheNextConnection() throws Exception {
+        try (ServerSocket server = new ServerSocket(0, 2, InetAddress.getLoopbackAddress())) {
+            TcpTpmDevice device = connectedTo(server);
+            try (Socket first = server.accept()) {
+                assertThat(device.connect()).as("a reconnect").isTrue();
+                DataInputStream in = new DataInputStream(first.getInputStream());
+                assertThat(in.readInt()).as("TPM_SESSION_END").isEqualTo(20);
+                assertThat(in.read()).as("then the first connection is closed").isEqualTo(-1);
+            }
+            try (Socket second = server.accept()) {
+                device.close();
+                DataInputStream in = new DataInputStream(second.getInputStream());
+                assertThat(in.readInt()).as("TPM_SESSION_END").isEqualTo(20);
+                assertThat(in.read()).isEqualTo(-1);
+            }
+        }
+    }
+
+    @Test
+    void aResponseIsReadyOnlyOnceThePeerHasSentIt() throws Exception {
+        try (ServerSocket server = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            CompletableFuture<Void> peer = peer(server, 10, 10);
+            TcpTpmDevice device = connectedTo(server);
+            assertThat(device.responseReady()).as("nothing asked yet").isFalse();
+
+            device.dispatchCommand(COMMAND);
+            while (!device.responseReady()) {
+                Thread.onSpinWait(); // the class-level timeout bounds this
+            }
+
+            assertThat(device.getResponse()).hasSize(10);
+            device.close();
+            peer.get(10, TimeUnit.SECONDS);
+        }
+    }
+
+    @Test
+    void describesItselfByAddressAndSaysWhenNagleIsOn() {
+        assertThat(new TcpTpmDevice("tpm.example", 2321, true, 5000)).hasToString("tcp:tpm.example:2321");
+        assertThat(new TcpTpmDevice("tpm.example", 2321, false, 5000)).hasToString("tcp:tpm.example:2321 (Nagle on)");
+    }
 }

@@ -139,16 +139,20 @@ class TpmVaultTest {
     void cacheUsesOneTpmOperationPerPeriod() throws Exception {
         vault.importKey("k1", "partner-b", TestVaults.PRIMARY.clone(), KeyStatus.PRIMARY);
 
-        for (int i = 0; i < 100; i++) {
+        vault.periodKey(now("k1"));
+        long commands = vault.backendOperationCount();
+        for (int i = 1; i < 100; i++) {
             vault.periodKey(now("k1"));
         }
         assertThat(vault.derivationCount()).isEqualTo(1);
+        assertThat(vault.backendOperationCount()).as("no TPM command for a cached key").isEqualTo(commands);
 
         clock.advance(Duration.ofSeconds(P));
         for (int i = 0; i < 100; i++) {
             vault.periodKey(now("k1"));
         }
         assertThat(vault.derivationCount()).isEqualTo(2);
+        assertThat(vault.backendOperationCount()).as("the TPM commands of the new period's derivation are counted").isGreaterThan(commands);
     }
 
     @Test

@@ -1,5 +1,6 @@
 package org.authhmac.tpm;
 
+import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.file.Files;
@@ -128,5 +129,88 @@ class VaultConfigurationTest {
                 key.k2.ref=k2
                 """);
         assertRejected(tcp(), "key.k2.status", "two PRIMARY");
+    }
+
+    @Test
+    void aTcpPortFromOneUpIsAcceptedAndAnUnreachableTpmOnlyMakesTheVaultUnhealthy() {
+        Properties p = tcp();
+        p.setProperty("tpm.port", "1"); // nothing listens there
+        p.setProperty("tpm.timeoutMillis", "1000");
+
+        try (KeyVault vault = KeyVaults.open(p, dir)) {
+            assertThat(vault.health().healthy()).isFalse();
+        }
+        p.setProperty("tpm.port", "0");
+        assertRejected(p, "tpm.port", "required");
+    }
+
+    @Test
+    void pkcs11WithBothASlotAndASlotListIndexIsNamed() throws Exception {
+        Properties p = new Properties();
+        p.setProperty("vault.backend", "pkcs11");
+        p.setProperty("pkcs11.library", Files.writeString(dir.resolve("libtoken.so"), "").toString());
+        p.setProperty("pkcs11.slot", "0");
+        p.setProperty("pkcs11.slotListIndex", "0");
+        p.setProperty("pkcs11.pin", "1234");
+        assertRejected(p, "pkcs11.slotListIndex", "not both");
+    }
+
+    @Test
+    void anOwnerPasswordWithAPersistentParentIsNamed() {
+        Properties p = tcp();
+        p.setProperty("tpm.parent", "0x81000001");
+        p.setProperty("tpm.ownerAuth", "owner-secret");
+        assertRejected(p, "tpm.ownerAuth", "only applies with tpm.parent=owner");
+    }
+
+    @Test
+    void aParentHandleOutsideThePersistentRangeIsNamed() {
+        for (String handle : new String[] {"0x8100000001", "0x80000001", "-0x7f000000", "handle"}) {
+            Properties p = tcp();
+            p.setProperty("tpm.parent", handle);
+            assertRejected(p, "tpm.parent", "not '" + handle + "'");
+        }
+    }
+
+    @Test
+    void aPkcs12VaultOpensWithItsPasswordFromAFileAndTheSmallestCacheSettings() throws Exception {
+        Files.writeString(dir.resolve("password"), "test-password\n");
+        Properties p = TestVaults.pkcs12();
+        p.remove("pkcs12.password");
+        p.setProperty("pkcs12.passwordFile", "password");
+        p.setProperty("cache.previousPeriods", "0");
+        p.setProperty("cache.prefetchSeconds", "0");
+        p.setProperty("cache.maxEntries", "1");
+
+        try (KeyVault vault = KeyVaults.open(p, dir)) {
+            assertThat(vault.health().healthy()).isTrue();
+            assertThat(vault.keys()).isEmpty();
+        }
+    }
+
+    @Test
+    void theConfigurationFileIsTheNamedOneElseUnderJamesWorkingDirectoryElseUnderTheCurrentOne() {
+        String explicit = System.getProperty(KeyVaults.CONFIG_PROPERTY);
+        String root = System.getProperty("working.directory");
+        try {
+            System.clearProperty(KeyVaults.CONFIG_PROPERTY);
+            System.clearProperty("working.directory");
+            assertThat(KeyVaults.defaultConfigFile()).isEqualTo(Path.of("conf", "auth-hmac.properties"));
+            System.setProperty("working.directory", "/opt/james");
+            assertThat(KeyVaults.defaultConfigFile()).isEqualTo(Path.of("/opt/james", "conf", "auth-hmac.properties"));
+            System.setProperty(KeyVaults.CONFIG_PROPERTY, "/etc/auth-hmac.properties");
+            assertThat(KeyVaults.defaultConfigFile()).isEqualTo(Path.of("/etc/auth-hmac.properties"));
+        } finally {
+            restore(KeyVaults.CONFIG_PROPERTY, explicit);
+            restore("working.directory", root);
+        }
+    }
+
+    private static void restore(String name, String value) {
+        if (value == null) {
+            System.clearProperty(name);
+        } else {
+            System.setProperty(name, value);
+        }
     }
 }

@@ -2,6 +2,9 @@ package org.authhmac.tpm.tpm2;
 
 import java.io.IOException;
 import java.io.RandomAccessFile;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
 import java.util.Arrays;
 import tss.TpmDevice;
 
@@ -25,6 +28,11 @@ public final class CharacterDeviceTpm extends TpmDevice {
     public boolean connect() {
         close();
         try {
+            // "rw" would create a missing path as a regular file (a mistyped tpm.devicePath, or /dev before udev made
+            // the node) and send the TPM commands into it; a device that is not there is a failed connect
+            if (!Files.exists(Path.of(path))) {
+                throw new NoSuchFileException(path, null, "no TPM device there");
+            }
             file = new RandomAccessFile(path, "rw");
             return true;
         } catch (IOException e) {
