@@ -343,21 +343,27 @@ final class PythonCodecs {
     static String punycode(byte[] bytes) {
         String text = new String(bytes, StandardCharsets.ISO_8859_1);
         int dash = text.lastIndexOf('-');
-        StringBuilder out = new StringBuilder(text.substring(0, Math.max(dash, 0)));
+        // Python's text is a list of code points: a lone surrogate is one of its own, even next to another one
+        // (two that pair up in a Java String would shift every later index), so insert into code points. Each
+        // inserted code point takes at least one character of the text: the text's length bounds their number.
+        String base = text.substring(0, Math.max(dash, 0));
+        int[] out = new int[text.length()];
+        for (int b = 0; b < base.length(); b++) {
+            out[b] = base.charAt(b); // the base is ISO-8859-1: one char a code point
+        }
         String extended = text.substring(dash + 1);
         int n = 128;
         int bias = 72;
         long i = 0;
         int pos = 0;
-        int points = out.length(); // the base is ISO-8859-1: one char a code point
-        boolean supplementary = false;
+        int points = base.length();
         while (pos < extended.length()) {
             long oldI = i;
             long w = 1;
             for (int k = 36; ; k += 36) {
                 int digit = pos < extended.length() ? punycodeDigit(extended.charAt(pos++)) : -1;
                 if (digit < 0 || w > Integer.MAX_VALUE) {
-                    return out.toString();
+                    return new String(out, 0, points);
                 }
                 i += digit * w;
                 int t = k <= bias ? 1 : Math.min(k - bias, 26);
@@ -370,15 +376,15 @@ final class PythonCodecs {
             bias = adapt(i - oldI, length, oldI == 0);
             long code = n + i / length;
             if (code > Character.MAX_CODE_POINT || i > Integer.MAX_VALUE) {
-                return out.toString();
+                return new String(out, 0, points - 1);
             }
             n = (int) code;
             i %= length;
-            out.insert(supplementary ? out.offsetByCodePoints(0, (int) i) : (int) i, Character.toChars(n));
-            supplementary |= Character.isSupplementaryCodePoint(n);
+            System.arraycopy(out, (int) i, out, (int) i + 1, length - 1 - (int) i);
+            out[(int) i] = n;
             i++;
         }
-        return out.toString();
+        return new String(out, 0, points);
     }
 
     private static int punycodeDigit(char c) {

@@ -40,6 +40,14 @@ class FromReadingsTest {
             assertThat(reading.clear()).isTrue();
         }
 
+        /** A punycode word whose lone surrogates pair up in Java: read (the scan threw, "never throws"). */
+        @Test
+        void aPunycodeWordOfPairingLoneSurrogatesIsRead() {
+            FromReadings.Reading reading = read("=?punycode?q?x-qc4gm6hss60bga?= <ceo@a.example>");
+
+            assertThat(reading.domains()).contains("a.example");
+        }
+
         @Test
         void aPlainAddressIsReadAsItsDomainAndLeavesTheFieldClear() {
             FromReadings.Reading reading = read("Ceo <ceo@A.Example>");

@@ -198,6 +198,17 @@ class PythonCodecsTest {
                     .isEqualTo("a".repeat(2047) + Character.toString(0x10007F));
         }
 
+        /**
+         * Python's punycode inserts lone surrogates as code points of their own; two adjacent ones pair up in a Java
+         * String, which then holds fewer code points than Python's text: an insertion after a supplementary character
+         * must still find its place (it threw IndexOutOfBoundsException out of the From scan).
+         */
+        @Test
+        void decodesLoneSurrogatesThatPairUpBeforeASupplementaryInsertion() {
+            assertThat(decoded("punycode", "x-qc4gm6hss60bga")).as("'\\ud800\\udc00\\U0001F600x\\U0001F601' in Python")
+                    .isEqualTo("\ud800\udc00\ud83d\ude00x\ud83d\ude01");
+        }
+
         @Test
         void hasNoDecoderForACodecThatIsNoTextEncoding() {
             assertThat(PythonCodecs.decoder("base64")).isEqualTo(Optional.empty());
