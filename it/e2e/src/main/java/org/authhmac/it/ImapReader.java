@@ -216,7 +216,21 @@ public final class ImapReader {
         T run(Folder inbox) throws MessagingException, IOException;
     }
 
+    /**
+     * Runs a read-only piece of work in its own IMAP session. James 3.8.1's IMAP server, on this busy 2-core machine,
+     * now and then leaves a session unanswered until the client's read timeout; since the work only reads, a failed
+     * session is retried once in a new one before the failure is thrown.
+     */
     private <T> T withInbox(InboxWork<T> work) {
+        try {
+            return inOneSession(work);
+        } catch (IllegalStateException first) {
+            System.err.println("IMAP read failed, retrying once in a new session: " + first.getMessage());
+            return inOneSession(work);
+        }
+    }
+
+    private <T> T inOneSession(InboxWork<T> work) {
         Properties props = new Properties();
         props.put("mail.imap.connectiontimeout", "10000");
         props.put("mail.imap.timeout", "30000");
