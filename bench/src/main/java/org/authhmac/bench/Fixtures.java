@@ -14,9 +14,9 @@ import java.util.Properties;
 import java.util.Random;
 import java.util.stream.Stream;
 import org.authhmac.protocol.SignRequest;
-import org.authhmac.tpm.DefaultKeyVault;
-import org.authhmac.tpm.KeyStatus;
-import org.authhmac.tpm.KeyVaults;
+import org.authhmac.vault.DefaultKeyVault;
+import org.authhmac.vault.KeyStatus;
+import org.authhmac.vault.KeyVaults;
 
 /** What the benchmarks share: the signing time, the partner keys, and vaults in throw-away directories. */
 final class Fixtures {

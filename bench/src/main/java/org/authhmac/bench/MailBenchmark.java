@@ -28,7 +28,7 @@ import org.authhmac.protocol.SignerSettings;
 import org.authhmac.protocol.Verdict;
 import org.authhmac.protocol.Verifier;
 import org.authhmac.protocol.VerifierSettings;
-import org.authhmac.tpm.DefaultKeyVault;
+import org.authhmac.vault.DefaultKeyVault;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;

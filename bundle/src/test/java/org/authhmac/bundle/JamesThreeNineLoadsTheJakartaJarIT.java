@@ -97,7 +97,7 @@ class JamesThreeNineLoadsTheJakartaJarIT {
         });
         ExtendedClassLoader extensions = new ExtendedClassLoader(serverRoot(root));
         GuiceLoader loader = new GuiceGenericLoader(james, extensions,
-                new ExtensionConfiguration(List.of(new ClassName("org.authhmac.tpm.guice.AuthHmacVaultModule")), List.of()));
+                new ExtensionConfiguration(List.of(new ClassName("org.authhmac.vault.guice.AuthHmacVaultModule")), List.of()));
         mailets = new GuiceMailetLoader(loader, Set.of());
         matchers = new GuiceMatcherLoader(loader);
     }

@@ -1,7 +1,7 @@
 package org.authhmac.cli;
 
 import java.io.PrintWriter;
-import org.authhmac.tpm.ManagedKeyVault;
+import org.authhmac.vault.ManagedKeyVault;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Spec;

@@ -1,8 +1,8 @@
 package org.authhmac.cli;
 
 import org.authhmac.protocol.UnknownKeyException;
-import org.authhmac.tpm.KeyStatus;
-import org.authhmac.tpm.ManagedKeyVault;
+import org.authhmac.vault.KeyStatus;
+import org.authhmac.vault.ManagedKeyVault;
 import picocli.CommandLine.Command;
 
 /** {@code auth-hmac keys ...}: the key lifecycle, in Tink's order (add, roll out to the peer, promote, retire). */

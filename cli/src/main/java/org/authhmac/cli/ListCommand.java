@@ -3,8 +3,8 @@ package org.authhmac.cli;
 import java.io.PrintWriter;
 import java.util.List;
 import java.util.concurrent.Callable;
-import org.authhmac.tpm.KeyInfo;
-import org.authhmac.tpm.KeyVault;
+import org.authhmac.vault.KeyInfo;
+import org.authhmac.vault.KeyVault;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 

@@ -2,9 +2,9 @@ package org.authhmac.cli;
 
 import java.io.PrintWriter;
 import java.util.concurrent.Callable;
-import org.authhmac.tpm.KeyInfo;
-import org.authhmac.tpm.KeyStatus;
-import org.authhmac.tpm.ManagedKeyVault;
+import org.authhmac.vault.KeyInfo;
+import org.authhmac.vault.KeyStatus;
+import org.authhmac.vault.ManagedKeyVault;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;

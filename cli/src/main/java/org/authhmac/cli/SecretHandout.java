@@ -8,7 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.Arrays;
-import org.authhmac.tpm.OwnerOnlyFiles;
+import org.authhmac.vault.OwnerOnlyFiles;
 
 /**
  * How a command hands a secret out once: in a new owner-only file ({@code --export}) or on standard output

@@ -8,9 +8,9 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Instant;
 import org.authhmac.cli.AuthHmacCliTest.Run;
 import org.authhmac.protocol.client.MailboxKey;
-import org.authhmac.tpm.KeyVaults;
-import org.authhmac.tpm.MailboxKeys;
-import org.authhmac.tpm.ManagedKeyVault;
+import org.authhmac.vault.KeyVaults;
+import org.authhmac.vault.MailboxKeys;
+import org.authhmac.vault.ManagedKeyVault;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

@@ -53,7 +53,7 @@ class MessageHeadersTest {
         CountingMessage message = new CountingMessage(floodOfDistinctNames(fields));
 
         // when the matcher strips the forged result and puts its own on top
-        int removed = MessageHeaders.remove(message, AuthenticationResults.HEADER, v -> AuthenticationResults.claims(v, "mx.b.example"));
+        int removed = MessageHeaders.remove(message, "Authentication-Results", v -> v.trim().startsWith("mx.b.example;"));
         MessageHeaders.prepend(message, List.of("Authentication-Results: mx.b.example; auth-hmac=none reason=\"no-signature\""));
 
         // then a bounded number of passes over the fields did it (one per distinct name was 40,000 passes over 20,000
@@ -70,7 +70,7 @@ class MessageHeadersTest {
         CountingMessage message = new CountingMessage("Received: by x\r\n" + FORGED + "\r\nFrom: a@a.example\r\n"
                 + "Authentication-Results: other.example; dkim=pass\r\nSubject: s\r\n\r\nbody\r\n");
 
-        MessageHeaders.remove(message, AuthenticationResults.HEADER, v -> AuthenticationResults.claims(v, "mx.b.example"));
+        MessageHeaders.remove(message, "Authentication-Results", v -> v.trim().startsWith("mx.b.example;"));
         MessageHeaders.prepend(message, List.of("Authentication-Results: mx.b.example; auth-hmac=pass"));
 
         assertThat(Collections.list(message.getAllHeaderLines())).containsExactly(

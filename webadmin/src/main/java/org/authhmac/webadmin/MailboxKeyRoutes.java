@@ -13,10 +13,10 @@ import org.apache.james.user.api.UsersRepositoryException;
 import org.apache.james.webadmin.Routes;
 import org.apache.james.webadmin.authentication.AuthenticationFilter;
 import org.apache.james.webadmin.authentication.NoAuthenticationFilter;
-import org.authhmac.tpm.ConcurrentKeysetChangeException;
-import org.authhmac.tpm.KeyInfo;
-import org.authhmac.tpm.MailboxKeys;
-import org.authhmac.tpm.ManagedKeyVault;
+import org.authhmac.vault.ConcurrentKeysetChangeException;
+import org.authhmac.vault.KeyInfo;
+import org.authhmac.vault.MailboxKeys;
+import org.authhmac.vault.ManagedKeyVault;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import spark.Request;
@@ -130,7 +130,7 @@ public class MailboxKeyRoutes implements Routes {
         String mailbox = lookup.mailbox();
         String keyset = MailboxKeys.keyset(mailbox);
         Optional<KeyInfo> primary = vault.keys().stream()
-                .filter(k -> k.keyset().equals(keyset) && k.status() == org.authhmac.tpm.KeyStatus.PRIMARY).findFirst();
+                .filter(k -> k.keyset().equals(keyset) && k.status() == org.authhmac.vault.KeyStatus.PRIMARY).findFirst();
         if (primary.isEmpty()) {
             return error(response, 404, "NotFound", "mailbox " + mailbox + " has no key; PUT issues one");
         }

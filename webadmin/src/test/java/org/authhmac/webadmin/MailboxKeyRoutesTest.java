@@ -28,10 +28,10 @@ import org.apache.james.webadmin.authentication.JwtFilter;
 import org.apache.james.webadmin.authentication.NoAuthenticationFilter;
 import org.apache.james.webadmin.mdc.LoggingRequestFilter;
 import org.authhmac.protocol.client.MailboxKey;
-import org.authhmac.tpm.KeyInfo;
-import org.authhmac.tpm.KeyVaults;
-import org.authhmac.tpm.MailboxKeys;
-import org.authhmac.tpm.ManagedKeyVault;
+import org.authhmac.vault.KeyInfo;
+import org.authhmac.vault.KeyVaults;
+import org.authhmac.vault.MailboxKeys;
+import org.authhmac.vault.ManagedKeyVault;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -141,7 +141,7 @@ class MailboxKeyRoutesTest {
         assertThat(rotated.headers().firstValue("Content-Type").orElse("")).startsWith("application/json");
         assertThat(rotated.body()).contains("\"user\":\"bob@b.example\"", "\"secret\":\"", "\"replaced\":\"mbx-");
         assertThat(vault.keys()).filteredOn(k -> k.keyset().equals("user:bob@b.example")).extracting(KeyInfo::status)
-                .containsExactlyInAnyOrder(org.authhmac.tpm.KeyStatus.ACTIVE, org.authhmac.tpm.KeyStatus.PRIMARY);
+                .containsExactlyInAnyOrder(org.authhmac.vault.KeyStatus.ACTIVE, org.authhmac.vault.KeyStatus.PRIMARY);
         HttpResponse<String> described = get("/auth-hmac/users/bob@b.example/key", token(true));
         assertThat(described.statusCode()).isEqualTo(200);
         assertThat(described.body()).contains("\"keyId\":\"mbx-").doesNotContain("secret");

@@ -5,7 +5,7 @@ import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.function.Consumer;
-import org.authhmac.tpm.testing.SwtpmProcess;
+import org.authhmac.vault.testing.SwtpmProcess;
 
 /**
  * Two James servers: A (a.example) signs what alice sends to b.example, B (b.example) verifies and quarantines.

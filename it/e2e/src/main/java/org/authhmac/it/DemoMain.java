@@ -3,7 +3,7 @@ package org.authhmac.it;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.CountDownLatch;
-import org.authhmac.tpm.testing.SwtpmProcess;
+import org.authhmac.vault.testing.SwtpmProcess;
 
 /**
  * The README's main command (scripts/demo): the same pair of James servers the e2e tests run, A (a.example, signs)

@@ -1,6 +1,6 @@
 package org.authhmac.it;
 
-import org.authhmac.tpm.testing.FreePorts;
+import org.authhmac.vault.testing.FreePorts;
 
 /**
  * The loopback ports one James server listens on. {@code smtp} is the server-to-server port (25 in production),

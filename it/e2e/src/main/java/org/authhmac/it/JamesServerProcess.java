@@ -20,7 +20,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
-import org.authhmac.tpm.testing.FreePorts;
+import org.authhmac.vault.testing.FreePorts;
 
 /**
  * One real James memory server ({@code org.apache.james.MemoryJamesServerMain}) in its own JVM, in a working

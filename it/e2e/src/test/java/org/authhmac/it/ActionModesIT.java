@@ -12,7 +12,7 @@ import java.util.UUID;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.authhmac.tpm.testing.FreePorts;
+import org.authhmac.vault.testing.FreePorts;
 
 /**
  * Scenario 9: the two other actions of AuthHmacQuarantine, each on a receiving server of its own whose

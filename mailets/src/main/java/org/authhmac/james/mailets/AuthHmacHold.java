@@ -14,9 +14,7 @@ import org.apache.mailet.AttributeName;
 import org.apache.mailet.AttributeValue;
 import org.apache.mailet.Mail;
 import org.apache.mailet.base.GenericMailet;
-import org.authhmac.james.AuditLine;
 import org.authhmac.james.AuthHmacAttributes;
-import org.authhmac.james.MailStorage;
 import org.authhmac.james.Metrics;
 import org.authhmac.james.Parameters;
 

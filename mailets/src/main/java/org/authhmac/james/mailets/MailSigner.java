@@ -19,7 +19,7 @@ import org.authhmac.protocol.SignRequest;
 import org.authhmac.protocol.Signer;
 import org.authhmac.protocol.SignerSettings;
 import org.authhmac.protocol.UnknownKeyException;
-import org.authhmac.tpm.KeyVault;
+import org.authhmac.vault.KeyVault;
 
 /**
  * What the two signing mailets share: the key vault, metrics and clock, the signer made from the signing parameters,

@@ -10,9 +10,7 @@ import java.util.Properties;
 import java.util.stream.Collectors;
 import org.apache.james.core.MailAddress;
 import org.apache.mailet.Mail;
-import org.authhmac.james.AuditLine;
 import org.authhmac.james.RecordedVerdict;
-import org.authhmac.james.UntrustedText;
 
 /**
  * The text of a quarantine notice. A mailbox's notice names that mailbox only (never a co-recipient or a Bcc) and

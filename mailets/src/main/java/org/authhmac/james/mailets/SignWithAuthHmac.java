@@ -41,11 +41,10 @@ import org.authhmac.james.MessageHeaders;
 import org.authhmac.james.Metrics;
 import org.authhmac.james.Parameters;
 import org.authhmac.james.SerializedMessage;
-import org.authhmac.james.UntrustedText;
 import org.authhmac.protocol.SignRequest;
 import org.authhmac.protocol.UnknownKeyException;
-import org.authhmac.tpm.KeyInfo;
-import org.authhmac.tpm.KeyVault;
+import org.authhmac.vault.KeyInfo;
+import org.authhmac.vault.KeyVault;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

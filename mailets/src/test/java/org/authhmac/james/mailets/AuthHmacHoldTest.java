@@ -18,7 +18,6 @@ import org.apache.mailet.base.test.FakeMail;
 import org.apache.mailet.base.test.FakeMailContext;
 import org.apache.mailet.base.test.FakeMailetConfig;
 import org.authhmac.james.AuthHmacAttributes;
-import org.authhmac.james.DeliveryVerdict;
 import org.authhmac.james.Metrics;
 import org.authhmac.james.testing.Mails;
 import org.authhmac.protocol.client.ServerVerdict;

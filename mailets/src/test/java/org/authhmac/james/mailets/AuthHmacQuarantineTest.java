@@ -372,7 +372,7 @@ class AuthHmacQuarantineTest {
 
     @Test
     void auditValuesCannotForgeLogLines() {
-        assertThat(org.authhmac.james.UntrustedText.forLog("bob@b.example\r\nauth-hmac release mail=x")).doesNotContain("\r", "\n", " ");
+        assertThat(org.authhmac.james.mailets.UntrustedText.forLog("bob@b.example\r\nauth-hmac release mail=x")).doesNotContain("\r", "\n", " ");
     }
 
     @Test

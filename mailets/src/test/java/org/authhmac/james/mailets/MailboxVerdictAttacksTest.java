@@ -24,7 +24,7 @@ import org.authhmac.james.testing.Repositories;
 import org.authhmac.protocol.AuthResult;
 import org.authhmac.protocol.Reason;
 import org.authhmac.protocol.client.MailboxVerdict;
-import org.authhmac.tpm.KeyStatus;
+import org.authhmac.vault.KeyStatus;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 

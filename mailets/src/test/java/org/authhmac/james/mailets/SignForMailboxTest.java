@@ -31,7 +31,7 @@ import org.authhmac.protocol.client.MailboxKey;
 import org.authhmac.protocol.client.MailboxVerdict;
 import org.authhmac.protocol.client.ServerVerdict;
 import org.authhmac.protocol.client.MailboxVerifier;
-import org.authhmac.tpm.KeyStatus;
+import org.authhmac.vault.KeyStatus;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 

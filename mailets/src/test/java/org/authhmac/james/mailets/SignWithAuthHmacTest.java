@@ -31,7 +31,7 @@ import org.authhmac.protocol.InMemoryReplayCache;
 import org.authhmac.protocol.Verdict;
 import org.authhmac.protocol.Verifier;
 import org.authhmac.protocol.VerifierSettings;
-import org.authhmac.tpm.KeyStatus;
+import org.authhmac.vault.KeyStatus;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;

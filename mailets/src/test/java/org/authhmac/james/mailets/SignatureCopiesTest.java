@@ -36,7 +36,7 @@ import org.authhmac.protocol.Reason;
 import org.authhmac.protocol.Verdict;
 import org.authhmac.protocol.Verifier;
 import org.authhmac.protocol.VerifierSettings;
-import org.authhmac.tpm.KeyStatus;
+import org.authhmac.vault.KeyStatus;
 import org.junit.jupiter.api.Test;
 
 /**

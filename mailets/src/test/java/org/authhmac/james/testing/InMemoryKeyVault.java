@@ -13,10 +13,10 @@ import org.authhmac.protocol.KeyUnavailableException;
 import org.authhmac.protocol.PeriodKey;
 import org.authhmac.protocol.StaticPeriodKeys;
 import org.authhmac.protocol.UnknownKeyException;
-import org.authhmac.tpm.KeyInfo;
-import org.authhmac.tpm.KeyStatus;
-import org.authhmac.tpm.KeyVault;
-import org.authhmac.tpm.VaultHealth;
+import org.authhmac.vault.KeyInfo;
+import org.authhmac.vault.KeyStatus;
+import org.authhmac.vault.KeyVault;
+import org.authhmac.vault.VaultHealth;
 
 /**
  * A KeyVault over the protocol's software key source, for fast tests of the James side and for outages at a

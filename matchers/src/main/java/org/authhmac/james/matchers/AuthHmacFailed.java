@@ -12,13 +12,10 @@ import org.apache.james.metrics.api.MetricFactory;
 import org.apache.mailet.Mail;
 import org.apache.mailet.base.GenericMatcher;
 import org.authhmac.james.Metrics;
-import org.authhmac.james.PartnerKeys;
 import org.authhmac.james.RecordedVerdict;
-import org.authhmac.james.SharedReplayCache;
-import org.authhmac.james.TemporaryVerificationFailure;
 import org.authhmac.protocol.ReplayCache;
 import org.authhmac.protocol.Verifier;
-import org.authhmac.tpm.KeyVault;
+import org.authhmac.vault.KeyVault;
 
 /**
  * Verifies inbound mail that claims a partner domain (From or envelope sender; {@link PartnerClaim} decides, and

@@ -2,7 +2,6 @@ package org.authhmac.james.matchers;
 
 import jakarta.mail.MessagingException;
 import jakarta.mail.internet.MimeMessage;
-import org.authhmac.james.AuthenticationResults;
 import org.authhmac.james.MessageHeaders;
 import org.authhmac.james.Metrics;
 import org.slf4j.Logger;

@@ -12,7 +12,6 @@ import org.apache.mailet.AttributeValue;
 import org.apache.mailet.Mail;
 import org.authhmac.james.AuthHmacAttributes;
 import org.authhmac.james.RecordedVerdict;
-import org.authhmac.james.TemporaryVerificationFailure;
 import org.authhmac.protocol.AuthResult;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;

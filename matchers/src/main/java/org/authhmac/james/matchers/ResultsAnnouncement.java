@@ -12,7 +12,6 @@ import org.apache.james.core.MailAddress;
 import org.apache.mailet.Mail;
 import org.apache.mailet.PerRecipientHeaders;
 import org.authhmac.james.AuthHmacAttributes;
-import org.authhmac.james.AuthenticationResults;
 import org.authhmac.james.MessageHeaders;
 import org.authhmac.james.RecordedVerdict;
 import org.authhmac.protocol.AuthResult;

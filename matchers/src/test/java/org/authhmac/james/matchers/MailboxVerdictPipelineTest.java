@@ -26,7 +26,7 @@ import org.authhmac.protocol.client.MailboxKey;
 import org.authhmac.protocol.client.MailboxVerdict;
 import org.authhmac.protocol.client.MailboxVerifier;
 import org.authhmac.protocol.client.ServerVerdict;
-import org.authhmac.tpm.KeyStatus;
+import org.authhmac.vault.KeyStatus;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 

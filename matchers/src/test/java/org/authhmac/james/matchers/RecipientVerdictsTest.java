@@ -15,7 +15,6 @@ import org.apache.mailet.AttributeValue;
 import org.apache.mailet.base.test.FakeMail;
 import org.authhmac.james.AuthHmacAttributes;
 import org.authhmac.james.RecordedVerdict;
-import org.authhmac.james.TemporaryVerificationFailure;
 import org.authhmac.james.testing.Mails;
 import org.authhmac.protocol.AuthResult;
 import org.authhmac.protocol.Reason;

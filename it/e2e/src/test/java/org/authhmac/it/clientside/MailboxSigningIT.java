@@ -35,7 +35,7 @@ import org.authhmac.it.SmtpSender;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.authhmac.tpm.testing.SwtpmProcess;
+import org.authhmac.vault.testing.SwtpmProcess;
 
 /**
  * Mailbox signatures for mail clients on a real James 3.8.1 (javax drop-in jar + the WebAdmin route jar, james-conf/receiving as shipped, the vault

@@ -29,7 +29,7 @@ import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
-import org.authhmac.tpm.testing.SwtpmProcess;
+import org.authhmac.vault.testing.SwtpmProcess;
 
 /**
  * What bob's client shows for mail his server delivered, on a real James 3.8.1 (javax drop-in jar, james-conf/receiving

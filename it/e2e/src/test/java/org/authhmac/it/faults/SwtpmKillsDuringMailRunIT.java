@@ -19,7 +19,7 @@ import org.authhmac.it.ImapReader;
 import org.authhmac.it.JamesRuntime;
 import org.authhmac.it.JamesServerProcess;
 import org.authhmac.it.SmtpSender;
-import org.authhmac.tpm.testing.SwtpmProcess;
+import org.authhmac.vault.testing.SwtpmProcess;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.params.ParameterizedTest;

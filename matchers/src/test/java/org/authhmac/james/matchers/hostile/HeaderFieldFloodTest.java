@@ -22,7 +22,7 @@ import org.authhmac.james.testing.InMemoryKeyVault;
 import org.authhmac.james.testing.Mails;
 import org.authhmac.protocol.AuthResult;
 import org.authhmac.protocol.InMemoryReplayCache;
-import org.authhmac.tpm.KeyStatus;
+import org.authhmac.vault.KeyStatus;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 

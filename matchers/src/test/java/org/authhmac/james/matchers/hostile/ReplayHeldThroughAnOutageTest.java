@@ -15,15 +15,15 @@ import org.apache.mailet.base.test.FakeMailContext;
 import org.apache.mailet.base.test.FakeMailetConfig;
 import org.apache.mailet.base.test.FakeMatcherConfig;
 import org.authhmac.james.RecordedVerdict;
-import org.authhmac.james.SharedReplayCache;
-import org.authhmac.james.TemporaryVerificationFailure;
+import org.authhmac.james.matchers.SharedReplayCache;
+import org.authhmac.james.matchers.TemporaryVerificationFailure;
 import org.authhmac.james.mailets.SignWithAuthHmac;
 import org.authhmac.james.matchers.AuthHmacFailed;
 import org.authhmac.james.testing.InMemoryKeyVault;
 import org.authhmac.james.testing.Mails;
 import org.authhmac.protocol.AuthResult;
 import org.authhmac.protocol.InMemoryReplayCache;
-import org.authhmac.tpm.KeyStatus;
+import org.authhmac.vault.KeyStatus;
 import org.junit.jupiter.api.Test;
 
 /**

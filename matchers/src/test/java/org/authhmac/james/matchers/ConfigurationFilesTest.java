@@ -1,0 +1,227 @@
+package org.authhmac.james.matchers;
+
+import org.authhmac.james.KeyVaultHealthCheck;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.FileInputStream;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Properties;
+import javax.xml.parsers.DocumentBuilderFactory;
+import org.apache.james.metrics.tests.RecordingMetricFactory;
+import org.apache.mailet.base.test.FakeMailContext;
+import org.apache.mailet.base.test.FakeMailetConfig;
+import org.apache.mailet.base.test.FakeMatcherConfig;
+import org.authhmac.james.mailets.AuthHmacHold;
+import org.authhmac.james.mailets.AuthHmacQuarantine;
+import org.authhmac.james.mailets.SignForMailbox;
+import org.authhmac.james.mailets.SignWithAuthHmac;
+import org.authhmac.james.testing.InMemoryKeyVault;
+import org.authhmac.james.testing.Repositories;
+import org.authhmac.protocol.InMemoryReplayCache;
+import org.authhmac.vault.KeyStatus;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.w3c.dom.Document;
+import org.w3c.dom.Element;
+import org.w3c.dom.Node;
+import org.w3c.dom.NodeList;
+
+/** The shipped james-conf files start: every auth-hmac mailet and matcher in them accepts its parameters. */
+class ConfigurationFilesTest {
+    static final Path CONF = locate("james-conf");
+
+    /** The repository's james-conf/, found upwards from the working directory (module or check directory). */
+    static Path locate(String name) {
+        for (Path p = Path.of("").toAbsolutePath(); p != null; p = p.getParent()) {
+            if (Files.isDirectory(p.resolve(name))) {
+                return p.resolve(name);
+            }
+        }
+        throw new IllegalStateException(name + " not found above " + Path.of("").toAbsolutePath());
+    }
+
+    InMemoryKeyVault vault = new InMemoryKeyVault()
+            .add("ka1", "a-b", KeyStatus.PRIMARY, InMemoryKeyVault.primary("a"))
+            .add("kc1", "c-b", KeyStatus.PRIMARY, InMemoryKeyVault.primary("c"));
+
+    @ParameterizedTest
+    @ValueSource(strings = {"sending", "receiving"})
+    void everyAuthHmacMailetAndMatcherInMailetcontainerInitialises(String role) throws Exception {
+        Document doc = DocumentBuilderFactory.newInstance().newDocumentBuilder()
+                .parse(CONF.resolve(role).resolve("mailetcontainer.xml").toFile());
+        NodeList mailets = doc.getElementsByTagName("mailet");
+        List<String> initialised = new ArrayList<>();
+        for (int i = 0; i < mailets.getLength(); i++) {
+            Element mailet = (Element) mailets.item(i);
+            String cls = mailet.getAttribute("class");
+            String match = mailet.getAttribute("match");
+            if (match.startsWith("org.authhmac.james.matchers.AuthHmacFailed")) {
+                AuthHmacFailed matcher = new AuthHmacFailed(vault, new InMemoryReplayCache(10, java.time.Clock.systemUTC()), new RecordingMetricFactory());
+                matcher.init(FakeMatcherConfig.builder().matcherName("AuthHmacFailed")
+                        .condition(match.substring(match.indexOf('=') + 1)).mailetContext(FakeMailContext.defaultContext()).build());
+                initialised.add("AuthHmacFailed");
+                assertThat(parameters(mailet).getProperty("onMatchException")).isEqualTo("auth-hmac-verify-retry");
+                assertThat(processorExists(doc, "auth-hmac-verify-retry")).isTrue();
+            }
+            if (cls.equals(SignWithAuthHmac.class.getName())) {
+                new SignWithAuthHmac(vault, new RecordingMetricFactory()).init(config(mailet));
+                initialised.add("SignWithAuthHmac");
+                assertThat(processorExists(doc, parameters(mailet).getProperty("onMailetException"))).isTrue();
+                assertThat(processorExists(doc, parameters(mailet).getProperty("refusedProcessor", "error"))).isTrue();
+            }
+            if (cls.equals(SignForMailbox.class.getName())) {
+                new SignForMailbox(vault, new RecordingMetricFactory()).init(config(mailet));
+                initialised.add("SignForMailbox");
+                assertThat(processorExists(doc, parameters(mailet).getProperty("onMailetException"))).isTrue();
+            }
+            if (cls.equals(AuthHmacQuarantine.class.getName())) {
+                // the recipient rewrite table is consulted per notice, never at start-up
+                new AuthHmacQuarantine(Repositories.memoryStore("memory", "file"), new RecordingMetricFactory(), null).init(config(mailet));
+                initialised.add("AuthHmacQuarantine");
+            }
+            if (cls.equals(AuthHmacHold.class.getName())) {
+                new AuthHmacHold(Repositories.memoryStore("memory", "file"), new RecordingMetricFactory()).init(config(mailet));
+                initialised.add("AuthHmacHold");
+            }
+            if (cls.startsWith("org.authhmac.")) {
+                String onException = parameters(mailet).getProperty("onMailetException");
+                assertThat(onException).as(cls + " names its onMailetException").isNotBlank();
+                assertThat(onException.equals("propagate") || processorExists(doc, onException))
+                        .as(cls + ": onMailetException " + onException + " is propagate or a processor").isTrue();
+            }
+        }
+        assertThat(initialised).isNotEmpty();
+        if (role.equals("sending")) {
+            assertThat(initialised).contains("SignWithAuthHmac", "AuthHmacHold");
+        } else {
+            assertThat(initialised).contains("AuthHmacFailed", "AuthHmacQuarantine", "SignForMailbox", "AuthHmacHold");
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"sending", "receiving"})
+    void everyRetryProcessorGivesUpAfterABoundAndHoldsTheMail(String role) throws Exception {
+        Document doc = document(role);
+        List<String> retryProcessors = new ArrayList<>();
+        for (Element processor : elements(doc.getDocumentElement(), "processor")) {
+            List<Element> mailets = elements(processor, "mailet");
+            for (int i = 0; i < mailets.size(); i++) {
+                if (mailets.get(i).getAttribute("class").equals("Requeue")) {
+                    retryProcessors.add(processor.getAttribute("state"));
+                    assertThat(mailets.get(i).getAttribute("match")).as(processor.getAttribute("state") + ": Requeue is bounded")
+                            .matches("AtMost=org\\.authhmac\\.attempts\\.[a-z]+:[1-9][0-9]*");
+                    assertThat(mailets).as("after the bound").hasSizeGreaterThan(i + 1);
+                    assertThat(parameters(mailets.get(i + 1)).getProperty("processor")).isEqualTo("auth-hmac-hold");
+                }
+            }
+        }
+        assertThat(retryProcessors).isNotEmpty();
+        assertThat(processorExists(doc, "auth-hmac-hold")).isTrue();
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"sending", "receiving"})
+    void noProcessorBouncesToASenderWhoDidNotAuthenticate(String role) throws Exception {
+        Document doc = document(role);
+        // every processor one of our mailets or matchers can send a mail to, and the error processor
+        List<String> reachable = new ArrayList<>(List.of("error"));
+        for (Element mailet : elements(doc.getDocumentElement(), "mailet")) {
+            if (mailet.getAttribute("class").startsWith("org.authhmac.") || mailet.getAttribute("match").startsWith("org.authhmac.")) {
+                Properties p = parameters(mailet);
+                for (String key : List.of("onMailetException", "onMatchException", "errorProcessor", "noticeProcessor")) {
+                    if (p.getProperty(key) != null && processorExists(doc, p.getProperty(key))) {
+                        reachable.add(p.getProperty(key));
+                    }
+                }
+            }
+        }
+        for (Element processor : elements(doc.getDocumentElement(), "processor")) {
+            if (reachable.contains(processor.getAttribute("state"))) {
+                for (Element mailet : elements(processor, "mailet")) {
+                    if (List.of("Bounce", "DSNBounce", "NotifySender").contains(mailet.getAttribute("class"))) {
+                        assertThat(mailet.getAttribute("match")).as(processor.getAttribute("state") + ": " + mailet.getAttribute("class"))
+                                .isEqualTo("SMTPAuthSuccessful");
+                    }
+                }
+            }
+        }
+        assertThat(reachable).contains("auth-hmac-hold");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"sending", "receiving"})
+    void heldMailIsOnDisk(String role) throws Exception {
+        Document doc = document(role);
+        for (Element mailet : elements(doc.getDocumentElement(), "mailet")) {
+            String repository = parameters(mailet).getProperty("repositoryPath");
+            if (mailet.getAttribute("class").startsWith("org.authhmac.") && repository != null) {
+                assertThat(repository).as(mailet.getAttribute("class")).startsWith("file://");
+            }
+        }
+        assertThat(Files.readString(CONF.resolve(role).resolve("mailrepositorystore.xml")))
+                .contains("org.apache.james.mailrepository.file.FileMailRepository", "<protocol>file</protocol>");
+    }
+
+    static Document document(String role) throws Exception {
+        return DocumentBuilderFactory.newInstance().newDocumentBuilder().parse(CONF.resolve(role).resolve("mailetcontainer.xml").toFile());
+    }
+
+    static List<Element> elements(Element parent, String tag) {
+        List<Element> out = new ArrayList<>();
+        NodeList nodes = parent.getElementsByTagName(tag);
+        for (int i = 0; i < nodes.getLength(); i++) {
+            out.add((Element) nodes.item(i));
+        }
+        return out;
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"sending", "receiving"})
+    void extensionsAndHealthCheckNameExistingClasses(String role) throws Exception {
+        Properties ext = load(CONF.resolve(role).resolve("extensions.properties"));
+        Properties health = load(CONF.resolve(role).resolve("healthcheck.properties"));
+
+        assertThat(Class.forName(ext.getProperty("guice.extension.module"))).isNotNull();
+        assertThat(Class.forName(health.getProperty("additional.healthchecks"))).isEqualTo(KeyVaultHealthCheck.class);
+        assertThat(Files.readString(CONF.resolve(role).resolve("dnsservice.xml"))).contains("<autodiscover>false</autodiscover>");
+    }
+
+    static FakeMailetConfig config(Element mailet) {
+        FakeMailetConfig.Builder b = FakeMailetConfig.builder().mailetName(mailet.getAttribute("class"))
+                .mailetContext(FakeMailContext.defaultContext());
+        parameters(mailet).forEach((k, v) -> b.setProperty((String) k, (String) v));
+        return b.build();
+    }
+
+    static Properties parameters(Element mailet) {
+        Properties p = new Properties();
+        for (Node n = mailet.getFirstChild(); n != null; n = n.getNextSibling()) {
+            if (n instanceof Element e) {
+                p.setProperty(e.getTagName(), e.getTextContent().trim());
+            }
+        }
+        return p;
+    }
+
+    static boolean processorExists(Document doc, String state) {
+        NodeList processors = doc.getElementsByTagName("processor");
+        for (int i = 0; i < processors.getLength(); i++) {
+            if (((Element) processors.item(i)).getAttribute("state").equals(state)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    static Properties load(Path file) throws Exception {
+        Properties p = new Properties();
+        try (InputStream in = new FileInputStream(file.toFile())) {
+            p.load(in);
+        }
+        return p;
+    }
+}

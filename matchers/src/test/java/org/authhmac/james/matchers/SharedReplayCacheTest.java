@@ -1,0 +1,227 @@
+package org.authhmac.james.matchers;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.ByteArrayInputStream;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import org.authhmac.protocol.AuthResult;
+import org.authhmac.protocol.Reason;
+import org.authhmac.protocol.ReplayCache;
+import org.authhmac.protocol.ReplayCache.Outcome;
+import org.authhmac.protocol.ReplayCache.SignatureId;
+import org.authhmac.protocol.ReplayCacheException;
+import org.authhmac.protocol.SignRequest;
+import org.authhmac.protocol.Signer;
+import org.authhmac.protocol.SignerSettings;
+import org.authhmac.protocol.StaticPeriodKeys;
+import org.authhmac.protocol.Verdict;
+import org.authhmac.protocol.Verifier;
+import org.authhmac.protocol.VerifierSettings;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+class SharedReplayCacheTest {
+    static final String MESSAGE_FROM_A = "From: alice@a.example\r\nTo: bob@b.example\r\nSubject: hi\r\n\r\nhello\r\n";
+    static final String MESSAGE_FROM_C = "From: carl@c.example\r\nTo: bob@b.example\r\nSubject: hi\r\n\r\nhello\r\n";
+    static final StaticPeriodKeys KEYS = StaticPeriodKeys.of(Map.of(
+            "ab", HexFormat.of().parseHex("000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"),
+            "cb", HexFormat.of().parseHex("202122232425262728292a2b2c2d2e2f303132333435363738393a3b3c3d3e3f")));
+
+    final Instant now = Instant.ofEpochSecond(Instant.now().getEpochSecond());
+
+    @AfterEach
+    void clearProperties() {
+        System.clearProperty(SharedReplayCache.CAPACITY_PROPERTY);
+        System.clearProperty(SharedReplayCache.DOMAIN_SHARE_PROPERTY);
+    }
+
+    byte[] signed(String message, String keyId, String domain) throws Exception {
+        byte[] raw = message.getBytes(StandardCharsets.US_ASCII);
+        String line = new Signer(SignerSettings.defaults()).sign(new ByteArrayInputStream(raw),
+                List.of(new SignRequest(keyId, domain, "b.example", now)), KEYS).get(0);
+        return (line + "\r\n" + message).getBytes(StandardCharsets.US_ASCII);
+    }
+
+    @Test
+    void aFloodOfGenuineMailFromOnePartnerDoesNotMakeAnotherPartnersMailTemperror() throws Exception {
+        // given the James-wide cache with room for 40 entries, shared by the partners a.example and c.example
+        System.setProperty(SharedReplayCache.CAPACITY_PROPERTY, "40");
+        Verifier verifier = new Verifier(VerifierSettings.defaults(), KEYS, new SharedReplayCache());
+
+        // when a.example's genuine signatures arrive until the cache refuses them, each replayed to several addresses
+        List<Verdict> flood = new ArrayList<>();
+        for (int i = 0; i < 60; i++) {
+            byte[] mail = signed(MESSAGE_FROM_A, "ab", "a.example");
+            flood.addAll(verifier.verify(new ByteArrayInputStream(mail), now,
+                    List.of("user" + i + "@b.example", "other" + i + "@b.example")).values());
+        }
+        Verdict fromC = verifier.verify(new ByteArrayInputStream(signed(MESSAGE_FROM_C, "cb", "c.example")), now, "bob@b.example");
+
+        // then a.example's own mail waits (temperror) once its share is full, and c.example's mail still passes
+        assertThat(flood).anySatisfy(v -> assertThat(v.result()).isEqualTo(AuthResult.TEMPERROR));
+        assertThat(flood).filteredOn(v -> v.result() == AuthResult.TEMPERROR)
+                .allSatisfy(v -> assertThat(v.reason()).isEqualTo(Reason.INTERNAL_ERROR));
+        assertThat(fromC.result()).as(fromC.detail()).isEqualTo(AuthResult.PASS);
+    }
+
+    @Test
+    void aDomainMayHoldItsPercentOfTheCapacityAndAtLeastOneEntry() {
+        assertThat(SharedReplayCache.domainCapacity(SharedReplayCache.DEFAULT_CAPACITY, SharedReplayCache.DEFAULT_DOMAIN_SHARE_PERCENT))
+                .isEqualTo(50_000);
+        assertThat(SharedReplayCache.domainCapacity(Integer.MAX_VALUE, 100)).isEqualTo(Integer.MAX_VALUE);
+        assertThat(SharedReplayCache.domainCapacity(3, 25)).isEqualTo(1);
+    }
+
+    @Test
+    void aShareOfAHundredPercentLetsOneDomainFillTheWholeCache() throws Exception {
+        System.setProperty(SharedReplayCache.CAPACITY_PROPERTY, "4");
+        System.setProperty(SharedReplayCache.DOMAIN_SHARE_PROPERTY, "100");
+        Verifier verifier = new Verifier(VerifierSettings.defaults(), KEYS, new SharedReplayCache());
+
+        List<AuthResult> results = new ArrayList<>();
+        for (int i = 0; i < 5; i++) {
+            byte[] mail = signed(MESSAGE_FROM_A, "ab", "a.example");
+            results.add(verifier.verify(new ByteArrayInputStream(mail), now, "bob@b.example").result());
+        }
+
+        assertThat(results).containsExactly(AuthResult.PASS, AuthResult.PASS, AuthResult.PASS, AuthResult.PASS, AuthResult.TEMPERROR);
+    }
+
+    @Test
+    void withoutTheSystemPropertiesTheCapacityAndShareAreTheDefaults() {
+        assertThat(SharedReplayCache.capacityFromSystem()).isEqualTo(SharedReplayCache.DEFAULT_CAPACITY);
+        assertThat(SharedReplayCache.domainSharePercentFromSystem()).isEqualTo(SharedReplayCache.DEFAULT_DOMAIN_SHARE_PERCENT);
+
+        System.setProperty(SharedReplayCache.CAPACITY_PROPERTY, " ");
+        System.setProperty(SharedReplayCache.DOMAIN_SHARE_PROPERTY, "");
+
+        assertThat(SharedReplayCache.capacityFromSystem()).isEqualTo(SharedReplayCache.DEFAULT_CAPACITY);
+        assertThat(SharedReplayCache.domainSharePercentFromSystem()).isEqualTo(SharedReplayCache.DEFAULT_DOMAIN_SHARE_PERCENT);
+    }
+
+    @Test
+    void oneIsTheSmallestCapacityAndShareAndTheLargestAreAccepted() {
+        System.setProperty(SharedReplayCache.CAPACITY_PROPERTY, "1");
+        System.setProperty(SharedReplayCache.DOMAIN_SHARE_PROPERTY, " 1 ");
+
+        assertThat(SharedReplayCache.capacityFromSystem()).isEqualTo(1);
+        assertThat(SharedReplayCache.domainSharePercentFromSystem()).isEqualTo(1);
+
+        System.setProperty(SharedReplayCache.CAPACITY_PROPERTY, String.valueOf(Integer.MAX_VALUE));
+        System.setProperty(SharedReplayCache.DOMAIN_SHARE_PROPERTY, "100");
+
+        assertThat(SharedReplayCache.capacityFromSystem()).isEqualTo(Integer.MAX_VALUE);
+        assertThat(SharedReplayCache.domainSharePercentFromSystem()).isEqualTo(100);
+    }
+
+    @Test
+    void anInvalidShareIsAConfigurationErrorThatNamesTheProperty() {
+        for (String bad : List.of("0", "101", "25%", "half")) {
+            System.setProperty(SharedReplayCache.DOMAIN_SHARE_PROPERTY, bad);
+
+            assertThatThrownBy(SharedReplayCache::new).isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining(SharedReplayCache.DOMAIN_SHARE_PROPERTY).hasMessageContaining("1..100");
+        }
+    }
+
+    /** A clock the test moves. */
+    static final class MovingClock extends Clock {
+        Instant now;
+
+        MovingClock(Instant now) {
+            this.now = now;
+        }
+
+        @Override
+        public ZoneId getZone() {
+            return ZoneOffset.UTC;
+        }
+
+        @Override
+        public Clock withZone(ZoneId zone) {
+            return this;
+        }
+
+        @Override
+        public Instant instant() {
+            return now;
+        }
+    }
+
+    static SignatureId signature(String domain, int n) {
+        return new SignatureId(domain, "k1", "nonce-" + n + "-0123456789abcdef");
+    }
+
+    @Test
+    void recordsAReplayIdOnceAndRefusesMoreRecipientsThanTheSignatureAllows() throws Exception {
+        MovingClock clock = new MovingClock(now);
+        SharedReplayCache cache = new SharedReplayCache(100, 25, Duration.ofHours(1), clock);
+        Instant expires = now.plus(Duration.ofMinutes(30));
+
+        assertThat(cache.record(signature("a.example", 1), "bob@b.example", 2, expires)).isEqualTo(Outcome.FRESH);
+        assertThat(cache.record(signature("a.example", 1), "bob@b.example", 2, expires)).isEqualTo(Outcome.REPLAY);
+        assertThat(cache.record(signature("a.example", 1), "carol@b.example", 2, expires)).isEqualTo(Outcome.FRESH);
+        assertThat(cache.record(signature("a.example", 1), "dave@b.example", 2, expires)).isEqualTo(Outcome.RECIPIENT_LIMIT);
+        assertThat(cache.record(signature("a.example", 2), "bob@b.example", 1, expires)).as("another signature").isEqualTo(Outcome.FRESH);
+    }
+
+    @Test
+    void remembersASignatureUntilItsExpiryPlusTheRetentionAndThenFreesItsRoom() throws Exception {
+        // given a cache of 4 entries, full with one domain's signatures that expire in 30 minutes
+        MovingClock clock = new MovingClock(now);
+        SharedReplayCache cache = new SharedReplayCache(4, 100, Duration.ofHours(1), clock);
+        Instant expires = now.plus(Duration.ofMinutes(30));
+        for (int i = 0; i < 4; i++) {
+            assertThat(cache.record(signature("a.example", i), "bob@b.example", 1, expires)).isEqualTo(Outcome.FRESH);
+        }
+        assertThatThrownBy(() -> cache.record(signature("a.example", 4), "bob@b.example", 1, expires))
+                .as("full").isInstanceOf(ReplayCacheException.class);
+
+        // when the clock reaches the expiry plus the retention, the entries are still known: a copy is a replay
+        clock.now = expires.plus(Duration.ofHours(1));
+        assertThat(cache.record(signature("a.example", 0), "bob@b.example", 1, expires)).isEqualTo(Outcome.REPLAY);
+
+        // then one second later they are forgotten: new signatures find room, and a late copy of an old one is refused
+        clock.now = clock.now.plusSeconds(1);
+        Instant later = clock.now.plus(Duration.ofMinutes(30));
+        assertThat(cache.record(signature("a.example", 5), "bob@b.example", 1, later)).isEqualTo(Outcome.FRESH);
+        assertThatThrownBy(() -> cache.record(signature("a.example", 0), "bob@b.example", 1, expires))
+                .isInstanceOf(ReplayCacheException.class).hasMessageContaining("cannot tell a replay");
+    }
+
+    @Test
+    void aStoreThatCannotAnswerMakesTheVerdictTemperrorNeverPass() throws Exception {
+        // given the James-wide cache over a store that is down
+        ReplayCache down = (signature, replayId, maxRecipients, expiresAt) -> {
+            throw new ReplayCacheException("replay store unreachable");
+        };
+        Verifier verifier = new Verifier(VerifierSettings.defaults(), KEYS, new SharedReplayCache(down));
+
+        // when a genuine mail is verified
+        Verdict v = verifier.verify(new ByteArrayInputStream(signed(MESSAGE_FROM_A, "ab", "a.example")), now, "bob@b.example");
+
+        // then it waits for the store
+        assertThat(v.result()).isEqualTo(AuthResult.TEMPERROR);
+        assertThat(v.detail()).contains("replay store unreachable");
+    }
+
+    @Test
+    void anInvalidCapacityIsAConfigurationErrorThatNamesTheProperty() {
+        for (String bad : List.of("0", "-5", "many", "2147483648")) {
+            System.setProperty(SharedReplayCache.CAPACITY_PROPERTY, bad);
+
+            assertThatThrownBy(SharedReplayCache::new).isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining(SharedReplayCache.CAPACITY_PROPERTY);
+        }
+    }
+}

@@ -1,0 +1,45 @@
+package org.authhmac.vault.guice;
+
+import com.google.inject.AbstractModule;
+import com.google.inject.Provides;
+import com.google.inject.Singleton;
+import java.nio.file.Path;
+import org.authhmac.protocol.PeriodKeys;
+import org.authhmac.vault.KeyVault;
+import org.authhmac.vault.KeyVaults;
+import org.authhmac.vault.ManagedKeyVault;
+
+/**
+ * Binds {@link KeyVault} (and {@link PeriodKeys}) for James, listed in extensions.properties as
+ * {@code guice.extension.module=org.authhmac.vault.guice.AuthHmacVaultModule}. The configuration file is found as
+ * {@link KeyVaults#defaultConfigFile()} says: -Dauthhmac.config, else conf/auth-hmac.properties under James's
+ * working directory. A bad file fails James's start-up with a message naming the property.
+ *
+ * <p>The bound {@link PeriodKeys} is the vault itself, the trusted path for our own contexts (signing). Code that
+ * verifies received mail takes {@link KeyVault#forVerification} instead, as AuthHmacFailed does through
+ * PartnerKeys, so that forged headers cannot fill the cache or steer the prefetching.
+ */
+public class AuthHmacVaultModule extends AbstractModule {
+    public static final String CONFIG_PROPERTY = KeyVaults.CONFIG_PROPERTY;
+    public static final String FILE_NAME = KeyVaults.CONFIG_FILE_NAME;
+
+    @Override
+    protected void configure() {
+        // the mailets may ask for the narrower protocol interface; the WebAdmin key route for the managed one
+        bind(PeriodKeys.class).to(KeyVault.class);
+        bind(KeyVault.class).to(ManagedKeyVault.class);
+    }
+
+    @Provides
+    @Singleton
+    ManagedKeyVault keyVault() {
+        ManagedKeyVault vault = KeyVaults.openManaged(configFile());
+        Runtime.getRuntime().addShutdownHook(new Thread(vault::close, "auth-hmac-vault-close"));
+        return vault;
+    }
+
+    /** Where the vault configuration lives; see {@link KeyVaults#defaultConfigFile()}. */
+    public static Path configFile() {
+        return KeyVaults.defaultConfigFile();
+    }
+}
