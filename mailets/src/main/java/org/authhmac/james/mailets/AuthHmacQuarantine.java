@@ -117,7 +117,7 @@ public class AuthHmacQuarantine extends GenericMailet {
     @Override
     public void init() throws MessagingException {
         checkInitParameters(PARAMETERS);
-        action = action(getInitParameter("action"));
+        action = Parameters.choice("action", getInitParameter("action"), Action.class, Action.QUARANTINE);
         markHeader = Parameters.headerName("markHeader", getInitParameter("markHeader"), DEFAULT_MARK_HEADER);
         subjectTag = Optional.ofNullable(getInitParameter("subjectTag")).orElse(DEFAULT_SUBJECT_TAG).trim();
         notifyRecipients = Parameters.bool("notifyRecipients", getInitParameter("notifyRecipients"), false);
@@ -267,17 +267,6 @@ public class AuthHmacQuarantine extends GenericMailet {
         } catch (MessagingException | RuntimeException e) {
             // The held mail is already safe; a failed notice must not undo that.
             LOGGER.error("auth-hmac: could not send the notice for mail {}", mail.getName(), e);
-        }
-    }
-
-    static Action action(String value) throws MailetException {
-        if (value == null || value.isBlank()) {
-            return Action.QUARANTINE;
-        }
-        try {
-            return Action.valueOf(value.trim().toUpperCase(Locale.ROOT));
-        } catch (IllegalArgumentException e) {
-            throw Parameters.error("action", "expected quarantine, mark or delete, got '" + value.trim() + "'");
         }
     }
 }
