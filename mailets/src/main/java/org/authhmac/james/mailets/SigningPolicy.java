@@ -6,10 +6,6 @@ import jakarta.mail.internet.InternetAddress;
 import jakarta.mail.internet.MimeUtility;
 import jakarta.mail.internet.ParseException;
 import java.io.UnsupportedEncodingException;
-import java.nio.ByteBuffer;
-import java.nio.charset.CharacterCodingException;
-import java.nio.charset.CodingErrorAction;
-import java.nio.charset.StandardCharsets;
 import java.text.Normalizer;
 import java.util.Locale;
 import java.util.Optional;
@@ -21,6 +17,7 @@ import org.apache.mailet.Mail;
 import org.apache.mailet.MailetException;
 import org.authhmac.james.Metrics;
 import org.authhmac.james.Parameters;
+import org.authhmac.james.Utf8Reading;
 import org.authhmac.protocol.AuthorDomain;
 import org.authhmac.protocol.Recipients;
 
@@ -309,33 +306,12 @@ final class SigningPolicy {
         word.appendTail(text);
         Pattern own = Pattern.compile(Pattern.quote(Normalizer.normalize(address, Normalizer.Form.NFKC)),
                 Pattern.CASE_INSENSITIVE | Pattern.UNICODE_CASE);
-        for (String form : new String[] {text.toString(), utf8Reading(text.toString())}) {
+        for (String form : new String[] {text.toString(), Utf8Reading.of(text.toString())}) {
             String rest = own.matcher(Normalizer.normalize(form, Normalizer.Form.NFKC)).replaceAll("");
             if (rest.indexOf('@') >= 0) {
                 return Optional.of(true);
             }
         }
         return Optional.of(false);
-    }
-
-    /**
-     * UTF-8 header bytes as jakarta.mail reads them by default (one char per byte), read again as UTF-8, so that a
-     * full-width {@code @} in a raw UTF-8 display name is seen; the text itself when it is not such a reading.
-     */
-    private static String utf8Reading(String text) {
-        byte[] bytes = new byte[text.length()];
-        for (int i = 0; i < text.length(); i++) {
-            char c = text.charAt(i);
-            if (c > 0xFF) {
-                return text;
-            }
-            bytes[i] = (byte) c;
-        }
-        try {
-            return StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
-                    .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(bytes)).toString();
-        } catch (CharacterCodingException e) {
-            return text;
-        }
     }
 }
