@@ -170,6 +170,34 @@ public final class Parameters {
         return SignerSettings.defaults().withHeaderName(headerName).withPeriodSeconds(period).withCanonicalization(c[0], c[1]);
     }
 
+    /**
+     * One constant of an enum, written as its name in any case ({@code quarantine} for {@code QUARANTINE}), or the
+     * default when the parameter is absent or blank. The error lists the constants in declaration order.
+     */
+    public static <E extends Enum<E>> E choice(String parameter, String value, Class<E> type, E defaultValue)
+            throws MailetException {
+        if (value == null || value.isBlank()) {
+            return defaultValue;
+        }
+        try {
+            return Enum.valueOf(type, value.trim().toUpperCase(Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            throw error(parameter, "expected " + alternatives(type.getEnumConstants()) + ", got '" + value.trim() + "'");
+        }
+    }
+
+    /** {@code a}, {@code a or b}, {@code a, b or c}: the names in lower case. */
+    private static String alternatives(Enum<?>[] constants) {
+        StringBuilder b = new StringBuilder();
+        for (int i = 0; i < constants.length; i++) {
+            if (i > 0) {
+                b.append(i == constants.length - 1 ? " or " : ", ");
+            }
+            b.append(constants[i].name().toLowerCase(Locale.ROOT));
+        }
+        return b.toString();
+    }
+
     /** A processor name, or the default when the parameter is absent or blank. */
     public static String processor(String value, String defaultValue) {
         return value == null || value.isBlank() ? defaultValue : value.trim();

@@ -27,6 +27,7 @@ import org.authhmac.james.Parameters;
  * <p>The retry counters ({@code org.authhmac.attempts.*}, written by James's {@code AtMost} matcher in the retry
  * processors) are cleared before storing, so a released mail gets the full number of attempts again.
  *
+ * <p>Sample configuration (james-conf/ ships the full one; docs/CONFIGURATION.md describes every parameter):
  * <pre>{@code
  * <processor state="auth-hmac-hold">
  *     <mailet match="All" class="org.authhmac.james.mailets.AuthHmacHold">

@@ -13,7 +13,6 @@ import org.apache.james.core.MailAddress;
 import org.apache.james.metrics.api.MetricFactory;
 import org.apache.mailet.Mail;
 import org.apache.mailet.PerRecipientHeaders;
-import org.apache.mailet.base.GenericMailet;
 import org.authhmac.james.MessageHeaders;
 import org.authhmac.james.Metrics;
 import org.authhmac.james.Parameters;
@@ -43,7 +42,7 @@ import org.slf4j.LoggerFactory;
  * &lt;mailet match="All" class="LocalDelivery"/&gt;
  * </pre>
  */
-public class SignForMailbox extends GenericMailet {
+public class SignForMailbox extends SigningMailet {
     private static final Logger LOGGER = LoggerFactory.getLogger(SignForMailbox.class);
     static final Set<String> PARAMETERS = Set.of("signingDomain", "headerName", "periodSeconds", "canonicalization",
             "removeIncoming", "errorProcessor");
@@ -55,8 +54,6 @@ public class SignForMailbox extends GenericMailet {
             "auth-hmac: mailbox key changed while signing mail %s: %s",
             e -> false); // no unchecked exception here is the message's fault: it escapes
 
-    private final MailSigner signing;
-
     private Optional<String> signingDomain;
     private boolean removeIncoming;
     private Optional<String> errorProcessor;
@@ -67,15 +64,13 @@ public class SignForMailbox extends GenericMailet {
     }
 
     public SignForMailbox(KeyVault vault, MetricFactory metricFactory, Clock clock) {
-        this.signing = new MailSigner(vault, metricFactory, clock);
+        super(vault, metricFactory, clock, PARAMETERS);
     }
 
     @Override
-    public void init() throws MessagingException {
-        checkInitParameters(PARAMETERS);
+    void configure() throws MessagingException {
         String domain = getInitParameter("signingDomain");
         signingDomain = domain == null || domain.isBlank() ? Optional.empty() : Optional.of(Parameters.domain("signingDomain", domain));
-        signing.init(this::getInitParameter);
         removeIncoming = Parameters.bool("removeIncoming", getInitParameter("removeIncoming"), true);
         errorProcessor = Optional.ofNullable(Parameters.processor(getInitParameter("errorProcessor"), null));
     }
@@ -120,15 +115,14 @@ public class SignForMailbox extends GenericMailet {
      * is set, sent there). Never to a processor that bounces: the envelope sender may be forged.
      */
     private void unsignable(Mail mail, Exception e) {
-        signing.count(Metrics.MAILBOX_FAILED);
         String why = UntrustedText.forLog(e.getMessage());
         if (errorProcessor.isPresent()) {
             LOGGER.warn("auth-hmac: cannot sign mail {} for its mailboxes, sending it to processor '{}': {}",
                     mail.getName(), errorProcessor.get(), why);
-            mail.setErrorMessage("auth-hmac: cannot sign for mailbox: " + why);
-            mail.setState(errorProcessor.get());
+            divert(mail, Metrics.MAILBOX_FAILED, errorProcessor.get(), "cannot sign for mailbox: " + why);
             return;
         }
+        signing.count(Metrics.MAILBOX_FAILED);
         LOGGER.warn("auth-hmac: cannot sign mail {} for its mailboxes, delivering it without a mailbox signature: {}",
                 mail.getName(), why);
         if (e instanceof MessagingException) {

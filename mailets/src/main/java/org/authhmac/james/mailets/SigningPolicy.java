@@ -1,27 +1,13 @@
 package org.authhmac.james.mailets;
 
 import jakarta.mail.MessagingException;
-import jakarta.mail.internet.AddressException;
-import jakarta.mail.internet.InternetAddress;
-import jakarta.mail.internet.MimeUtility;
-import jakarta.mail.internet.ParseException;
-import java.io.UnsupportedEncodingException;
-import java.nio.ByteBuffer;
-import java.nio.charset.CharacterCodingException;
-import java.nio.charset.CodingErrorAction;
-import java.nio.charset.StandardCharsets;
-import java.text.Normalizer;
 import java.util.Locale;
 import java.util.Optional;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.apache.mailet.AttributeName;
 import org.apache.mailet.AttributeValue;
 import org.apache.mailet.Mail;
-import org.apache.mailet.MailetException;
 import org.authhmac.james.Metrics;
 import org.authhmac.james.Parameters;
-import org.authhmac.protocol.AuthorDomain;
 import org.authhmac.protocol.Recipients;
 
 /**
@@ -40,9 +26,7 @@ import org.authhmac.protocol.Recipients;
  *       not written here by a user of ours: it goes on unsigned, and the receiver treats it as unsigned.</li>
  * </ul>
  *
- * <p>The From is read strictly by jakarta.mail: exactly one From field, holding exactly one mailbox (no group, no
- * source route, no encoded word in the address, a host name as domain), whose domain must also be the protocol's
- * {@code AuthorDomain} reading, which verifiers use for their from-mismatch rule.
+ * <p>The From is read strictly ({@link Author}).
  */
 final class SigningPolicy {
     /**
@@ -50,14 +34,8 @@ final class SigningPolicy {
      * attributes are never set from the SMTP dialogue, and James copies them to forwarded copies of the mail.
      */
     static final AttributeName SERVER_OWN = AttributeName.of("org.authhmac.serverOwn");
-    /** Bounds before the From field is parsed (as the receiving side's): over them the From is unreadable. */
-    static final int MAX_FROM_CHARS = 8192;
-    static final int MAX_FROM_DELIMITERS = 256;
-    static final int MAX_ENCODED_WORDS = 32;
     /** Fields that name who sent a mail besides its From; each must be the authenticated user's own address. */
     static final String[] SENDER_FIELDS = {"Sender", "Resent-From", "Resent-Sender"};
-    private static final Pattern FOLD = Pattern.compile("\r?\n(?=[ \t])");
-    private static final Pattern ENCODED_WORD = Pattern.compile("=\\?[^?]*\\?[bBqQ]\\?[^?]*\\?=");
 
     enum Action { SIGN, SEND_UNSIGNED, REFUSE }
 
@@ -104,21 +82,6 @@ final class SigningPolicy {
         }
     }
 
-    /** The From field's single mailbox as read strictly, or why it cannot be read so. */
-    record Author(String localPart, String domain, boolean namesAnotherAddress, String problem) {
-        static Author unreadable(String problem) {
-            return new Author(null, null, false, problem);
-        }
-
-        boolean readable() {
-            return problem == null;
-        }
-
-        String address() {
-            return localPart + "@" + domain;
-        }
-    }
-
     private final String signingDomain;
 
     /** @param signingDomain d= of our signatures, in normal form (lower case, A-labels) */
@@ -137,7 +100,7 @@ final class SigningPolicy {
             return new Decision(Rule.NOT_SUBMITTED_HERE, "not submitted with SMTP AUTH and not marked as the server's own "
                     + "(a forward, redirect, automatic reply or relayed mail)");
         }
-        Author author = author(mail);
+        Author author = Author.read(mail);
         if (user.isEmpty()) {
             if (author.readable() && !author.namesAnotherAddress() && author.domain().equals(signingDomain)) {
                 return new Decision(Rule.SERVER_OWN, "marked as the server's own, From " + author.address());
@@ -182,7 +145,7 @@ final class SigningPolicy {
                 return Optional.of("the " + name + " field (unreadable)");
             }
             for (String value : values == null ? new String[0] : values) {
-                Author a = author(value);
+                Author a = Author.read(value);
                 if (!a.readable() || a.namesAnotherAddress() || !a.address().equals(userAddress)) {
                     return Optional.of("the " + name + " field " + (a.readable() ? "<" + a.address() + ">" : "(" + a.problem() + ")"));
                 }
@@ -203,7 +166,7 @@ final class SigningPolicy {
     }
 
     /**
-     * The authenticated user's mail address in the form {@link #author} gives: lower case, domain in A-labels. A
+     * The authenticated user's mail address in the form {@link Author} gives: lower case, domain in A-labels. A
      * user name without a domain (James without virtual hosting) is that name in the signing domain.
      */
     String userAddress(String user) {
@@ -214,128 +177,5 @@ final class SigningPolicy {
         String domain = user.substring(at + 1);
         return Recipients.lowerAscii(user.substring(0, at)) + "@"
                 + Parameters.normalDomain(domain).orElse(domain.toLowerCase(Locale.ROOT));
-    }
-
-    /** Reads the author of the message; never throws. */
-    static Author author(Mail mail) {
-        String[] fields;
-        try {
-            fields = mail.getMessage().getHeader("From");
-        } catch (MessagingException | RuntimeException e) {
-            return Author.unreadable("the header cannot be read: " + e.getMessage());
-        }
-        if (fields == null || fields.length == 0) {
-            return Author.unreadable("no From field");
-        }
-        if (fields.length > 1) {
-            return Author.unreadable(fields.length + " From fields");
-        }
-        return author(fields[0]);
-    }
-
-    /** Reads one From field value (folded or not); never throws. */
-    static Author author(String fieldValue) {
-        if (fieldValue.length() > MAX_FROM_CHARS) {
-            return Author.unreadable("longer than " + MAX_FROM_CHARS + " characters");
-        }
-        String value = FOLD.matcher(fieldValue).replaceAll("");
-        int delimiters = 0;
-        for (int i = 0; i < value.length(); i++) {
-            char c = value.charAt(i);
-            if ((c < 0x20 && c != '\t') || c == 0x7F) {
-                return Author.unreadable("a control character");
-            }
-            if ("<(\"\\:;,@[".indexOf(c) >= 0) {
-                delimiters++;
-            }
-        }
-        if (delimiters > MAX_FROM_DELIMITERS) {
-            return Author.unreadable("more than " + MAX_FROM_DELIMITERS + " delimiters");
-        }
-        InternetAddress mailbox;
-        try {
-            InternetAddress[] list = InternetAddress.parseHeader(value, true);
-            if (list.length != 1 || list[0].isGroup()) {
-                return Author.unreadable(list.length == 1 ? "a group" : list.length + " addresses");
-            }
-            mailbox = list[0];
-        } catch (AddressException | RuntimeException e) {
-            return Author.unreadable("not an RFC 5322 mailbox");
-        }
-        String address = mailbox.getAddress();
-        int at = address == null ? -1 : address.lastIndexOf('@');
-        // refused, because readers disagree on them: a source route, and an encoded word in the address
-        if (at <= 0 || address.startsWith("@") || address.contains("=?")) {
-            return Author.unreadable("no plain local-part@domain address");
-        }
-        String domain;
-        try {
-            domain = Parameters.domain("From", address.substring(at + 1));
-        } catch (MailetException e) {
-            return Author.unreadable("the domain is not a host name");
-        }
-        if (!AuthorDomain.of(fieldValue).equals(Optional.of(domain))) {
-            // the verifier would answer from-mismatch: tell the user now instead of holding the mail later
-            return Author.unreadable("the author domain as verifiers read it (PROTOCOL.md 9.2) is not " + domain);
-        }
-        String localPart = Recipients.lowerAscii(address.substring(0, at));
-        Optional<Boolean> other = namesAnotherAddress(value, address);
-        if (other.isEmpty()) {
-            return Author.unreadable("an encoded word in an unknown charset");
-        }
-        return new Author(localPart, domain, other.get(), null);
-    }
-
-    /**
-     * Whether the field, with encoded words decoded (wherever they stand) and NFKC applied (full-width forms), holds
-     * an {@code @} besides the mailbox's own address: a display name or comment that names somebody else
-     * ({@code "ceo@a.example" <alice@a.example>}). A display name that repeats the address itself is common and
-     * allowed. Empty when an encoded word cannot be decoded or there are too many of them.
-     */
-    private static Optional<Boolean> namesAnotherAddress(String value, String address) {
-        StringBuilder text = new StringBuilder(value.length());
-        Matcher word = ENCODED_WORD.matcher(value);
-        int words = 0;
-        try {
-            while (word.find()) {
-                if (++words > MAX_ENCODED_WORDS) {
-                    return Optional.empty();
-                }
-                word.appendReplacement(text, Matcher.quoteReplacement(MimeUtility.decodeWord(word.group())));
-            }
-        } catch (ParseException | UnsupportedEncodingException | RuntimeException e) {
-            return Optional.empty();
-        }
-        word.appendTail(text);
-        Pattern own = Pattern.compile(Pattern.quote(Normalizer.normalize(address, Normalizer.Form.NFKC)),
-                Pattern.CASE_INSENSITIVE | Pattern.UNICODE_CASE);
-        for (String form : new String[] {text.toString(), utf8Reading(text.toString())}) {
-            String rest = own.matcher(Normalizer.normalize(form, Normalizer.Form.NFKC)).replaceAll("");
-            if (rest.indexOf('@') >= 0) {
-                return Optional.of(true);
-            }
-        }
-        return Optional.of(false);
-    }
-
-    /**
-     * UTF-8 header bytes as jakarta.mail reads them by default (one char per byte), read again as UTF-8, so that a
-     * full-width {@code @} in a raw UTF-8 display name is seen; the text itself when it is not such a reading.
-     */
-    private static String utf8Reading(String text) {
-        byte[] bytes = new byte[text.length()];
-        for (int i = 0; i < text.length(); i++) {
-            char c = text.charAt(i);
-            if (c > 0xFF) {
-                return text;
-            }
-            bytes[i] = (byte) c;
-        }
-        try {
-            return StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
-                    .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(bytes)).toString();
-        } catch (CharacterCodingException e) {
-            return text;
-        }
     }
 }

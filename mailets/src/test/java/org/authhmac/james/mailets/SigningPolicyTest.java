@@ -142,47 +142,47 @@ class SigningPolicyTest {
         @Test
         void readsAFromOfExactlyTheLengthBoundAndRefusesOneCharacterMore() {
             String tail = "\" <alice@a.example>";
-            String atTheBound = "\"" + "x".repeat(SigningPolicy.MAX_FROM_CHARS - 1 - tail.length()) + tail;
+            String atTheBound = "\"" + "x".repeat(Author.MAX_FROM_CHARS - 1 - tail.length()) + tail;
 
-            assertThat(atTheBound).hasSize(SigningPolicy.MAX_FROM_CHARS);
-            assertThat(SigningPolicy.author(atTheBound).readable()).isTrue();
-            assertThat(SigningPolicy.author("x" + atTheBound).problem()).contains("characters");
+            assertThat(atTheBound).hasSize(Author.MAX_FROM_CHARS);
+            assertThat(Author.read(atTheBound).readable()).isTrue();
+            assertThat(Author.read("x" + atTheBound).problem()).contains("characters");
         }
 
         @Test
         void readsAFromWithExactlyTheDelimiterBoundAndRefusesOneMore() {
             // two quotes, '<' and '@' besides the commas
-            String commas = ",".repeat(SigningPolicy.MAX_FROM_DELIMITERS - 4);
+            String commas = ",".repeat(Author.MAX_FROM_DELIMITERS - 4);
 
-            assertThat(SigningPolicy.author("\"" + commas + "\" <alice@a.example>").readable()).isTrue();
-            assertThat(SigningPolicy.author("\"" + commas + ",\" <alice@a.example>").problem()).contains("delimiters");
+            assertThat(Author.read("\"" + commas + "\" <alice@a.example>").readable()).isTrue();
+            assertThat(Author.read("\"" + commas + ",\" <alice@a.example>").problem()).contains("delimiters");
         }
 
         @ParameterizedTest
         @ValueSource(strings = {"<", "(", "\"", "\\", ":", ";", ",", "@", "["})
         void countsEveryParserDelimiterTowardsTheBound(String delimiter) {
-            String from = delimiter.repeat(SigningPolicy.MAX_FROM_DELIMITERS + 1) + "alice@a.example";
+            String from = delimiter.repeat(Author.MAX_FROM_DELIMITERS + 1) + "alice@a.example";
 
-            assertThat(SigningPolicy.author(from).problem()).as(delimiter).contains("delimiters");
+            assertThat(Author.read(from).problem()).as(delimiter).contains("delimiters");
         }
 
         @ParameterizedTest
         @ValueSource(strings = {"Alice\u0001 <alice@a.example>", "Alice\u007F <alice@a.example>", "Alice <alice@a.example>\r",
                 "Alice\n<alice@a.example>", "Alice\u0000 <alice@a.example>"})
         void refusesAFromWithAControlCharacter(String from) {
-            assertThat(SigningPolicy.author(from).problem()).isEqualTo("a control character");
+            assertThat(Author.read(from).problem()).isEqualTo("a control character");
         }
 
         @Test
         void readsATabAndAFoldedLineAsWhiteSpace() {
-            assertThat(SigningPolicy.author("Alice\t<alice@a.example>").address()).isEqualTo("alice@a.example");
-            assertThat(SigningPolicy.author("Alice\r\n <alice@a.example>").address()).isEqualTo("alice@a.example");
+            assertThat(Author.read("Alice\t<alice@a.example>").address()).isEqualTo("alice@a.example");
+            assertThat(Author.read("Alice\r\n <alice@a.example>").address()).isEqualTo("alice@a.example");
         }
 
         @Test
         void namesAGroupAndAListOfAddressesAsSuchInTheRefusal() {
-            assertThat(SigningPolicy.author("Board: alice@a.example;").problem()).isEqualTo("a group");
-            assertThat(SigningPolicy.author("alice@a.example, ceo@a.example").problem()).isEqualTo("2 addresses");
+            assertThat(Author.read("Board: alice@a.example;").problem()).isEqualTo("a group");
+            assertThat(Author.read("alice@a.example, ceo@a.example").problem()).isEqualTo("2 addresses");
         }
 
         @Test
@@ -204,7 +204,7 @@ class SigningPolicyTest {
 
         @Test
         void readsAFromWithExactlyTheEncodedWordBound() throws Exception {
-            String words = "=?utf-8?q?A?= ".repeat(SigningPolicy.MAX_ENCODED_WORDS);
+            String words = "=?utf-8?q?A?= ".repeat(Author.MAX_ENCODED_WORDS);
 
             assertThat(rule(submittedBy("alice@a.example", words + "<alice@a.example>"))).isEqualTo(Rule.AUTHENTICATED_AUTHOR);
             assertThat(rule(submittedBy("alice@a.example", words + "=?utf-8?q?A?= <alice@a.example>"))).isEqualTo(Rule.FROM_UNREADABLE);
@@ -248,12 +248,12 @@ class SigningPolicyTest {
 
         @Test
         void refusesAnOversizedFromFieldWithoutParsingIt() throws Exception {
-            String brackets = "(".repeat(SigningPolicy.MAX_FROM_DELIMITERS + 1);
-            String filler = "x".repeat(SigningPolicy.MAX_FROM_CHARS);
+            String brackets = "(".repeat(Author.MAX_FROM_DELIMITERS + 1);
+            String filler = "x".repeat(Author.MAX_FROM_CHARS);
 
-            assertThat(SigningPolicy.author(brackets + "alice@a.example").problem()).contains("delimiters");
-            assertThat(SigningPolicy.author("\"" + filler + "\" <alice@a.example>").problem()).contains("characters");
-            assertThat(SigningPolicy.author("=?utf-8?q?A?= ".repeat(SigningPolicy.MAX_ENCODED_WORDS + 1) + "<alice@a.example>")
+            assertThat(Author.read(brackets + "alice@a.example").problem()).contains("delimiters");
+            assertThat(Author.read("\"" + filler + "\" <alice@a.example>").problem()).contains("characters");
+            assertThat(Author.read("=?utf-8?q?A?= ".repeat(Author.MAX_ENCODED_WORDS + 1) + "<alice@a.example>")
                     .readable()).isFalse();
         }
 

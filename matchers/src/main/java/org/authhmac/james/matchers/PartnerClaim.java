@@ -6,6 +6,7 @@ import java.util.Optional;
 import java.util.Set;
 import org.authhmac.protocol.AuthorDomain;
 import org.authhmac.james.Parameters;
+import org.authhmac.james.Utf8Reading;
 
 /**
  * Whether a mail must be verified, and which partner it claims to come from. Fails closed: a mail is left alone
@@ -139,7 +140,7 @@ record PartnerClaim(boolean mustVerify, Basis basis, Set<String> claimedPartners
                 java.text.Normalizer.normalize(address, java.text.Normalizer.Form.NFKC)),
                 java.util.regex.Pattern.CASE_INSENSITIVE | java.util.regex.Pattern.UNICODE_CASE);
         String text = unfold(raw);
-        for (String form : new String[] {text, strictUtf8Reading(text)}) {
+        for (String form : new String[] {text, Utf8Reading.of(text)}) {
             for (String decoded : List.of(FromReadings.decodeEncodedWords(form), FromReadings.decodeAdjacentWordsTogether(form))) {
                 String shown = FromReadings.withoutIgnorables(java.text.Normalizer.normalize(decoded, java.text.Normalizer.Form.NFKC));
                 if (own.matcher(shown).replaceAll("").indexOf('@') >= 0) {
@@ -148,29 +149,6 @@ record PartnerClaim(boolean mustVerify, Basis basis, Set<String> claimedPartners
             }
         }
         return false;
-    }
-
-    /**
-     * UTF-8 header bytes as jakarta.mail reads them by default (one char per byte), read again as UTF-8, so that a
-     * full-width {@code @} in a raw UTF-8 display name is seen; the text itself when it is not such a reading.
-     */
-    private static String strictUtf8Reading(String text) {
-        byte[] bytes = new byte[text.length()];
-        for (int i = 0; i < text.length(); i++) {
-            char c = text.charAt(i);
-            if (c > 0xFF) {
-                return text;
-            }
-            bytes[i] = (byte) c;
-        }
-        try {
-            return java.nio.charset.StandardCharsets.UTF_8.newDecoder()
-                    .onMalformedInput(java.nio.charset.CodingErrorAction.REPORT)
-                    .onUnmappableCharacter(java.nio.charset.CodingErrorAction.REPORT)
-                    .decode(java.nio.ByteBuffer.wrap(bytes)).toString();
-        } catch (java.nio.charset.CharacterCodingException e) {
-            return text;
-        }
     }
 
     static int encodedWordStarts(String raw) {

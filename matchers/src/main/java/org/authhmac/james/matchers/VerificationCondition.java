@@ -56,7 +56,7 @@ record VerificationCondition(Map<String, String> partners, Set<AuthResult> failO
                 .withMaxFutureSkew(Parameters.duration("maxFutureSkew", c.get("maxFutureSkew"), VerifierSettings.DEFAULT_MAX_FUTURE_SKEW))
                 .withMaxAge(c.containsKey("maxAge") ? positive("maxAge", Parameters.duration("maxAge", c.get("maxAge"), null)) : null)
                 .withMaxHeaders(Parameters.integer("maxSignatures", c.get("maxSignatures"), VerifierSettings.DEFAULT_MAX_HEADERS, 1, 50))
-                .withReplayScope(replayScope(c.get("replayScope")))
+                .withReplayScope(Parameters.choice("replayScope", c.get("replayScope"), ReplayScope.class, ReplayScope.RECIPIENT))
                 .withSubAddressSeparator(subAddressSeparator(c.get("subAddressSeparator")))
                 .withPeriodSeconds(Parameters.integer("periodSeconds", c.get("periodSeconds"), SignatureHeader.DEFAULT_PERIOD_SECONDS,
                         SignatureHeader.MIN_PERIOD_SECONDS, SignatureHeader.MAX_PERIOD_SECONDS));
@@ -121,17 +121,6 @@ record VerificationCondition(Map<String, String> partners, Set<AuthResult> failO
             throw Parameters.error("failOn", "names no result");
         }
         return out;
-    }
-
-    private static ReplayScope replayScope(String value) throws MailetException {
-        if (value == null || value.isBlank()) {
-            return ReplayScope.RECIPIENT;
-        }
-        try {
-            return ReplayScope.valueOf(value.trim().toUpperCase(Locale.ROOT));
-        } catch (IllegalArgumentException e) {
-            throw Parameters.error("replayScope", "expected recipient or signature, got '" + value.trim() + "'");
-        }
     }
 
     /** Absent: the default "+"; given empty ({@code subAddressSeparator=}): no sub-addressing. */
