@@ -1,5 +1,6 @@
 package org.authhmac.bench;
 
+import org.authhmac.testing.pkcs11.SoftHsm;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import java.io.IOException;

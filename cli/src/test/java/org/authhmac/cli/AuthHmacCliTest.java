@@ -14,7 +14,7 @@ import org.authhmac.vault.KeyInfo;
 import org.authhmac.vault.KeyStatus;
 import org.authhmac.vault.KeyVaults;
 import org.authhmac.vault.ManagedKeyVault;
-import org.authhmac.vault.testing.Swtpm;
+import org.authhmac.testing.tpm.Swtpm;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;

@@ -10,7 +10,7 @@ import java.util.Properties;
 import org.authhmac.protocol.Kdf;
 import org.authhmac.protocol.KdfContext;
 import org.authhmac.protocol.KeyUnavailableException;
-import org.authhmac.vault.testing.SwtpmCharacterDevice;
+import org.authhmac.testing.tpm.SwtpmCharacterDevice;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;

@@ -4,7 +4,7 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.util.HexFormat;
 import java.util.Properties;
-import org.authhmac.vault.testing.Swtpm;
+import org.authhmac.testing.tpm.Swtpm;
 
 /** Builds vault configurations for the tests: a swtpm-backed one and a PKCS#12 one. */
 final class TestVaults {

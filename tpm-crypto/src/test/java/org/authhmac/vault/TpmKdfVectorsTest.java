@@ -13,7 +13,7 @@ import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.authhmac.protocol.KdfContext;
-import org.authhmac.vault.testing.Swtpm;
+import org.authhmac.testing.tpm.Swtpm;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

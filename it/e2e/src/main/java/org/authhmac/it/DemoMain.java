@@ -1,9 +1,12 @@
 package org.authhmac.it;
 
+import org.authhmac.testing.james.AuthHmacPair;
+import org.authhmac.testing.james.JamesPorts;
+import org.authhmac.testing.james.JamesRuntime;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.CountDownLatch;
-import org.authhmac.vault.testing.SwtpmProcess;
+import org.authhmac.testing.tpm.SwtpmProcess;
 
 /**
  * The README's main command (scripts/demo): the same pair of James servers the e2e tests run, A (a.example, signs)

@@ -1,5 +1,12 @@
 package org.authhmac.it;
 
+import org.authhmac.testing.james.AuthHmacPair;
+import org.authhmac.testing.james.Defanged;
+import org.authhmac.testing.james.ImapReader;
+import org.authhmac.testing.james.JamesRuntime;
+import org.authhmac.testing.james.RelaySmtpServer;
+import org.authhmac.testing.james.SmtpSender;
+import org.authhmac.testing.james.WebAdminClient;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;

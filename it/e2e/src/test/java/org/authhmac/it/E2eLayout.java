@@ -1,5 +1,7 @@
 package org.authhmac.it;
 
+import org.authhmac.testing.james.AuthHmacPair;
+import org.authhmac.testing.james.JamesRuntime;
 import java.nio.file.Files;
 import java.nio.file.Path;
 

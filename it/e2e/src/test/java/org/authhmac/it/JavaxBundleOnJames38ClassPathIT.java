@@ -1,5 +1,6 @@
 package org.authhmac.it;
 
+import org.authhmac.testing.james.JamesRuntime;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;

@@ -1,5 +1,7 @@
 package org.authhmac.it;
 
+import org.authhmac.testing.james.AuthHmacPair;
+import org.authhmac.testing.james.SecretsLedger;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;

@@ -1,5 +1,9 @@
 package org.authhmac.it;
 
+import org.authhmac.testing.james.AuthHmacPair;
+import org.authhmac.testing.james.ImapReader;
+import org.authhmac.testing.james.JamesRuntime;
+import org.authhmac.testing.james.SmtpSender;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Path;

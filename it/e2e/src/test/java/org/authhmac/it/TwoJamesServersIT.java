@@ -1,5 +1,8 @@
 package org.authhmac.it;
 
+import org.authhmac.testing.james.ImapReader;
+import org.authhmac.testing.james.JamesServerProcess;
+import org.authhmac.testing.james.SmtpSender;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 

@@ -24,7 +24,7 @@ import org.authhmac.protocol.InMemoryReplayCache;
 import org.authhmac.vault.DefaultKeyVault;
 import org.authhmac.vault.KeyStatus;
 import org.authhmac.vault.KeyVaults;
-import org.authhmac.vault.testing.Swtpm;
+import org.authhmac.testing.tpm.Swtpm;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;

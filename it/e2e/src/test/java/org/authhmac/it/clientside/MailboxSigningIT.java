@@ -26,16 +26,16 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.UUID;
-import org.authhmac.it.ImapReader;
-import org.authhmac.it.JamesRuntime;
-import org.authhmac.it.JamesServerProcess;
-import org.authhmac.it.KeyCli;
-import org.authhmac.it.SecretsLedger;
-import org.authhmac.it.SmtpSender;
+import org.authhmac.testing.james.ImapReader;
+import org.authhmac.testing.james.JamesRuntime;
+import org.authhmac.testing.james.JamesServerProcess;
+import org.authhmac.testing.james.KeyCli;
+import org.authhmac.testing.james.SecretsLedger;
+import org.authhmac.testing.james.SmtpSender;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.authhmac.vault.testing.SwtpmProcess;
+import org.authhmac.testing.tpm.SwtpmProcess;
 
 /**
  * Mailbox signatures for mail clients on a real James 3.8.1 (javax drop-in jar + the WebAdmin route jar, james-conf/receiving as shipped, the vault

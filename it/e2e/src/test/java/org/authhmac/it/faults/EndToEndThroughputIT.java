@@ -22,11 +22,11 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.authhmac.it.AuthHmacPair;
-import org.authhmac.it.JamesMetrics;
-import org.authhmac.it.JamesRuntime;
-import org.authhmac.it.JamesServerProcess;
-import org.authhmac.it.SmtpSender;
+import org.authhmac.testing.james.AuthHmacPair;
+import org.authhmac.testing.james.JamesMetrics;
+import org.authhmac.testing.james.JamesRuntime;
+import org.authhmac.testing.james.JamesServerProcess;
+import org.authhmac.testing.james.SmtpSender;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 

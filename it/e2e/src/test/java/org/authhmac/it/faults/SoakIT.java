@@ -17,11 +17,11 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
-import org.authhmac.it.AuthHmacPair;
-import org.authhmac.it.ImapReader;
-import org.authhmac.it.JamesRuntime;
-import org.authhmac.it.JamesServerProcess;
-import org.authhmac.it.SmtpSender;
+import org.authhmac.testing.james.AuthHmacPair;
+import org.authhmac.testing.james.ImapReader;
+import org.authhmac.testing.james.JamesRuntime;
+import org.authhmac.testing.james.JamesServerProcess;
+import org.authhmac.testing.james.SmtpSender;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 

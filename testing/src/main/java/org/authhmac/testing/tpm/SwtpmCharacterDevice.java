@@ -1,4 +1,4 @@
-package org.authhmac.vault.testing;
+package org.authhmac.testing.tpm;
 
 import java.io.BufferedReader;
 import java.io.IOException;

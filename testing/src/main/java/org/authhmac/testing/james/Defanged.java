@@ -1,4 +1,4 @@
-package org.authhmac.it;
+package org.authhmac.testing.james;
 
 /**
  * How a quarantine notice shows an address or a Message-ID taken from the held mail (docs/OPERATIONS.md): at-signs

@@ -1,4 +1,4 @@
-package org.authhmac.it;
+package org.authhmac.testing.james;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -20,7 +20,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
-import org.authhmac.vault.testing.FreePorts;
+import org.authhmac.testing.FreePorts;
 
 /**
  * One real James memory server ({@code org.apache.james.MemoryJamesServerMain}) in its own JVM, in a working
@@ -400,7 +400,7 @@ public final class JamesServerProcess implements AutoCloseable {
         }
     }
 
-    static void deleteRecursively(Path dir) throws IOException {
+    public static void deleteRecursively(Path dir) throws IOException {
         if (!Files.exists(dir)) {
             return;
         }

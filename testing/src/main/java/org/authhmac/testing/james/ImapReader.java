@@ -1,4 +1,4 @@
-package org.authhmac.it;
+package org.authhmac.testing.james;
 
 import jakarta.mail.Folder;
 import jakarta.mail.Message;

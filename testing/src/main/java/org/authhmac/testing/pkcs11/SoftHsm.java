@@ -1,4 +1,4 @@
-package org.authhmac.bench;
+package org.authhmac.testing.pkcs11;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -10,21 +10,21 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
 /** A new, empty SoftHSM2 token in the directory SOFTHSM2_CONF names, and the vault properties for it. */
-final class SoftHsm {
-    static final String LIBRARY = "/usr/lib/softhsm/libsofthsm2.so";
+public final class SoftHsm {
+    public static final String LIBRARY = "/usr/lib/softhsm/libsofthsm2.so";
     private static final String PIN = "1234";
 
     private SoftHsm() {
     }
 
-    static boolean available() {
+    public static boolean available() {
         return System.getenv("SOFTHSM2_CONF") != null && Files.isRegularFile(Path.of(LIBRARY));
     }
 
     /** Must run before this JVM loads the PKCS#11 library: it reads the configuration once. */
-    static Properties freshToken() throws IOException, InterruptedException {
+    public static Properties freshToken() throws IOException, InterruptedException {
         if (!available()) {
-            throw new IllegalStateException("SoftHSM2 (" + LIBRARY + ") or SOFTHSM2_CONF missing: run through bench/run");
+            throw new IllegalStateException("SoftHSM2 (" + LIBRARY + ") or SOFTHSM2_CONF missing: run through bench/run or Maven");
         }
         Path conf = Path.of(System.getenv("SOFTHSM2_CONF"));
         Path tokens = conf.resolveSibling("tokens");

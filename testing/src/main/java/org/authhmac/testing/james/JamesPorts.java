@@ -1,6 +1,6 @@
-package org.authhmac.it;
+package org.authhmac.testing.james;
 
-import org.authhmac.vault.testing.FreePorts;
+import org.authhmac.testing.FreePorts;
 
 /**
  * The loopback ports one James server listens on. {@code smtp} is the server-to-server port (25 in production),

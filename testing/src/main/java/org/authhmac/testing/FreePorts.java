@@ -1,4 +1,4 @@
-package org.authhmac.vault.testing;
+package org.authhmac.testing;
 
 import java.io.IOException;
 import java.net.InetAddress;

@@ -1,4 +1,4 @@
-package org.authhmac.it;
+package org.authhmac.testing.james;
 
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;

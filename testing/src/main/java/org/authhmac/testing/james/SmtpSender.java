@@ -1,4 +1,4 @@
-package org.authhmac.it;
+package org.authhmac.testing.james;
 
 import jakarta.mail.Address;
 import jakarta.mail.MessagingException;

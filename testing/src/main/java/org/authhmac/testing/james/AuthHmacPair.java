@@ -1,11 +1,11 @@
-package org.authhmac.it;
+package org.authhmac.testing.james;
 
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.function.Consumer;
-import org.authhmac.vault.testing.SwtpmProcess;
+import org.authhmac.testing.tpm.SwtpmProcess;
 
 /**
  * Two James servers: A (a.example) signs what alice sends to b.example, B (b.example) verifies and quarantines.

@@ -1,4 +1,4 @@
-package org.authhmac.it;
+package org.authhmac.testing.james;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -79,7 +79,7 @@ public record JamesRuntime(Path libDir, Path javaHome) {
     }
 
     /** A path relative to the repository root, found from the working directory (repo root, it/ or it/e2e/). */
-    static Path locate(String relative) {
+    public static Path locate(String relative) {
         return repositoryRoot().map(root -> root.resolve(relative)).orElse(Path.of(relative).toAbsolutePath());
     }
 

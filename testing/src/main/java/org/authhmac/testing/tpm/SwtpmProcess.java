@@ -1,5 +1,6 @@
-package org.authhmac.vault.testing;
+package org.authhmac.testing.tpm;
 
+import org.authhmac.testing.FreePorts;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;

@@ -1,4 +1,4 @@
-package org.authhmac.it;
+package org.authhmac.testing.james;
 
 import java.io.BufferedReader;
 import java.io.ByteArrayOutputStream;
