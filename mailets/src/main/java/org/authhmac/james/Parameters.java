@@ -2,14 +2,18 @@ package org.authhmac.james;
 
 import java.net.IDN;
 import java.time.Duration;
+import java.util.Collection;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.function.UnaryOperator;
 import java.util.regex.Pattern;
+import java.util.stream.Stream;
 import org.apache.mailet.MailetException;
+import org.apache.mailet.ProcessingState;
 import org.authhmac.protocol.Canonicalization;
 import org.authhmac.protocol.SignatureHeader;
 import org.authhmac.protocol.SignerSettings;
@@ -168,6 +172,15 @@ public final class Parameters {
                 SignatureHeader.MIN_PERIOD_SECONDS, SignatureHeader.MAX_PERIOD_SECONDS);
         Canonicalization[] c = canonicalization(initParameter.apply("canonicalization"));
         return SignerSettings.defaults().withHeaderName(headerName).withPeriodSeconds(period).withCanonicalization(c[0], c[1]);
+    }
+
+    /**
+     * The processors a mailet sends mail to, for {@code Mailet.requiredProcessingState()}: James checks them once every
+     * processor is configured and refuses to start when one is not declared in mailetcontainer.xml, so that a misspelt
+     * processor name stops start-up instead of sending mail to the error processor later. Nulls are left out.
+     */
+    public static Collection<ProcessingState> processingStates(String... processors) {
+        return Stream.of(processors).filter(Objects::nonNull).distinct().map(ProcessingState::new).toList();
     }
 
     /**

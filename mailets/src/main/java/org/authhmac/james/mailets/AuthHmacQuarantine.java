@@ -3,6 +3,7 @@ package org.authhmac.james.mailets;
 import com.google.inject.Inject;
 import jakarta.mail.MessagingException;
 import java.time.Clock;
+import java.util.Collection;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.Set;
@@ -14,6 +15,7 @@ import org.apache.james.metrics.api.MetricFactory;
 import org.apache.james.rrt.api.RecipientRewriteTable;
 import org.apache.mailet.Mail;
 import org.apache.mailet.MailetContext;
+import org.apache.mailet.ProcessingState;
 import org.apache.mailet.base.GenericMailet;
 import org.authhmac.james.Metrics;
 import org.authhmac.james.Parameters;
@@ -74,6 +76,7 @@ public class AuthHmacQuarantine extends GenericMailet {
     private Action action;
     private FailingMailAction failing;
     private ReleaseCommand releaseCommand;
+    private Collection<ProcessingState> sendsTo;
 
     /** How the local mailboxes of a recipient are found, once the mailet context is known. */
     @FunctionalInterface
@@ -121,6 +124,8 @@ public class AuthHmacQuarantine extends GenericMailet {
             case MARK -> new MarkAction(markHeader, subjectTag, releaseProcessor);
             case DELETE -> new DeleteAction(notices);
         };
+        sendsTo = Parameters.processingStates(action == Action.DELETE ? null : releaseProcessor,
+                notices.sendsAny() ? notices.processor() : null);
     }
 
     /** Reads who is told, where the notices go and how many per hour. */
@@ -143,6 +148,11 @@ public class AuthHmacQuarantine extends GenericMailet {
         }
         metrics.count(Metrics.HELD + action.name().toLowerCase(Locale.ROOT));
         failing.handle(mail, verdict);
+    }
+
+    @Override
+    public Collection<ProcessingState> requiredProcessingState() {
+        return sendsTo;
     }
 
     @Override

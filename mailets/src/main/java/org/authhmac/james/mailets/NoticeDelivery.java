@@ -37,6 +37,11 @@ record NoticeDelivery(MailetContext context, LocalMailboxes localMailboxes, Noti
     /** The value of {@link AuthHmacAttributes#NOTICE} on the notices this mailet writes. */
     static final String NOTICE_KIND = "quarantine";
 
+    /** Whether any notice is sent at all, so that {@link #processor()} must exist. */
+    boolean sendsAny() {
+        return notifyRecipients || notifyRecipientsOfReplay || notifyPostmaster;
+    }
+
     /**
      * @param deleted the mail was deleted, not held
      * @param release the release command, for the postmaster's notice

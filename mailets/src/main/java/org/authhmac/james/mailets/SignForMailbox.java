@@ -6,6 +6,7 @@ import jakarta.mail.internet.MimeMessage;
 import java.io.IOException;
 import java.time.Clock;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
@@ -13,6 +14,7 @@ import org.apache.james.core.MailAddress;
 import org.apache.james.metrics.api.MetricFactory;
 import org.apache.mailet.Mail;
 import org.apache.mailet.PerRecipientHeaders;
+import org.apache.mailet.ProcessingState;
 import org.authhmac.james.MessageHeaders;
 import org.authhmac.james.Metrics;
 import org.authhmac.james.Parameters;
@@ -158,6 +160,11 @@ public class SignForMailbox extends SigningMailet {
                     .withServerVerdict(verdict.token(), verdict.partnerDomain().orElse(null))));
         }
         return out;
+    }
+
+    @Override
+    public Collection<ProcessingState> requiredProcessingState() {
+        return Parameters.processingStates(errorProcessor.orElse(null));
     }
 
     @Override

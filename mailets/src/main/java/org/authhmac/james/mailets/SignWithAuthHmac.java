@@ -6,6 +6,7 @@ import jakarta.mail.internet.MimeMessage;
 import java.io.IOException;
 import java.time.Clock;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -15,6 +16,7 @@ import org.apache.mailet.Attribute;
 import org.apache.mailet.AttributeValue;
 import org.apache.mailet.Mail;
 import org.apache.mailet.MailetException;
+import org.apache.mailet.ProcessingState;
 import org.apache.mailet.base.Converter7Bit;
 import org.authhmac.james.AuthHmacAttributes;
 import org.authhmac.james.Metrics;
@@ -216,6 +218,11 @@ public class SignWithAuthHmac extends SigningMailet {
                 mail.getName(), mail.getMaybeSender().asString(), decision.rule().token(), refusedProcessor, decision.detail());
         mail.setErrorMessage("auth-hmac: not signed and not sent: " + decision.detail());
         mail.setState(refusedProcessor);
+    }
+
+    @Override
+    public Collection<ProcessingState> requiredProcessingState() {
+        return Parameters.processingStates(errorProcessor, refusedProcessor, splitCopies.splitProcessor());
     }
 
     @Override

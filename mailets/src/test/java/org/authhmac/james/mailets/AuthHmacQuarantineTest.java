@@ -1,5 +1,7 @@
 package org.authhmac.james.mailets;
 
+import java.util.Collection;
+import org.apache.mailet.ProcessingState;
 import org.authhmac.james.testing.UnsavedMessage;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -416,5 +418,19 @@ class AuthHmacQuarantineTest {
 
     static List<String> none() {
         return List.of();
+    }
+
+    @Test
+    void declaresTheProcessorsItSendsMailToSoThatJamesRefusesToStartWhenOneIsMissing() throws Exception {
+        assertThat(names(mailet().requiredProcessingState())).containsExactly("transport");
+        assertThat(names(mailet("action", "mark", "releaseProcessor", "after-check", "notifyRecipients", "true",
+                "noticeProcessor", "notices").requiredProcessingState())).containsExactly("after-check", "notices");
+        assertThat(names(mailet("action", "delete", "notifyPostmaster", "true").requiredProcessingState()))
+                .containsExactly("local-delivery");
+        assertThat(mailet("action", "delete").requiredProcessingState()).isEmpty();
+    }
+
+    static List<String> names(Collection<ProcessingState> states) {
+        return states.stream().map(ProcessingState::getValue).toList();
     }
 }

@@ -297,4 +297,14 @@ class SignForMailboxTest {
         assertThatThrownBy(() -> m.init(FakeMailetConfig.builder().mailetName("SignForMailbox")
                 .setProperty("removeIncoming", "ture").build())).hasMessageContaining("removeIncoming");
     }
+
+    @Test
+    void declaresItsErrorProcessorSoThatJamesRefusesToStartWhenItIsMissing() throws Exception {
+        assertThat(mailet.requiredProcessingState()).isEmpty();
+
+        SignForMailbox m = new SignForMailbox(vault, metrics, Clock.fixed(NOW, ZoneOffset.UTC));
+        m.init(FakeMailetConfig.builder().mailetName("SignForMailbox").mailetContext(FakeMailContext.defaultContext())
+                .setProperty("errorProcessor", "auth-hmac-hold").build());
+        assertThat(AuthHmacQuarantineTest.names(m.requiredProcessingState())).containsExactly("auth-hmac-hold");
+    }
 }

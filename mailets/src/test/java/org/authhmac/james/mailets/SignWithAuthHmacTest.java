@@ -390,4 +390,15 @@ class SignWithAuthHmacTest {
     static List<String> list(String... s) {
         return List.of(s);
     }
+
+    @Test
+    void declaresTheProcessorsItSendsMailToSoThatJamesRefusesToStartWhenOneIsMissing() throws Exception {
+        assertThat(AuthHmacQuarantineTest.names(mailet.requiredProcessingState())).containsExactly("error");
+
+        SignWithAuthHmac m = new SignWithAuthHmac(vault, metrics, Clock.fixed(NOW, ZoneOffset.UTC));
+        m.init(config().setProperty("errorProcessor", "auth-hmac-hold").setProperty("refusedProcessor", "refused")
+                .setProperty("splitProcessor", "copies").build());
+        assertThat(AuthHmacQuarantineTest.names(m.requiredProcessingState()))
+                .containsExactly("auth-hmac-hold", "refused", "copies");
+    }
 }
