@@ -193,12 +193,7 @@ public final class TpmBackend implements KeyBackend {
 
     @Override
     public synchronized VaultHealth health() {
-        try {
-            withTpm("health check", () -> tpm.GetRandom(8));
-            return VaultHealth.up("TPM reachable at " + description);
-        } catch (KeyUnavailableException e) {
-            return VaultHealth.down(e.getMessage());
-        }
+        return VaultHealth.probe("TPM reachable at " + description, () -> withTpm("health check", () -> tpm.GetRandom(8)));
     }
 
     @Override
