@@ -80,7 +80,7 @@ public final class MailboxKeys {
 
     private static boolean usableIn(KeyVault vault, String keyId, String keyset) throws KeyUnavailableException {
         try {
-            return vault.key(keyId).filter(k -> k.keyset().equals(keyset) && k.status().usable()).isPresent();
+            return vault.keyset(keyset).filter(ks -> ks.verifiesWith(keyId)).isPresent();
         } catch (RuntimeException e) {
             throw new KeyUnavailableException("key vault cannot list its keys: " + e.getMessage(), e);
         }
