@@ -14,6 +14,10 @@ import org.authhmac.protocol.KeyUnavailableException;
  * the keyset file changed, {@link #operationCount} at any moment, and {@link #close} once, possibly while the prefetch
  * thread still finishes a derivation. A backend therefore guards its own state (the three here make every method
  * that touches the key store {@code synchronized}, and count operations in an atomic counter).
+ *
+ * <p>After {@link #close} the vault starts no new call, so what a closed backend answers is its own affair: the
+ * PKCS#12 backend refuses (its password is wiped), the PKCS#11 backend may still compute (the token login is
+ * process-wide).
  */
 public interface KeyBackend extends AutoCloseable {
 

@@ -155,16 +155,6 @@ public final class Keyset {
     }
 
     @Override
-    public boolean equals(Object o) {
-        return o instanceof Keyset k && k.name.equals(name) && Objects.equals(k.primaryId, primaryId) && k.keys.equals(keys);
-    }
-
-    @Override
-    public int hashCode() {
-        return Objects.hash(name, primaryId, keys);
-    }
-
-    @Override
     public String toString() {
         return "Keyset[" + name + ", primary " + primaryId + ", " + keys.size() + " keys]";
     }
