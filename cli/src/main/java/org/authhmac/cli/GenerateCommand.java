@@ -1,7 +1,6 @@
 package org.authhmac.cli;
 
 import java.io.PrintWriter;
-import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
@@ -12,7 +11,6 @@ import org.authhmac.vault.ManagedKeyVault;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Option;
 
 /**
  * A shared secret cannot be born inside one TPM (the peer needs it too): it is drawn from SecureRandom here,
@@ -24,42 +22,29 @@ final class GenerateCommand implements Callable<Integer> {
     @Mixin
     CommandContext cli;
 
-    @Option(names = "--keyset", required = true, description = "Keyset (partner relationship), e.g. partner-b.")
-    String keyset;
+    @Mixin
+    NewKey key;
 
-    @Option(names = "--key-id", required = true, description = "Key id, the s= tag: 1..64 of [A-Za-z0-9._-].")
-    String keyId;
-
-    @Option(names = "--status", description = "PRIMARY or ACTIVE (default: PRIMARY for the keyset's first key, else ACTIVE).")
-    KeyStatus status;
+    @Mixin
+    NewKey.Status status;
 
     @ArgGroup(exclusive = true, multiplicity = "1")
-    Destination destination;
-
-    static final class Destination {
-        @Option(names = "--export", paramLabel = "FILE", description = "Write the secret for the peer to this new file (mode 600).")
-        Path file;
-
-        @Option(names = "--print", description = "Print the secret for the peer on standard output instead.")
-        boolean print;
-    }
+    SecretDestination destination;
 
     @Override
     public Integer call() throws Exception {
-        return generate(cli, keyset, keyId, status, destination);
+        return generate(cli, key.keyset, key.keyId, status.asked("a new key"), destination);
     }
 
-    static int generate(CommandContext cli, String keyset, String keyId, KeyStatus status, Destination destination)
+    /** @param status PRIMARY or ACTIVE; null for the default ({@link NewKey#status}) */
+    static int generate(CommandContext cli, String keyset, String keyId, KeyStatus status, SecretDestination destination)
             throws Exception {
-        if (status == KeyStatus.RETIRED) {
-            throw new IllegalArgumentException("--status: a new key is PRIMARY or ACTIVE");
-        }
         byte[] primary = new byte[32];
         new SecureRandom().nextBytes(primary);
         KeyExport export = new KeyExport(keyId, keyset, Instant.now().truncatedTo(ChronoUnit.SECONDS), primary);
         SecretHandout handout = new SecretHandout(destination.file, "export file");
         try (ManagedKeyVault vault = cli.openVault()) {
-            KeyStatus effective = status != null ? status : KeysCommand.defaultStatus(vault, keyset);
+            KeyStatus effective = NewKey.status(status, vault, keyset);
             // The export is written first and removed if the import fails: a key the peer cannot get is useless,
             // and a vault without the exported key would verify nothing.
             handout.writeFirst(export.text());

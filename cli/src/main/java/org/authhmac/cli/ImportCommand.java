@@ -25,8 +25,8 @@ final class ImportCommand implements Callable<Integer> {
     @Option(names = "--keyset", description = "Keyset name here (default: the name in the export).")
     String keyset;
 
-    @Option(names = "--status", description = "PRIMARY or ACTIVE (default: PRIMARY for the keyset's first key, else ACTIVE).")
-    KeyStatus status;
+    @Mixin
+    NewKey.Status status;
 
     @Override
     public Integer call() throws Exception {
@@ -40,10 +40,7 @@ final class ImportCommand implements Callable<Integer> {
             if (target.isEmpty()) {
                 throw new IllegalArgumentException("--keyset is required: the export names no keyset");
             }
-            if (status == KeyStatus.RETIRED) {
-                throw new IllegalArgumentException("--status: an imported key is PRIMARY or ACTIVE");
-            }
-            KeyStatus effective = status != null ? status : KeysCommand.defaultStatus(vault, target);
+            KeyStatus effective = NewKey.status(status.asked("an imported key"), vault, target);
             KeyInfo info = vault.importKey(export.keyId(), target, export.secret().clone(), effective);
             out.printf("%s %s in keyset %s (%s backend)%n", info.status(), info.keyId(), info.keyset(), info.backend());
             if (!"-".equals(from)) {

@@ -1,15 +1,12 @@
 package org.authhmac.cli;
 
-import java.io.IOException;
-import java.io.StringReader;
 import java.time.Instant;
 import java.util.Arrays;
-import java.util.Base64;
-import java.util.Properties;
+import org.authhmac.protocol.client.KeyFile;
 
 /**
- * The one-time export of a primary for the peer: key id, the keyset name it had here, and the secret in base64url.
- * A properties text so that an operator can read what it is (and what to do with it) before carrying it over.
+ * The one-time export of a primary for the peer: key id, the keyset name it had here, and the secret, as a
+ * {@link KeyFile} that an operator can read (and learn what to do with) before carrying it over.
  * {@link #toString()} never shows the secret.
  */
 record KeyExport(String keyId, String keyset, Instant created, byte[] secret) {
@@ -21,46 +18,22 @@ record KeyExport(String keyId, String keyset, Instant created, byte[] secret) {
             """;
 
     String text() {
-        return HEADER
-                + "version=1\n"
-                + "key-id=" + keyId + "\n"
-                + "keyset=" + keyset + "\n"
-                + "created=" + created + "\n"
-                + "secret=" + Base64.getUrlEncoder().withoutPadding().encodeToString(secret) + "\n";
+        return new KeyFile(keyId, keyset, "", created.toString(), secret).text(HEADER);
     }
 
     static KeyExport parse(String text, String source) {
-        Properties p = new Properties();
+        KeyFile file;
         try {
-            p.load(new StringReader(text));
-        } catch (IOException | IllegalArgumentException e) {
-            throw new IllegalArgumentException(source + " is not a key export: " + e.getMessage());
-        }
-        if (!"1".equals(p.getProperty("version"))) {
-            throw new IllegalArgumentException(source + ": version must be 1 (is it an auth-hmac key export?)");
-        }
-        String keyId = require(p, "key-id", source);
-        String secret = require(p, "secret", source);
-        byte[] bytes;
-        try {
-            bytes = Base64.getUrlDecoder().decode(secret);
+            file = KeyFile.parse(text);
         } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException(source + ": secret is not base64url");
+            throw new IllegalArgumentException(source + ": " + e.getMessage() + " (is it an auth-hmac key export?)");
         }
+        byte[] bytes = file.secret();
         if (bytes.length < 16 || bytes.length > 64) {
-            Arrays.fill(bytes, (byte) 0);
+            file.wipe();
             throw new IllegalArgumentException(source + ": secret must be 128..512 bits (256 recommended), found " + bytes.length * 8);
         }
-        String created = p.getProperty("created");
-        return new KeyExport(keyId, p.getProperty("keyset", ""), created == null ? Instant.EPOCH : Instant.parse(created), bytes);
-    }
-
-    private static String require(Properties p, String name, String source) {
-        String v = p.getProperty(name);
-        if (v == null || v.isBlank()) {
-            throw new IllegalArgumentException(source + ": " + name + " is missing");
-        }
-        return v.trim();
+        return new KeyExport(file.keyId(), file.keyset(), file.created().isEmpty() ? Instant.EPOCH : Instant.parse(file.created()), bytes);
     }
 
     void wipe() {

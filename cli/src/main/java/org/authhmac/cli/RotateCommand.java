@@ -28,18 +28,15 @@ final class RotateCommand extends GroupCommand {
         @Mixin
         CommandContext cli;
 
-        @Option(names = "--keyset", required = true)
-        String keyset;
-
-        @Option(names = "--key-id", required = true)
-        String keyId;
+        @Mixin
+        NewKey key;
 
         @ArgGroup(exclusive = true, multiplicity = "1")
-        GenerateCommand.Destination destination;
+        SecretDestination destination;
 
         @Override
         public Integer call() throws Exception {
-            return GenerateCommand.generate(cli, keyset, keyId, KeyStatus.ACTIVE, destination);
+            return GenerateCommand.generate(cli, key.keyset, key.keyId, KeyStatus.ACTIVE, destination);
         }
     }
 

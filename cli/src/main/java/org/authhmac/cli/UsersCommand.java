@@ -1,7 +1,6 @@
 package org.authhmac.cli;
 
 import java.io.PrintWriter;
-import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Instant;
 import java.util.concurrent.Callable;
@@ -29,15 +28,7 @@ final class UsersCommand extends GroupCommand {
         boolean rotate;
 
         @ArgGroup(exclusive = true, multiplicity = "1")
-        Destination destination;
-
-        static final class Destination {
-            @Option(names = "--export", paramLabel = "FILE", description = "Write the key file for the user's client to this new file (mode 600).")
-            Path file;
-
-            @Option(names = "--print", description = "Print the key file on standard output instead.")
-            boolean print;
-        }
+        SecretDestination destination;
 
         @Override
         public Integer call() throws Exception {

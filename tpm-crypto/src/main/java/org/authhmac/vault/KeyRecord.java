@@ -8,7 +8,8 @@ import java.util.regex.Pattern;
 record KeyRecord(String keyId, String keyset, KeyStatus status, Instant created, String backend, String reference) {
     static final Pattern KEY_ID = Pattern.compile("[A-Za-z0-9._-]{1,64}");
     /** A partner keyset name, or {@code user:<mailbox>} for a mailbox user's own key (see {@link MailboxKeys}). */
-    static final Pattern KEYSET = Pattern.compile("[A-Za-z0-9._-]{1,64}|user:[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9.-]{1,253}");
+    static final Pattern KEYSET = Pattern.compile("[A-Za-z0-9._-]{1,64}|" + Pattern.quote(MailboxKeys.KEYSET_PREFIX)
+            + "[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9.-]{1,253}");
 
     KeyRecord {
         Objects.requireNonNull(keyId, "keyId");

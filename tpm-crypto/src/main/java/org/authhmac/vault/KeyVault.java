@@ -30,6 +30,14 @@ public interface KeyVault extends PeriodKeys, AutoCloseable {
         return Optional.empty();
     }
 
+    /**
+     * The keyset of this name, with its primary; empty when the vault holds no key in it. A vault that keeps its
+     * keysets (the default vault) answers without listing every key.
+     */
+    default Optional<Keyset> keyset(String name) {
+        return Keyset.listed(name, keys());
+    }
+
     /** Whether the key source can answer now (TPM reachable, token present). Never throws. */
     VaultHealth health();
 

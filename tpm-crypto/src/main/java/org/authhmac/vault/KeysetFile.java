@@ -9,10 +9,7 @@ import java.nio.file.attribute.FileTime;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
-import java.util.Comparator;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Properties;
 import java.util.TreeSet;
 
@@ -22,6 +19,7 @@ import java.util.TreeSet;
  * atomically under {@link #lock()} and the running server re-reads when it changes. It holds no key bytes.
  */
 final class KeysetFile {
+    private static final List<String> ATTRIBUTES = List.of("keyset", "status", "created", "backend", "ref");
     private final Path file;
 
     KeysetFile(Path file) {
@@ -43,10 +41,11 @@ final class KeysetFile {
         }
     }
 
-    Map<String, KeyRecord> read() {
+    /** The keysets the file describes, validated; an empty vault when the file does not exist yet. */
+    Keysets read() {
         Properties p = new Properties();
         if (!Files.exists(file)) {
-            return new LinkedHashMap<>();
+            return Keysets.EMPTY;
         }
         try (InputStream in = Files.newInputStream(file)) {
             p.load(in);
@@ -60,44 +59,36 @@ final class KeysetFile {
             }
             ids.add(name.substring(4, name.lastIndexOf('.')));
         }
-        Map<String, KeyRecord> keys = new LinkedHashMap<>();
-        Map<String, String> primaries = new LinkedHashMap<>();
+        List<KeyRecord> records = new ArrayList<>();
         for (String id : ids) {
             String prefix = "key." + id + ".";
-            KeyRecord record;
             try {
-                record = new KeyRecord(id,
+                records.add(new KeyRecord(id,
                         required(p, prefix + "keyset"),
                         status(p, prefix + "status"),
                         instant(p, prefix + "created"),
                         required(p, prefix + "backend"),
-                        required(p, prefix + "ref"));
+                        required(p, prefix + "ref")));
             } catch (IllegalArgumentException e) {
                 throw new VaultConfigException(prefix + "*", e.getMessage() + " (in " + file + ")", e);
             }
             for (String name : p.stringPropertyNames()) {
-                if (name.startsWith(prefix) && !List.of("keyset", "status", "created", "backend", "ref").contains(name.substring(prefix.length()))) {
+                if (name.startsWith(prefix) && !ATTRIBUTES.contains(name.substring(prefix.length()))) {
                     throw new VaultConfigException(name, "unknown key attribute in " + file);
                 }
             }
-            if (record.status() == KeyStatus.PRIMARY) {
-                String other = primaries.put(record.keyset(), id);
-                if (other != null) {
-                    throw new VaultConfigException(prefix + "status", "keyset " + record.keyset()
-                            + " has two PRIMARY keys (" + other + ", " + id + ") in " + file);
-                }
-            }
-            keys.put(id, record);
         }
-        return keys;
+        try {
+            return Keysets.of(records);
+        } catch (Keyset.TwoPrimariesException e) {
+            throw new VaultConfigException("key." + e.keyId() + ".status", e.getMessage() + " in " + file);
+        }
     }
 
-    void write(Map<String, KeyRecord> keys) {
+    void write(Keysets keysets) {
         StringBuilder out = new StringBuilder();
         out.append("# X-Auth-HMAC keyset, written by 'auth-hmac keys'. No key bytes here: they stay in the backend.\n");
-        List<KeyRecord> sorted = new ArrayList<>(keys.values());
-        sorted.sort(Comparator.comparing(KeyRecord::keyset).thenComparing(KeyRecord::created).thenComparing(KeyRecord::keyId));
-        for (KeyRecord k : sorted) {
+        for (KeyRecord k : keysets.records()) {
             String prefix = "key." + k.keyId() + ".";
             out.append(prefix).append("keyset=").append(k.keyset()).append('\n');
             out.append(prefix).append("status=").append(k.status()).append('\n');

@@ -14,6 +14,8 @@ import org.authhmac.protocol.KeyUnavailableException;
 import org.authhmac.protocol.PeriodKey;
 import org.authhmac.protocol.PeriodKeys;
 import org.authhmac.protocol.UnknownKeyException;
+import org.authhmac.protocol.client.KeyFile;
+import org.authhmac.protocol.client.MailboxKey;
 
 /**
  * Per-mailbox keys: each mailbox user's key lives in the vault in a keyset of its own, {@code user:<mailbox>}, and
@@ -21,7 +23,8 @@ import org.authhmac.protocol.UnknownKeyException;
  * the copy it received. Issuing a second key for a mailbox that has one is a rotation and must be asked for.
  */
 public final class MailboxKeys {
-    public static final String KEYSET_PREFIX = "user:";
+    /** Keyset names of mailbox keys: this prefix and the mailbox address (the one definition is the client's). */
+    public static final String KEYSET_PREFIX = MailboxKey.KEYSET_PREFIX;
     /** The mailbox addresses a keyset name (and r=) can carry: an ASCII dot-atom local part and a domain name. */
     private static final Pattern MAILBOX = Pattern.compile("[a-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[a-z0-9](?:[a-z0-9.-]{0,251}[a-z0-9])?");
 
@@ -77,7 +80,7 @@ public final class MailboxKeys {
 
     private static boolean usableIn(KeyVault vault, String keyId, String keyset) throws KeyUnavailableException {
         try {
-            return vault.key(keyId).filter(k -> k.keyset().equals(keyset) && k.status().usable()).isPresent();
+            return vault.keyset(keyset).filter(ks -> ks.verifiesWith(keyId)).isPresent();
         } catch (RuntimeException e) {
             throw new KeyUnavailableException("key vault cannot list its keys: " + e.getMessage(), e);
         }
@@ -115,7 +118,7 @@ public final class MailboxKeys {
         random.nextBytes(idBytes);
         byte[] secret = new byte[32];
         random.nextBytes(secret);
-        return new Issued(mailbox, "mbx-" + HexFormat.of().formatHex(idBytes), KEYSET_PREFIX + mailbox,
+        return new Issued(mailbox, "mbx-" + HexFormat.of().formatHex(idBytes), keyset(mailbox),
                 created.truncatedTo(java.time.temporal.ChronoUnit.SECONDS), secret, existing);
     }
 
@@ -167,14 +170,9 @@ public final class MailboxKeys {
         }
 
         public String keyFile() {
-            return "# X-Auth-HMAC mailbox key for " + mailbox + ". THIS IS A SECRET, shown once.\n"
-                    + "# Keep it where only the mail client of " + mailbox + " can read it; see docs/CLIENTS.md.\n"
-                    + "version=1\n"
-                    + "key-id=" + keyId + "\n"
-                    + "keyset=" + keyset + "\n"
-                    + "mailbox=" + mailbox + "\n"
-                    + "created=" + created + "\n"
-                    + "secret=" + secretBase64Url() + "\n";
+            return new KeyFile(keyId, keyset, mailbox, created.toString(), secret).text(
+                    "# X-Auth-HMAC mailbox key for " + mailbox + ". THIS IS A SECRET, shown once.\n"
+                    + "# Keep it where only the mail client of " + mailbox + " can read it; see docs/CLIENTS.md.\n");
         }
 
         public void wipe() {

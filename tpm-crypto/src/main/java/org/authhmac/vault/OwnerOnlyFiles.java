@@ -4,6 +4,8 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileSystemException;
 import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -23,8 +25,9 @@ import java.util.concurrent.locks.ReentrantLock;
 /**
  * Writes files that hold keys or describe them, the one way: readable and writable by the owner only (0600; a
  * created folder 0700), never through a symbolic link, into a folder that must exist, and forced to disk before it
- * counts. {@link #createNew} never overwrites; {@link #replace} swaps the whole file at once, so a reader sees the old
- * or the new content, never a mix. {@link #lock} serialises read-modify-write cycles across processes.
+ * counts, and whole: {@link #createNew} and {@link #replace} write a temporary file and then put it in place in one
+ * step, so a reader (or a crash) sees the old content or the new, never a part. {@link #createNew} never overwrites.
+ * {@link #lock} serialises read-modify-write cycles across processes.
  * On a file system without POSIX permissions (Windows) the files inherit the folder's ACL.
  */
 public final class OwnerOnlyFiles {
@@ -38,11 +41,30 @@ public final class OwnerOnlyFiles {
     }
 
     /**
-     * Creates {@code file} with {@code content}. Fails, writing nothing, when anything exists at that path (a file,
-     * or a symbolic link even if it points nowhere) or when its folder does not exist.
+     * Creates {@code file} with {@code content}, whole or not at all: a new owner-only file in the same folder, forced
+     * to disk, then linked in under its name. Fails, writing nothing there, when anything exists at that path (a
+     * file, or a symbolic link even if it points nowhere) or when its folder does not exist.
      */
     public static void createNew(Path file, byte[] content) throws IOException {
-        requireFolder(file);
+        Path folder = requireFolder(file);
+        if (Files.exists(file, LinkOption.NOFOLLOW_LINKS)) {
+            throw new FileAlreadyExistsException(file.toString());
+        }
+        Path tmp = writeTemporary(folder, file, content);
+        try {
+            Files.createLink(file, tmp); // refuses anything at the path, a dangling link too
+            forceFolder(folder);
+        } catch (UnsupportedOperationException | FileSystemException e) {
+            if (e instanceof FileAlreadyExistsException) {
+                throw e;
+            }
+            writeInPlace(file, content); // a file system without hard links: created in place, never over anything
+        } finally {
+            Files.deleteIfExists(tmp);
+        }
+    }
+
+    private static void writeInPlace(Path file, byte[] content) throws IOException {
         try (FileChannel ch = FileChannel.open(file, Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE,
                 LinkOption.NOFOLLOW_LINKS), fileAttributes())) {
             writeAll(ch, content);
@@ -55,12 +77,8 @@ public final class OwnerOnlyFiles {
      */
     public static void replace(Path file, byte[] content) throws IOException {
         Path folder = requireFolder(file);
-        Path tmp = Files.createTempFile(folder, "." + file.getFileName(), ".tmp", fileAttributes());
+        Path tmp = writeTemporary(folder, file, content);
         try {
-            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING,
-                    LinkOption.NOFOLLOW_LINKS)) {
-                writeAll(ch, content);
-            }
             try {
                 Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
             } catch (AtomicMoveNotSupportedException e) {
@@ -70,6 +88,19 @@ public final class OwnerOnlyFiles {
         } finally {
             Files.deleteIfExists(tmp);
         }
+    }
+
+    /** A new owner-only file next to {@code file} holding {@code content}, forced to disk; the caller removes it. */
+    private static Path writeTemporary(Path folder, Path file, byte[] content) throws IOException {
+        Path tmp = Files.createTempFile(folder, "." + file.getFileName(), ".tmp", fileAttributes());
+        try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING,
+                LinkOption.NOFOLLOW_LINKS)) {
+            writeAll(ch, content);
+        } catch (IOException | RuntimeException e) {
+            Files.deleteIfExists(tmp);
+            throw e;
+        }
+        return tmp;
     }
 
     /** Creates the folder (mode 0700) and missing parents when it does not exist; an existing folder is left as it is. */

@@ -4,67 +4,69 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Properties;
 import java.util.Set;
+import java.util.TreeSet;
 
 /**
- * Typed access to auth-hmac.properties that names the property in every error, and refuses unknown
- * vault.*, cache.*, tpm.*, pkcs12.*, pkcs11.* properties so that a typo fails at start-up instead of being ignored.
+ * Typed access to auth-hmac.properties that names the property in every error. {@link #rejectUnknown} refuses
+ * unknown properties under the vault's prefixes, so that a typo fails at start-up instead of being ignored.
+ * Backends read their properties through it ({@link KeyBackendFactory#open}).
  */
-final class VaultProperties {
-    static final List<String> OWN_PREFIXES = List.of("vault.", "cache.", "tpm.", "pkcs12.", "pkcs11.");
-    static final Set<String> KNOWN = Set.of(
-            "vault.backend", "vault.keysetFile", "vault.blobDir",
-            "cache.previousPeriods", "cache.prefetchSeconds", "cache.maxEntries",
-            "tpm.device", "tpm.host", "tpm.port", "tpm.tcpNoDelay", "tpm.timeoutMillis", "tpm.devicePath", "tpm.idleReleaseMillis", "tpm.parent", "tpm.ownerAuth", "tpm.ownerAuthFile",
-            "pkcs12.file", "pkcs12.password", "pkcs12.passwordFile",
-            "pkcs11.library", "pkcs11.slot", "pkcs11.slotListIndex", "pkcs11.pin", "pkcs11.pinFile");
-
+public final class VaultProperties {
     private final Properties properties;
     private final Path baseDir;
 
-    VaultProperties(Properties properties, Path baseDir) {
+    /** @param baseDir what relative paths resolve against: the directory of the properties file */
+    public VaultProperties(Properties properties, Path baseDir) {
         this.properties = properties;
         this.baseDir = baseDir;
-        Set<String> unknown = new HashSet<>();
+    }
+
+    /** Refuses a property that starts with one of {@code prefixes} and is not in {@code known}, naming the first. */
+    void rejectUnknown(List<String> prefixes, Set<String> known) {
+        Set<String> unknown = new TreeSet<>();
         for (String name : properties.stringPropertyNames()) {
-            if (OWN_PREFIXES.stream().anyMatch(name::startsWith) && !KNOWN.contains(name)) {
+            if (prefixes.stream().anyMatch(name::startsWith) && !known.contains(name)) {
                 unknown.add(name);
             }
         }
         if (!unknown.isEmpty()) {
-            String name = unknown.stream().sorted().findFirst().orElseThrow();
-            throw new VaultConfigException(name, "unknown property (known: " + KNOWN.stream().sorted().toList() + ")");
+            throw new VaultConfigException(unknown.iterator().next(), "unknown property (known: " + known.stream().sorted().toList() + ")");
         }
     }
 
-    String optional(String name) {
+    public String optional(String name) {
         String v = properties.getProperty(name);
         return v == null || v.isBlank() ? null : v.trim();
     }
 
-    String string(String name, String defaultValue) {
+    public String string(String name, String defaultValue) {
         String v = optional(name);
         return v == null ? defaultValue : v;
     }
 
     /** A required choice among the constants of {@code type}, in any case. */
-    <E extends Enum<E>> E choice(String name, Class<E> type) {
-        String v = optional(name);
-        if (v == null) {
-            throw new VaultConfigException(name, "is required; one of " + names(type));
-        }
-        try {
-            return Enum.valueOf(type, v.toUpperCase(Locale.ROOT));
-        } catch (IllegalArgumentException e) {
-            throw new VaultConfigException(name, "must be one of " + names(type) + ", not '" + v + "'");
-        }
+    public <E extends Enum<E>> E choice(String name, Class<E> type) {
+        return Enum.valueOf(type, choice(name, names(type)).toUpperCase(Locale.ROOT));
     }
 
-    int integer(String name, int defaultValue, int min, int max) {
+    /** A required choice among {@code choices} (lower case), in any case; the choice in lower case. */
+    public String choice(String name, List<String> choices) {
+        String v = optional(name);
+        if (v == null) {
+            throw new VaultConfigException(name, "is required; one of " + choices);
+        }
+        String lower = v.toLowerCase(Locale.ROOT);
+        if (!choices.contains(lower)) {
+            throw new VaultConfigException(name, "must be one of " + choices + ", not '" + v + "'");
+        }
+        return lower;
+    }
+
+    public int integer(String name, int defaultValue, int min, int max) {
         String v = optional(name);
         if (v == null) {
             return defaultValue;
@@ -81,7 +83,7 @@ final class VaultProperties {
         return value;
     }
 
-    boolean bool(String name, boolean defaultValue) {
+    public boolean bool(String name, boolean defaultValue) {
         String v = optional(name);
         if (v == null) {
             return defaultValue;
@@ -94,7 +96,7 @@ final class VaultProperties {
     }
 
     /** A path, relative ones resolved against the directory of the properties file. */
-    Path path(String name, String defaultValue) {
+    public Path path(String name, String defaultValue) {
         String v = string(name, defaultValue);
         if (v == null) {
             throw new VaultConfigException(name, "is required");
@@ -103,7 +105,7 @@ final class VaultProperties {
     }
 
     /** A secret given inline (name) or in a file (fileName); the file form keeps it out of the main configuration. */
-    char[] secret(String name, String fileName) {
+    public char[] secret(String name, String fileName) {
         String inline = optional(name);
         String file = optional(fileName);
         if (inline != null && file != null) {

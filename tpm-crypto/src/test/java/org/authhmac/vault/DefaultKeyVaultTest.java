@@ -57,6 +57,11 @@ class DefaultKeyVaultTest {
     }
 
     @Test
+    void healthSaysHowManyKeysWhichKeysetFileHolds() {
+        assertThat(vault.health().detail()).endsWith("; 1 keys in " + dir.resolve("keyset.properties"));
+    }
+
+    @Test
     void aDomainOfTheLongestLengthDnsAllowsDerivesItsKey() throws Exception {
         assertThat(LONGEST_DOMAIN.length()).isEqualTo(Kdf.MAX_DOMAIN_BYTES);
         KdfContext ctx = now(LONGEST_DOMAIN);

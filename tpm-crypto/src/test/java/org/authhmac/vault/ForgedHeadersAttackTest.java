@@ -165,6 +165,21 @@ class ForgedHeadersAttackTest {
         assertThat(vault.cachedKeyCount()).as("keys cached for forged contexts").isZero();
     }
 
+    @Test
+    void aMacReportedUnderAKeyTheVaultDidNotHandOutDoesNotMakeThePrefetcherDeriveAnything() throws Exception {
+        // given: 30 s before a boundary, a context nobody derived here
+        clock.set(T0.plusSeconds(3600 - 30));
+        KdfContext ctx = context(P, clock.instant());
+
+        // when: a verifier reports a MAC, verified or not, under a key of that context that the vault never handed out
+        verifying.macChecked(PeriodKey.of(ctx, new byte[32]), true);
+        verifying.macChecked(PeriodKey.of(ctx, new byte[32]), false);
+        vault.refreshAhead();
+
+        // then
+        assertThat(vault.derivationCount()).as("derived by the prefetcher").isZero();
+    }
+
     /**
      * The bound: a context costs at most one derivation while it stays in the window (and among the
      * cache.maxEntries most recently derived unverified contexts). With the configured p, the partner's key id and

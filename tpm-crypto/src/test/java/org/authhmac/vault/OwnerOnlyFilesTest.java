@@ -49,6 +49,20 @@ class OwnerOnlyFilesTest {
     }
 
     @Test
+    void createNewPutsTheWholeFileInPlaceAndLeavesNoTemporaryFileBehind() throws Exception {
+        Path fresh = dir.resolve("fresh.key");
+
+        OwnerOnlyFiles.createNew(fresh, TEXT);
+        assertThatThrownBy(() -> OwnerOnlyFiles.createNew(fresh, "other".getBytes(java.nio.charset.StandardCharsets.US_ASCII)))
+                .isInstanceOf(FileAlreadyExistsException.class);
+
+        assertThat(Files.readAllBytes(fresh)).isEqualTo(TEXT);
+        try (var files = Files.list(dir)) {
+            assertThat(files).containsExactly(fresh);
+        }
+    }
+
+    @Test
     void replaceSwapsTheWholeFileOwnerOnlyAndReplacesALinkInsteadOfWritingThroughIt() throws Exception {
         Path wide = Files.writeString(dir.resolve("keyset"), "old");
         Files.setPosixFilePermissions(wide, PosixFilePermissions.fromString("rw-r--r--"));

@@ -12,7 +12,7 @@ import org.authhmac.protocol.KdfContext;
 import org.authhmac.protocol.KeyUnavailableException;
 import org.authhmac.testing.tpm.Swtpm;
 import org.authhmac.vault.tpm2.TcpTpmDevice;
-import org.authhmac.vault.tpm2.TpmBackend;
+import org.authhmac.vault.tpm2.TpmTemplates;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -60,7 +60,7 @@ class TpmParentTest {
     void keysCanBeWrappedUnderAPersistentStorageKey() throws Exception {
         admin(tpm -> {
             CreatePrimaryResponse srk = tpm.CreatePrimary(TPM_HANDLE.from(TPM_RH.OWNER), new TPMS_SENSITIVE_CREATE(new byte[0], new byte[0]),
-                    TpmBackend.storageKeyTemplate(), new byte[0], new TPMS_PCR_SELECTION[0]);
+                    TpmTemplates.storageKey(), new byte[0], new TPMS_PCR_SELECTION[0]);
             tpm.EvictControl(TPM_HANDLE.from(TPM_RH.OWNER), srk.handle, TPM_HANDLE.from(0x81000001));
             tpm.FlushContext(srk.handle);
         });

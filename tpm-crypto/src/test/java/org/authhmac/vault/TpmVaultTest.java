@@ -17,6 +17,7 @@ import org.authhmac.protocol.UnknownKeyException;
 import org.authhmac.testing.tpm.Swtpm;
 import org.authhmac.vault.tpm2.TcpTpmDevice;
 import org.authhmac.vault.tpm2.TpmBackend;
+import org.authhmac.vault.tpm2.TpmTemplates;
 import tss.Tpm;
 import tss.tpm.TPMS_PCR_SELECTION;
 import tss.tpm.TPMS_SENSITIVE_CREATE;
@@ -233,7 +234,7 @@ class TpmVaultTest {
         crashed._setDevice(device);
         for (int i = 0; i < 3; i++) {
             crashed.CreatePrimary(TPM_HANDLE.from(TPM_RH.OWNER), new TPMS_SENSITIVE_CREATE(new byte[0], new byte[0]),
-                    TpmBackend.storageKeyTemplate(), new byte[0], new TPMS_PCR_SELECTION[0]);
+                    TpmTemplates.storageKey(), new byte[0], new TPMS_PCR_SELECTION[0]);
         }
         device.close();
 

@@ -15,6 +15,7 @@ import org.apache.james.webadmin.authentication.AuthenticationFilter;
 import org.apache.james.webadmin.authentication.NoAuthenticationFilter;
 import org.authhmac.vault.ConcurrentKeysetChangeException;
 import org.authhmac.vault.KeyInfo;
+import org.authhmac.vault.Keyset;
 import org.authhmac.vault.MailboxKeys;
 import org.authhmac.vault.ManagedKeyVault;
 import org.slf4j.Logger;
@@ -129,8 +130,8 @@ public class MailboxKeyRoutes implements Routes {
         }
         String mailbox = lookup.mailbox();
         String keyset = MailboxKeys.keyset(mailbox);
-        Optional<KeyInfo> primary = vault.keys().stream()
-                .filter(k -> k.keyset().equals(keyset) && k.status() == org.authhmac.vault.KeyStatus.PRIMARY).findFirst();
+        Optional<Keyset> keys = vault.keyset(keyset);
+        Optional<KeyInfo> primary = keys.flatMap(ks -> ks.primaryId().flatMap(ks::key));
         if (primary.isEmpty()) {
             return error(response, 404, "NotFound", "mailbox " + mailbox + " has no key; PUT issues one");
         }
@@ -139,7 +140,7 @@ public class MailboxKeyRoutes implements Routes {
         body.put("user", mailbox);
         body.put("keyId", primary.get().keyId());
         body.put("created", primary.get().created().toString());
-        body.put("keys", vault.keys().stream().filter(k -> k.keyset().equals(keyset))
+        body.put("keys", keys.orElseThrow().keys().stream()
                 .map(k -> Map.of("keyId", k.keyId(), "status", k.status().name())).toList());
         return JSON.writeValueAsString(body);
     }

@@ -1,17 +1,12 @@
 package org.authhmac.protocol.client;
 
-import java.io.IOException;
-import java.io.StringReader;
 import java.security.MessageDigest;
 import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Properties;
 import org.authhmac.protocol.PeriodKeys;
 import org.authhmac.protocol.StaticPeriodKeys;
 
@@ -39,41 +34,24 @@ public final class MailboxKey {
     }
 
     /**
-     * Parses a key file: a properties text with {@code version=1}, {@code key-id}, {@code secret} (base64url) and
-     * {@code mailbox} (or a {@code keyset} of the form {@code user:<mailbox>}).
+     * Parses a key file ({@link KeyFile}) that names its mailbox: {@code mailbox}, or a {@code keyset} of the form
+     * {@code user:<mailbox>}.
      *
      * @throws IllegalArgumentException naming what is wrong; the message never contains the secret
      */
     public static MailboxKey parse(String text) {
-        Properties p = new Properties();
+        KeyFile file = KeyFile.parse(text);
         try {
-            p.load(new StringReader(text));
-        } catch (IOException | IllegalArgumentException e) {
-            throw new IllegalArgumentException("not a key file: " + e.getMessage());
-        }
-        if (!"1".equals(p.getProperty("version", "").trim())) {
-            throw new IllegalArgumentException("not a key file: version must be 1");
-        }
-        String keyId = required(p, "key-id");
-        String mailbox = p.getProperty("mailbox", "").trim();
-        if (mailbox.isEmpty()) {
-            String keyset = p.getProperty("keyset", "").trim();
-            if (!keyset.startsWith(KEYSET_PREFIX)) {
-                throw new IllegalArgumentException("the key file names no mailbox (neither mailbox= nor keyset=user:<address>)");
+            String mailbox = file.mailbox();
+            if (mailbox.isEmpty()) {
+                if (!file.keyset().startsWith(KEYSET_PREFIX)) {
+                    throw new IllegalArgumentException("the key file names no mailbox (neither mailbox= nor keyset=user:<address>)");
+                }
+                mailbox = file.keyset().substring(KEYSET_PREFIX.length());
             }
-            mailbox = keyset.substring(KEYSET_PREFIX.length());
-        }
-        String encoded = required(p, "secret");
-        byte[] secret;
-        try {
-            secret = Base64.getUrlDecoder().decode(encoded);
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("secret is not base64url");
-        }
-        try {
-            return of(mailbox, keyId, secret);
+            return of(mailbox, file.keyId(), file.secret());
         } finally {
-            Arrays.fill(secret, (byte) 0);
+            file.wipe();
         }
     }
 
@@ -130,13 +108,5 @@ public final class MailboxKey {
         });
         StaticPeriodKeys.of(out); // the protocol's own checks on key ids and lengths
         return out;
-    }
-
-    private static String required(Properties p, String name) {
-        String v = p.getProperty(name);
-        if (v == null || v.isBlank()) {
-            throw new IllegalArgumentException("the key file has no " + name);
-        }
-        return v.trim();
     }
 }

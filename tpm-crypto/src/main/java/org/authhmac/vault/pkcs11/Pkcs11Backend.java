@@ -128,13 +128,11 @@ public final class Pkcs11Backend implements KeyBackend {
 
     @Override
     public synchronized VaultHealth health() {
-        try {
-            token().size();
-            return VaultHealth.up("PKCS#11 token via " + library);
-        } catch (KeyUnavailableException | GeneralSecurityException e) {
+        VaultHealth health = VaultHealth.probe("PKCS#11 token via " + library, () -> token().size());
+        if (!health.healthy()) {
             reset();
-            return VaultHealth.down(e.getMessage());
         }
+        return health;
     }
 
     @Override

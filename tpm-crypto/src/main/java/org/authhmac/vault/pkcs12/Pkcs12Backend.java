@@ -131,12 +131,7 @@ public final class Pkcs12Backend implements KeyBackend {
 
     @Override
     public synchronized VaultHealth health() {
-        try {
-            keyStore();
-            return VaultHealth.up("PKCS#12 file " + file + " (weaker than a TPM)");
-        } catch (KeyUnavailableException e) {
-            return VaultHealth.down(e.getMessage());
-        }
+        return VaultHealth.probe("PKCS#12 file " + file + " (weaker than a TPM)", this::keyStore);
     }
 
     @Override
