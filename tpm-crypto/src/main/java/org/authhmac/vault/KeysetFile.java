@@ -57,6 +57,10 @@ final class KeysetFile {
             if (!name.startsWith("key.") || name.lastIndexOf('.') <= 4) {
                 throw new VaultConfigException(name, "unexpected entry in keyset file " + file);
             }
+            // the attribute is the last dot-separated part: a key id may itself hold dots (k1 and k1.b are two keys)
+            if (!ATTRIBUTES.contains(name.substring(name.lastIndexOf('.') + 1))) {
+                throw new VaultConfigException(name, "unknown key attribute in " + file);
+            }
             ids.add(name.substring(4, name.lastIndexOf('.')));
         }
         List<KeyRecord> records = new ArrayList<>();
@@ -71,11 +75,6 @@ final class KeysetFile {
                         required(p, prefix + "ref")));
             } catch (IllegalArgumentException e) {
                 throw new VaultConfigException(prefix + "*", e.getMessage() + " (in " + file + ")", e);
-            }
-            for (String name : p.stringPropertyNames()) {
-                if (name.startsWith(prefix) && !ATTRIBUTES.contains(name.substring(prefix.length()))) {
-                    throw new VaultConfigException(name, "unknown key attribute in " + file);
-                }
             }
         }
         try {

@@ -50,7 +50,7 @@ public final class OwnerOnlyFiles {
         if (Files.exists(file, LinkOption.NOFOLLOW_LINKS)) {
             throw new FileAlreadyExistsException(file.toString());
         }
-        Path tmp = writeTemporary(folder, file, content);
+        Path tmp = writeTemporary(folder, content);
         try {
             Files.createLink(file, tmp); // refuses anything at the path, a dangling link too
             forceFolder(folder);
@@ -77,7 +77,7 @@ public final class OwnerOnlyFiles {
      */
     public static void replace(Path file, byte[] content) throws IOException {
         Path folder = requireFolder(file);
-        Path tmp = writeTemporary(folder, file, content);
+        Path tmp = writeTemporary(folder, content);
         try {
             try {
                 Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
@@ -90,9 +90,13 @@ public final class OwnerOnlyFiles {
         }
     }
 
-    /** A new owner-only file next to {@code file} holding {@code content}, forced to disk; the caller removes it. */
-    private static Path writeTemporary(Path folder, Path file, byte[] content) throws IOException {
-        Path tmp = Files.createTempFile(folder, "." + file.getFileName(), ".tmp", fileAttributes());
+    /**
+     * A new owner-only file in {@code folder} holding {@code content}, forced to disk; the caller removes it. Its name
+     * is short and fixed in shape ({@code .auth-hmac-<random>.tmp}), so any name the file system takes for the file
+     * itself can be created.
+     */
+    private static Path writeTemporary(Path folder, byte[] content) throws IOException {
+        Path tmp = Files.createTempFile(folder, ".auth-hmac-", ".tmp", fileAttributes());
         try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING,
                 LinkOption.NOFOLLOW_LINKS)) {
             writeAll(ch, content);

@@ -251,4 +251,29 @@ class KeysetChangesTest {
             assertThat(OwnerOnlyFilesTest.lockedInThisJvm(lockFile)).isFalse();
         }
     }
+
+    @Test
+    void aKeyIdThatExtendsAnotherWithADotIsAKeyOfItsOwnAndTheFileStillReads() throws Exception {
+        Path keyset = dir.resolve("keyset.properties");
+        try (DefaultKeyVault vault = new DefaultKeyVault(new SoftwareKeyStore(), keyset, CacheSettings.DEFAULTS, clock, false)) {
+            vault.importKey("k1", "partner-b", TestVaults.PRIMARY.clone(), KeyStatus.PRIMARY);
+            vault.importKey("k1.b", "partner-b", TestVaults.PRIMARY.clone(), KeyStatus.ACTIVE);
+        }
+
+        try (DefaultKeyVault reopened = new DefaultKeyVault(new SoftwareKeyStore(), keyset, CacheSettings.DEFAULTS, clock, false)) {
+            assertThat(reopened.keys()).extracting(KeyInfo::keyId).containsExactlyInAnyOrder("k1", "k1.b");
+        }
+    }
+
+    @Test
+    void anUnknownAttributeOfADottedKeyIdIsStillRefusedAndNamed() throws Exception {
+        Path keyset = dir.resolve("keyset.properties");
+        try (DefaultKeyVault vault = new DefaultKeyVault(new SoftwareKeyStore(), keyset, CacheSettings.DEFAULTS, clock, false)) {
+            vault.importKey("k1.b", "partner-b", TestVaults.PRIMARY.clone(), KeyStatus.PRIMARY);
+        }
+        Files.writeString(keyset, "key.k1.b.colour=blue\n", java.nio.file.StandardOpenOption.APPEND);
+
+        assertThatThrownBy(() -> new DefaultKeyVault(new SoftwareKeyStore(), keyset, CacheSettings.DEFAULTS, clock, false))
+                .isInstanceOf(VaultConfigException.class).hasMessageContaining("key.k1.b.colour");
+    }
 }

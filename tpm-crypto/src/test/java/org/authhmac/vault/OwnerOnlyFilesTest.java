@@ -160,4 +160,16 @@ class OwnerOnlyFilesTest {
             }).count();
         }
     }
+
+    @Test
+    void createNewTakesEveryNameTheFileSystemTakesAndLeavesNoOtherFile() throws Exception {
+        Path longName = dir.resolve("k".repeat(240) + ".key");
+
+        OwnerOnlyFiles.createNew(longName, "secret=abc\n".getBytes(StandardCharsets.US_ASCII));
+
+        assertThat(Files.readString(longName)).isEqualTo("secret=abc\n");
+        try (java.util.stream.Stream<Path> files = Files.list(dir)) {
+            assertThat(files).containsExactly(longName);
+        }
+    }
 }
