@@ -12,6 +12,7 @@ import java.util.Optional;
 import java.util.function.UnaryOperator;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
+import org.apache.mailet.Mail;
 import org.apache.mailet.MailetException;
 import org.apache.mailet.ProcessingState;
 import org.authhmac.protocol.Canonicalization;
@@ -177,10 +178,12 @@ public final class Parameters {
     /**
      * The processors a mailet sends mail to, for {@code Mailet.requiredProcessingState()}: James checks them once every
      * processor is configured and refuses to start when one is not declared in mailetcontainer.xml, so that a misspelt
-     * processor name stops start-up instead of sending mail to the error processor later. Nulls are left out.
+     * processor name stops start-up instead of sending mail to the error processor later. Nulls are left out, and so is
+     * {@code ghost}, which is no processor but the end of a mail's processing.
      */
     public static Collection<ProcessingState> processingStates(String... processors) {
-        return Stream.of(processors).filter(Objects::nonNull).distinct().map(ProcessingState::new).toList();
+        return Stream.of(processors).filter(Objects::nonNull).filter(p -> !p.equals(Mail.GHOST)).distinct()
+                .map(ProcessingState::new).toList();
     }
 
     /**

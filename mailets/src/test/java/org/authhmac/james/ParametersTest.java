@@ -34,4 +34,10 @@ class ParametersTest {
         assertThatThrownBy(() -> Parameters.choice("mode", "other", One.class, One.ONLY))
                 .hasMessage("auth-hmac: invalid parameter 'mode': expected only, got 'other'");
     }
+
+    @Test
+    void theProcessorsAMailetSendsMailToLeaveOutAbsentOnesRepeatsAndGhost() {
+        assertThat(Parameters.processingStates("auth-hmac-hold", null, "ghost", "auth-hmac-hold", "transport"))
+                .extracting(org.apache.mailet.ProcessingState::getValue).containsExactly("auth-hmac-hold", "transport");
+    }
 }
