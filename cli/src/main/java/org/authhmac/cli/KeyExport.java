@@ -1,6 +1,7 @@
 package org.authhmac.cli;
 
 import java.time.Instant;
+import java.time.format.DateTimeParseException;
 import java.util.Arrays;
 import org.authhmac.protocol.client.KeyFile;
 
@@ -33,7 +34,14 @@ record KeyExport(String keyId, String keyset, Instant created, byte[] secret) {
             file.wipe();
             throw new IllegalArgumentException(source + ": secret must be 128..512 bits (256 recommended), found " + bytes.length * 8);
         }
-        return new KeyExport(file.keyId(), file.keyset(), file.created().isEmpty() ? Instant.EPOCH : Instant.parse(file.created()), bytes);
+        Instant created;
+        try {
+            created = file.created().isEmpty() ? Instant.EPOCH : Instant.parse(file.created());
+        } catch (DateTimeParseException e) {
+            file.wipe();
+            throw new IllegalArgumentException(source + ": created is not an instant such as 2026-11-22T02:00:00Z");
+        }
+        return new KeyExport(file.keyId(), file.keyset(), created, bytes);
     }
 
     void wipe() {

@@ -212,6 +212,18 @@ class AuthHmacCliTest {
     }
 
     @Test
+    void importRejectsAnExportWhoseCreatedIsNoInstantWithAMessageAndNoStackTrace() throws Exception {
+        Path conf = pkcs12Config();
+        Path bad = dir.resolve("bad-created.key");
+        Files.writeString(bad, "version=1\nkey-id=k1\ncreated=yesterday\nsecret=" + "A".repeat(43) + "=\n");
+
+        Run r = run("-c", conf.toString(), "keys", "import", "--keyset", "partner-a", "--from", bad.toString());
+
+        assertThat(r.exit()).isEqualTo(1);
+        assertThat(r.err()).contains("created is not an instant").doesNotContain("DateTimeParseException");
+    }
+
+    @Test
     void badConfigurationExitsWithTwoNamingTheProperty() throws Exception {
         Path conf = Files.createDirectories(dir.resolve("bad")).resolve("auth-hmac.properties");
         Files.writeString(conf, "vault.backend=tpm\ntpm.device=tcp\ntpm.port=not-a-port\n");
