@@ -1,6 +1,5 @@
 package org.authhmac.bench;
 
-import org.authhmac.testing.pkcs11.SoftHsm;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.ZoneOffset;
@@ -8,9 +7,10 @@ import java.util.Properties;
 import java.util.concurrent.TimeUnit;
 import org.authhmac.protocol.KdfContext;
 import org.authhmac.protocol.PeriodKey;
+import org.authhmac.testing.pkcs11.SoftHsm;
+import org.authhmac.testing.tpm.Swtpm;
 import org.authhmac.vault.CacheSettings;
 import org.authhmac.vault.DefaultKeyVault;
-import org.authhmac.testing.tpm.Swtpm;
 import org.authhmac.vault.tpm2.TpmBackend;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;

@@ -7,11 +7,11 @@ import java.util.concurrent.Callable;
 import org.authhmac.vault.KeyVaults;
 import org.authhmac.vault.ManagedKeyVault;
 import org.authhmac.vault.VaultConfigException;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
+import picocli.CommandLine;
 
 /**
  * {@code auth-hmac}: the operator's command line: keys ({@code keys generate|import|list|rotate|check}) and mailbox

@@ -9,9 +9,9 @@ import java.nio.file.Path;
 import java.time.Instant;
 import org.authhmac.cli.AuthHmacCliTest.Run;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * auth-hmac verify: offline, with the user's key file; the status (read from the mailbox signature and the server's

@@ -18,15 +18,15 @@ import org.authhmac.testing.tpm.Swtpm;
 import org.authhmac.vault.tpm2.TcpTpmDevice;
 import org.authhmac.vault.tpm2.TpmBackend;
 import org.authhmac.vault.tpm2.TpmTemplates;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import tss.Tpm;
 import tss.tpm.TPMS_PCR_SELECTION;
 import tss.tpm.TPMS_SENSITIVE_CREATE;
 import tss.tpm.TPM_HANDLE;
 import tss.tpm.TPM_RH;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /** The TPM backend against a real swtpm emulator. */
 class TpmVaultTest {

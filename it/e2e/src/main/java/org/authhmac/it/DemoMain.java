@@ -1,11 +1,11 @@
 package org.authhmac.it;
 
-import org.authhmac.testing.james.AuthHmacPair;
-import org.authhmac.testing.james.JamesPorts;
-import org.authhmac.testing.james.JamesRuntime;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.CountDownLatch;
+import org.authhmac.testing.james.AuthHmacPair;
+import org.authhmac.testing.james.JamesPorts;
+import org.authhmac.testing.james.JamesRuntime;
 import org.authhmac.testing.tpm.SwtpmProcess;
 
 /**

@@ -1,12 +1,5 @@
 package org.authhmac.it;
 
-import org.authhmac.testing.james.AuthHmacPair;
-import org.authhmac.testing.james.Defanged;
-import org.authhmac.testing.james.ImapReader;
-import org.authhmac.testing.james.JamesRuntime;
-import org.authhmac.testing.james.JamesServerProcess;
-import org.authhmac.testing.james.KeyCli;
-import org.authhmac.testing.james.SmtpSender;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
@@ -16,10 +9,17 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import org.authhmac.testing.FreePorts;
+import org.authhmac.testing.james.AuthHmacPair;
+import org.authhmac.testing.james.Defanged;
+import org.authhmac.testing.james.ImapReader;
+import org.authhmac.testing.james.JamesRuntime;
+import org.authhmac.testing.james.JamesServerProcess;
+import org.authhmac.testing.james.KeyCli;
+import org.authhmac.testing.james.SmtpSender;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.authhmac.testing.FreePorts;
 
 /**
  * Scenario 9: the two other actions of AuthHmacQuarantine, each on a receiving server of its own whose

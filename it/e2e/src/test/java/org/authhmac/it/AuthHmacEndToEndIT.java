@@ -1,12 +1,5 @@
 package org.authhmac.it;
 
-import org.authhmac.testing.james.AuthHmacPair;
-import org.authhmac.testing.james.Defanged;
-import org.authhmac.testing.james.ImapReader;
-import org.authhmac.testing.james.JamesRuntime;
-import org.authhmac.testing.james.RelaySmtpServer;
-import org.authhmac.testing.james.SmtpSender;
-import org.authhmac.testing.james.WebAdminClient;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -14,6 +7,13 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.UUID;
+import org.authhmac.testing.james.AuthHmacPair;
+import org.authhmac.testing.james.Defanged;
+import org.authhmac.testing.james.ImapReader;
+import org.authhmac.testing.james.JamesRuntime;
+import org.authhmac.testing.james.RelaySmtpServer;
+import org.authhmac.testing.james.SmtpSender;
+import org.authhmac.testing.james.WebAdminClient;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;

@@ -1,9 +1,9 @@
 package org.authhmac.it;
 
-import org.authhmac.testing.james.AuthHmacPair;
-import org.authhmac.testing.james.JamesRuntime;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import org.authhmac.testing.james.AuthHmacPair;
+import org.authhmac.testing.james.JamesRuntime;
 
 /** The configuration the e2e tests run: james-conf/ from the repository, exactly as shipped. */
 final class E2eLayout {

@@ -1,6 +1,5 @@
 package org.authhmac.it;
 
-import org.authhmac.testing.james.JamesRuntime;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
@@ -19,6 +18,7 @@ import java.util.TreeSet;
 import java.util.jar.JarEntry;
 import java.util.jar.JarFile;
 import java.util.stream.Stream;
+import org.authhmac.testing.james.JamesRuntime;
 import org.junit.jupiter.api.Test;
 
 /**

@@ -1,7 +1,5 @@
 package org.authhmac.it;
 
-import org.authhmac.testing.james.AuthHmacPair;
-import org.authhmac.testing.james.SecretsLedger;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
@@ -14,6 +12,8 @@ import java.util.List;
 import java.util.stream.Stream;
 import org.authhmac.protocol.Kdf;
 import org.authhmac.protocol.KdfContext;
+import org.authhmac.testing.james.AuthHmacPair;
+import org.authhmac.testing.james.SecretsLedger;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 

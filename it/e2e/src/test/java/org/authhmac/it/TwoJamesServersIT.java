@@ -1,8 +1,5 @@
 package org.authhmac.it;
 
-import org.authhmac.testing.james.ImapReader;
-import org.authhmac.testing.james.JamesServerProcess;
-import org.authhmac.testing.james.SmtpSender;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -10,6 +7,9 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.UUID;
+import org.authhmac.testing.james.ImapReader;
+import org.authhmac.testing.james.JamesServerProcess;
+import org.authhmac.testing.james.SmtpSender;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;

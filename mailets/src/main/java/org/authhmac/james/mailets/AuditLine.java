@@ -1,11 +1,11 @@
 package org.authhmac.james.mailets;
 
-import org.authhmac.james.RecordedVerdict;
 import jakarta.mail.MessagingException;
 import java.util.Optional;
 import java.util.stream.Collectors;
 import org.apache.james.core.MailAddress;
 import org.apache.mailet.Mail;
+import org.authhmac.james.RecordedVerdict;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

@@ -1,13 +1,13 @@
 package org.authhmac.james.mailets;
 
-import org.authhmac.james.AuthHmacAttributes;
-import org.authhmac.james.RecordedVerdict;
 import java.util.Collection;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import org.apache.james.core.MailAddress;
 import org.apache.mailet.Mail;
+import org.authhmac.james.AuthHmacAttributes;
+import org.authhmac.james.RecordedVerdict;
 import org.authhmac.protocol.AuthResult;
 import org.authhmac.protocol.client.ServerVerdict;
 

@@ -1,6 +1,5 @@
 package org.authhmac.james.mailets;
 
-import org.authhmac.james.testing.UnsavedMessage;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -20,8 +19,9 @@ import org.apache.mailet.base.test.FakeMailetConfig;
 import org.authhmac.james.AuthHmacAttributes;
 import org.authhmac.james.Metrics;
 import org.authhmac.james.testing.Mails;
-import org.authhmac.protocol.client.ServerVerdict;
 import org.authhmac.james.testing.Repositories;
+import org.authhmac.james.testing.UnsavedMessage;
+import org.authhmac.protocol.client.ServerVerdict;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 

@@ -1,13 +1,11 @@
 package org.authhmac.james.mailets;
 
-import java.util.Collection;
-import org.apache.mailet.ProcessingState;
-import org.authhmac.james.testing.UnsavedMessage;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import jakarta.mail.MessagingException;
 import java.time.Instant;
+import java.util.Collection;
 import java.util.List;
 import java.util.Optional;
 import org.apache.james.mailrepository.api.MailKey;
@@ -16,6 +14,7 @@ import org.apache.james.mailrepository.api.MailRepositoryUrl;
 import org.apache.james.mailrepository.memory.MemoryMailRepositoryStore;
 import org.apache.james.metrics.tests.RecordingMetricFactory;
 import org.apache.mailet.Mail;
+import org.apache.mailet.ProcessingState;
 import org.apache.mailet.base.test.FakeMail;
 import org.apache.mailet.base.test.FakeMailContext;
 import org.apache.mailet.base.test.FakeMailetConfig;
@@ -24,6 +23,7 @@ import org.authhmac.james.Metrics;
 import org.authhmac.james.RecordedVerdict;
 import org.authhmac.james.testing.Mails;
 import org.authhmac.james.testing.Repositories;
+import org.authhmac.james.testing.UnsavedMessage;
 import org.authhmac.protocol.AuthResult;
 import org.authhmac.protocol.Reason;
 import org.junit.jupiter.api.BeforeEach;

@@ -1,6 +1,5 @@
 package org.authhmac.james.mailets;
 
-import org.authhmac.james.testing.UnsavedMessage;
 import jakarta.mail.MessagingException;
 import java.io.ByteArrayOutputStream;
 import java.util.Collection;
@@ -8,6 +7,7 @@ import java.util.Iterator;
 import org.apache.james.mailrepository.api.MailKey;
 import org.apache.james.mailrepository.api.MailRepository;
 import org.apache.mailet.Mail;
+import org.authhmac.james.testing.UnsavedMessage;
 
 /**
  * A repository that writes each mail's message out first, as James's file and memory repositories do: a message

@@ -1,6 +1,5 @@
 package org.authhmac.james.mailets;
 
-import org.authhmac.james.testing.UnsavedMessage;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -24,13 +23,14 @@ import org.authhmac.james.AuthHmacAttributes;
 import org.authhmac.james.Metrics;
 import org.authhmac.james.testing.InMemoryKeyVault;
 import org.authhmac.james.testing.Mails;
+import org.authhmac.james.testing.UnsavedMessage;
 import org.authhmac.protocol.AuthResult;
 import org.authhmac.protocol.Reason;
 import org.authhmac.protocol.Verdict;
 import org.authhmac.protocol.client.MailboxKey;
 import org.authhmac.protocol.client.MailboxVerdict;
-import org.authhmac.protocol.client.ServerVerdict;
 import org.authhmac.protocol.client.MailboxVerifier;
+import org.authhmac.protocol.client.ServerVerdict;
 import org.authhmac.vault.KeyStatus;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;

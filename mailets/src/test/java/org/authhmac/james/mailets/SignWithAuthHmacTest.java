@@ -1,21 +1,20 @@
 package org.authhmac.james.mailets;
 
-import org.authhmac.james.testing.UnsavedMessage;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import jakarta.mail.MessagingException;
+import jakarta.mail.Session;
+import jakarta.mail.internet.MimeMessage;
+import jakarta.mail.internet.ParseException;
 import java.io.ByteArrayInputStream;
+import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.List;
-import org.apache.james.metrics.tests.RecordingMetricFactory;
-import jakarta.mail.Session;
-import jakarta.mail.internet.MimeMessage;
-import jakarta.mail.internet.ParseException;
-import java.nio.charset.StandardCharsets;
 import java.util.Properties;
+import org.apache.james.metrics.tests.RecordingMetricFactory;
 import org.apache.mailet.Attribute;
 import org.apache.mailet.AttributeValue;
 import org.apache.mailet.Mail;
@@ -26,6 +25,7 @@ import org.authhmac.james.AuthHmacAttributes;
 import org.authhmac.james.Metrics;
 import org.authhmac.james.testing.InMemoryKeyVault;
 import org.authhmac.james.testing.Mails;
+import org.authhmac.james.testing.UnsavedMessage;
 import org.authhmac.protocol.AuthResult;
 import org.authhmac.protocol.InMemoryReplayCache;
 import org.authhmac.protocol.Verdict;

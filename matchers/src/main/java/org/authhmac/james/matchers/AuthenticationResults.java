@@ -1,8 +1,8 @@
 package org.authhmac.james.matchers;
 
-import org.authhmac.james.RecordedVerdict;
 import java.util.Locale;
 import java.util.Optional;
+import org.authhmac.james.RecordedVerdict;
 
 /**
  * RFC 8601 Authentication-Results for method {@code auth-hmac}, and recognition of fields that claim our

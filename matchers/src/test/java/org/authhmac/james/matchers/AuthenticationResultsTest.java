@@ -1,10 +1,10 @@
 package org.authhmac.james.matchers;
 
-import org.authhmac.james.RecordedVerdict;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.time.Instant;
 import java.util.Optional;
+import org.authhmac.james.RecordedVerdict;
 import org.authhmac.protocol.AuthResult;
 import org.authhmac.protocol.Reason;
 import org.junit.jupiter.api.Test;

@@ -1,6 +1,5 @@
 package org.authhmac.james.matchers;
 
-import org.authhmac.james.KeyVaultHealthCheck;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.FileInputStream;
@@ -15,6 +14,7 @@ import org.apache.james.metrics.tests.RecordingMetricFactory;
 import org.apache.mailet.base.test.FakeMailContext;
 import org.apache.mailet.base.test.FakeMailetConfig;
 import org.apache.mailet.base.test.FakeMatcherConfig;
+import org.authhmac.james.KeyVaultHealthCheck;
 import org.authhmac.james.mailets.AuthHmacHold;
 import org.authhmac.james.mailets.AuthHmacQuarantine;
 import org.authhmac.james.mailets.SignForMailbox;

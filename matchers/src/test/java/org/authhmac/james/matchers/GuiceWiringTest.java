@@ -1,6 +1,5 @@
 package org.authhmac.james.matchers;
 
-import org.authhmac.james.KeyVaultHealthCheck;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.google.inject.AbstractModule;
@@ -11,6 +10,7 @@ import java.nio.file.Path;
 import org.apache.james.mailrepository.api.MailRepositoryStore;
 import org.apache.james.metrics.api.MetricFactory;
 import org.apache.james.metrics.tests.RecordingMetricFactory;
+import org.authhmac.james.KeyVaultHealthCheck;
 import org.authhmac.james.mailets.AuthHmacQuarantine;
 import org.authhmac.james.mailets.SignForMailbox;
 import org.authhmac.james.mailets.SignWithAuthHmac;

@@ -1,6 +1,5 @@
 package org.authhmac.james.matchers;
 
-import org.authhmac.james.RecordedVerdict;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import jakarta.mail.Session;
@@ -17,6 +16,7 @@ import org.apache.mailet.base.test.FakeMail;
 import org.apache.mailet.base.test.FakeMailContext;
 import org.apache.mailet.base.test.FakeMailetConfig;
 import org.apache.mailet.base.test.FakeMatcherConfig;
+import org.authhmac.james.RecordedVerdict;
 import org.authhmac.james.mailets.SignForMailbox;
 import org.authhmac.james.mailets.SignWithAuthHmac;
 import org.authhmac.james.testing.InMemoryKeyVault;

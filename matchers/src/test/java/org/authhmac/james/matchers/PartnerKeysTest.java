@@ -1,6 +1,5 @@
 package org.authhmac.james.matchers;
 
-import org.authhmac.james.Metrics;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.charset.StandardCharsets;
@@ -14,6 +13,7 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.james.metrics.tests.RecordingMetricFactory;
+import org.authhmac.james.Metrics;
 import org.authhmac.james.testing.InMemoryKeyVault;
 import org.authhmac.protocol.InMemoryReplayCache;
 import org.authhmac.protocol.PeriodKeys;

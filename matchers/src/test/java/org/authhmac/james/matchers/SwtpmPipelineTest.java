@@ -1,8 +1,5 @@
 package org.authhmac.james.matchers;
 
-import org.authhmac.james.AuthHmacAttributes;
-import org.authhmac.james.KeyVaultHealthCheck;
-import org.authhmac.james.RecordedVerdict;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -16,15 +13,18 @@ import org.apache.mailet.base.test.FakeMail;
 import org.apache.mailet.base.test.FakeMailContext;
 import org.apache.mailet.base.test.FakeMailetConfig;
 import org.apache.mailet.base.test.FakeMatcherConfig;
+import org.authhmac.james.AuthHmacAttributes;
+import org.authhmac.james.KeyVaultHealthCheck;
+import org.authhmac.james.RecordedVerdict;
 import org.authhmac.james.mailets.SignWithAuthHmac;
 import org.authhmac.james.testing.InMemoryKeyVault;
 import org.authhmac.james.testing.Mails;
 import org.authhmac.protocol.AuthResult;
 import org.authhmac.protocol.InMemoryReplayCache;
+import org.authhmac.testing.tpm.Swtpm;
 import org.authhmac.vault.DefaultKeyVault;
 import org.authhmac.vault.KeyStatus;
 import org.authhmac.vault.KeyVaults;
-import org.authhmac.testing.tpm.Swtpm;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;

@@ -1,6 +1,5 @@
 package org.authhmac.testing.tpm;
 
-import org.authhmac.testing.FreePorts;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
@@ -11,6 +10,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import org.authhmac.testing.FreePorts;
 
 /**
  * A swtpm TPM 2.0 emulator on loopback with a persistent state folder, startable again on the same ports after a

@@ -18,8 +18,8 @@ import tss.tpm.TPMS_SENSITIVE_CREATE;
 import tss.tpm.TPM_CAP;
 import tss.tpm.TPM_HANDLE;
 import tss.tpm.TPM_HT;
-import tss.tpm.TPM_SU;
 import tss.tpm.TPM_RH;
+import tss.tpm.TPM_SU;
 
 /**
  * One open connection to the TPM and the transient objects we hold in it: the storage key and the key objects in

@@ -32,10 +32,10 @@ import org.authhmac.testing.james.JamesServerProcess;
 import org.authhmac.testing.james.KeyCli;
 import org.authhmac.testing.james.SecretsLedger;
 import org.authhmac.testing.james.SmtpSender;
+import org.authhmac.testing.tpm.SwtpmProcess;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.authhmac.testing.tpm.SwtpmProcess;
 
 /**
  * Mailbox signatures for mail clients on a real James 3.8.1 (javax drop-in jar + the WebAdmin route jar, james-conf/receiving as shipped, the vault

@@ -13,23 +13,23 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.UUID;
+import org.authhmac.protocol.SignRequest;
+import org.authhmac.protocol.Signer;
+import org.authhmac.protocol.SignerSettings;
+import org.authhmac.protocol.StaticPeriodKeys;
 import org.authhmac.testing.james.ImapReader;
 import org.authhmac.testing.james.JamesRuntime;
 import org.authhmac.testing.james.JamesServerProcess;
 import org.authhmac.testing.james.KeyCli;
 import org.authhmac.testing.james.SecretsLedger;
 import org.authhmac.testing.james.SmtpSender;
-import org.authhmac.protocol.SignRequest;
-import org.authhmac.protocol.Signer;
-import org.authhmac.protocol.SignerSettings;
-import org.authhmac.protocol.StaticPeriodKeys;
+import org.authhmac.testing.tpm.SwtpmProcess;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
-import org.authhmac.testing.tpm.SwtpmProcess;
 
 /**
  * What bob's client shows for mail his server delivered, on a real James 3.8.1 (javax drop-in jar, james-conf/receiving
