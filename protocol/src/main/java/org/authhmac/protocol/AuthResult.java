@@ -1,7 +1,7 @@
 package org.authhmac.protocol;
 
 /** The result vocabulary of RFC 8601 §2.7.1, as written in Authentication-Results. */
-public enum AuthResult {
+public enum AuthResult implements WireToken {
     PASS("pass"),
     FAIL("fail"),
     NONE("none"),
@@ -16,16 +16,16 @@ public enum AuthResult {
     }
 
     /** The lower-case token used on the wire and in configuration. */
+    @Override
     public String token() {
         return token;
     }
 
     public static AuthResult fromToken(String token) {
-        for (AuthResult r : values()) {
-            if (r.token.equalsIgnoreCase(token.trim())) {
-                return r;
-            }
+        AuthResult r = WireToken.find(values(), token.trim(), true);
+        if (r == null) {
+            throw new IllegalArgumentException("unknown result '" + token + "', expected one of pass, fail, none, neutral, temperror, permerror");
         }
-        throw new IllegalArgumentException("unknown result '" + token + "', expected one of pass, fail, none, neutral, temperror, permerror");
+        return r;
     }
 }

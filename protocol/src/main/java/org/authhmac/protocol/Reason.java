@@ -1,7 +1,7 @@
 package org.authhmac.protocol;
 
 /** Machine-readable reason carried with every verdict; the tokens are part of the wire contract (docs/PROTOCOL.md). */
-public enum Reason {
+public enum Reason implements WireToken {
     /** pass: the MAC, body hash, window, recipient and replay checks all held. */
     VERIFIED("verified"),
     /** none: the message carries no signature header. */
@@ -32,16 +32,16 @@ public enum Reason {
         this.token = token;
     }
 
+    @Override
     public String token() {
         return token;
     }
 
     public static Reason fromToken(String token) {
-        for (Reason r : values()) {
-            if (r.token.equals(token)) {
-                return r;
-            }
+        Reason r = WireToken.find(values(), token, false);
+        if (r == null) {
+            throw new IllegalArgumentException("unknown reason '" + token + "'");
         }
-        throw new IllegalArgumentException("unknown reason '" + token + "'");
+        return r;
     }
 }

@@ -5,6 +5,7 @@ import java.util.Optional;
 import org.authhmac.protocol.AuthResult;
 import org.authhmac.protocol.SignatureHeader;
 import org.authhmac.protocol.Verdict;
+import org.authhmac.protocol.WireToken;
 
 /**
  * What a mail client shows for one message of its mailbox (docs/CLIENTS.md, "What a mailbox signature attests"):
@@ -20,7 +21,7 @@ import org.authhmac.protocol.Verdict;
 public record MailboxVerdict(Verdict signature, Optional<ServerVerdict> serverVerdict, Optional<String> partnerDomain) {
 
     /** What the client shows, one value per distinct case. Only {@link #PARTNER_VERIFIED} is a pass. */
-    public enum Status {
+    public enum Status implements WireToken {
         /** Delivered by your server, which verified the sender's partner signature (pd= names the partner). */
         PARTNER_VERIFIED("partner-verified"),
         /** Delivered by your server, which verified no sender (sv=none, or a signature without sv=). */
@@ -45,17 +46,17 @@ public record MailboxVerdict(Verdict signature, Optional<ServerVerdict> serverVe
             this.token = token;
         }
 
+        @Override
         public String token() {
             return token;
         }
 
         public static Status fromToken(String token) {
-            for (Status s : values()) {
-                if (s.token.equals(token)) {
-                    return s;
-                }
+            Status s = WireToken.find(values(), token, false);
+            if (s == null) {
+                throw new IllegalArgumentException("not a mailbox status: " + token);
             }
-            throw new IllegalArgumentException("not a mailbox status: " + token);
+            return s;
         }
     }
 

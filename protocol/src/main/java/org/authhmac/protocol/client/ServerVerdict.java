@@ -1,12 +1,14 @@
 package org.authhmac.protocol.client;
 
+import org.authhmac.protocol.WireToken;
+
 /**
  * The delivering server's verdict on a message, as its mailbox signature carries it in sv= (docs/PROTOCOL.md 10.1):
  * what the user's own server decided about the message for this mailbox before it stored it there. Covered by the
  * MAC like every tag, so nothing added to the message on the way (an Authentication-Results field, a status header)
  * can change it.
  */
-public enum ServerVerdict {
+public enum ServerVerdict implements WireToken {
     /** The server verified a partner's signature for this mailbox; pd= names the partner domain. */
     PASS("pass"),
     /** The server verified no sender: the mail claimed no partner domain, or it did and its result was none. */
@@ -27,17 +29,17 @@ public enum ServerVerdict {
     }
 
     /** The sv= value. */
+    @Override
     public String token() {
         return token;
     }
 
     /** The verdict for an sv= value; the tokens are lower case and compared exactly. */
     public static ServerVerdict fromToken(String token) {
-        for (ServerVerdict v : values()) {
-            if (v.token.equals(token)) {
-                return v;
-            }
+        ServerVerdict v = WireToken.find(values(), token, false);
+        if (v == null) {
+            throw new IllegalArgumentException("not a server verdict (sv=): " + token);
         }
-        throw new IllegalArgumentException("not a server verdict (sv=): " + token);
+        return v;
     }
 }
