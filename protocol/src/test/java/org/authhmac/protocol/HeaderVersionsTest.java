@@ -33,6 +33,15 @@ class HeaderVersionsTest {
     }
 
     @Test
+    void aVerifierCanBeToldTheVersionsItAcceptsAndKeepsItsOtherSettings() {
+        VerifierSettings settings = VerifierSettings.defaults().withPreviousPeriods(3).withAcceptedVersions(Set.of(1));
+
+        assertThat(settings.acceptedVersions()).containsExactly(1);
+        assertThat(settings.previousPeriods()).isEqualTo(3);
+        assertThat(settings.withMaxHeaders(7).acceptedVersions()).containsExactly(1);
+    }
+
+    @Test
     void anUnknownVersionHasNoFormatNoKeyContextAndNoPlaceInTheSettings() {
         assertThatThrownBy(() -> HeaderVersions.of(2)).isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("unknown header version 2");

@@ -22,18 +22,13 @@ final class EncodedWords {
     /** An encoded word as email.header.decode_header finds it: its text may hold "?" (up to the first "?="). */
     private static final Pattern PYTHON_ENCODED_WORD = Pattern.compile("=\\?([^?]*)\\?([bBqQ])\\?(.*?)\\?=");
     /** Whitespace between two encoded words, which RFC 2047 (6.2) does not display (liberally: after any "?="). */
-    private static final Pattern BETWEEN_ENCODED_WORDS =
+    static final Pattern BETWEEN_ENCODED_WORDS =
             Pattern.compile("(?<=\\?=)\\s+(?==\\?[^?]*\\?[bBqQ]\\?[^?]*\\?=)");
     /** Every charset name and alias of this JVM, lower case. */
     private static final Map<String, Charset> CHARSETS = PythonCodecs.JDK;
 
 
     private EncodedWords() {
-    }
-
-    /** The text without the whitespace between adjacent encoded words, as RFC 2047 displays them. */
-    static String withoutSpaceBetweenWords(String text) {
-        return BETWEEN_ENCODED_WORDS.matcher(text).replaceAll("");
     }
 
     /** Every encoded word decoded wherever it stands (Python's email decodes them inside addresses too). */

@@ -25,13 +25,17 @@ import java.util.function.Function;
  */
 final class PythonCodecs {
     private static final String TABLE = "python-codecs.txt";
+    /** The Unicode name aliases Python's {@code \N{...}} reads (NameAliases.txt), which the JDK's names lack. */
+    private static final String NAME_ALIASES = "unicode-name-aliases.txt";
+    /** Name alias, upper case, to its code point ({@link UnicodeEscapeCodec}). */
+    static final Map<String, Integer> CHARACTER_ALIASES;
     /** Codec modules (encodings/*.py). */
     private static final Set<String> MODULES;
     /** Normalised alias to the codec module Python imports for it. */
     private static final Map<String, String> ALIASES;
     /** Every charset name and alias of this JVM, lower case. */
     static final Map<String, Charset> JDK = jdkCharsets();
-    /** Codec module to its decoder, for the codecs this JVM (or this class, UTF-7) can decode. */
+    /** Codec module to its decoder, for the codecs this JVM (or UTF-7, the escapes and punycode here) can decode. */
     private static final Map<String, Function<byte[], String>> DECODERS;
 
     static {
@@ -45,6 +49,12 @@ final class PythonCodecs {
         MODULES = Set.copyOf(names.keySet());
         ALIASES = Map.copyOf(aliases);
         DECODERS = decoders(names);
+        Map<String, Integer> characterAliases = new HashMap<>();
+        for (String line : tableLines(NAME_ALIASES)) {
+            int semicolon = line.indexOf(';');
+            characterAliases.put(line.substring(0, semicolon), Integer.parseInt(line.substring(semicolon + 1), 16));
+        }
+        CHARACTER_ALIASES = Map.copyOf(characterAliases);
     }
 
     private PythonCodecs() {
@@ -151,8 +161,7 @@ final class PythonCodecs {
         return Map.copyOf(known);
     }
 
-    /** The lines of a table among this class's resources, without blank lines and # comments. */
-    static List<String> tableLines(String table) {
+    private static List<String> tableLines(String table) {
         try (InputStream in = PythonCodecs.class.getResourceAsStream(table)) {
             if (in == null) {
                 throw new IllegalStateException(table + " is missing from the class path");

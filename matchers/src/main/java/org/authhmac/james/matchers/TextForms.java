@@ -24,7 +24,7 @@ final class TextForms {
         Set<String> variants = new LinkedHashSet<>();
         // encoded words decoded as a reader that keeps the whitespace between them, and as RFC 2047 displays them:
         // each word alone (policy.default), and adjacent words of one charset as one (email.header.decode_header)
-        String adjacent = EncodedWords.withoutSpaceBetweenWords(text);
+        String adjacent = EncodedWords.BETWEEN_ENCODED_WORDS.matcher(text).replaceAll("");
         for (String t : new LinkedHashSet<>(List.of(text, EncodedWords.decodeEncodedWords(text), EncodedWords.decodeEncodedWords(adjacent),
                 EncodedWords.decodeAdjacentWordsTogether(text)))) {
             if (!mayHoldAt(t)) {

@@ -1,22 +1,16 @@
 package org.authhmac.james.matchers;
 
 import java.nio.charset.StandardCharsets;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 
 /**
  * Python's unicode_escape and raw_unicode_escape codecs, as the From scan decodes an encoded word that names them,
  * with the character names of {@code \N{...}} as Python reads them.
  */
 final class UnicodeEscapeCodec {
-    /** The Unicode name aliases Python's {@code \N{...}} reads (NameAliases.txt), which the JDK's names lack. */
-    private static final String NAME_ALIASES = "unicode-name-aliases.txt";
     /** Longer than the longest Unicode character name (83 characters): no name. */
     private static final int MAX_CHARACTER_NAME = 100;
-    /** Name alias, upper case, to its code point. */
-    private static final Map<String, Integer> CHARACTER_ALIASES;
     private static final String HANGUL_SYLLABLE = "HANGUL SYLLABLE ";
     private static final String UNIFIED_IDEOGRAPH = "CJK UNIFIED IDEOGRAPH-";
     /** The short names of the leading, vowel and trailing jamo of a Hangul syllable's name (Unicode 3.12). */
@@ -26,15 +20,6 @@ final class UnicodeEscapeCodec {
                     "YU", "EU", "YI", "I"),
             List.of("", "G", "GG", "GS", "N", "NJ", "NH", "D", "L", "LG", "LM", "LB", "LS", "LT", "LP", "LH", "M", "B",
                     "BS", "S", "SS", "NG", "J", "C", "K", "T", "P", "H"));
-
-    static {
-        Map<String, Integer> characterAliases = new HashMap<>();
-        for (String line : PythonCodecs.tableLines(NAME_ALIASES)) {
-            int semicolon = line.indexOf(';');
-            characterAliases.put(line.substring(0, semicolon), Integer.parseInt(line.substring(semicolon + 1), 16));
-        }
-        CHARACTER_ALIASES = Map.copyOf(characterAliases);
-    }
 
     private UnicodeEscapeCodec() {
     }
@@ -132,7 +117,7 @@ final class UnicodeEscapeCodec {
         } catch (IllegalArgumentException notAJdkName) {
             // Python's other names, below
         }
-        Integer alias = CHARACTER_ALIASES.get(name.toUpperCase(Locale.ROOT));
+        Integer alias = PythonCodecs.CHARACTER_ALIASES.get(name.toUpperCase(Locale.ROOT));
         if (alias != null) {
             return alias;
         }

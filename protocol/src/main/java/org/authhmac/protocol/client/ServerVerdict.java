@@ -10,36 +10,20 @@ import org.authhmac.protocol.WireToken;
  */
 public enum ServerVerdict implements WireToken {
     /** The server verified a partner's signature for this mailbox; pd= names the partner domain. */
-    PASS("pass"),
+    PASS,
     /** The server verified no sender: the mail claimed no partner domain, or it did and its result was none. */
-    NONE("none"),
+    NONE,
     /** The partner check failed for this mailbox and the server delivered the mail anyway, marked. */
-    FAIL("fail"),
+    FAIL,
     /** The partner check ended in permerror (unreadable signature, unknown key) and the server delivered it, marked. */
-    PERMERROR("permerror"),
+    PERMERROR,
     /** The server held the mail (quarantine or hold) and an administrator sent it on. Not verified. */
-    RELEASED("released"),
+    RELEASED,
     /** The server wrote this message itself: a notice about mail it held. */
-    NOTICE("notice");
-
-    private final String token;
-
-    ServerVerdict(String token) {
-        this.token = token;
-    }
-
-    /** The sv= value. */
-    @Override
-    public String token() {
-        return token;
-    }
+    NOTICE;
 
     /** The verdict for an sv= value; the tokens are lower case and compared exactly. */
     public static ServerVerdict fromToken(String token) {
-        ServerVerdict v = WireToken.find(values(), token, false);
-        if (v == null) {
-            throw new IllegalArgumentException("not a server verdict (sv=): " + token);
-        }
-        return v;
+        return WireToken.of(values(), token, false, () -> "not a server verdict (sv=): " + token);
     }
 }
