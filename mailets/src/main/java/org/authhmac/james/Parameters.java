@@ -16,6 +16,7 @@ import org.apache.mailet.Mail;
 import org.apache.mailet.MailetException;
 import org.apache.mailet.ProcessingState;
 import org.authhmac.protocol.Canonicalization;
+import org.authhmac.protocol.CanonicalizationPolicy;
 import org.authhmac.protocol.SignatureHeader;
 import org.authhmac.protocol.SignerSettings;
 
@@ -224,21 +225,11 @@ public final class Parameters {
         if (value == null || value.isBlank()) {
             return new Canonicalization[] {Canonicalization.RELAXED, Canonicalization.RELAXED};
         }
-        String[] parts = value.trim().toLowerCase(Locale.ROOT).split("/", -1);
-        if (parts.length > 2) {
+        try {
+            CanonicalizationPolicy c = CanonicalizationPolicy.fromTag(value.trim());
+            return new Canonicalization[] {c.header(), c.body()};
+        } catch (IllegalArgumentException e) {
             throw error("canonicalization", "expected header/body such as relaxed/relaxed, got '" + value.trim() + "'");
         }
-        Canonicalization header = canon(parts[0], value);
-        Canonicalization body = parts.length == 2 ? canon(parts[1], value) : Canonicalization.SIMPLE;
-        return new Canonicalization[] {header, body};
-    }
-
-    private static Canonicalization canon(String token, String value) throws MailetException {
-        for (Canonicalization c : Canonicalization.values()) {
-            if (c.token().equals(token)) {
-                return c;
-            }
-        }
-        throw error("canonicalization", "expected simple or relaxed, got '" + value.trim() + "'");
     }
 }

@@ -1,31 +1,16 @@
 package org.authhmac.protocol;
 
 /** The result vocabulary of RFC 8601 §2.7.1, as written in Authentication-Results. */
-public enum AuthResult {
-    PASS("pass"),
-    FAIL("fail"),
-    NONE("none"),
-    NEUTRAL("neutral"),
-    TEMPERROR("temperror"),
-    PERMERROR("permerror");
-
-    private final String token;
-
-    AuthResult(String token) {
-        this.token = token;
-    }
-
-    /** The lower-case token used on the wire and in configuration. */
-    public String token() {
-        return token;
-    }
+public enum AuthResult implements WireToken {
+    PASS,
+    FAIL,
+    NONE,
+    NEUTRAL,
+    TEMPERROR,
+    PERMERROR;
 
     public static AuthResult fromToken(String token) {
-        for (AuthResult r : values()) {
-            if (r.token.equalsIgnoreCase(token.trim())) {
-                return r;
-            }
-        }
-        throw new IllegalArgumentException("unknown result '" + token + "', expected one of pass, fail, none, neutral, temperror, permerror");
+        return WireToken.of(values(), token.trim(), true,
+                () -> "unknown result '" + token + "', expected one of pass, fail, none, neutral, temperror, permerror");
     }
 }

@@ -168,10 +168,10 @@ final class FieldCounts {
 
     /**
      * {@link #find} of every name of {@code lowerNames}, in order. The names of a parsed h=
-     * ({@link SignatureHeader.SignedHeaderNames}) are looked up on the chars of the h= value, without a String per name.
+     * ({@link SignedHeaderNames}) are looked up on the chars of the h= value, without a String per name.
      */
     int[] find(List<String> lowerNames) {
-        if (lowerNames instanceof SignatureHeader.SignedHeaderNames h) {
+        if (lowerNames instanceof SignedHeaderNames h) {
             int[] ids = new int[h.size()];
             String v = h.value();
             for (int k = 0; k < ids.length; k++) {

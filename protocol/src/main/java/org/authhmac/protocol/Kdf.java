@@ -14,8 +14,6 @@ import javax.crypto.spec.SecretKeySpec;
  * compute it with TPM2_HMAC without the primary leaving the TPM. See docs/PROTOCOL.md, "Key derivation".
  */
 public final class Kdf {
-    /** SP 800-108 Label: names the protocol and its version. */
-    public static final String LABEL = "X-Auth-HMAC v1 period key";
     /** Output length in bits, L. */
     public static final int OUTPUT_BITS = 256;
     public static final int MAX_KEY_ID_BYTES = 64;
@@ -25,8 +23,9 @@ public final class Kdf {
     }
 
     /**
-     * [i]_32 || Label || 0x00 || Context || [L]_32 with i = 1, L = 256, and
-     * Context = u8 len(kid) || kid || u8 len(domain) || domain || u32 periodSeconds || u64 period (all big-endian, UTF-8/ASCII).
+     * [i]_32 || Label || 0x00 || Context || [L]_32 with i = 1, L = 256, the Label of the context's header version,
+     * and Context = u8 len(kid) || kid || u8 len(domain) || domain || u32 periodSeconds || u64 period (all big-endian,
+     * UTF-8/ASCII).
      */
     public static byte[] fixedInput(KdfContext ctx) {
         byte[] kid = ctx.keyId().getBytes(StandardCharsets.UTF_8);
@@ -39,7 +38,7 @@ public final class Kdf {
         }
         ByteArrayOutputStream out = new ByteArrayOutputStream(96);
         out.writeBytes(ByteBuffer.allocate(4).putInt(1).array());
-        out.writeBytes(LABEL.getBytes(StandardCharsets.US_ASCII));
+        out.writeBytes(HeaderVersions.of(ctx.version()).kdfLabel().getBytes(StandardCharsets.US_ASCII));
         out.write(0x00);
         out.write(kid.length);
         out.writeBytes(kid);

@@ -4,11 +4,12 @@ import java.util.Locale;
 import java.util.Objects;
 
 /**
- * What a period key is derived for: key id, signing domain, period length and period index.
- * The domain is held in lower case so that "A.example" and "a.example" derive the same key.
+ * What a period key is derived for: the header version (it names the KDF label), key id, signing domain, period
+ * length and period index. The domain is held in lower case so that "A.example" and "a.example" derive the same key.
  */
-public record KdfContext(String keyId, String domain, int periodSeconds, long period) {
+public record KdfContext(int version, String keyId, String domain, int periodSeconds, long period) {
     public KdfContext {
+        HeaderVersions.of(version);
         Objects.requireNonNull(keyId, "keyId");
         Objects.requireNonNull(domain, "domain");
         domain = domain.toLowerCase(Locale.ROOT);
@@ -18,6 +19,11 @@ public record KdfContext(String keyId, String domain, int periodSeconds, long pe
         if (period < 0) {
             throw new IllegalArgumentException("period must not be negative: " + period);
         }
+    }
+
+    /** The context of a signature of the version signers write. */
+    public KdfContext(String keyId, String domain, int periodSeconds, long period) {
+        this(HeaderVersions.SIGNING.version(), keyId, domain, periodSeconds, period);
     }
 
     /** The period index of a Unix time: floor(unixSeconds / periodSeconds), as in RFC 6238. */

@@ -1,47 +1,32 @@
 package org.authhmac.protocol;
 
 /** Machine-readable reason carried with every verdict; the tokens are part of the wire contract (docs/PROTOCOL.md). */
-public enum Reason {
+public enum Reason implements WireToken {
     /** pass: the MAC, body hash, window, recipient and replay checks all held. */
-    VERIFIED("verified"),
+    VERIFIED,
     /** none: the message carries no signature header. */
-    NO_SIGNATURE("no-signature"),
-    BAD_MAC("bad-mac"),
-    BODY_CHANGED("body-changed"),
-    EXPIRED("expired"),
-    FUTURE("future"),
-    UNKNOWN_KEY("unknown-key"),
-    REPLAY("replay"),
-    MALFORMED("malformed"),
-    WRONG_RECIPIENT("wrong-recipient"),
-    DUPLICATE_HEADER("duplicate-header"),
+    NO_SIGNATURE,
+    BAD_MAC,
+    BODY_CHANGED,
+    EXPIRED,
+    FUTURE,
+    UNKNOWN_KEY,
+    REPLAY,
+    MALFORMED,
+    WRONG_RECIPIENT,
+    DUPLICATE_HEADER,
     /** fail: a domain-bound signature, and the From field does not name exactly one mailbox in the domain d=. */
-    FROM_MISMATCH("from-mismatch"),
+    FROM_MISMATCH,
     /** fail: a header field outside the ignore list occurs more often than h= lists it (added after signing). */
-    UNSIGNED_HEADER("unsigned-header"),
-    UNSUPPORTED_VERSION("unsupported-version"),
-    UNSUPPORTED_ALGORITHM("unsupported-algorithm"),
+    UNSIGNED_HEADER,
+    UNSUPPORTED_VERSION,
+    UNSUPPORTED_ALGORITHM,
     /** temperror: the key source (for example the TPM) could not be reached; retry later. */
-    KEY_UNAVAILABLE("key-unavailable"),
+    KEY_UNAVAILABLE,
     /** temperror: the verifier itself could not finish (I/O error reading the message, replay store down). */
-    INTERNAL_ERROR("internal-error");
-
-    private final String token;
-
-    Reason(String token) {
-        this.token = token;
-    }
-
-    public String token() {
-        return token;
-    }
+    INTERNAL_ERROR;
 
     public static Reason fromToken(String token) {
-        for (Reason r : values()) {
-            if (r.token.equals(token)) {
-                return r;
-            }
-        }
-        throw new IllegalArgumentException("unknown reason '" + token + "'");
+        return WireToken.of(values(), token, false, () -> "unknown reason '" + token + "'");
     }
 }

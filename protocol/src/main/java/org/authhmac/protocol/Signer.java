@@ -104,13 +104,13 @@ public final class Signer {
                     + SignatureHeader.MAX_SIGNED_HEADERS);
         }
         String bodyHash = Base64.getEncoder().encodeToString(msg.bodyHash(settings.bodyCanonicalization()));
-        String c = settings.headerCanonicalization().token() + "/" + settings.bodyCanonicalization().token();
+        String c = CanonicalizationPolicy.of(settings.headerCanonicalization(), settings.bodyCanonicalization()).tag();
         int[] picked = counts.pick(h);
 
         List<String> lines = new ArrayList<>(prepared.size());
         for (Prepared p : prepared) {
             String nonce = p.nonce != null ? p.nonce : newNonce();
-            SignatureHeader header = new SignatureHeader(SignatureHeader.VERSION, SignatureHeader.ALGORITHM, p.domain,
+            SignatureHeader header = new SignatureHeader(HeaderVersions.SIGNING.version(), SignatureHeader.ALGORITHM, p.domain,
                     p.keyId, p.time, settings.periodSeconds(), c, h, bodyHash, p.recipient, nonce, null, p.recipientCount,
                     p.serverVerdict, p.partnerDomain);
             String unsigned = settings.headerName() + ": " + header.format();

@@ -232,7 +232,7 @@ public final class Verifier {
     private void precheck(Candidate c, Instant acceptedAt, MessageFacts facts) {
         try {
             c.tags = SignatureHeader.tagList(c.field);
-            c.header = SignatureHeader.parse(c.tags);
+            c.header = HeaderVersions.parse(c.tags, settings.acceptedVersions());
         } catch (SignatureFormatException e) {
             c.early = new Verdict.PermError(e.reason(), Optional.empty(), e.getMessage());
             return;

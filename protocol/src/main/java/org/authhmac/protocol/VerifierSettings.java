@@ -4,6 +4,7 @@ import java.time.Duration;
 import java.util.Locale;
 import java.util.Objects;
 import java.util.Set;
+import java.util.function.Consumer;
 import java.util.stream.Collectors;
 
 /**
@@ -11,7 +12,7 @@ import java.util.stream.Collectors;
  * previous period, 300 s future skew, maximum age (previousPeriods + 1) * p when {@code maxAge} is null,
  * at most 5 signature headers evaluated, hmac-sha256 only, replay scope per recipient, sub-address separator "+",
  * period length 900 s (a signature with another p= is unknown-key, so that forged p= values cannot make the key
- * source derive keys).
+ * source derive keys), header version 1 only (another v= is unsupported-version).
  */
 public record VerifierSettings(
         String headerName,
@@ -23,7 +24,8 @@ public record VerifierSettings(
         int maxHeaderBytes,
         ReplayScope replayScope,
         String subAddressSeparator,
-        int periodSeconds) {
+        int periodSeconds,
+        Set<Integer> acceptedVersions) {
 
     public static final int DEFAULT_PREVIOUS_PERIODS = 1;
     public static final Duration DEFAULT_MAX_FUTURE_SKEW = Duration.ofSeconds(300);
@@ -69,13 +71,24 @@ public record VerifierSettings(
             throw new IllegalArgumentException("periodSeconds must be " + SignatureHeader.MIN_PERIOD_SECONDS + ".."
                     + SignatureHeader.MAX_PERIOD_SECONDS + ": " + periodSeconds);
         }
+        acceptedVersions = Set.copyOf(Objects.requireNonNull(acceptedVersions, "acceptedVersions"));
+        if (acceptedVersions.isEmpty()) {
+            throw new IllegalArgumentException("acceptedVersions must not be empty");
+        }
+        for (int v : acceptedVersions) {
+            try {
+                HeaderVersions.of(v);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("acceptedVersions: " + e.getMessage());
+            }
+        }
     }
 
     public static VerifierSettings defaults() {
         return new VerifierSettings(SignatureHeader.DEFAULT_HEADER_NAME, DEFAULT_PREVIOUS_PERIODS, DEFAULT_MAX_FUTURE_SKEW,
                 null, DEFAULT_MAX_HEADERS, Set.of(SignatureHeader.ALGORITHM), SignerSettings.DEFAULT_MAX_HEADER_BYTES,
                 ReplayScope.RECIPIENT, DEFAULT_SUB_ADDRESS_SEPARATOR,
-                SignatureHeader.DEFAULT_PERIOD_SECONDS);
+                SignatureHeader.DEFAULT_PERIOD_SECONDS, HeaderVersions.DEFAULT_ACCEPTED);
     }
 
     /** The maximum age for a signature with period length p. */
@@ -84,36 +97,36 @@ public record VerifierSettings(
     }
 
     public VerifierSettings withHeaderName(String name) {
-        return new VerifierSettings(name, previousPeriods, maxFutureSkew, maxAge, maxHeaders, allowedAlgorithms, maxHeaderBytes, replayScope, subAddressSeparator, periodSeconds);
+        return with(d -> d.headerName = name);
     }
 
     public VerifierSettings withPreviousPeriods(int n) {
-        return new VerifierSettings(headerName, n, maxFutureSkew, maxAge, maxHeaders, allowedAlgorithms, maxHeaderBytes, replayScope, subAddressSeparator, periodSeconds);
+        return with(d -> d.previousPeriods = n);
     }
 
-    public VerifierSettings withMaxFutureSkew(Duration d) {
-        return new VerifierSettings(headerName, previousPeriods, d, maxAge, maxHeaders, allowedAlgorithms, maxHeaderBytes, replayScope, subAddressSeparator, periodSeconds);
+    public VerifierSettings withMaxFutureSkew(Duration skew) {
+        return with(d -> d.maxFutureSkew = skew);
     }
 
     /** null restores the default (previousPeriods + 1) * p. */
-    public VerifierSettings withMaxAge(Duration d) {
-        return new VerifierSettings(headerName, previousPeriods, maxFutureSkew, d, maxHeaders, allowedAlgorithms, maxHeaderBytes, replayScope, subAddressSeparator, periodSeconds);
+    public VerifierSettings withMaxAge(Duration age) {
+        return with(d -> d.maxAge = age);
     }
 
     public VerifierSettings withMaxHeaders(int n) {
-        return new VerifierSettings(headerName, previousPeriods, maxFutureSkew, maxAge, n, allowedAlgorithms, maxHeaderBytes, replayScope, subAddressSeparator, periodSeconds);
+        return with(d -> d.maxHeaders = n);
     }
 
     public VerifierSettings withAllowedAlgorithms(Set<String> algorithms) {
-        return new VerifierSettings(headerName, previousPeriods, maxFutureSkew, maxAge, maxHeaders, algorithms, maxHeaderBytes, replayScope, subAddressSeparator, periodSeconds);
+        return with(d -> d.allowedAlgorithms = algorithms);
     }
 
     public VerifierSettings withMaxHeaderBytes(int bytes) {
-        return new VerifierSettings(headerName, previousPeriods, maxFutureSkew, maxAge, maxHeaders, allowedAlgorithms, bytes, replayScope, subAddressSeparator, periodSeconds);
+        return with(d -> d.maxHeaderBytes = bytes);
     }
 
     public VerifierSettings withReplayScope(ReplayScope scope) {
-        return new VerifierSettings(headerName, previousPeriods, maxFutureSkew, maxAge, maxHeaders, allowedAlgorithms, maxHeaderBytes, scope, subAddressSeparator, periodSeconds);
+        return with(d -> d.replayScope = scope);
     }
 
     /**
@@ -121,12 +134,54 @@ public record VerifierSettings(
      * without the detail (docs/PROTOCOL.md 11). "" when the receiving server has no sub-addressing.
      */
     public VerifierSettings withSubAddressSeparator(String separator) {
-        return new VerifierSettings(headerName, previousPeriods, maxFutureSkew, maxAge, maxHeaders, allowedAlgorithms, maxHeaderBytes, replayScope, separator, periodSeconds);
+        return with(d -> d.subAddressSeparator = separator);
     }
 
     /** The period length p a signature must carry; another p= is unknown-key, decided before any key is derived. */
     public VerifierSettings withPeriodSeconds(int seconds) {
-        return new VerifierSettings(headerName, previousPeriods, maxFutureSkew, maxAge, maxHeaders, allowedAlgorithms, maxHeaderBytes, replayScope,
-                subAddressSeparator, seconds);
+        return with(d -> d.periodSeconds = seconds);
+    }
+
+    /** The header versions (v=) read; a signature of another version is unsupported-version, its tags unread. */
+    public VerifierSettings withAcceptedVersions(Set<Integer> versions) {
+        return with(d -> d.acceptedVersions = versions);
+    }
+
+    /** A copy with one setting changed, checked as a whole by the constructor. */
+    private VerifierSettings with(Consumer<Draft> change) {
+        Draft d = new Draft(this);
+        change.accept(d);
+        return new VerifierSettings(d.headerName, d.previousPeriods, d.maxFutureSkew, d.maxAge, d.maxHeaders,
+                d.allowedAlgorithms, d.maxHeaderBytes, d.replayScope, d.subAddressSeparator, d.periodSeconds,
+                d.acceptedVersions);
+    }
+
+    /** The settings while one of them changes. */
+    private static final class Draft {
+        String headerName;
+        int previousPeriods;
+        Duration maxFutureSkew;
+        Duration maxAge;
+        int maxHeaders;
+        Set<String> allowedAlgorithms;
+        int maxHeaderBytes;
+        ReplayScope replayScope;
+        String subAddressSeparator;
+        int periodSeconds;
+        Set<Integer> acceptedVersions;
+
+        Draft(VerifierSettings s) {
+            headerName = s.headerName;
+            previousPeriods = s.previousPeriods;
+            maxFutureSkew = s.maxFutureSkew;
+            maxAge = s.maxAge;
+            maxHeaders = s.maxHeaders;
+            allowedAlgorithms = s.allowedAlgorithms;
+            maxHeaderBytes = s.maxHeaderBytes;
+            replayScope = s.replayScope;
+            subAddressSeparator = s.subAddressSeparator;
+            periodSeconds = s.periodSeconds;
+            acceptedVersions = s.acceptedVersions;
+        }
     }
 }

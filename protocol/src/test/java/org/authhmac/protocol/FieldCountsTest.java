@@ -159,13 +159,13 @@ class FieldCountsTest {
         FieldCounts counts = FieldCounts.of(read);
 
         // when
-        List<String> parsed = SignatureHeader.headerList("FROM : AZ:X-@Z: B[ :x-long-name-az");
+        List<String> parsed = SignedHeaderNames.parse("FROM : AZ:X-@Z: B[ :x-long-name-az");
         int[] ids = counts.find(parsed);
 
         // then: each written name finds its own field, and '@' and '[' are not read as the letters beside them
         assertThat(ids).containsExactly(counts.findEach(List.of("from", "az", "x-@z", "b[", "x-long-name-az")));
         assertThat(ids).doesNotContain(-1);
-        assertThat(counts.find(SignatureHeader.headerList("X-`Z:b{:FROM"))).containsExactly(-1, -1, ids[0]);
+        assertThat(counts.find(SignedHeaderNames.parse("X-`Z:b{:FROM"))).containsExactly(-1, -1, ids[0]);
     }
 
     @Test
@@ -199,11 +199,11 @@ class FieldCountsTest {
                 FieldCounts counts = FieldCounts.of(f);
 
                 // when
-                List<String> parsed = SignatureHeader.headerList(value.toString());
+                List<String> parsed = SignedHeaderNames.parse(value.toString());
 
                 // then
                 String as = "fields " + block + ", h=" + value;
-                assertThat(parsed).as(as).isInstanceOf(SignatureHeader.SignedHeaderNames.class).isEqualTo(plain);
+                assertThat(parsed).as(as).isInstanceOf(SignedHeaderNames.class).isEqualTo(plain);
                 assertThat(counts.find(parsed)).as(as).containsExactly(counts.findEach(plain));
                 assertThat(counts.pick(parsed)).as(as).containsExactly(pickByDefinition(expected, plain));
                 assertThat(counts.uncovered(parsed, SIGNATURE)).as(as).isEqualTo(uncoveredByDefinition(expected, plain, SIGNATURE));
@@ -366,7 +366,7 @@ class FieldCountsTest {
             assertThat(counts.count(a)).isEqualTo(2);
             assertThat(counts.count(b)).isEqualTo(3);
             assertThat(counts.topMost(b, 3)).containsExactly(1, 2, 5);
-            List<String> h = SignatureHeader.headerList(b.toUpperCase(Locale.ROOT) + ":" + a + ":" + b + ":to:" + a + ":from");
+            List<String> h = SignedHeaderNames.parse(b.toUpperCase(Locale.ROOT) + ":" + a + ":" + b + ":to:" + a + ":from");
             assertThat(counts.pick(h)).containsExactly(5, 3, 2, 4, 0, 6);
             assertThat(counts.pick(List.of(b, a, b, "to", a, "from"))).containsExactly(5, 3, 2, 4, 0, 6);
             assertThat(counts.uncovered(h, SIGNATURE)).isEqualTo(b);

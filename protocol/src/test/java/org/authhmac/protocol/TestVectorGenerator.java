@@ -324,7 +324,7 @@ class TestVectorGenerator {
         int index = -1;
         for (int k = 0; k < sigs.size() && index < 0; k++) {
             try {
-                if (SignatureHeader.parse(SignatureHeader.tagList(sigs.get(k))).equals(passed)) {
+                if (HeaderVersions.parse(SignatureHeader.tagList(sigs.get(k)), HeaderVersions.DEFAULT_ACCEPTED).equals(passed)) {
                     index = k;
                 }
             } catch (SignatureFormatException e) {

@@ -93,7 +93,7 @@ class TestVectorsTest {
                 RawMessage msg = RawMessage.read(new ByteArrayInputStream(eml), 1 << 20);
                 HeaderField sig = msg.fields().stream().filter(f -> f.name().equalsIgnoreCase(headerName))
                         .toList().get(i.get("signatureIndex").asInt());
-                SignatureHeader h = SignatureHeader.parse(SignatureHeader.tagList(sig));
+                SignatureHeader h = HeaderVersions.parse(SignatureHeader.tagList(sig), HeaderVersions.DEFAULT_ACCEPTED);
                 byte[] primary = null;
                 for (JsonNode k : v.get("keys")) {
                     if (k.get("keyId").asText().equals(h.keyId())) {

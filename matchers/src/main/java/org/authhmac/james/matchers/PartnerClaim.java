@@ -141,8 +141,8 @@ record PartnerClaim(boolean mustVerify, Basis basis, Set<String> claimedPartners
                 java.util.regex.Pattern.CASE_INSENSITIVE | java.util.regex.Pattern.UNICODE_CASE);
         String text = unfold(raw);
         for (String form : new String[] {text, Utf8Reading.of(text)}) {
-            for (String decoded : List.of(FromReadings.decodeEncodedWords(form), FromReadings.decodeAdjacentWordsTogether(form))) {
-                String shown = FromReadings.withoutIgnorables(java.text.Normalizer.normalize(decoded, java.text.Normalizer.Form.NFKC));
+            for (String decoded : List.of(EncodedWords.decodeEncodedWords(form), EncodedWords.decodeAdjacentWordsTogether(form))) {
+                String shown = TextForms.withoutIgnorables(java.text.Normalizer.normalize(decoded, java.text.Normalizer.Form.NFKC));
                 if (own.matcher(shown).replaceAll("").indexOf('@') >= 0) {
                     return true;
                 }

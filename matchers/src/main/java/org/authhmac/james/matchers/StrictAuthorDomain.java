@@ -64,7 +64,7 @@ final class StrictAuthorDomain {
 
     private static Optional<String> mime4j(String value) {
         try {
-            AddressList list = DefaultAddressParser.DEFAULT.parseAddressList(FromReadings.withKnownCharsets(value));
+            AddressList list = DefaultAddressParser.DEFAULT.parseAddressList(EncodedWords.withKnownCharsets(value));
             if (list.size() != 1) {
                 return Optional.empty();
             }

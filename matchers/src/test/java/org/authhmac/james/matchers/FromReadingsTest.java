@@ -350,7 +350,7 @@ class FromReadingsTest {
                 "=?utf-8?q?ceo?= =?iso-8859-1?q?=40a.example?=|ceo@a.example",
         })
         void adjacentEncodedWordsAreDecodedTogetherAsPythonDoes(String field, String text) {
-            assertThat(FromReadings.decodeAdjacentWordsTogether(field)).isEqualTo(text);
+            assertThat(EncodedWords.decodeAdjacentWordsTogether(field)).isEqualTo(text);
         }
 
         @Test
@@ -388,7 +388,7 @@ class FromReadingsTest {
         @ParameterizedTest
         @MethodSource("ignorable")
         void anIgnorableCodePointIsRemoved(int cp) {
-            assertThat(FromReadings.withoutIgnorables("ceo@a.ex" + Character.toString(cp) + "ample"))
+            assertThat(TextForms.withoutIgnorables("ceo@a.ex" + Character.toString(cp) + "ample"))
                     .isEqualTo("ceo@a.example");
         }
 
@@ -397,7 +397,7 @@ class FromReadingsTest {
         void aCodePointBesideTheIgnorableRangesIsKept(int cp) {
             String text = "ceo@a.ex" + Character.toString(cp) + "ample";
 
-            assertThat(FromReadings.withoutIgnorables(text)).isEqualTo(text);
+            assertThat(TextForms.withoutIgnorables(text)).isEqualTo(text);
         }
 
         @Test

@@ -5,6 +5,7 @@ import java.util.Optional;
 import org.authhmac.protocol.AuthResult;
 import org.authhmac.protocol.SignatureHeader;
 import org.authhmac.protocol.Verdict;
+import org.authhmac.protocol.WireToken;
 
 /**
  * What a mail client shows for one message of its mailbox (docs/CLIENTS.md, "What a mailbox signature attests"):
@@ -20,42 +21,27 @@ import org.authhmac.protocol.Verdict;
 public record MailboxVerdict(Verdict signature, Optional<ServerVerdict> serverVerdict, Optional<String> partnerDomain) {
 
     /** What the client shows, one value per distinct case. Only {@link #PARTNER_VERIFIED} is a pass. */
-    public enum Status {
+    public enum Status implements WireToken {
         /** Delivered by your server, which verified the sender's partner signature (pd= names the partner). */
-        PARTNER_VERIFIED("partner-verified"),
+        PARTNER_VERIFIED,
         /** Delivered by your server, which verified no sender (sv=none, or a signature without sv=). */
-        SENDER_UNVERIFIED("sender-unverified"),
+        SENDER_UNVERIFIED,
         /** Delivered by your server, which found the partner signature failing (sv=fail or permerror) and marked it. */
-        PARTNER_FAILED("partner-failed"),
+        PARTNER_FAILED,
         /** Held by your server and sent on by an administrator (sv=released). Not verified. */
-        RELEASED("released"),
+        RELEASED,
         /** Written by your server itself: a notice about held mail (sv=notice). */
-        SERVER_NOTICE("server-notice"),
+        SERVER_NOTICE,
         /**
          * No valid mailbox signature: not stored by your server as it is (appended, copied from another mailbox,
          * edited in the store, or delivered before the key existed). Suspect.
          */
-        NO_VALID_SIGNATURE("no-valid-signature"),
+        NO_VALID_SIGNATURE,
         /** The mailbox signature cannot be checked now (the replay memory is full); check again later. */
-        TEMPERROR("temperror");
-
-        private final String token;
-
-        Status(String token) {
-            this.token = token;
-        }
-
-        public String token() {
-            return token;
-        }
+        TEMPERROR;
 
         public static Status fromToken(String token) {
-            for (Status s : values()) {
-                if (s.token.equals(token)) {
-                    return s;
-                }
-            }
-            throw new IllegalArgumentException("not a mailbox status: " + token);
+            return WireToken.of(values(), token, false, () -> "not a mailbox status: " + token);
         }
     }
 
