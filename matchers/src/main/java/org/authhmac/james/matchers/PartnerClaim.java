@@ -4,9 +4,9 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
-import org.authhmac.protocol.AuthorDomain;
 import org.authhmac.james.Parameters;
 import org.authhmac.james.Utf8Reading;
+import org.authhmac.protocol.AuthorDomain;
 
 /**
  * Whether a mail must be verified, and which partner it claims to come from. Fails closed: a mail is left alone
