@@ -19,13 +19,13 @@ import org.authhmac.protocol.Canonicalization;
 import org.authhmac.protocol.CanonicalizationPolicy;
 import org.authhmac.protocol.SignatureHeader;
 import org.authhmac.protocol.SignerSettings;
+import org.authhmac.vault.ConfigSyntax;
 
 /**
  * Strict parsing of mailet and matcher parameters. Every error names the parameter, so that a typo in
  * mailetcontainer.xml stops James at start-up instead of surfacing as a lost or unsigned mail.
  */
 public final class Parameters {
-    private static final Pattern KEYSET = Pattern.compile("[A-Za-z0-9._-]{1,64}");
     private static final Pattern DURATION = Pattern.compile("(\\d+)\\s*(ms|s|m|h|d)?");
 
     private Parameters() {
@@ -42,16 +42,16 @@ public final class Parameters {
         return value.trim();
     }
 
-    /** A boolean written exactly as true/false/yes/no: "ture" must not silently mean false. */
+    /** A boolean written as true/false, yes/no or on/off ({@link ConfigSyntax#bool}): "ture" must not silently mean false. */
     public static boolean bool(String parameter, String value, boolean defaultValue) throws MailetException {
         if (value == null || value.isBlank()) {
             return defaultValue;
         }
-        return switch (value.trim().toLowerCase(Locale.ROOT)) {
-            case "true", "yes" -> true;
-            case "false", "no" -> false;
-            default -> throw error(parameter, "expected true or false, got '" + value.trim() + "'");
-        };
+        Optional<Boolean> b = ConfigSyntax.bool(value);
+        if (b.isEmpty()) {
+            throw error(parameter, "expected true or false, got '" + value.trim() + "'");
+        }
+        return b.get();
     }
 
     public static int integer(String parameter, String value, int defaultValue, int min, int max) throws MailetException {
@@ -136,8 +136,8 @@ public final class Parameters {
             }
             String domain = domain(parameter, entry.substring(0, sep));
             String keyset = entry.substring(sep + 1).trim();
-            if (!KEYSET.matcher(keyset).matches()) {
-                throw error(parameter, "keyset '" + keyset + "' must be 1..64 characters of [A-Za-z0-9._-]");
+            if (!ConfigSyntax.isPartnerKeyset(keyset)) {
+                throw error(parameter, "keyset '" + keyset + "' must be " + ConfigSyntax.NAME_RULE);
             }
             if (map.putIfAbsent(domain, keyset) != null) {
                 throw error(parameter, "domain " + domain + " is listed twice");

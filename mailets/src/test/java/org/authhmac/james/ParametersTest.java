@@ -40,4 +40,13 @@ class ParametersTest {
         assertThat(Parameters.processingStates("auth-hmac-hold", null, "ghost", "auth-hmac-hold", "transport"))
                 .extracting(org.apache.mailet.ProcessingState::getValue).containsExactly("auth-hmac-hold", "transport");
     }
+
+    @Test
+    void aBooleanParameterReadsTheWordsTheVaultPropertiesRead() throws Exception {
+        assertThat(Parameters.bool("notifyRecipients", "on", false)).isTrue();
+        assertThat(Parameters.bool("convertTo7Bit", "Off", true)).isFalse();
+        assertThat(Parameters.bool("convertTo7Bit", null, true)).isTrue();
+        assertThatThrownBy(() -> Parameters.bool("notifyRecipients", "ture", false))
+                .hasMessage("auth-hmac: invalid parameter 'notifyRecipients': expected true or false, got 'ture'");
+    }
 }

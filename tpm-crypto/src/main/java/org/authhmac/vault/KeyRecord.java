@@ -6,9 +6,8 @@ import java.util.regex.Pattern;
 
 /** One line of the keyset file: a key's metadata and where its backend keeps it. No key bytes. */
 record KeyRecord(String keyId, String keyset, KeyStatus status, Instant created, String backend, String reference) {
-    static final Pattern KEY_ID = Pattern.compile("[A-Za-z0-9._-]{1,64}");
     /** A partner keyset name, or {@code user:<mailbox>} for a mailbox user's own key (see {@link MailboxKeys}). */
-    static final Pattern KEYSET = Pattern.compile("[A-Za-z0-9._-]{1,64}|" + Pattern.quote(MailboxKeys.KEYSET_PREFIX)
+    static final Pattern KEYSET = Pattern.compile(ConfigSyntax.PARTNER_KEYSET.pattern() + "|" + Pattern.quote(MailboxKeys.KEYSET_PREFIX)
             + "[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9.-]{1,253}");
 
     KeyRecord {
@@ -18,11 +17,11 @@ record KeyRecord(String keyId, String keyset, KeyStatus status, Instant created,
         Objects.requireNonNull(created, "created");
         Objects.requireNonNull(backend, "backend");
         Objects.requireNonNull(reference, "reference");
-        if (!KEY_ID.matcher(keyId).matches()) {
-            throw new IllegalArgumentException("key id must be 1..64 characters of [A-Za-z0-9._-]: " + keyId);
+        if (!ConfigSyntax.isKeyId(keyId)) {
+            throw new IllegalArgumentException("key id must be " + ConfigSyntax.NAME_RULE + ": " + keyId);
         }
         if (!KEYSET.matcher(keyset).matches()) {
-            throw new IllegalArgumentException("keyset name must be 1..64 characters of [A-Za-z0-9._-], or user:<mailbox address>: " + keyset);
+            throw new IllegalArgumentException("keyset name must be " + ConfigSyntax.NAME_RULE + ", or user:<mailbox address>: " + keyset);
         }
     }
 

@@ -88,11 +88,7 @@ public final class VaultProperties {
         if (v == null) {
             return defaultValue;
         }
-        return switch (v.toLowerCase(Locale.ROOT)) {
-            case "true", "yes", "on" -> true;
-            case "false", "no", "off" -> false;
-            default -> throw new VaultConfigException(name, "must be true or false, not '" + v + "'");
-        };
+        return ConfigSyntax.bool(v).orElseThrow(() -> new VaultConfigException(name, "must be true or false, not '" + v + "'"));
     }
 
     /** A path, relative ones resolved against the directory of the properties file. */
