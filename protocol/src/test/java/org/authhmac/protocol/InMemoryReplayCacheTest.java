@@ -59,10 +59,13 @@ class InMemoryReplayCacheTest {
 
         clock.advance(Duration.ofSeconds(60 + 300));
         assertThat(record(cache, "nonce-0000000001")).isEqualTo(Outcome.REPLAY);
+        assertThat(cache.size()).isEqualTo(1);
+        assertThat(cache.size("a.example")).isEqualTo(1);
 
         clock.advance(Duration.ofSeconds(1));
         assertThat(cache.size()).isZero();
         assertThat(cache.size("a.example")).isZero();
+        assertThat(record(cache, "nonce-0000000001")).as("forgotten, so new again").isEqualTo(Outcome.FRESH);
     }
 
     @Test
@@ -176,9 +179,11 @@ class InMemoryReplayCacheTest {
 
         clock.advance(Duration.ofMillis(61_999));
         assertThat(cache.record(signature("nonce-0000000001"), BOB, 1, NOW.plusMillis(60_500))).isEqualTo(Outcome.REPLAY);
+        assertThat(cache.size()).isEqualTo(1);
 
         clock.advance(Duration.ofMillis(1));
         assertThat(cache.size()).isZero();
+        assertThat(cache.record(signature("nonce-0000000001"), BOB, 1, NOW.plusMillis(60_500))).isEqualTo(Outcome.FRESH);
     }
 
     @Test
@@ -188,9 +193,11 @@ class InMemoryReplayCacheTest {
 
         clock.advance(Duration.ofSeconds(60 + 2));
         assertThat(record(cache, "nonce-0000000001")).isEqualTo(Outcome.REPLAY);
+        assertThat(cache.size()).isEqualTo(1);
 
         clock.advance(Duration.ofSeconds(1));
         assertThat(cache.size()).isZero();
+        assertThat(record(cache, "nonce-0000000001")).isEqualTo(Outcome.FRESH);
     }
 
     @Test
