@@ -170,7 +170,11 @@ public record SignatureHeader(
         return pd == null ? null : "pd= is given only with sv=pass, found sv=" + sv;
     }
 
-    static boolean isKeyId(String s) {
+    /**
+     * Whether {@code s} is a key id as {@code s=} carries it: 1 to 64 characters of {@code [A-Za-z0-9._-]}. The vault
+     * and the configuration readers apply this same rule.
+     */
+    public static boolean isKeyId(String s) {
         if (s.isEmpty() || s.length() > Kdf.MAX_KEY_ID_BYTES) {
             return false;
         }

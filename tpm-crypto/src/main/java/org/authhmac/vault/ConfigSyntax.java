@@ -3,6 +3,7 @@ package org.authhmac.vault;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.regex.Pattern;
+import org.authhmac.protocol.SignatureHeader;
 
 /**
  * The syntax of the words every configuration of this extension shares, whoever reads it (the vault's properties, the
@@ -10,8 +11,6 @@ import java.util.regex.Pattern;
  * that a value one reader accepts is not refused by another.
  */
 public final class ConfigSyntax {
-    /** A key id: what a signature's {@code s=} tag carries. */
-    static final Pattern KEY_ID = Pattern.compile("[A-Za-z0-9._-]{1,64}");
     /** A partner keyset name (mailbox users' own keysets are {@code user:<mailbox>}, see {@link MailboxKeys}). */
     static final Pattern PARTNER_KEYSET = Pattern.compile("[A-Za-z0-9._-]{1,64}");
     /** What the errors say a key id and a partner keyset name may be. */
@@ -20,8 +19,9 @@ public final class ConfigSyntax {
     private ConfigSyntax() {
     }
 
+    /** A key id: what a signature's {@code s=} tag carries ({@link SignatureHeader#isKeyId}, the protocol's rule). */
     public static boolean isKeyId(String s) {
-        return KEY_ID.matcher(s).matches();
+        return SignatureHeader.isKeyId(s);
     }
 
     public static boolean isPartnerKeyset(String s) {
