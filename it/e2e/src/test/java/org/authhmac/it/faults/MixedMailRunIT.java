@@ -186,8 +186,20 @@ class MixedMailRunIT {
         // given a seeded mix of kinds, sent one after another as they are drawn
         List<Sent> sent = new ArrayList<>();
         Set<Integer> replayed = new HashSet<>();
+        int genuineAccepted = 0;
         for (int i = 0; i < mails; i++) {
-            sent.add(send(i, draw(random), random, replayed));
+            Kind kind = draw(random);
+            // a replay needs a genuine mail that A accepted and that was not replayed yet: until there is one (the
+            // first draws, or every genuine mail so far replayed), the draw is made again instead of waiting for a
+            // capture that cannot come
+            while (kind == Kind.REPLAY && genuineAccepted <= replayed.size()) {
+                kind = draw(random);
+            }
+            Sent s = send(i, kind, random, replayed);
+            sent.add(s);
+            if ((kind == Kind.GENUINE || kind == Kind.LARGE) && s.accepted()) {
+                genuineAccepted++;
+            }
             if (i % 50 == 49) {
                 awaitBacklogBelow(300);
             }
