@@ -17,7 +17,7 @@ import java.util.concurrent.ThreadLocalRandom;
  */
 public final class FreePorts {
     private static final Set<Integer> HANDED_OUT = new HashSet<>();
-    private static final int LOWEST = 20_000;
+    static final int LOWEST = 20_000;
 
     private FreePorts() {
     }
@@ -59,7 +59,8 @@ public final class FreePorts {
     /** Lower bound of the kernel's ephemeral range (Linux), else the IANA one. */
     static int ephemeralLow() {
         try {
-            String range = Files.readString(Path.of("/proc/sys/net/ipv4/ip_local_port_range")).trim();
+            // readAllLines, not readString: /proc files report a size of 0, and some JDKs read only the first byte then.
+            String range = String.join(" ", Files.readAllLines(Path.of("/proc/sys/net/ipv4/ip_local_port_range"))).trim();
             int low = Integer.parseInt(range.split("\\s+")[0]);
             return low > LOWEST + 1000 ? low : 49_152;
         } catch (IOException | RuntimeException e) {
