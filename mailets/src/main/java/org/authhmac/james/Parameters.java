@@ -3,10 +3,7 @@ package org.authhmac.james;
 import java.net.IDN;
 import java.time.Duration;
 import java.util.Collection;
-import java.util.Collections;
-import java.util.LinkedHashMap;
 import java.util.Locale;
-import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.function.UnaryOperator;
@@ -119,36 +116,6 @@ public final class Parameters {
         }
     }
 
-    /**
-     * Partner domains and their keysets: {@code b.example=partner-b, c.example=partner-c} (',' or whitespace
-     * between entries; ':' is accepted instead of '=' so that the list also fits in a matcher condition).
-     */
-    public static Map<String, String> partners(String parameter, String value) throws MailetException {
-        String v = required(parameter, value);
-        Map<String, String> map = new LinkedHashMap<>();
-        for (String entry : v.split("[,\\s]+")) {
-            if (entry.isEmpty()) {
-                continue;
-            }
-            int sep = entry.indexOf('=') >= 0 ? entry.indexOf('=') : entry.indexOf(':');
-            if (sep <= 0 || sep == entry.length() - 1) {
-                throw error(parameter, "entry '" + entry + "' is not domain=keyset");
-            }
-            String domain = domain(parameter, entry.substring(0, sep));
-            String keyset = entry.substring(sep + 1).trim();
-            if (!ConfigSyntax.isPartnerKeyset(keyset)) {
-                throw error(parameter, "keyset '" + keyset + "' must be " + ConfigSyntax.NAME_RULE);
-            }
-            if (map.putIfAbsent(domain, keyset) != null) {
-                throw error(parameter, "domain " + domain + " is listed twice");
-            }
-        }
-        if (map.isEmpty()) {
-            throw error(parameter, "lists no partner domain");
-        }
-        return Collections.unmodifiableMap(map);
-    }
-
     /** A header field name: printable ASCII without ':' or spaces. */
     public static String headerName(String parameter, String value, String defaultValue) throws MailetException {
         if (value == null || value.isBlank()) {
@@ -215,13 +182,13 @@ public final class Parameters {
         return b.toString();
     }
 
-    /** A processor name, or the default when the parameter is absent or blank. */
-    public static String processor(String value, String defaultValue) {
+    /** A processor name, a repository URL or any other word, trimmed; the default when the parameter is absent or blank. */
+    public static String orDefault(String value, String defaultValue) {
         return value == null || value.isBlank() ? defaultValue : value.trim();
     }
 
     /** {@code header/body}, each simple or relaxed; a lone token is the header's and the body is simple (RFC 6376). */
-    static Canonicalization[] canonicalization(String value) throws MailetException {
+    public static Canonicalization[] canonicalization(String value) throws MailetException {
         if (value == null || value.isBlank()) {
             return new Canonicalization[] {Canonicalization.RELAXED, Canonicalization.RELAXED};
         }

@@ -8,6 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
+import java.util.function.UnaryOperator;
 import org.authhmac.testing.FreePorts;
 import org.authhmac.testing.james.AuthHmacPair;
 import org.authhmac.testing.james.JamesRuntime;
@@ -18,7 +19,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * A receiving server configured as james-conf/receiving with one typo, as an operator would make it, does not start:
- * James itself checks the processors our mailets declare they send mail to, and the log names the misspelt one.
+ * James itself checks the processors our mailets declare they send mail to, the partner file is read strictly, and
+ * the failure names the misspelt processor or the bad key.
  */
 class StartUpChecksIT {
     private JamesServerProcess server;
@@ -32,28 +34,49 @@ class StartUpChecksIT {
 
     @Test
     void aMisspeltReleaseProcessorStopsJamesAtStartUpAndTheLogNamesIt() throws IOException {
-        Path root = Path.of(System.getProperty("authhmac.it.workRoot", "target/e2e-work"), "start-up-checks").toAbsolutePath();
-        JamesServerProcess.deleteRecursively(root);
         Path receiving = E2eLayout.current().receivingConf();
         String container = Files.readString(receiving.resolve("mailetcontainer.xml"));
         assertThat(container).contains("<releaseProcessor>transport</releaseProcessor>");
         String misspelt = container.replace("<releaseProcessor>transport</releaseProcessor>",
                 "<releaseProcessor>transprot</releaseProcessor>");
-        server = JamesServerProcess.builder("misspelt", root.resolve("james"))
-                .baseConf().confLayer(receiving).confFile("mailetcontainer.xml", misspelt)
-                .properties("auth-hmac.properties", Map.of("vault.backend", "pkcs12", "pkcs12.file", "keys.p12",
-                        "pkcs12.password", "test-only-not-a-secret"))
-                .extensionJar(JamesRuntime.javaxBundleJar())
-                .build();
-        server.gatewayTo(FreePorts.next()).prepare();
-        KeyCli.fromSystemProperties().run(AuthHmacPair.authHmacConfig(server),
-                "keys", "generate", "--keyset", AuthHmacPair.KEYSET, "--key-id", "k-misspelt",
-                "--export", root.resolve("misspelt.secret").toString());
+        server = receivingServer("misspelt", b -> b.confFile("mailetcontainer.xml", misspelt));
 
         server.launch();
 
         assertThatThrownBy(() -> server.awaitHealthy(Duration.ofSeconds(120)))
                 .isInstanceOf(IllegalStateException.class)
                 .hasMessageContaining("undefined processors: [transprot]");
+    }
+
+    @Test
+    void aPartnerSettingJamesCannotUseStopsJamesAtStartUpAndTheFailureNamesTheKey() throws IOException {
+        server = receivingServer("bad-partner", b -> b.properties("auth-hmac-partners.properties",
+                Map.of("partner.a.example.failOn", "fail,pass")));
+
+        server.launch();
+
+        assertThatThrownBy(() -> server.awaitHealthy(Duration.ofSeconds(120)))
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("partner.a.example.failOn")
+                .hasMessageContaining("pass cannot count as failure");
+    }
+
+    /** james-conf/receiving with one edit, on a PKCS#12 vault that holds the partner's keyset; prepared, not started. */
+    private static JamesServerProcess receivingServer(String name, UnaryOperator<JamesServerProcess.Builder> edit)
+            throws IOException {
+        Path root = Path.of(System.getProperty("authhmac.it.workRoot", "target/e2e-work"), "start-up-checks", name)
+                .toAbsolutePath();
+        JamesServerProcess.deleteRecursively(root);
+        JamesServerProcess s = edit.apply(JamesServerProcess.builder(name, root.resolve("james"))
+                        .baseConf().confLayer(E2eLayout.current().receivingConf())
+                        .properties("auth-hmac.properties", Map.of("vault.backend", "pkcs12", "pkcs12.file", "keys.p12",
+                                "pkcs12.password", "test-only-not-a-secret"))
+                        .extensionJar(JamesRuntime.javaxBundleJar()))
+                .build();
+        s.gatewayTo(FreePorts.next()).prepare();
+        KeyCli.fromSystemProperties().run(AuthHmacPair.authHmacConfig(s),
+                "keys", "generate", "--keyset", AuthHmacPair.KEYSET, "--key-id", "k-" + name,
+                "--export", root.resolve(name + ".secret").toString());
+        return s;
     }
 }

@@ -59,7 +59,7 @@ public class AuthHmacHold extends GenericMailet {
     @Override
     public void init() throws MessagingException {
         checkInitParameters(PARAMETERS);
-        String url = Parameters.processor(getInitParameter("repositoryPath"), DEFAULT_REPOSITORY);
+        String url = Parameters.orDefault(getInitParameter("repositoryPath"), DEFAULT_REPOSITORY);
         try {
             repositoryUrl = MailRepositoryUrl.from(url);
             repository = repositoryStore.select(repositoryUrl);

@@ -105,9 +105,9 @@ public class AuthHmacQuarantine extends GenericMailet {
         String markHeader = Parameters.headerName("markHeader", getInitParameter("markHeader"), DEFAULT_MARK_HEADER);
         String subjectTag = Optional.ofNullable(getInitParameter("subjectTag")).orElse(DEFAULT_SUBJECT_TAG).trim();
         NoticeDelivery notices = notices();
-        String releaseProcessor = Parameters.processor(getInitParameter("releaseProcessor"), DEFAULT_RELEASE_PROCESSOR);
-        String webAdminUrl = Parameters.processor(getInitParameter("webAdminUrl"), "http://127.0.0.1:8000");
-        String url = Parameters.processor(getInitParameter("repositoryPath"), DEFAULT_REPOSITORY);
+        String releaseProcessor = Parameters.orDefault(getInitParameter("releaseProcessor"), DEFAULT_RELEASE_PROCESSOR);
+        String webAdminUrl = Parameters.orDefault(getInitParameter("webAdminUrl"), "http://127.0.0.1:8000");
+        String url = Parameters.orDefault(getInitParameter("repositoryPath"), DEFAULT_REPOSITORY);
         MailRepositoryUrl repositoryUrl;
         MailRepository repository = null;
         try {
@@ -133,7 +133,7 @@ public class AuthHmacQuarantine extends GenericMailet {
         boolean recipients = Parameters.bool("notifyRecipients", getInitParameter("notifyRecipients"), false);
         boolean recipientsOfReplay = Parameters.bool("notifyRecipientsOfReplay", getInitParameter("notifyRecipientsOfReplay"), false);
         boolean postmaster = Parameters.bool("notifyPostmaster", getInitParameter("notifyPostmaster"), false);
-        String processor = Parameters.processor(getInitParameter("noticeProcessor"), DEFAULT_NOTICE_PROCESSOR);
+        String processor = Parameters.orDefault(getInitParameter("noticeProcessor"), DEFAULT_NOTICE_PROCESSOR);
         NoticeLimiter limiter = new NoticeLimiter(Parameters.integer("noticesPerHour", getInitParameter("noticesPerHour"),
                 DEFAULT_NOTICES_PER_HOUR, 1, 10_000), NOTICE_WINDOWS, clock);
         return new NoticeDelivery(getMailetContext(), localMailboxesFactory.create(getMailetContext()), limiter, metrics,

@@ -7,12 +7,10 @@ import java.time.Instant;
 import java.util.List;
 import java.util.function.Consumer;
 import java.util.function.Predicate;
-import java.util.function.UnaryOperator;
 import org.apache.james.metrics.api.MetricFactory;
 import org.apache.james.metrics.api.TimeMetric;
 import org.apache.mailet.Mail;
 import org.authhmac.james.Metrics;
-import org.authhmac.james.Parameters;
 import org.authhmac.james.SerializedMessage;
 import org.authhmac.protocol.KeyUnavailableException;
 import org.authhmac.protocol.SignRequest;
@@ -46,6 +44,7 @@ final class MailSigner {
     private final KeyVault vault;
     private final Metrics metrics;
     private final Clock clock;
+    private SignerSettings settings;
     private Signer signer;
     private String headerName;
 
@@ -55,11 +54,16 @@ final class MailSigner {
         this.clock = clock;
     }
 
-    /** Reads headerName, periodSeconds and canonicalization; a bad value fails start-up, naming the parameter. */
-    void init(UnaryOperator<String> initParameter) throws MessagingException {
-        SignerSettings settings = Parameters.signerSettings(initParameter);
+    /** The mailet's signer settings, read from its parameters or the partner file at start-up. */
+    void init(SignerSettings settings) {
+        this.settings = settings;
         headerName = settings.headerName();
         signer = new Signer(settings);
+    }
+
+    /** A signer with the mailet's settings but this period length (a partner's {@code periodSeconds}). */
+    Signer signerWithPeriod(int periodSeconds) {
+        return new Signer(settings.withPeriodSeconds(periodSeconds));
     }
 
     KeyVault vault() {
@@ -81,7 +85,13 @@ final class MailSigner {
     /** The signature lines over the message's bytes, one per request, in request order. */
     List<String> sign(SerializedMessage raw, List<SignRequest> requests)
             throws KeyUnavailableException, UnknownKeyException, IOException {
-        return signer.sign(raw.buffer(), 0, raw.size(), requests, vault);
+        return sign(raw, requests, signer);
+    }
+
+    /** As {@link #sign(SerializedMessage, List)}, with another signer ({@link #signerWithPeriod}). */
+    List<String> sign(SerializedMessage raw, List<SignRequest> requests, Signer with)
+            throws KeyUnavailableException, UnknownKeyException, IOException {
+        return with.sign(raw.buffer(), 0, raw.size(), requests, vault);
     }
 
     /**
@@ -114,5 +124,18 @@ final class MailSigner {
         } finally {
             timer.stopAndPublish();
         }
+    }
+
+    /**
+     * Whether an unchecked exception carries JavaMail's or the stream's verdict on the message itself: James's 7-bit
+     * conversion walks nested parts in a lambda that wraps JavaMail's checked exceptions.
+     */
+    static boolean causedByTheMessage(RuntimeException e) {
+        for (Throwable t = e.getCause(); t != null && t != t.getCause(); t = t.getCause()) {
+            if (t instanceof MessagingException || t instanceof IOException) {
+                return true;
+            }
+        }
+        return false;
     }
 }

@@ -1,21 +1,57 @@
 package org.authhmac.james.mailets;
 
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import org.apache.james.core.MailAddress;
 import org.apache.mailet.Mail;
+import org.apache.mailet.MailetException;
 import org.authhmac.james.Parameters;
+import org.authhmac.james.PartnerPolicies;
+import org.authhmac.james.PartnerPolicy;
+import org.authhmac.protocol.Signer;
+import org.authhmac.protocol.UnknownKeyException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * The partner domains {@link SignWithAuthHmac} signs for, each with its keyset (parameter {@code partners}), and a
- * mail's recipients seen through them.
+ * The partner domains {@link SignWithAuthHmac} signs for, each with its keyset and a signer with its period length
+ * (from {@link PartnerPolicies}), and a mail's recipients seen through them.
  *
  * @param keysetByDomain partner domain (normal form) -> keyset
+ * @param signerByDomain partner domain -> the signer of its period length
  */
-record Partners(Map<String, String> keysetByDomain) {
+record Partners(Map<String, String> keysetByDomain, Map<String, Signer> signerByDomain) {
+    private static final Logger LOGGER = LoggerFactory.getLogger(SignWithAuthHmac.class);
+    private static final String PARTNER_FILE = "conf/" + PartnerPolicies.FILE + ".properties";
+
+    /**
+     * The partners of the file, each with a signer from {@code signing}. A keyset without primary key yet is logged and
+     * accepted (keys may be provisioned after start-up; mail for that partner waits); a vault that cannot answer fails
+     * start-up.
+     */
+    static Partners of(PartnerPolicies policies, MailSigner signing) throws MailetException {
+        Map<String, Signer> signers = new HashMap<>();
+        for (PartnerPolicy p : policies.partners().values()) {
+            signers.put(p.domain(), signing.signerWithPeriod(p.periodSeconds()));
+        }
+        Partners partners = new Partners(Map.copyOf(policies.keysetByDomain()), Map.copyOf(signers));
+        for (String keyset : Set.copyOf(partners.keysetByDomain().values())) {
+            try {
+                signing.vault().primaryKeyId(keyset);
+            } catch (UnknownKeyException e) {
+                LOGGER.warn("auth-hmac: keyset '{}' ({}) has no primary key yet; mail for it will wait", keyset, PARTNER_FILE);
+            } catch (RuntimeException e) {
+                throw Parameters.error("keyset", "the key vault cannot resolve keyset '" + keyset + "' (" + PARTNER_FILE
+                        + "): " + e.getMessage());
+            }
+        }
+        return partners;
+    }
 
     /** Partner recipient domain -> keyset, in recipient order. */
     Map<String, String> ofRecipients(Mail mail) {

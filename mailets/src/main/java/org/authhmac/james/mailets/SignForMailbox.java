@@ -71,10 +71,11 @@ public class SignForMailbox extends SigningMailet {
 
     @Override
     void configure() throws MessagingException {
+        signing.init(Parameters.signerSettings(this::getInitParameter));
         String domain = getInitParameter("signingDomain");
         signingDomain = domain == null || domain.isBlank() ? Optional.empty() : Optional.of(Parameters.domain("signingDomain", domain));
         removeIncoming = Parameters.bool("removeIncoming", getInitParameter("removeIncoming"), true);
-        errorProcessor = Optional.ofNullable(Parameters.processor(getInitParameter("errorProcessor"), null));
+        errorProcessor = Optional.ofNullable(Parameters.orDefault(getInitParameter("errorProcessor"), null));
     }
 
     private record Target(MailAddress recipient, SignRequest request) {

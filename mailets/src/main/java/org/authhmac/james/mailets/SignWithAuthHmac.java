@@ -3,7 +3,6 @@ package org.authhmac.james.mailets;
 import com.google.inject.Inject;
 import jakarta.mail.MessagingException;
 import jakarta.mail.internet.MimeMessage;
-import java.io.IOException;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -15,15 +14,17 @@ import org.apache.james.metrics.api.MetricFactory;
 import org.apache.mailet.Attribute;
 import org.apache.mailet.AttributeValue;
 import org.apache.mailet.Mail;
-import org.apache.mailet.MailetException;
 import org.apache.mailet.ProcessingState;
 import org.apache.mailet.base.Converter7Bit;
 import org.authhmac.james.AuthHmacAttributes;
 import org.authhmac.james.Metrics;
 import org.authhmac.james.Parameters;
+import org.authhmac.james.PartnerPolicies;
+import org.authhmac.james.PartnerPolicyFile;
 import org.authhmac.james.SerializedMessage;
+import org.authhmac.protocol.Canonicalization;
 import org.authhmac.protocol.SignRequest;
-import org.authhmac.protocol.UnknownKeyException;
+import org.authhmac.protocol.SignerSettings;
 import org.authhmac.vault.KeyVault;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -43,11 +44,13 @@ import org.slf4j.LoggerFactory;
  * partner mail goes on unsigned, without any header that uses our key ids, or, when an authenticated user wrote in
  * somebody else's name, to {@code refusedProcessor}.
  *
+ * <p>The partner domains, each one's keyset and period length, and the signature header's name are in
+ * {@code conf/auth-hmac-partners.properties} ({@link PartnerPolicies}), which the validating matcher reads too.
+ *
  * <p>Sample configuration (james-conf/ ships the full one; docs/CONFIGURATION.md describes every parameter):
  * <pre>
  * &lt;mailet match="All" class="org.authhmac.james.mailets.SignWithAuthHmac"&gt;
  *   &lt;signingDomain&gt;a.example&lt;/signingDomain&gt;
- *   &lt;partners&gt;b.example=a-b&lt;/partners&gt;
  *   &lt;errorProcessor&gt;auth-hmac-hold&lt;/errorProcessor&gt;
  *   &lt;refusedProcessor&gt;auth-hmac-sign-refused&lt;/refusedProcessor&gt;
  *   &lt;onMailetException&gt;auth-hmac-sign-retry&lt;/onMailetException&gt;
@@ -57,14 +60,21 @@ import org.slf4j.LoggerFactory;
  */
 public class SignWithAuthHmac extends SigningMailet {
     private static final Logger LOGGER = LoggerFactory.getLogger(SignWithAuthHmac.class);
-    static final Set<String> PARAMETERS = Set.of("signingDomain", "partners", "headerName", "periodSeconds",
-            "canonicalization", "convertTo7Bit", "errorProcessor", "refusedProcessor", "splitProcessor");
+    static final Set<String> PARAMETERS = Set.of("signingDomain", "canonicalization", "convertTo7Bit", "errorProcessor",
+            "refusedProcessor", "splitProcessor");
+    private static final String PARTNER_FILE = "conf/" + PartnerPolicies.FILE + ".properties";
+    /** Parameters of this mailet once; each value now in the partner file. */
+    private static final Map<String, String> MOVED = Map.of(
+            "partners", "each partner is partner.<domain>.keyset=<keyset> in " + PARTNER_FILE,
+            "periodSeconds", "each partner's is partner.<domain>.periodSeconds in " + PARTNER_FILE,
+            "headerName", "it is headerName in " + PARTNER_FILE);
     private static final MailSigner.Reporting REPORTING = new MailSigner.Reporting(Metrics.SIGN_TIMER, Metrics.SIGN_KEY_UNAVAILABLE,
             "auth-hmac: key vault unavailable, mail %s is kept for retry and not sent unsigned: %s",
             // A keyset without a primary key is a provisioning gap an admin fixes; the mail waits for it.
             "auth-hmac: no usable signing key for mail %s (provision a primary key; the mail is kept for retry): %s",
-            SignWithAuthHmac::causedByTheMessage);
+            MailSigner::causedByTheMessage);
 
+    private final PartnerPolicyFile policyFile;
     private String signingDomain;
     private Partners partners;
     private boolean convertTo7Bit;
@@ -74,27 +84,38 @@ public class SignWithAuthHmac extends SigningMailet {
     private SigningPolicy policy;
 
     @Inject
-    public SignWithAuthHmac(KeyVault vault, MetricFactory metricFactory) {
-        this(vault, metricFactory, Clock.systemUTC());
+    public SignWithAuthHmac(KeyVault vault, MetricFactory metricFactory, PartnerPolicyFile policyFile) {
+        this(vault, metricFactory, Clock.systemUTC(), policyFile);
     }
 
-    public SignWithAuthHmac(KeyVault vault, MetricFactory metricFactory, Clock clock) {
+    /** With policies already read and a clock (tests, and servers that wire the mailet themselves). */
+    public SignWithAuthHmac(KeyVault vault, MetricFactory metricFactory, Clock clock, PartnerPolicies policies) {
+        this(vault, metricFactory, clock, PartnerPolicyFile.of(policies));
+    }
+
+    private SignWithAuthHmac(KeyVault vault, MetricFactory metricFactory, Clock clock, PartnerPolicyFile policyFile) {
         super(vault, metricFactory, clock, PARAMETERS);
+        this.policyFile = policyFile;
+    }
+
+    @Override
+    Map<String, String> movedParameters() {
+        return MOVED;
     }
 
     @Override
     void configure() throws MessagingException {
+        PartnerPolicies policies = policyFile.policies();
+        Canonicalization[] c = Parameters.canonicalization(getInitParameter("canonicalization"));
+        signing.init(SignerSettings.defaults().withHeaderName(policies.shared().headerName()).withCanonicalization(c[0], c[1]));
         signingDomain = Parameters.domain("signingDomain", getInitParameter("signingDomain"));
-        partners = new Partners(Parameters.partners("partners", getInitParameter("partners")));
+        partners = Partners.of(policies, signing);
         convertTo7Bit = Parameters.bool("convertTo7Bit", getInitParameter("convertTo7Bit"), true);
-        errorProcessor = Parameters.processor(getInitParameter("errorProcessor"), Mail.ERROR);
-        refusedProcessor = Parameters.processor(getInitParameter("refusedProcessor"), errorProcessor);
+        errorProcessor = Parameters.orDefault(getInitParameter("errorProcessor"), Mail.ERROR);
+        refusedProcessor = Parameters.orDefault(getInitParameter("refusedProcessor"), errorProcessor);
         // null: a copy is queued to the processor the mail is in
-        splitCopies = new SplitCopies(signing, getMailetContext(), Parameters.processor(getInitParameter("splitProcessor"), null));
+        splitCopies = new SplitCopies(signing, getMailetContext(), Parameters.orDefault(getInitParameter("splitProcessor"), null));
         policy = new SigningPolicy(signingDomain);
-        for (String keyset : Set.copyOf(partners.keysetByDomain().values())) {
-            checkKeyset(keyset);
-        }
     }
 
     @Override
@@ -145,7 +166,7 @@ public class SignWithAuthHmac extends SigningMailet {
             SerializedMessage raw = SerializedMessage.of(message);
             List<SplitCopies.Copy> copies = new ArrayList<>();
             for (Map.Entry<String, SignRequest> r : requests) {
-                List<String> lines = signing.sign(raw, List.of(r.getValue()));
+                List<String> lines = signing.sign(raw, List.of(r.getValue()), partners.signerByDomain().get(r.getKey()));
                 copies.add(new SplitCopies.Copy(r.getKey(), groups.get(r.getKey()), lines));
             }
             List<MailAddress> others = groups.get(null);
@@ -161,19 +182,6 @@ public class SignWithAuthHmac extends SigningMailet {
         String why = UntrustedText.forLog(String.valueOf(e.getMessage()));
         LOGGER.error("auth-hmac: cannot sign mail {}, sending it to processor '{}': {}", mail.getName(), errorProcessor, why);
         divert(mail, Metrics.SIGN_FAILED, errorProcessor, "cannot sign: " + why);
-    }
-
-    /**
-     * Whether an unchecked exception carries JavaMail's or the stream's verdict on the message itself: James's 7-bit
-     * conversion walks nested parts in a lambda that wraps JavaMail's checked exceptions.
-     */
-    private static boolean causedByTheMessage(RuntimeException e) {
-        for (Throwable t = e.getCause(); t != null && t != t.getCause(); t = t.getCause()) {
-            if (t instanceof MessagingException || t instanceof IOException) {
-                return true;
-            }
-        }
-        return false;
     }
 
     /**
@@ -228,16 +236,5 @@ public class SignWithAuthHmac extends SigningMailet {
     @Override
     public String getMailetInfo() {
         return "SignWithAuthHmac: adds X-Auth-HMAC for partner recipient domains";
-    }
-
-    private void checkKeyset(String keyset) throws MailetException {
-        try {
-            signing.vault().primaryKeyId(keyset);
-        } catch (UnknownKeyException e) {
-            // Start anyway: keys may be provisioned after start-up, and mail for this partner waits until then.
-            LOGGER.warn("auth-hmac: keyset '{}' (parameter 'partners') has no primary key yet; mail for it will wait", keyset);
-        } catch (RuntimeException e) {
-            throw Parameters.error("partners", "the key vault cannot resolve keyset '" + keyset + "': " + e.getMessage());
-        }
     }
 }

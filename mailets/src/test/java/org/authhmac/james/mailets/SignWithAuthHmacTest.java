@@ -12,8 +12,11 @@ import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Instant;
 import java.time.ZoneOffset;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Properties;
+import org.apache.james.core.MailAddress;
 import org.apache.james.metrics.tests.RecordingMetricFactory;
 import org.apache.mailet.Attribute;
 import org.apache.mailet.AttributeValue;
@@ -23,8 +26,10 @@ import org.apache.mailet.base.test.FakeMailContext;
 import org.apache.mailet.base.test.FakeMailetConfig;
 import org.authhmac.james.AuthHmacAttributes;
 import org.authhmac.james.Metrics;
+import org.authhmac.james.PartnerPolicies;
 import org.authhmac.james.testing.InMemoryKeyVault;
 import org.authhmac.james.testing.Mails;
+import org.authhmac.james.testing.TestPartners;
 import org.authhmac.james.testing.UnsavedMessage;
 import org.authhmac.protocol.AuthResult;
 import org.authhmac.protocol.InMemoryReplayCache;
@@ -35,9 +40,12 @@ import org.authhmac.vault.KeyStatus;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 class SignWithAuthHmacTest {
     static final Instant NOW = Instant.parse("2026-11-22T02:00:00Z");
+    static final PartnerPolicies PARTNERS = TestPartners.of("partner.b.example.keyset=partner-b", "partner.c.example.keyset=partner-c");
 
     InMemoryKeyVault vault;
     RecordingMetricFactory metrics;
@@ -50,15 +58,14 @@ class SignWithAuthHmacTest {
                 .add("kb1", "partner-b", KeyStatus.PRIMARY, InMemoryKeyVault.primary("b-new"))
                 .add("kc1", "partner-c", KeyStatus.PRIMARY, InMemoryKeyVault.primary("c"));
         metrics = new RecordingMetricFactory();
-        mailet = new SignWithAuthHmac(vault, metrics, Clock.fixed(NOW, ZoneOffset.UTC));
+        mailet = new SignWithAuthHmac(vault, metrics, Clock.fixed(NOW, ZoneOffset.UTC), PARTNERS);
         mailet.init(config().build());
     }
 
     static FakeMailetConfig.Builder config() {
         return FakeMailetConfig.builder().mailetName("SignWithAuthHmac")
                 .mailetContext(FakeMailContext.defaultContext())
-                .setProperty("signingDomain", "a.example")
-                .setProperty("partners", "b.example=partner-b, c.example=partner-c");
+                .setProperty("signingDomain", "a.example");
     }
 
     String[] signatures(Mail mail) throws MessagingException {
@@ -67,8 +74,12 @@ class SignWithAuthHmacTest {
     }
 
     Verdict verify(Mail mail, String recipient) throws Exception {
-        Verifier verifier = new Verifier(VerifierSettings.defaults(), vault, new InMemoryReplayCache(100, Clock.fixed(NOW, ZoneOffset.UTC)));
-        return verifier.verify(new ByteArrayInputStream(Mails.bytes(mail.getMessage())), NOW.plusSeconds(5), recipient);
+        return verify(mail.getMessage(), VerifierSettings.defaults(), recipient);
+    }
+
+    Verdict verify(MimeMessage message, VerifierSettings settings, String recipient) throws Exception {
+        Verifier verifier = new Verifier(settings, vault, new InMemoryReplayCache(100, Clock.fixed(NOW, ZoneOffset.UTC)));
+        return verifier.verify(new ByteArrayInputStream(Mails.bytes(message)), NOW.plusSeconds(5), recipient);
     }
 
     @Test
@@ -83,6 +94,52 @@ class SignWithAuthHmacTest {
         assertThat(verify(mail, "bob@b.example").result()).isEqualTo(AuthResult.PASS);
         assertThat(metrics.countFor(Metrics.SIGNED)).isEqualTo(1);
         assertThat(metrics.executionTimesFor(Metrics.SIGN_TIMER)).hasSize(1);
+    }
+
+    @Test
+    void signsTheMailForEachPartnerWithThatPartnersPeriodLength() throws Exception {
+        // given two partners that agreed on different period lengths, and one mail for both
+        PartnerPolicies twoPeriods = TestPartners.of("partner.b.example.keyset=partner-b", "partner.b.example.periodSeconds=600",
+                "partner.c.example.keyset=partner-c", "partner.c.example.periodSeconds=3600");
+        FakeMailContext context = FakeMailContext.defaultContext();
+        SignWithAuthHmac m = new SignWithAuthHmac(vault, metrics, Clock.fixed(NOW, ZoneOffset.UTC), twoPeriods);
+        m.init(config().mailetContext(context).build());
+        FakeMail mail = Mails.outbound(Mails.message("alice@a.example", "bob@b.example", "hello", "hi"),
+                "alice@a.example", "bob@b.example", "carol@c.example");
+
+        m.service(mail);
+
+        // then it is split in two copies, each signed with the period of the partner it goes to
+        Map<String, MimeMessage> copies = new HashMap<>();
+        for (MailAddress r : mail.getRecipients()) {
+            copies.put(r.asString(), mail.getMessage());
+        }
+        for (FakeMailContext.SentMail sent : context.getSentMails()) {
+            sent.getRecipients().forEach(r -> copies.put(r.asString(), sent.getMsg()));
+        }
+        assertThat(copies).containsOnlyKeys("bob@b.example", "carol@c.example");
+        assertThat(copies.get("bob@b.example").getHeader("X-Auth-HMAC")).singleElement().asString().contains("r=b.example", "p=600;");
+        assertThat(copies.get("carol@c.example").getHeader("X-Auth-HMAC")).singleElement().asString().contains("r=c.example", "p=3600;");
+        assertThat(verify(copies.get("bob@b.example"), VerifierSettings.defaults().withPeriodSeconds(600), "bob@b.example").result())
+                .isEqualTo(AuthResult.PASS);
+        assertThat(verify(copies.get("carol@c.example"), VerifierSettings.defaults().withPeriodSeconds(3600), "carol@c.example").result())
+                .isEqualTo(AuthResult.PASS);
+    }
+
+    @Test
+    void signsUnderTheHeaderNameOfThePartnerFile() throws Exception {
+        SignWithAuthHmac m = new SignWithAuthHmac(vault, metrics, Clock.fixed(NOW, ZoneOffset.UTC),
+                TestPartners.of("partner.b.example.keyset=partner-b", "headerName=X-Partner-Sig"));
+        m.init(config().build());
+        FakeMail mail = Mails.outbound(Mails.message("alice@a.example", "bob@b.example", "hello", "hi"),
+                "alice@a.example", "bob@b.example");
+
+        m.service(mail);
+
+        assertThat(mail.getMessage().getHeader("X-Partner-Sig")).singleElement().asString().contains("r=b.example");
+        assertThat(signatures(mail)).isEmpty();
+        assertThat(verify(mail.getMessage(), VerifierSettings.defaults().withHeaderName("X-Partner-Sig"), "bob@b.example").result())
+                .isEqualTo(AuthResult.PASS);
     }
 
     @Test
@@ -179,7 +236,7 @@ class SignWithAuthHmacTest {
     @Test
     void throwsWhenThePartnersKeysetHasNoPrimaryKeySoTheMailWaits() throws Exception {
         InMemoryKeyVault empty = new InMemoryKeyVault().add("kc1", "partner-c", KeyStatus.PRIMARY, InMemoryKeyVault.primary("c"));
-        SignWithAuthHmac m = new SignWithAuthHmac(empty, metrics, Clock.fixed(NOW, ZoneOffset.UTC));
+        SignWithAuthHmac m = new SignWithAuthHmac(empty, metrics, Clock.fixed(NOW, ZoneOffset.UTC), PARTNERS);
         m.init(config().build());
         FakeMail mail = Mails.outbound(Mails.message("alice@a.example", "bob@b.example", "hello", "hi"),
                 "alice@a.example", "bob@b.example");
@@ -280,7 +337,7 @@ class SignWithAuthHmacTest {
         @Test
         void refusesAnAuthenticatedUsersMailWrittenInSomebodyElsesName() throws Exception {
             // given alice, logged in, writes as the CEO of her own domain
-            SignWithAuthHmac m = new SignWithAuthHmac(vault, metrics, Clock.fixed(NOW, ZoneOffset.UTC));
+            SignWithAuthHmac m = new SignWithAuthHmac(vault, metrics, Clock.fixed(NOW, ZoneOffset.UTC), PARTNERS);
             m.init(config().setProperty("refusedProcessor", "auth-hmac-sign-refused").build());
             FakeMail mail = Mails.outbound(Mails.message("\"CEO\" <ceo@a.example>", "bob@b.example", "new bank details", "x"),
                     "alice@a.example", "bob@b.example");
@@ -345,43 +402,37 @@ class SignWithAuthHmacTest {
     class BadConfiguration {
         @Test
         void missingSigningDomainIsNamed() {
-            SignWithAuthHmac m = new SignWithAuthHmac(vault, metrics);
-            assertThatThrownBy(() -> m.init(FakeMailetConfig.builder().mailetName("s")
-                    .setProperty("partners", "b.example=partner-b").build()))
+            SignWithAuthHmac m = new SignWithAuthHmac(vault, metrics, Clock.fixed(NOW, ZoneOffset.UTC), PARTNERS);
+            assertThatThrownBy(() -> m.init(FakeMailetConfig.builder().mailetName("s").build()))
                     .isInstanceOf(MessagingException.class).hasMessageContaining("'signingDomain'");
         }
 
-        @Test
-        void malformedPartnerEntryIsNamed() {
-            SignWithAuthHmac m = new SignWithAuthHmac(vault, metrics);
-            assertThatThrownBy(() -> m.init(config().setProperty("partners", "b.example partner-b").build()))
-                    .isInstanceOf(MessagingException.class).hasMessageContaining("'partners'");
+        @ParameterizedTest
+        @ValueSource(strings = {"partners", "periodSeconds", "headerName"})
+        void aParameterThatMovedToThePartnerFileIsRefusedByName(String moved) {
+            SignWithAuthHmac m = new SignWithAuthHmac(vault, metrics, Clock.fixed(NOW, ZoneOffset.UTC), PARTNERS);
+            assertThatThrownBy(() -> m.init(config().setProperty(moved, "b.example=partner-b").build()))
+                    .isInstanceOf(MessagingException.class)
+                    .hasMessageContaining("'" + moved + "'", "is no longer a parameter of this mailet", "auth-hmac-partners.properties");
         }
 
         @Test
         void unknownParameterIsNamed() {
-            SignWithAuthHmac m = new SignWithAuthHmac(vault, metrics);
+            SignWithAuthHmac m = new SignWithAuthHmac(vault, metrics, Clock.fixed(NOW, ZoneOffset.UTC), PARTNERS);
             assertThatThrownBy(() -> m.init(config().setProperty("signingDomian", "a.example").build()))
                     .isInstanceOf(MessagingException.class).hasMessageContaining("signingDomian");
         }
 
         @Test
         void misspelledBooleanIsNamed() {
-            SignWithAuthHmac m = new SignWithAuthHmac(vault, metrics);
+            SignWithAuthHmac m = new SignWithAuthHmac(vault, metrics, Clock.fixed(NOW, ZoneOffset.UTC), PARTNERS);
             assertThatThrownBy(() -> m.init(config().setProperty("convertTo7Bit", "ture").build()))
                     .isInstanceOf(MessagingException.class).hasMessageContaining("'convertTo7Bit'");
         }
 
         @Test
-        void periodOutsideTheProtocolRangeIsNamed() {
-            SignWithAuthHmac m = new SignWithAuthHmac(vault, metrics);
-            assertThatThrownBy(() -> m.init(config().setProperty("periodSeconds", "5").build()))
-                    .isInstanceOf(MessagingException.class).hasMessageContaining("'periodSeconds'");
-        }
-
-        @Test
         void unknownCanonicalizationIsNamed() {
-            SignWithAuthHmac m = new SignWithAuthHmac(vault, metrics);
+            SignWithAuthHmac m = new SignWithAuthHmac(vault, metrics, Clock.fixed(NOW, ZoneOffset.UTC), PARTNERS);
             assertThatThrownBy(() -> m.init(config().setProperty("canonicalization", "relaxed/loose").build()))
                     .isInstanceOf(MessagingException.class).hasMessageContaining("'canonicalization'");
         }
@@ -395,7 +446,7 @@ class SignWithAuthHmacTest {
     void declaresTheProcessorsItSendsMailToSoThatJamesRefusesToStartWhenOneIsMissing() throws Exception {
         assertThat(AuthHmacQuarantineTest.names(mailet.requiredProcessingState())).containsExactly("error");
 
-        SignWithAuthHmac m = new SignWithAuthHmac(vault, metrics, Clock.fixed(NOW, ZoneOffset.UTC));
+        SignWithAuthHmac m = new SignWithAuthHmac(vault, metrics, Clock.fixed(NOW, ZoneOffset.UTC), PARTNERS);
         m.init(config().setProperty("errorProcessor", "auth-hmac-hold").setProperty("refusedProcessor", "refused")
                 .setProperty("splitProcessor", "copies").build());
         assertThat(AuthHmacQuarantineTest.names(m.requiredProcessingState()))

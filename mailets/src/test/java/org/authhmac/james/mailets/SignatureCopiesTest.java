@@ -28,8 +28,10 @@ import org.apache.mailet.base.test.FakeMailContext;
 import org.apache.mailet.base.test.FakeMailetConfig;
 import org.authhmac.james.AuthHmacAttributes;
 import org.authhmac.james.Metrics;
+import org.authhmac.james.PartnerPolicies;
 import org.authhmac.james.testing.InMemoryKeyVault;
 import org.authhmac.james.testing.Mails;
+import org.authhmac.james.testing.TestPartners;
 import org.authhmac.protocol.AuthResult;
 import org.authhmac.protocol.InMemoryReplayCache;
 import org.authhmac.protocol.Reason;
@@ -50,6 +52,7 @@ import org.junit.jupiter.api.Test;
 class SignatureCopiesTest {
     static final Instant NOW = Instant.parse("2026-11-22T02:00:00Z");
     static final Clock CLOCK = Clock.fixed(NOW, ZoneOffset.UTC);
+    static final PartnerPolicies PARTNERS = TestPartners.of("partner.b.example.keyset=partner-b", "partner.c.example.keyset=partner-c");
 
     InMemoryKeyVault vault = new InMemoryKeyVault()
             .add("kb1", "partner-b", KeyStatus.PRIMARY, InMemoryKeyVault.primary("b"))
@@ -62,9 +65,9 @@ class SignatureCopiesTest {
     }
 
     SignWithAuthHmac mailet(MailetContext mailetContext, String splitProcessor) throws MessagingException {
-        SignWithAuthHmac m = new SignWithAuthHmac(vault, metrics, CLOCK);
+        SignWithAuthHmac m = new SignWithAuthHmac(vault, metrics, CLOCK, PARTNERS);
         FakeMailetConfig.Builder config = FakeMailetConfig.builder().mailetName("SignWithAuthHmac").mailetContext(mailetContext)
-                .setProperty("signingDomain", "a.example").setProperty("partners", "b.example=partner-b, c.example=partner-c")
+                .setProperty("signingDomain", "a.example")
                 .setProperty("refusedProcessor", "auth-hmac-sign-refused");
         if (splitProcessor != null) {
             config.setProperty("splitProcessor", splitProcessor);
@@ -297,9 +300,9 @@ class SignatureCopiesTest {
 
         // when an administrator reprocesses it into the mailet's processor three hours later
         Clock later = Clock.offset(CLOCK, Duration.ofHours(3));
-        SignWithAuthHmac mailetThen = new SignWithAuthHmac(vault, metrics, later);
+        SignWithAuthHmac mailetThen = new SignWithAuthHmac(vault, metrics, later, PARTNERS);
         mailetThen.init(FakeMailetConfig.builder().mailetName("SignWithAuthHmac").mailetContext(context)
-                .setProperty("signingDomain", "a.example").setProperty("partners", "b.example=partner-b, c.example=partner-c").build());
+                .setProperty("signingDomain", "a.example").build());
         mailetThen.service(copy);
 
         // then it leaves with a signature made now, as the mail itself would, not with the one the partner holds as expired

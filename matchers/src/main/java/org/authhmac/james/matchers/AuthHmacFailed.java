@@ -2,17 +2,27 @@ package org.authhmac.james.matchers;
 
 import com.google.inject.Inject;
 import jakarta.mail.MessagingException;
+import java.net.InetAddress;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.Collection;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.Callable;
 import org.apache.james.core.MailAddress;
 import org.apache.james.metrics.api.MetricFactory;
 import org.apache.mailet.Mail;
 import org.apache.mailet.base.GenericMatcher;
 import org.authhmac.james.Metrics;
+import org.authhmac.james.Parameters;
+import org.authhmac.james.PartnerPolicies;
+import org.authhmac.james.PartnerPolicy;
+import org.authhmac.james.PartnerPolicyFile;
 import org.authhmac.james.RecordedVerdict;
+import org.authhmac.protocol.AuthResult;
 import org.authhmac.protocol.ReplayCache;
 import org.authhmac.protocol.Verifier;
 import org.authhmac.vault.KeyVault;
@@ -23,9 +33,10 @@ import org.authhmac.vault.KeyVault;
  * recipients whose verdict counts as failure. A pass counts only for a signature made for the From domain.
  * A temperror throws {@link TemporaryVerificationFailure}: the mail waits and is retried, it is never failed.
  *
- * <p>Condition: {@code partners=a.example:partner-a,c.example:partner-c; failOn=fail,permerror,none;
- * authservId=mx.b.example} plus optional verifier settings (docs/CONFIGURATION.md; read by
- * {@link VerificationCondition}).
+ * <p>No condition: the partner domains, their keysets and each partner's verification settings and {@code failOn} are
+ * in {@code conf/auth-hmac-partners.properties} ({@link PartnerPolicies}, docs/CONFIGURATION.md), which the signing
+ * mailet reads too. A mail is verified under the policy of the partner it claims ({@link PartnerPolicies#governing})
+ * and matched on what that partner's failOn lists, or every claimed partner's when it names several.
  *
  * <p>Each step is its own class: {@link ForgedResults} strips forged Authentication-Results, {@link AcceptanceTime}
  * pins the acceptance time, {@link RecipientVerification} verifies the recipients without a verdict,
@@ -35,7 +46,7 @@ import org.authhmac.vault.KeyVault;
  * <p>Sample configuration (james-conf/ ships the full one; docs/CONFIGURATION.md describes every parameter):
  * <pre>
  * &lt;processor state="auth-hmac-verify"&gt;
- *   &lt;mailet match="org.authhmac.james.matchers.AuthHmacFailed=partners=a.example:a-b; authservId=mx.b.example; failOn=fail,permerror,none"
+ *   &lt;mailet match="org.authhmac.james.matchers.AuthHmacFailed"
  *           class="org.authhmac.james.mailets.AuthHmacQuarantine"&gt;
  *     &lt;action&gt;quarantine&lt;/action&gt;
  *     &lt;onMatchException&gt;auth-hmac-verify-retry&lt;/onMatchException&gt;
@@ -50,31 +61,47 @@ public class AuthHmacFailed extends GenericMatcher {
     private final KeyVault vault;
     private final ReplayCache replayCache;
     private final Metrics metrics;
+    private final PartnerPolicyFile policyFile;
     private final AcceptanceTime acceptanceTime = new AcceptanceTime(Clock.systemUTC());
 
-    private VerificationCondition condition;
+    private PartnerPolicies policies;
     private ForgedResults forgedResults;
-    private RecipientVerification verification;
+    private Map<String, RecipientVerification> verificationByPartner;
     private ResultsAnnouncement announcement;
 
     @Inject
-    public AuthHmacFailed(KeyVault vault, SharedReplayCache replayCache, MetricFactory metricFactory) {
-        this(vault, (ReplayCache) replayCache, metricFactory);
-    }
-
-    public AuthHmacFailed(KeyVault vault, ReplayCache replayCache, MetricFactory metricFactory) {
+    public AuthHmacFailed(KeyVault vault, SharedReplayCache replayCache, MetricFactory metricFactory, PartnerPolicyFile policyFile) {
         this.vault = vault;
         this.replayCache = replayCache;
         this.metrics = new Metrics(metricFactory);
+        this.policyFile = policyFile;
+    }
+
+    /** With policies already read and any replay cache (tests, and servers that wire the matcher themselves). */
+    public AuthHmacFailed(KeyVault vault, ReplayCache replayCache, MetricFactory metricFactory, PartnerPolicies policies) {
+        this.vault = vault;
+        this.replayCache = replayCache;
+        this.metrics = new Metrics(metricFactory);
+        this.policyFile = PartnerPolicyFile.of(policies);
     }
 
     @Override
     public void init() throws MessagingException {
-        condition = VerificationCondition.parse(getCondition());
-        forgedResults = new ForgedResults(condition.authservId(), metrics);
-        verification = new RecipientVerification(new Verifier(condition.settings(),
-                new PartnerKeys(vault, condition.partners(), metrics), replayCache), metrics);
-        announcement = new ResultsAnnouncement(condition.authservId(), condition.failOn());
+        if (getCondition() != null && !getCondition().isBlank()) {
+            throw Parameters.error("condition", "AuthHmacFailed takes no condition: the partner domains and their settings "
+                    + "are in conf/" + PartnerPolicies.FILE + ".properties (docs/CONFIGURATION.md)");
+        }
+        policies = policyFile.policies();
+        String authservId = policies.authservId().orElseGet(() -> localHostName(InetAddress::getLocalHost));
+        forgedResults = new ForgedResults(authservId, metrics);
+        PartnerKeys keys = new PartnerKeys(vault, policies.keysetByDomain(), metrics);
+        Map<String, RecipientVerification> byPartner = new HashMap<>();
+        for (PartnerPolicy partner : policies.partners().values()) {
+            byPartner.put(partner.domain(), new RecipientVerification(
+                    new Verifier(policies.verifierSettings(partner), keys, replayCache), metrics));
+        }
+        verificationByPartner = Map.copyOf(byPartner);
+        announcement = new ResultsAnnouncement(authservId);
     }
 
     @Override
@@ -89,15 +116,18 @@ public class AuthHmacFailed extends GenericMatcher {
             return List.of();
         }
         Instant acceptedAt = acceptanceTime.pin(mail);
+        Set<AuthResult> failOn = policies.failOn(claim.claimedPartners());
         List<MailAddress> pending = verdicts.pending();
         Map<MailAddress, RecordedVerdict> fresh = Map.of();
         if (pending.isEmpty()) {
             metrics.count(Metrics.VERIFY_REUSED);
         } else {
-            fresh = verdicts.record(verification.verify(mail, pending, claim.authorDomain(), acceptedAt));
+            PartnerPolicy governing = policies.governing(claim.authorDomain(), claim.claimedPartners());
+            fresh = verdicts.record(verificationByPartner.get(governing.domain())
+                    .verify(mail, pending, claim.authorDomain(), acceptedAt));
         }
-        announcement.announce(mail, verdicts.asMap(), fresh, claim.authorDomain());
-        return verdicts.failing(condition.failOn());
+        announcement.announce(mail, verdicts.asMap(), fresh, claim.authorDomain(), failOn);
+        return verdicts.failing(failOn);
     }
 
     @Override
@@ -109,6 +139,15 @@ public class AuthHmacFailed extends GenericMatcher {
     private PartnerClaim partnerClaim(Mail mail) throws MessagingException {
         String[] from = mail.getMessage().getHeader("From");
         return PartnerClaim.of(from == null ? List.of() : List.of(from),
-                mail.getMaybeSender().asOptional().map(s -> s.getDomain().asString()), condition.partners().keySet());
+                mail.getMaybeSender().asOptional().map(s -> s.getDomain().asString()), policies.domains());
+    }
+
+    /** The host's canonical name in lower case, the authserv-id when none is set; "localhost" when it does not resolve. */
+    static String localHostName(Callable<InetAddress> localHost) {
+        try {
+            return localHost.call().getCanonicalHostName().toLowerCase(Locale.ROOT);
+        } catch (Exception e) {
+            return "localhost";
+        }
     }
 }

@@ -22,19 +22,18 @@ import org.authhmac.protocol.AuthResult;
  */
 final class ResultsAnnouncement {
     private final String authservId;
-    private final Set<AuthResult> failOn;
 
-    ResultsAnnouncement(String authservId, Set<AuthResult> failOn) {
+    ResultsAnnouncement(String authservId) {
         this.authservId = authservId;
-        this.failOn = failOn;
     }
 
     /**
      * Writes the summary attributes and Authentication-Results once per decision: for every recipient the first
      * time (including those that passed during an attempt that ended in temperror), later only for new ones.
+     * {@code failOn}: the results that count as failure for this mail, which the summary shows first.
      */
     void announce(Mail mail, Map<MailAddress, RecordedVerdict> recorded, Map<MailAddress, RecordedVerdict> fresh,
-                  Optional<String> headerFrom) throws MessagingException {
+                  Optional<String> headerFrom, Set<AuthResult> failOn) throws MessagingException {
         Map<MailAddress, RecordedVerdict> toAnnounce = new LinkedHashMap<>();
         if (mail.getAttribute(AuthHmacAttributes.RESULT).isEmpty()) {
             for (MailAddress r : mail.getRecipients()) {
@@ -48,12 +47,12 @@ final class ResultsAnnouncement {
         if (toAnnounce.isEmpty()) {
             return;
         }
-        decisive(toAnnounce.values()).writeTo(mail);
+        decisive(toAnnounce.values(), failOn).writeTo(mail);
         addResultsHeaders(mail, toAnnounce, headerFrom);
     }
 
     /** The verdict the summary attributes show: the first failing one, else the first. */
-    RecordedVerdict decisive(Collection<RecordedVerdict> verdicts) {
+    static RecordedVerdict decisive(Collection<RecordedVerdict> verdicts, Set<AuthResult> failOn) {
         return verdicts.stream().filter(v -> failOn.contains(v.result())).findFirst()
                 .orElse(verdicts.iterator().next());
     }

@@ -5,33 +5,36 @@ import com.google.inject.Singleton;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import org.apache.mailet.MailetException;
+import org.authhmac.james.PartnerPolicies;
+import org.authhmac.james.PartnerPolicyFile;
 import org.authhmac.protocol.InMemoryReplayCache;
 import org.authhmac.protocol.ReplayCache;
 import org.authhmac.protocol.ReplayCacheException;
 
 /**
  * One replay cache per James instance, shared by every AuthHmacFailed declaration. A Guice just-in-time
- * singleton, so that operators only list the vault module in extensions.properties. Capacity comes from the
- * system property {@value #CAPACITY_PROPERTY} (default {@value #DEFAULT_CAPACITY}; 350-390 bytes of heap each as
- * measured by the soak test), and the share of it that the signatures of one signing domain may hold from
- * {@value #DOMAIN_SHARE_PROPERTY} (percent, default {@value #DEFAULT_DOMAIN_SHARE_PERCENT}): a flood from one
- * partner fills its own share and leaves the rest to the others. Sizing in docs/CONFIGURATION.md, "Replay cache size".
+ * singleton, so that operators only list the vault module in extensions.properties. Its size comes from
+ * {@code conf/auth-hmac-partners.properties}: {@code replayCache.capacity} entries (350-390 bytes of heap each as
+ * measured by the soak test), of which the signatures of one signing domain may hold
+ * {@code replayCache.domainSharePercent} percent: a flood from one partner fills its own share and leaves the rest to
+ * the others. Sizing in docs/CONFIGURATION.md, "Replay cache size".
  */
 @Singleton
 public class SharedReplayCache implements ReplayCache {
-    public static final String CAPACITY_PROPERTY = "authhmac.replayCache.capacity";
-    public static final int DEFAULT_CAPACITY = 200_000;
-    public static final String DOMAIN_SHARE_PROPERTY = "authhmac.replayCache.domainSharePercent";
-    public static final int DEFAULT_DOMAIN_SHARE_PERCENT = 25;
 
     private final ReplayCache delegate;
     /** How long the delegate keeps a signature's entries after its expiry, and its clock; null: the delegate knows. */
     private final Duration retention;
     private final Clock clock;
 
+    /**
+     * Sized by the partner file. An invalid file fails here as it fails in the matcher's start-up, with the same
+     * message naming the key: James does not start.
+     */
     @Inject
-    public SharedReplayCache() {
-        this(capacityFromSystem(), domainSharePercentFromSystem(), InMemoryReplayCache.DEFAULT_RETENTION, Clock.systemUTC());
+    public SharedReplayCache(PartnerPolicyFile policyFile) throws MailetException {
+        this(policyFile.policies().replayCache(), InMemoryReplayCache.DEFAULT_RETENTION, Clock.systemUTC());
     }
 
     /** Over another store, which must itself refuse a signature whose entries it may already have dropped. */
@@ -41,9 +44,9 @@ public class SharedReplayCache implements ReplayCache {
         this.clock = null;
     }
 
-    /** In memory: {@code capacity} entries, {@code domainSharePercent} of them for one signing domain. */
-    public SharedReplayCache(int capacity, int domainSharePercent, Duration retention, Clock clock) {
-        this.delegate = new InMemoryReplayCache(capacity, domainCapacity(capacity, domainSharePercent), retention, clock);
+    /** In memory, of this size. */
+    public SharedReplayCache(PartnerPolicies.ReplayCacheSize size, Duration retention, Clock clock) {
+        this.delegate = new InMemoryReplayCache(size.capacity(), size.domainCapacity(), retention, clock);
         this.retention = retention;
         this.clock = clock;
     }
@@ -58,35 +61,5 @@ public class SharedReplayCache implements ReplayCache {
                     + expiresAt + ", kept " + retention + " longer): it cannot tell a replay");
         }
         return delegate.record(signature, replayId, maxRecipients, expiresAt);
-    }
-
-    /** The entries one signing domain may hold: its percent of the capacity, at least one. */
-    static int domainCapacity(int capacity, int percent) {
-        return (int) Math.max(1, (long) capacity * percent / 100);
-    }
-
-    static int capacityFromSystem() {
-        return positiveProperty(CAPACITY_PROPERTY, DEFAULT_CAPACITY, Integer.MAX_VALUE);
-    }
-
-    static int domainSharePercentFromSystem() {
-        return positiveProperty(DOMAIN_SHARE_PROPERTY, DEFAULT_DOMAIN_SHARE_PERCENT, 100);
-    }
-
-    private static int positiveProperty(String name, int fallback, int max) {
-        String v = System.getProperty(name);
-        if (v == null || v.isBlank()) {
-            return fallback;
-        }
-        try {
-            int n = Integer.parseInt(v.trim());
-            if (n < 1 || n > max) {
-                throw new NumberFormatException();
-            }
-            return n;
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException("auth-hmac: invalid system property '" + name
-                    + "': expected a whole number 1.." + max + ", got '" + v + "'");
-        }
     }
 }

@@ -12,10 +12,12 @@ import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
+import java.util.ArrayList;
 import java.util.Date;
 import java.util.List;
 import java.util.Map;
@@ -29,10 +31,13 @@ import org.apache.mailet.base.test.FakeMailetConfig;
 import org.apache.mailet.base.test.FakeMatcherConfig;
 import org.authhmac.james.AuthHmacAttributes;
 import org.authhmac.james.Metrics;
+import org.authhmac.james.PartnerPolicies;
+import org.authhmac.james.PartnerPolicyFile;
 import org.authhmac.james.RecordedVerdict;
 import org.authhmac.james.mailets.SignWithAuthHmac;
 import org.authhmac.james.testing.InMemoryKeyVault;
 import org.authhmac.james.testing.Mails;
+import org.authhmac.james.testing.TestPartners;
 import org.authhmac.james.testing.UnsavedMessage;
 import org.authhmac.protocol.AuthResult;
 import org.authhmac.protocol.InMemoryReplayCache;
@@ -41,6 +46,7 @@ import org.authhmac.vault.KeyStatus;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -48,7 +54,11 @@ import org.junit.jupiter.params.provider.ValueSource;
 class AuthHmacFailedTest {
     static final Instant SIGNED_AT = Instant.parse("2026-11-22T02:00:00Z");
     static final Instant ACCEPTED_AT = SIGNED_AT.plusSeconds(5);
-    static final String CONDITION = "partners=a.example:partner-a, c.example:partner-c; authservId=mx.b.example";
+    /** B's partner file: partners a.example and c.example. */
+    static final List<String> PARTNERS = List.of("authservId=mx.b.example", "partner.a.example.keyset=partner-a",
+            "partner.c.example.keyset=partner-c");
+    /** A's partner file: partner b.example. */
+    static final PartnerPolicies SIGNERS_PARTNERS = TestPartners.of("partner.b.example.keyset=partner-b");
 
     InMemoryKeyVault senderVault;
     InMemoryKeyVault otherPartnerVault;
@@ -64,11 +74,23 @@ class AuthHmacFailedTest {
                 .add("ka1", "partner-a", KeyStatus.PRIMARY, InMemoryKeyVault.primary("a-b"))
                 .add("kc1", "partner-c", KeyStatus.PRIMARY, InMemoryKeyVault.primary("c-b"));
         metrics = new RecordingMetricFactory();
-        matcher = matcher(CONDITION);
+        matcher = matcher();
     }
 
-    AuthHmacFailed matcher(String condition) throws MessagingException {
-        AuthHmacFailed m = new AuthHmacFailed(receiverVault, new InMemoryReplayCache(1000, Clock.fixed(ACCEPTED_AT, ZoneOffset.UTC)), metrics);
+    /** B's matcher, its partner file {@link #PARTNERS} and these lines. */
+    AuthHmacFailed matcher(String... moreLines) throws MessagingException {
+        List<String> lines = new ArrayList<>(PARTNERS);
+        lines.addAll(List.of(moreLines));
+        return matcher(TestPartners.of(lines.toArray(String[]::new)));
+    }
+
+    AuthHmacFailed matcher(PartnerPolicies partners) throws MessagingException {
+        return matcher(partners, null);
+    }
+
+    AuthHmacFailed matcher(PartnerPolicies partners, String condition) throws MessagingException {
+        AuthHmacFailed m = new AuthHmacFailed(receiverVault, new InMemoryReplayCache(1000, Clock.fixed(ACCEPTED_AT, ZoneOffset.UTC)),
+                metrics, partners);
         m.init(FakeMatcherConfig.builder().matcherName("AuthHmacFailed").condition(condition)
                 .mailetContext(FakeMailContext.defaultContext()).build());
         return m;
@@ -76,9 +98,16 @@ class AuthHmacFailedTest {
 
     /** What server A sends: the message signed by A's mailet for the given recipients at the given time. */
     FakeMail signedByA(String raw, Instant at, InMemoryKeyVault vault, String domain, String... recipients) throws Exception {
-        SignWithAuthHmac signer = new SignWithAuthHmac(vault, new RecordingMetricFactory(), Clock.fixed(at, ZoneOffset.UTC));
+        return signedBy(SIGNERS_PARTNERS, raw, at, vault, domain, recipients);
+    }
+
+    /** As {@link #signedByA(String, Instant, InMemoryKeyVault, String, String...)}, with the signer's partner file. */
+    FakeMail signedBy(PartnerPolicies signersPartners, String raw, Instant at, InMemoryKeyVault vault, String domain,
+                      String... recipients) throws Exception {
+        SignWithAuthHmac signer = new SignWithAuthHmac(vault, new RecordingMetricFactory(), Clock.fixed(at, ZoneOffset.UTC),
+                signersPartners);
         signer.init(FakeMailetConfig.builder().mailetName("SignWithAuthHmac").mailetContext(FakeMailContext.defaultContext())
-                .setProperty("signingDomain", domain).setProperty("partners", "b.example=partner-b").build());
+                .setProperty("signingDomain", domain).build());
         FakeMail mail = Mails.outbound(raw, "alice@" + domain, recipients);
         signer.service(mail);
         return mail;
@@ -124,9 +153,10 @@ class AuthHmacFailedTest {
 
     @Test
     void passesForAMultipartMailBuiltInsideJamesWithAnEightBitPart() throws Exception {
-        SignWithAuthHmac signer = new SignWithAuthHmac(senderVault, new RecordingMetricFactory(), Clock.fixed(SIGNED_AT, ZoneOffset.UTC));
+        SignWithAuthHmac signer = new SignWithAuthHmac(senderVault, new RecordingMetricFactory(), Clock.fixed(SIGNED_AT, ZoneOffset.UTC),
+                SIGNERS_PARTNERS);
         signer.init(FakeMailetConfig.builder().mailetName("SignWithAuthHmac").mailetContext(FakeMailContext.defaultContext())
-                .setProperty("signingDomain", "a.example").setProperty("partners", "b.example=partner-b").build());
+                .setProperty("signingDomain", "a.example").build());
         FakeMail sent = FakeMail.builder().name("multipart").sender("alice@a.example").recipient("bob@b.example")
                 .attribute(new org.apache.mailet.Attribute(Mail.SMTP_AUTH_USER, org.apache.mailet.AttributeValue.of("alice@a.example")))
                 .mimeMessage(org.apache.james.core.builder.MimeMessageBuilder.mimeMessageBuilder()
@@ -266,7 +296,7 @@ class AuthHmacFailedTest {
         first.setRecipients(List.of(Mails.address("bob@b.example")));
         FakeMail tagged = Mails.arrived(sent, ACCEPTED_AT.plusSeconds(60));
         tagged.setRecipients(List.of(Mails.address("bob-news@b.example")));
-        AuthHmacFailed dash = matcher(CONDITION + "; subAddressSeparator=-");
+        AuthHmacFailed dash = matcher("subAddressSeparator=-");
 
         assertThat(dash.match(first)).isEmpty();
         assertThat(dash.match(tagged)).as("bob's mailbox again").containsExactly(Mails.address("bob-news@b.example"));
@@ -281,7 +311,7 @@ class AuthHmacFailedTest {
         first.setRecipients(List.of(Mails.address("bob@b.example")));
         FakeMail retry = Mails.arrived(sent, ACCEPTED_AT.plusSeconds(300));
         retry.setRecipients(List.of(Mails.address("carol@b.example")));
-        AuthHmacFailed perSignature = matcher(CONDITION + "; replayScope=Signature");
+        AuthHmacFailed perSignature = matcher("partner.a.example.replayScope=Signature");
 
         assertThat(perSignature.match(first)).isEmpty();
         assertThat(perSignature.match(retry)).containsExactly(Mails.address("carol@b.example"));
@@ -292,7 +322,7 @@ class AuthHmacFailedTest {
     void aConfiguredMaxAgeFailsASignatureOlderThanItAtAcceptance() throws Exception {
         FakeMail fresh = Mails.arrived(signedByA("bob@b.example"), SIGNED_AT.plusSeconds(50));
         FakeMail old = Mails.arrived(signedByA("carol@b.example"), SIGNED_AT.plusSeconds(70));
-        AuthHmacFailed oneMinute = matcher(CONDITION + "; maxAge=1m");
+        AuthHmacFailed oneMinute = matcher("partner.a.example.maxAge=1m");
 
         assertThat(oneMinute.match(fresh)).isEmpty();
         assertThat(oneMinute.match(old)).containsExactly(Mails.address("carol@b.example"));
@@ -312,7 +342,7 @@ class AuthHmacFailedTest {
 
         String thisHost = host;
 
-        matcher("partners=a.example:partner-a").match(mail);
+        matcher(TestPartners.of("partner.a.example.keyset=partner-a")).match(mail);
 
         assertThat(mail.getMessage().getHeader("Authentication-Results")).singleElement()
                 .satisfies(ar -> assertThat(ar).startsWith(thisHost + "; auth-hmac=pass"));
@@ -457,7 +487,7 @@ class AuthHmacFailedTest {
         first.setRecipients(java.util.List.of(Mails.address("bob@b.example")));
         FakeMail tagged = Mails.arrived(sent, ACCEPTED_AT.plusSeconds(60));
         tagged.setRecipients(java.util.List.of(Mails.address("bob+news@b.example")));
-        AuthHmacFailed noSubAddressing = matcher(CONDITION + "; subAddressSeparator=");
+        AuthHmacFailed noSubAddressing = matcher("subAddressSeparator=");
 
         assertThat(noSubAddressing.match(first)).isEmpty();
         assertThat(noSubAddressing.match(tagged)).as("a second mailbox, within rc=2").isEmpty();
@@ -472,7 +502,7 @@ class AuthHmacFailedTest {
 
         // Reprocessing (or a second AuthHmacFailed in the pipeline) must not see its own signature as a replay.
         assertThat(matcher.match(mail)).isEmpty();
-        assertThat(matcher(CONDITION).match(mail)).isEmpty();
+        assertThat(matcher().match(mail)).isEmpty();
 
         assertThat(verdictOf(mail).result()).isEqualTo(AuthResult.PASS);
         assertThat(receiverVault.derivations()).isEqualTo(derivations);
@@ -586,7 +616,7 @@ class AuthHmacFailedTest {
 
     @Test
     void failOnDecidesWhichResultsMatch() throws Exception {
-        AuthHmacFailed onlyFail = matcher(CONDITION + "; failOn=fail");
+        AuthHmacFailed onlyFail = matcher("partner.a.example.failOn=fail");
         FakeMail unsigned = Mails.arrivedRaw(Mails.message("alice@a.example", "bob@b.example", "hi", "unsigned"),
                 "alice@a.example", ACCEPTED_AT, "bob@b.example");
 
@@ -597,8 +627,8 @@ class AuthHmacFailedTest {
     @Test
     void anExplicitFailOnMatchesTheResultsItNames() throws Exception {
         // given B configured to quarantine only unsigned partner mail, and A's genuine mail replayed
-        AuthHmacFailed onlyNone = matcher(CONDITION + "; failOn=none");
-        AuthHmacFailed failAndNone = matcher(CONDITION + "; failOn=fail, none");
+        AuthHmacFailed onlyNone = matcher("partner.a.example.failOn=none");
+        AuthHmacFailed failAndNone = matcher("partner.a.example.failOn=fail, none");
         FakeMail unsigned = Mails.arrivedRaw(Mails.message("alice@a.example", "bob@b.example", "hi", "unsigned"),
                 "alice@a.example", ACCEPTED_AT, "bob@b.example");
         FakeMail sent = signedByA("bob@b.example");
@@ -672,10 +702,11 @@ class AuthHmacFailedTest {
                     .add("ka1", "partner-b", KeyStatus.PRIMARY, InMemoryKeyVault.primary("a-b"))
                     .add("kad1", "partner-d", KeyStatus.PRIMARY, InMemoryKeyVault.primary("a-d"));
             receiverVault.add("kad1", "partner-a", KeyStatus.ACTIVE, InMemoryKeyVault.primary("a-d"));
-            SignWithAuthHmac signer = new SignWithAuthHmac(sender, new RecordingMetricFactory(), Clock.fixed(SIGNED_AT, ZoneOffset.UTC));
+            SignWithAuthHmac signer = new SignWithAuthHmac(sender, new RecordingMetricFactory(), Clock.fixed(SIGNED_AT, ZoneOffset.UTC),
+                    TestPartners.of("partner.b.example.keyset=partner-b", "partner.d.example.keyset=partner-d"));
             FakeMailContext spool = FakeMailContext.defaultContext();
             signer.init(FakeMailetConfig.builder().mailetName("SignWithAuthHmac").mailetContext(spool)
-                    .setProperty("signingDomain", "a.example").setProperty("partners", "b.example=partner-b, d.example=partner-d").build());
+                    .setProperty("signingDomain", "a.example").build());
             FakeMail sent = Mails.outbound(Mails.message("alice@a.example", "bob@b.example", "report", "numbers"),
                     "alice@a.example", "bob@b.example", "dave@d.example");
             signer.service(sent);
@@ -760,18 +791,12 @@ class AuthHmacFailedTest {
             assertThat(mail.getMessage().getHeader("Authentication-Results"))
                     .containsExactly("mx.b.example; auth-hmac=pass reason=\"verified\" header.from=a.example header.d=a.example header.s=ka1");
         }
-
-        @Test
-        void temperrorCannotBeConfiguredAsFailure() {
-            assertThatThrownBy(() -> matcher(CONDITION + "; failOn=fail,temperror"))
-                    .isInstanceOf(MessagingException.class).hasMessageContaining("'failOn'");
-        }
     }
 
     @Test
     void givesUnknownKeyWithoutDerivingAKeyWhenTheSignatureHasAnotherPeriodLengthThanConfigured() throws Exception {
-        // given: A signs with the default 900 s periods; B is configured for 3600 s
-        AuthHmacFailed hourly = matcher(CONDITION + "; periodSeconds=3600");
+        // given: A signs with the default 900 s periods; B has agreed 3600 s with A
+        AuthHmacFailed hourly = matcher("partner.a.example.periodSeconds=3600");
         FakeMail mail = Mails.arrived(signedByA("bob@b.example"), ACCEPTED_AT);
 
         // when
@@ -784,71 +809,122 @@ class AuthHmacFailedTest {
         assertThat(receiverVault.derivations()).isZero();
     }
 
+    /**
+     * B's partners agreed on different terms: a.example signs hourly periods and only a failing signature counts as
+     * failure; c.example signs ten-minute periods and an unsigned or broken mail counts too. c.example comes first in
+     * the file, so that a mail verified under the file's first partner instead of its author's shows.
+     */
+    @Nested
+    class EachPartnersOwnTerms {
+        static final String[] TWO_PARTNERS = {"authservId=mx.b.example",
+                "partner.c.example.keyset=partner-c", "partner.c.example.periodSeconds=600", "partner.c.example.failOn=none,permerror",
+                "partner.a.example.keyset=partner-a", "partner.a.example.periodSeconds=3600", "partner.a.example.failOn=fail"};
+
+        AuthHmacFailed twoPartners;
+
+        @BeforeEach
+        void setUp() throws MessagingException {
+            twoPartners = matcher(TestPartners.of(TWO_PARTNERS));
+        }
+
+        /** A mail from {@code domain}'s alice, signed by her server for b.example with this period length. */
+        FakeMail signedWithPeriod(String domain, InMemoryKeyVault vault, int periodSeconds) throws Exception {
+            PartnerPolicies signersPartners = TestPartners.of("partner.b.example.keyset=partner-b",
+                    "partner.b.example.periodSeconds=" + periodSeconds);
+            FakeMail sent = signedBy(signersPartners,
+                    Mails.message("alice@" + domain, "bob@b.example", "report", "numbers"), SIGNED_AT, vault, domain, "bob@b.example");
+            assertThat(sent.getMessage().getHeader("X-Auth-HMAC")).singleElement().asString().contains("p=" + periodSeconds + ";");
+            return Mails.arrived(sent, ACCEPTED_AT);
+        }
+
+        @Test
+        void aMailClaimingAPartnerIsVerifiedWithThatPartnersPeriodLength() throws Exception {
+            FakeMail aHourly = signedWithPeriod("a.example", senderVault, 3600);
+            FakeMail cTenMinutes = signedWithPeriod("c.example", otherPartnerVault, 600);
+
+            assertThat(twoPartners.match(aHourly)).isEmpty();
+            assertThat(twoPartners.match(cTenMinutes)).isEmpty();
+
+            assertThat(verdictOf(aHourly).shortForm()).isEqualTo("pass verified");
+            assertThat(verdictOf(cTenMinutes).shortForm()).isEqualTo("pass verified");
+        }
+
+        @Test
+        void aSignatureMadeWithTheOtherPartnersPeriodLengthDoesNotPassAndIsMatchedOnTheClaimedPartnersFailOn() throws Exception {
+            FakeMail aTenMinutes = signedWithPeriod("a.example", senderVault, 600);
+            FakeMail cHourly = signedWithPeriod("c.example", otherPartnerVault, 3600);
+
+            // a.example's failOn is fail only: its permerror is recorded, not matched; c.example's includes permerror
+            assertThat(twoPartners.match(aTenMinutes)).isEmpty();
+            assertThat(twoPartners.match(cHourly)).containsExactly(Mails.address("bob@b.example"));
+
+            assertThat(verdictOf(aTenMinutes).shortForm()).isEqualTo("permerror unknown-key");
+            assertThat(verdictOf(cHourly).shortForm()).isEqualTo("permerror unknown-key");
+            assertThat(receiverVault.derivations()).as("no key derived for a period length nobody agreed").isZero();
+        }
+
+        @Test
+        void anUnsignedMailIsMatchedOnTheFailOnOfThePartnerItClaims() throws Exception {
+            FakeMail fromA = Mails.arrivedRaw(Mails.message("alice@a.example", "bob@b.example", "hi", "unsigned"),
+                    "alice@a.example", ACCEPTED_AT, "bob@b.example");
+            FakeMail fromC = Mails.arrivedRaw(Mails.message("carol@c.example", "bob@b.example", "hi", "unsigned"),
+                    "carol@c.example", ACCEPTED_AT, "bob@b.example");
+
+            assertThat(twoPartners.match(fromA)).isEmpty();
+            assertThat(twoPartners.match(fromC)).containsExactly(Mails.address("bob@b.example"));
+
+            assertThat(verdictOf(fromA).shortForm()).isEqualTo("none no-signature");
+            assertThat(verdictOf(fromC).shortForm()).isEqualTo("none no-signature");
+        }
+
+        @Test
+        void aFromNamingOnePartnerWithTheEnvelopeSenderOfTheOtherIsMatchedOnTheUnionOfTheirFailOn() throws Exception {
+            // given unsigned mail whose From is a.example's (none is not a failure there) sent as c.example's (it is there)
+            FakeMail mixed = Mails.arrivedRaw(Mails.message("alice@a.example", "bob@b.example", "hi", "unsigned"),
+                    "bounce@c.example", ACCEPTED_AT, "bob@b.example");
+
+            assertThat(twoPartners.match(mixed)).containsExactly(Mails.address("bob@b.example"));
+            assertThat(verdictOf(mixed).shortForm()).isEqualTo("none no-signature");
+        }
+
+        @Test
+        void aSignedMailOfOnePartnerSentAsTheOtherIsVerifiedUnderTheAuthorsTerms() throws Exception {
+            // given a.example's hourly signature on a mail whose envelope sender is c.example's
+            FakeMail sent = Mails.arrivedRaw(Mails.text(signedWithPeriod("a.example", senderVault, 3600).getMessage()),
+                    "bounce@c.example", ACCEPTED_AT, "bob@b.example");
+
+            assertThat(twoPartners.match(sent)).isEmpty();
+            assertThat(verdictOf(sent).shortForm()).isEqualTo("pass verified");
+        }
+    }
+
     @Nested
     class BadConfiguration {
         @Test
-        void periodSecondsOutsideSixtyToOneDayIsNamed() {
-            assertThatThrownBy(() -> matcher(CONDITION + "; periodSeconds=30"))
-                    .isInstanceOf(MessagingException.class).hasMessageContaining("'periodSeconds'");
+        void aConditionLeftFromAnOlderConfigurationStopsTheStartUpNamingIt() {
+            assertThatThrownBy(() -> matcher(TestPartners.of(PARTNERS.toArray(String[]::new)),
+                    "partners=a.example:partner-a; authservId=mx.b.example"))
+                    .isInstanceOf(MessagingException.class)
+                    .hasMessageContaining("'condition'", "takes no condition", "auth-hmac-partners.properties");
         }
 
         @Test
-        void missingConditionNamesPartners() {
-            assertThatThrownBy(() -> matcher("")).isInstanceOf(MessagingException.class).hasMessageContaining("'partners'");
-        }
+        void aPartnerFileTheReaderRefusesStopsTheStartUpNamingTheKey(@TempDir Path conf) throws Exception {
+            TestPartners.write(conf, "partner.a.example.keyset=partner-a", "partner.a.example.failOn=fail,temperror");
+            AuthHmacFailed m = new AuthHmacFailed(receiverVault, new SharedReplayCache(new InMemoryReplayCache(10, Clock.systemUTC())),
+                    metrics, new PartnerPolicyFile(TestPartners.provider(conf)));
 
-        @Test
-        void unknownConditionKeyIsNamed() {
-            assertThatThrownBy(() -> matcher(CONDITION + "; partner=a.example:x"))
-                    .isInstanceOf(MessagingException.class).hasMessageContaining("'partner'");
+            assertThatThrownBy(() -> m.init(FakeMatcherConfig.builder().matcherName("AuthHmacFailed")
+                    .mailetContext(FakeMailContext.defaultContext()).build()))
+                    .isInstanceOf(MessagingException.class)
+                    .hasMessageContaining("conf/auth-hmac-partners.properties", "'partner.a.example.failOn'", "temperror");
         }
+    }
 
-        @Test
-        void unknownResultInFailOnIsNamed() {
-            assertThatThrownBy(() -> matcher(CONDITION + "; failOn=fail,bogus"))
-                    .isInstanceOf(MessagingException.class).hasMessageContaining("'failOn'");
-        }
-
-        @Test
-        void badDurationIsNamed() {
-            assertThatThrownBy(() -> matcher(CONDITION + "; maxFutureSkew=five minutes"))
-                    .isInstanceOf(MessagingException.class).hasMessageContaining("'maxFutureSkew'");
-        }
-
-        @Test
-        void emptyMaxAgeIsNamed() {
-            assertThatThrownBy(() -> matcher(CONDITION + "; maxAge="))
-                    .isInstanceOf(MessagingException.class).hasMessageContaining("'maxAge'");
-        }
-
-        @Test
-        void aConditionPartWithoutANameIsNamed() {
-            assertThatThrownBy(() -> matcher(CONDITION + ";=fail"))
-                    .isInstanceOf(MessagingException.class).hasMessageContaining("'=fail'").hasMessageContaining("expected name=value");
-        }
-
-        @Test
-        void aMaxAgeOfZeroIsNamed() {
-            assertThatThrownBy(() -> matcher(CONDITION + "; maxAge=0s"))
-                    .isInstanceOf(MessagingException.class).hasMessageContaining("'maxAge'").hasMessageContaining("positive");
-        }
-
-        @Test
-        void badReplayScopeIsNamed() {
-            assertThatThrownBy(() -> matcher(CONDITION + "; replayScope=global"))
-                    .isInstanceOf(MessagingException.class).hasMessageContaining("'replayScope'");
-        }
-
-        @Test
-        void badSubAddressSeparatorIsNamed() {
-            assertThatThrownBy(() -> matcher(CONDITION + "; subAddressSeparator=@"))
-                    .isInstanceOf(MessagingException.class).hasMessageContaining("'subAddressSeparator'");
-        }
-
-        @Test
-        void partnerWithoutKeysetIsNamed() {
-            assertThatThrownBy(() -> matcher("partners=a.example"))
-                    .isInstanceOf(MessagingException.class).hasMessageContaining("'partners'");
-        }
+    @Test
+    void aHostWhoseOwnNameDoesNotResolveIsLocalhost() {
+        assertThat(AuthHmacFailed.localHostName(() -> {
+            throw new UnknownHostException("mx: Name or service not known");
+        })).isEqualTo("localhost");
     }
 }

@@ -15,14 +15,18 @@ import org.apache.mailet.base.test.FakeMailContext;
 import org.apache.mailet.base.test.FakeMailetConfig;
 import org.apache.mailet.base.test.FakeMatcherConfig;
 import org.authhmac.james.KeyVaultHealthCheck;
+import org.authhmac.james.PartnerPolicies;
+import org.authhmac.james.PartnerPolicy;
+import org.authhmac.james.PartnerPolicyFile;
 import org.authhmac.james.mailets.AuthHmacHold;
 import org.authhmac.james.mailets.AuthHmacQuarantine;
 import org.authhmac.james.mailets.SignForMailbox;
 import org.authhmac.james.mailets.SignWithAuthHmac;
 import org.authhmac.james.testing.InMemoryKeyVault;
 import org.authhmac.james.testing.Repositories;
-import org.authhmac.protocol.InMemoryReplayCache;
+import org.authhmac.james.testing.TestPartners;
 import org.authhmac.vault.KeyStatus;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.w3c.dom.Document;
@@ -48,11 +52,17 @@ class ConfigurationFilesTest {
             .add("ka1", "a-b", KeyStatus.PRIMARY, InMemoryKeyVault.primary("a"))
             .add("kc1", "c-b", KeyStatus.PRIMARY, InMemoryKeyVault.primary("c"));
 
+    /** The role's auth-hmac-partners.properties, read as James reads it from its conf/ folder. */
+    static PartnerPolicyFile partnerFile(String role) {
+        return new PartnerPolicyFile(TestPartners.provider(CONF.resolve(role)));
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {"sending", "receiving"})
     void everyAuthHmacMailetAndMatcherInMailetcontainerInitialises(String role) throws Exception {
         Document doc = DocumentBuilderFactory.newInstance().newDocumentBuilder()
                 .parse(CONF.resolve(role).resolve("mailetcontainer.xml").toFile());
+        PartnerPolicyFile partners = partnerFile(role);
         NodeList mailets = doc.getElementsByTagName("mailet");
         List<String> initialised = new ArrayList<>();
         for (int i = 0; i < mailets.getLength(); i++) {
@@ -60,15 +70,17 @@ class ConfigurationFilesTest {
             String cls = mailet.getAttribute("class");
             String match = mailet.getAttribute("match");
             if (match.startsWith("org.authhmac.james.matchers.AuthHmacFailed")) {
-                AuthHmacFailed matcher = new AuthHmacFailed(vault, new InMemoryReplayCache(10, java.time.Clock.systemUTC()), new RecordingMetricFactory());
+                AuthHmacFailed matcher = new AuthHmacFailed(vault, new SharedReplayCache(partners), new RecordingMetricFactory(), partners);
+                // a condition, were one left, would stop the start-up
                 matcher.init(FakeMatcherConfig.builder().matcherName("AuthHmacFailed")
-                        .condition(match.substring(match.indexOf('=') + 1)).mailetContext(FakeMailContext.defaultContext()).build());
+                        .condition(match.contains("=") ? match.substring(match.indexOf('=') + 1) : null)
+                        .mailetContext(FakeMailContext.defaultContext()).build());
                 initialised.add("AuthHmacFailed");
                 assertThat(parameters(mailet).getProperty("onMatchException")).isEqualTo("auth-hmac-verify-retry");
                 assertThat(processorExists(doc, "auth-hmac-verify-retry")).isTrue();
             }
             if (cls.equals(SignWithAuthHmac.class.getName())) {
-                new SignWithAuthHmac(vault, new RecordingMetricFactory()).init(config(mailet));
+                new SignWithAuthHmac(vault, new RecordingMetricFactory(), partners).init(config(mailet));
                 initialised.add("SignWithAuthHmac");
                 assertThat(processorExists(doc, parameters(mailet).getProperty("onMailetException"))).isTrue();
                 assertThat(processorExists(doc, parameters(mailet).getProperty("refusedProcessor", "error"))).isTrue();
@@ -100,6 +112,21 @@ class ConfigurationFilesTest {
         } else {
             assertThat(initialised).contains("AuthHmacFailed", "AuthHmacQuarantine", "SignForMailbox", "AuthHmacHold");
         }
+    }
+
+    @Test
+    void theTwoServersAgreeOnTheKeysetAndPeriodOfTheirRelationship() throws Exception {
+        PartnerPolicies sending = partnerFile("sending").policies();
+        PartnerPolicies receiving = partnerFile("receiving").policies();
+
+        // a.example sends to b.example, which verifies a.example's mail with the same keyset name and period length
+        PartnerPolicy toB = sending.partners().get("b.example");
+        PartnerPolicy fromA = receiving.partners().get("a.example");
+        assertThat(toB).isNotNull();
+        assertThat(fromA).isNotNull();
+        assertThat(fromA.keyset()).isEqualTo(toB.keyset());
+        assertThat(fromA.periodSeconds()).isEqualTo(toB.periodSeconds());
+        assertThat(receiving.authservId()).contains("mx.b.example");
     }
 
     @ParameterizedTest

@@ -10,11 +10,14 @@ import java.nio.file.Path;
 import org.apache.james.mailrepository.api.MailRepositoryStore;
 import org.apache.james.metrics.api.MetricFactory;
 import org.apache.james.metrics.tests.RecordingMetricFactory;
+import org.apache.james.utils.PropertiesProvider;
 import org.authhmac.james.KeyVaultHealthCheck;
+import org.authhmac.james.PartnerPolicyFile;
 import org.authhmac.james.mailets.AuthHmacQuarantine;
 import org.authhmac.james.mailets.SignForMailbox;
 import org.authhmac.james.mailets.SignWithAuthHmac;
 import org.authhmac.james.testing.Repositories;
+import org.authhmac.james.testing.TestPartners;
 import org.authhmac.vault.KeyVault;
 import org.authhmac.vault.guice.AuthHmacVaultModule;
 import org.junit.jupiter.api.AfterEach;
@@ -38,12 +41,14 @@ class GuiceWiringTest {
         Path conf = dir.resolve("auth-hmac.properties");
         Files.writeString(conf, "vault.backend=pkcs12\npkcs12.file=keys.p12\npkcs12.password=test-only\n");
         System.setProperty(AuthHmacVaultModule.CONFIG_PROPERTY, conf.toString());
+        TestPartners.write(dir, "authservId=mx.b.example", "partner.a.example.keyset=a-b", "replayCache.capacity=1000");
         MailRepositoryStore store = Repositories.memoryStore();
         // What James itself binds...
         Injector james = Guice.createInjector(new AbstractModule() {
             @Override
             protected void configure() {
                 bind(MetricFactory.class).toInstance(new RecordingMetricFactory());
+                bind(PropertiesProvider.class).toInstance(TestPartners.provider(dir));
                 bind(MailRepositoryStore.class).toInstance(store);
                 // James binds its recipient rewrite table; only its type matters here
                 bind(org.apache.james.rrt.api.RecipientRewriteTable.class).toInstance((org.apache.james.rrt.api.RecipientRewriteTable)
@@ -77,6 +82,17 @@ class GuiceWiringTest {
         assertThat(extensions.getInstance(org.authhmac.vault.ManagedKeyVault.class)).isSameAs(extensions.getInstance(KeyVault.class));
         assertThat(health.componentName().getName()).isEqualTo("AuthHmacKeyVault");
         assertThat(extensions.getInstance(KeyVault.class)).isSameAs(extensions.getInstance(KeyVault.class));
+    }
+
+    @Test
+    void theMailetsAndTheMatcherShareThePartnerFileReadFromJamesConfigurationFolder() throws Exception {
+        Injector extensions = jamesLikeInjector();
+
+        PartnerPolicyFile file = extensions.getInstance(PartnerPolicyFile.class);
+
+        assertThat(extensions.getInstance(PartnerPolicyFile.class)).isSameAs(file);
+        assertThat(file.policies().keysetByDomain()).containsExactly(java.util.Map.entry("a.example", "a-b"));
+        assertThat(file.policies().replayCache().capacity()).isEqualTo(1000);
     }
 
     @Test

@@ -20,6 +20,7 @@ import org.authhmac.james.RecordedVerdict;
 import org.authhmac.james.mailets.SignForMailbox;
 import org.authhmac.james.mailets.SignWithAuthHmac;
 import org.authhmac.james.testing.InMemoryKeyVault;
+import org.authhmac.james.testing.TestPartners;
 import org.authhmac.protocol.InMemoryReplayCache;
 import org.authhmac.vault.KeyStatus;
 import org.junit.jupiter.api.Test;
@@ -46,9 +47,10 @@ class LargeMailAllocationTest {
         long size = raw.length;
 
         // the sending server signs it
-        SignWithAuthHmac signer = new SignWithAuthHmac(vault, new RecordingMetricFactory(), Clock.fixed(NOW, ZoneOffset.UTC));
+        SignWithAuthHmac signer = new SignWithAuthHmac(vault, new RecordingMetricFactory(), Clock.fixed(NOW, ZoneOffset.UTC),
+                TestPartners.of("partner.b.example.keyset=partner-b"));
         signer.init(FakeMailetConfig.builder().mailetName("SignWithAuthHmac").mailetContext(FakeMailContext.defaultContext())
-                .setProperty("signingDomain", "a.example").setProperty("partners", "b.example=partner-b").build());
+                .setProperty("signingDomain", "a.example").build());
         FakeMail outbound = mail(raw);
         long sign = allocated(() -> signer.service(outbound));
         assertThat(outbound.getMessage().getHeader("X-Auth-HMAC")).hasSize(1);
@@ -57,8 +59,9 @@ class LargeMailAllocationTest {
         // the receiving server verifies it
         AuthHmacFailed matcher = new AuthHmacFailed(new InMemoryKeyVault()
                 .add("ka1", "partner-a", KeyStatus.PRIMARY, InMemoryKeyVault.primary("a-b")),
-                new InMemoryReplayCache(10, Clock.fixed(NOW, ZoneOffset.UTC)), new RecordingMetricFactory());
-        matcher.init(FakeMatcherConfig.builder().matcherName("AuthHmacFailed").condition("partners=a.example:partner-a; authservId=mx.b.example")
+                new InMemoryReplayCache(10, Clock.fixed(NOW, ZoneOffset.UTC)), new RecordingMetricFactory(),
+                TestPartners.of("partner.a.example.keyset=partner-a", "authservId=mx.b.example"));
+        matcher.init(FakeMatcherConfig.builder().matcherName("AuthHmacFailed")
                 .mailetContext(FakeMailContext.defaultContext()).build());
         FakeMail inbound = mail(signed);
         long verify = allocated(() -> matcher.match(inbound));

@@ -20,6 +20,7 @@ import org.authhmac.james.mailets.SignForMailbox;
 import org.authhmac.james.mailets.SignWithAuthHmac;
 import org.authhmac.james.testing.InMemoryKeyVault;
 import org.authhmac.james.testing.Mails;
+import org.authhmac.james.testing.TestPartners;
 import org.authhmac.protocol.AuthResult;
 import org.authhmac.protocol.InMemoryReplayCache;
 import org.authhmac.protocol.client.MailboxKey;
@@ -55,9 +56,8 @@ class MailboxVerdictPipelineTest {
                 .add("mbx-bob", "user:" + BOB, KeyStatus.PRIMARY, InMemoryKeyVault.primary("bob"));
         FakeMailContext context = FakeMailContext.builder().postmaster(Mails.address("postmaster@b.example")).build();
         matcher = new AuthHmacFailed(receiverVault, new InMemoryReplayCache(1000, Clock.fixed(ACCEPTED_AT, ZoneOffset.UTC)),
-                new RecordingMetricFactory());
-        matcher.init(FakeMatcherConfig.builder().matcherName("AuthHmacFailed")
-                .condition("partners=a.example:partner-a; authservId=mx.b.example").mailetContext(context).build());
+                new RecordingMetricFactory(), TestPartners.of("partner.a.example.keyset=partner-a", "authservId=mx.b.example"));
+        matcher.init(FakeMatcherConfig.builder().matcherName("AuthHmacFailed").mailetContext(context).build());
         mark = new AuthHmacQuarantine(null, new RecordingMetricFactory(), null);
         mark.init(FakeMailetConfig.builder().mailetName("AuthHmacQuarantine").mailetContext(context)
                 .setProperty("action", "mark").build());
@@ -68,9 +68,10 @@ class MailboxVerdictPipelineTest {
 
     /** What a.example's server sends bob: signed by its SignWithAuthHmac for alice, who submitted it. */
     FakeMail signedByA(String subject) throws Exception {
-        SignWithAuthHmac signer = new SignWithAuthHmac(senderVault, new RecordingMetricFactory(), Clock.fixed(SIGNED_AT, ZoneOffset.UTC));
+        SignWithAuthHmac signer = new SignWithAuthHmac(senderVault, new RecordingMetricFactory(), Clock.fixed(SIGNED_AT, ZoneOffset.UTC),
+                TestPartners.of("partner.b.example.keyset=partner-b"));
         signer.init(FakeMailetConfig.builder().mailetName("SignWithAuthHmac").mailetContext(FakeMailContext.defaultContext())
-                .setProperty("signingDomain", "a.example").setProperty("partners", "b.example=partner-b").build());
+                .setProperty("signingDomain", "a.example").build());
         FakeMail sent = Mails.outbound(Mails.message("alice@a.example", BOB, subject, "numbers inside"), "alice@a.example", BOB);
         signer.service(sent);
         return Mails.arrived(sent, ACCEPTED_AT);

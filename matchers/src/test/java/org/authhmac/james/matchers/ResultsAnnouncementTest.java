@@ -25,7 +25,9 @@ class ResultsAnnouncementTest {
     static final RecordedVerdict NONE = new RecordedVerdict(AuthResult.NONE, Reason.NO_SIGNATURE, Optional.empty(),
             Optional.empty(), Optional.empty(), "no signature");
 
-    final ResultsAnnouncement announcement = new ResultsAnnouncement("mx.b.example", Set.of(AuthResult.FAIL, AuthResult.NONE));
+    static final Set<AuthResult> FAIL_ON = Set.of(AuthResult.FAIL, AuthResult.NONE);
+
+    final ResultsAnnouncement announcement = new ResultsAnnouncement("mx.b.example");
 
     static List<String> perRecipientFields(FakeMail mail, MailAddress rcpt) {
         return mail.getPerRecipientSpecificHeaders().getHeadersForRecipient(rcpt).stream()
@@ -34,7 +36,13 @@ class ResultsAnnouncementTest {
 
     @Test
     void theDecisiveVerdictIsTheFirstThatCountsAsFailure() {
-        assertThat(announcement.decisive(List.of(PASS, NONE, FAIL))).isSameAs(NONE);
+        assertThat(ResultsAnnouncement.decisive(List.of(PASS, NONE, FAIL), FAIL_ON)).isSameAs(NONE);
+    }
+
+    @Test
+    void theDecisiveVerdictFollowsTheFailOnOfTheMail() {
+        assertThat(ResultsAnnouncement.decisive(List.of(PASS, NONE, FAIL), Set.of(AuthResult.FAIL))).isSameAs(FAIL);
+        assertThat(ResultsAnnouncement.decisive(List.of(PASS, NONE, FAIL), Set.of(AuthResult.PERMERROR))).isSameAs(PASS);
     }
 
     @Test
@@ -42,7 +50,7 @@ class ResultsAnnouncementTest {
         RecordedVerdict otherPass = new RecordedVerdict(AuthResult.PASS, Reason.VERIFIED, Optional.of("ka2"),
                 Optional.of("a.example"), Optional.empty(), "verified");
 
-        assertThat(announcement.decisive(List.of(otherPass, PASS))).isSameAs(otherPass);
+        assertThat(ResultsAnnouncement.decisive(List.of(otherPass, PASS), FAIL_ON)).isSameAs(otherPass);
     }
 
     @Test
@@ -52,7 +60,7 @@ class ResultsAnnouncementTest {
         Map<MailAddress, RecordedVerdict> decided = Map.of(BOB, PASS, CAROL, PASS);
 
         // when
-        announcement.announce(mail, decided, decided, Optional.of("a.example"));
+        announcement.announce(mail, decided, decided, Optional.of("a.example"), FAIL_ON);
 
         // then
         assertThat(mail.getMessage().getHeader("Authentication-Results")).singleElement()
@@ -69,7 +77,7 @@ class ResultsAnnouncementTest {
         decided.put(CAROL, FAIL);
 
         // when
-        announcement.announce(mail, decided, decided, Optional.of("a.example"));
+        announcement.announce(mail, decided, decided, Optional.of("a.example"), FAIL_ON);
 
         // then
         assertThat(mail.getMessage().getHeader("Authentication-Results")).isNull();
@@ -85,7 +93,7 @@ class ResultsAnnouncementTest {
         PASS.writeTo(mail);
 
         // when
-        announcement.announce(mail, Map.of(BOB, PASS, CAROL, PASS), Map.of(CAROL, PASS), Optional.of("a.example"));
+        announcement.announce(mail, Map.of(BOB, PASS, CAROL, PASS), Map.of(CAROL, PASS), Optional.of("a.example"), FAIL_ON);
 
         // then
         assertThat(perRecipientFields(mail, CAROL)).hasSize(1);
@@ -99,7 +107,7 @@ class ResultsAnnouncementTest {
         FakeMail mail = RecipientVerdictsTest.mailTo("bob@b.example", "carol@b.example");
 
         // when
-        announcement.announce(mail, Map.of(BOB, PASS, CAROL, FAIL), Map.of(CAROL, FAIL), Optional.of("a.example"));
+        announcement.announce(mail, Map.of(BOB, PASS, CAROL, FAIL), Map.of(CAROL, FAIL), Optional.of("a.example"), FAIL_ON);
 
         // then
         assertThat(perRecipientFields(mail, BOB)).hasSize(1);
@@ -110,7 +118,7 @@ class ResultsAnnouncementTest {
     void nothingToAnnounceWritesNothing() throws Exception {
         FakeMail mail = RecipientVerdictsTest.mailTo("bob@b.example");
 
-        announcement.announce(mail, Map.of(), Map.of(), Optional.of("a.example"));
+        announcement.announce(mail, Map.of(), Map.of(), Optional.of("a.example"), FAIL_ON);
 
         assertThat(mail.getAttribute(AuthHmacAttributes.RESULT)).isEmpty();
         assertThat(mail.getMessage().getHeader("Authentication-Results")).isNull();

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.ByteArrayInputStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -14,6 +15,10 @@ import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import org.apache.mailet.MailetException;
+import org.authhmac.james.PartnerPolicies;
+import org.authhmac.james.PartnerPolicyFile;
+import org.authhmac.james.testing.TestPartners;
 import org.authhmac.protocol.AuthResult;
 import org.authhmac.protocol.Reason;
 import org.authhmac.protocol.ReplayCache.Outcome;
@@ -27,8 +32,8 @@ import org.authhmac.protocol.StaticPeriodKeys;
 import org.authhmac.protocol.Verdict;
 import org.authhmac.protocol.Verifier;
 import org.authhmac.protocol.VerifierSettings;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class SharedReplayCacheTest {
     static final String MESSAGE_FROM_A = "From: alice@a.example\r\nTo: bob@b.example\r\nSubject: hi\r\n\r\nhello\r\n";
@@ -39,10 +44,12 @@ class SharedReplayCacheTest {
 
     final Instant now = Instant.ofEpochSecond(Instant.now().getEpochSecond());
 
-    @AfterEach
-    void clearProperties() {
-        System.clearProperty(SharedReplayCache.CAPACITY_PROPERTY);
-        System.clearProperty(SharedReplayCache.DOMAIN_SHARE_PROPERTY);
+    @TempDir
+    Path conf;
+
+    /** The James-wide cache as Guice builds it, sized by a partner file of these lines. */
+    static SharedReplayCache sizedBy(String... lines) throws MailetException {
+        return new SharedReplayCache(PartnerPolicyFile.of(TestPartners.of(lines)));
     }
 
     byte[] signed(String message, String keyId, String domain) throws Exception {
@@ -55,8 +62,8 @@ class SharedReplayCacheTest {
     @Test
     void aFloodOfGenuineMailFromOnePartnerDoesNotMakeAnotherPartnersMailTemperror() throws Exception {
         // given the James-wide cache with room for 40 entries, shared by the partners a.example and c.example
-        System.setProperty(SharedReplayCache.CAPACITY_PROPERTY, "40");
-        Verifier verifier = new Verifier(VerifierSettings.defaults(), KEYS, new SharedReplayCache());
+        Verifier verifier = new Verifier(VerifierSettings.defaults(), KEYS,
+                sizedBy("partner.a.example.keyset=a-b", "partner.c.example.keyset=c-b", "replayCache.capacity=40"));
 
         // when a.example's genuine signatures arrive until the cache refuses them, each replayed to several addresses
         List<Verdict> flood = new ArrayList<>();
@@ -75,18 +82,9 @@ class SharedReplayCacheTest {
     }
 
     @Test
-    void aDomainMayHoldItsPercentOfTheCapacityAndAtLeastOneEntry() {
-        assertThat(SharedReplayCache.domainCapacity(SharedReplayCache.DEFAULT_CAPACITY, SharedReplayCache.DEFAULT_DOMAIN_SHARE_PERCENT))
-                .isEqualTo(50_000);
-        assertThat(SharedReplayCache.domainCapacity(Integer.MAX_VALUE, 100)).isEqualTo(Integer.MAX_VALUE);
-        assertThat(SharedReplayCache.domainCapacity(3, 25)).isEqualTo(1);
-    }
-
-    @Test
     void aShareOfAHundredPercentLetsOneDomainFillTheWholeCache() throws Exception {
-        System.setProperty(SharedReplayCache.CAPACITY_PROPERTY, "4");
-        System.setProperty(SharedReplayCache.DOMAIN_SHARE_PROPERTY, "100");
-        Verifier verifier = new Verifier(VerifierSettings.defaults(), KEYS, new SharedReplayCache());
+        Verifier verifier = new Verifier(VerifierSettings.defaults(), KEYS,
+                sizedBy("partner.a.example.keyset=a-b", "replayCache.capacity=4", "replayCache.domainSharePercent=100"));
 
         List<AuthResult> results = new ArrayList<>();
         for (int i = 0; i < 5; i++) {
@@ -98,40 +96,12 @@ class SharedReplayCacheTest {
     }
 
     @Test
-    void withoutTheSystemPropertiesTheCapacityAndShareAreTheDefaults() {
-        assertThat(SharedReplayCache.capacityFromSystem()).isEqualTo(SharedReplayCache.DEFAULT_CAPACITY);
-        assertThat(SharedReplayCache.domainSharePercentFromSystem()).isEqualTo(SharedReplayCache.DEFAULT_DOMAIN_SHARE_PERCENT);
+    void aPartnerFileTheReaderRefusesStopsTheCacheNamingTheKey() throws Exception {
+        TestPartners.write(conf, "partner.a.example.keyset=a-b", "replayCache.domainSharePercent=25%");
+        PartnerPolicyFile file = new PartnerPolicyFile(TestPartners.provider(conf));
 
-        System.setProperty(SharedReplayCache.CAPACITY_PROPERTY, " ");
-        System.setProperty(SharedReplayCache.DOMAIN_SHARE_PROPERTY, "");
-
-        assertThat(SharedReplayCache.capacityFromSystem()).isEqualTo(SharedReplayCache.DEFAULT_CAPACITY);
-        assertThat(SharedReplayCache.domainSharePercentFromSystem()).isEqualTo(SharedReplayCache.DEFAULT_DOMAIN_SHARE_PERCENT);
-    }
-
-    @Test
-    void oneIsTheSmallestCapacityAndShareAndTheLargestAreAccepted() {
-        System.setProperty(SharedReplayCache.CAPACITY_PROPERTY, "1");
-        System.setProperty(SharedReplayCache.DOMAIN_SHARE_PROPERTY, " 1 ");
-
-        assertThat(SharedReplayCache.capacityFromSystem()).isEqualTo(1);
-        assertThat(SharedReplayCache.domainSharePercentFromSystem()).isEqualTo(1);
-
-        System.setProperty(SharedReplayCache.CAPACITY_PROPERTY, String.valueOf(Integer.MAX_VALUE));
-        System.setProperty(SharedReplayCache.DOMAIN_SHARE_PROPERTY, "100");
-
-        assertThat(SharedReplayCache.capacityFromSystem()).isEqualTo(Integer.MAX_VALUE);
-        assertThat(SharedReplayCache.domainSharePercentFromSystem()).isEqualTo(100);
-    }
-
-    @Test
-    void anInvalidShareIsAConfigurationErrorThatNamesTheProperty() {
-        for (String bad : List.of("0", "101", "25%", "half")) {
-            System.setProperty(SharedReplayCache.DOMAIN_SHARE_PROPERTY, bad);
-
-            assertThatThrownBy(SharedReplayCache::new).isInstanceOf(IllegalArgumentException.class)
-                    .hasMessageContaining(SharedReplayCache.DOMAIN_SHARE_PROPERTY).hasMessageContaining("1..100");
-        }
+        assertThatThrownBy(() -> new SharedReplayCache(file)).isInstanceOf(MailetException.class)
+                .hasMessageContaining("conf/auth-hmac-partners.properties", "'replayCache.domainSharePercent'");
     }
 
     /** A clock the test moves. */
@@ -165,7 +135,7 @@ class SharedReplayCacheTest {
     @Test
     void recordsAReplayIdOnceAndRefusesMoreRecipientsThanTheSignatureAllows() throws Exception {
         MovingClock clock = new MovingClock(now);
-        SharedReplayCache cache = new SharedReplayCache(100, 25, Duration.ofHours(1), clock);
+        SharedReplayCache cache = new SharedReplayCache(new PartnerPolicies.ReplayCacheSize(100, 25), Duration.ofHours(1), clock);
         Instant expires = now.plus(Duration.ofMinutes(30));
 
         assertThat(cache.record(signature("a.example", 1), "bob@b.example", 2, expires)).isEqualTo(Outcome.FRESH);
@@ -179,7 +149,7 @@ class SharedReplayCacheTest {
     void remembersASignatureUntilItsExpiryPlusTheRetentionAndThenFreesItsRoom() throws Exception {
         // given a cache of 4 entries, full with one domain's signatures that expire in 30 minutes
         MovingClock clock = new MovingClock(now);
-        SharedReplayCache cache = new SharedReplayCache(4, 100, Duration.ofHours(1), clock);
+        SharedReplayCache cache = new SharedReplayCache(new PartnerPolicies.ReplayCacheSize(4, 100), Duration.ofHours(1), clock);
         Instant expires = now.plus(Duration.ofMinutes(30));
         for (int i = 0; i < 4; i++) {
             assertThat(cache.record(signature("a.example", i), "bob@b.example", 1, expires)).isEqualTo(Outcome.FRESH);
@@ -213,15 +183,5 @@ class SharedReplayCacheTest {
         // then it waits for the store
         assertThat(v.result()).isEqualTo(AuthResult.TEMPERROR);
         assertThat(v.detail()).contains("replay store unreachable");
-    }
-
-    @Test
-    void anInvalidCapacityIsAConfigurationErrorThatNamesTheProperty() {
-        for (String bad : List.of("0", "-5", "many", "2147483648")) {
-            System.setProperty(SharedReplayCache.CAPACITY_PROPERTY, bad);
-
-            assertThatThrownBy(SharedReplayCache::new).isInstanceOf(IllegalArgumentException.class)
-                    .hasMessageContaining(SharedReplayCache.CAPACITY_PROPERTY);
-        }
     }
 }

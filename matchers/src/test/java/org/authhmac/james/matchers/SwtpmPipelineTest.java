@@ -19,6 +19,7 @@ import org.authhmac.james.RecordedVerdict;
 import org.authhmac.james.mailets.SignWithAuthHmac;
 import org.authhmac.james.testing.InMemoryKeyVault;
 import org.authhmac.james.testing.Mails;
+import org.authhmac.james.testing.TestPartners;
 import org.authhmac.protocol.AuthResult;
 import org.authhmac.protocol.InMemoryReplayCache;
 import org.authhmac.testing.tpm.Swtpm;
@@ -58,12 +59,12 @@ class SwtpmPipelineTest {
         vaultA.importKey("ab-2026", "partner-b", PARTNER_KEY, KeyStatus.PRIMARY);
         vaultB.importKey("ab-2026", "partner-a", PARTNER_KEY, KeyStatus.PRIMARY);
 
-        signer = new SignWithAuthHmac(vaultA, metrics);
+        signer = new SignWithAuthHmac(vaultA, metrics, Clock.systemUTC(), TestPartners.of("partner.b.example.keyset=partner-b"));
         signer.init(FakeMailetConfig.builder().mailetName("SignWithAuthHmac").mailetContext(FakeMailContext.defaultContext())
-                .setProperty("signingDomain", "a.example").setProperty("partners", "b.example=partner-b").build());
-        matcher = new AuthHmacFailed(vaultB, new InMemoryReplayCache(1000, Clock.systemUTC()), metrics);
-        matcher.init(FakeMatcherConfig.builder().matcherName("AuthHmacFailed").mailetContext(FakeMailContext.defaultContext())
-                .condition("partners=a.example:partner-a; authservId=mx.b.example").build());
+                .setProperty("signingDomain", "a.example").build());
+        matcher = new AuthHmacFailed(vaultB, new InMemoryReplayCache(1000, Clock.systemUTC()), metrics,
+                TestPartners.of("partner.a.example.keyset=partner-a", "authservId=mx.b.example"));
+        matcher.init(FakeMatcherConfig.builder().matcherName("AuthHmacFailed").mailetContext(FakeMailContext.defaultContext()).build());
     }
 
     @AfterEach

@@ -16,6 +16,7 @@ import org.authhmac.james.Metrics;
 import org.authhmac.james.mailets.SignWithAuthHmac;
 import org.authhmac.james.testing.InMemoryKeyVault;
 import org.authhmac.james.testing.Mails;
+import org.authhmac.james.testing.TestPartners;
 import org.authhmac.protocol.InMemoryReplayCache;
 import org.authhmac.vault.DefaultKeyVault;
 import org.authhmac.vault.KeyStatus;
@@ -45,9 +46,9 @@ class WastedDerivationsMetricTest {
         Clock clock = Clock.fixed(ACCEPTED_AT, ZoneOffset.UTC);
         receiverVault = KeyVaults.open(p, dir, clock, false);
         receiverVault.importKey("ka1", "partner-a", InMemoryKeyVault.primary("a-b"), KeyStatus.PRIMARY);
-        matcher = new AuthHmacFailed(receiverVault, new InMemoryReplayCache(1000, clock), metrics);
+        matcher = new AuthHmacFailed(receiverVault, new InMemoryReplayCache(1000, clock), metrics,
+                TestPartners.of("partner.a.example.keyset=partner-a", "authservId=mx.b.example"));
         matcher.init(FakeMatcherConfig.builder().matcherName("AuthHmacFailed")
-                .condition("partners=a.example:partner-a; authservId=mx.b.example")
                 .mailetContext(FakeMailContext.defaultContext()).build());
     }
 
@@ -71,9 +72,10 @@ class WastedDerivationsMetricTest {
     }
 
     private FakeMail signedBy(InMemoryKeyVault vault) throws Exception {
-        SignWithAuthHmac signer = new SignWithAuthHmac(vault, new RecordingMetricFactory(), Clock.fixed(SIGNED_AT, ZoneOffset.UTC));
+        SignWithAuthHmac signer = new SignWithAuthHmac(vault, new RecordingMetricFactory(), Clock.fixed(SIGNED_AT, ZoneOffset.UTC),
+                TestPartners.of("partner.b.example.keyset=partner-b"));
         signer.init(FakeMailetConfig.builder().mailetName("SignWithAuthHmac").mailetContext(FakeMailContext.defaultContext())
-                .setProperty("signingDomain", "a.example").setProperty("partners", "b.example=partner-b").build());
+                .setProperty("signingDomain", "a.example").build());
         FakeMail mail = Mails.outbound(Mails.message("alice@a.example", "bob@b.example", "report", "numbers"),
                 "alice@a.example", "bob@b.example");
         signer.service(mail);

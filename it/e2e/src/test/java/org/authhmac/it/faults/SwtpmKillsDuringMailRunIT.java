@@ -3,7 +3,6 @@ package org.authhmac.it.faults;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -46,32 +45,16 @@ class SwtpmKillsDuringMailRunIT {
         Path bundle = JamesRuntime.javaxBundleJar();
         Path sending = JamesRuntime.repoPath("james-conf/sending");
         Path receiving = JamesRuntime.repoPath("james-conf/receiving");
-        String shortPeriod = withShortPeriod(Files.readString(sending.resolve("mailetcontainer.xml")));
-        String shortPeriodVerified = verifiedWithShortPeriod(Files.readString(receiving.resolve("mailetcontainer.xml")));
         // no prefetch: the next period's key is derived when the first mail needs it, so a TPM outage at that moment shows
         Map<String, String> noPrefetch = Map.of("cache.prefetchSeconds", "0");
+        // james-conf as shipped, with both sides' period for the partner shortened to the protocol's minimum
+        String period = String.valueOf(PERIOD_SECONDS);
         pair = AuthHmacPair.start(root, new AuthHmacPair.Layout(sending, receiving), AuthHmacPair.VaultKind.TPM,
-                a -> a.extensionJar(bundle).confFile("mailetcontainer.xml", shortPeriod).properties("auth-hmac.properties", noPrefetch),
-                b -> b.extensionJar(bundle).confFile("mailetcontainer.xml", shortPeriodVerified)
-                        .properties("auth-hmac.properties", noPrefetch), port -> port);
-    }
-
-    /** james-conf/sending exactly as shipped, with SignWithAuthHmac's period shortened to the protocol's minimum. */
-    static String withShortPeriod(String mailetContainer) {
-        String signing = "<signingDomain>a.example</signingDomain>";
-        if (!mailetContainer.contains(signing)) {
-            throw new IllegalStateException("james-conf/sending/mailetcontainer.xml no longer has " + signing);
-        }
-        return mailetContainer.replace(signing, signing + "<periodSeconds>" + PERIOD_SECONDS + "</periodSeconds>");
-    }
-
-    /** james-conf/receiving exactly as shipped, with AuthHmacFailed accepting that period length (it accepts one only). */
-    static String verifiedWithShortPeriod(String mailetContainer) {
-        String partners = "AuthHmacFailed=partners=a.example:a-b;";
-        if (!mailetContainer.contains(partners)) {
-            throw new IllegalStateException("james-conf/receiving/mailetcontainer.xml no longer has " + partners);
-        }
-        return mailetContainer.replace(partners, partners + " periodSeconds=" + PERIOD_SECONDS + ";");
+                a -> a.extensionJar(bundle).properties("auth-hmac.properties", noPrefetch)
+                        .properties("auth-hmac-partners.properties", Map.of("partner.b.example.periodSeconds", period)),
+                b -> b.extensionJar(bundle).properties("auth-hmac.properties", noPrefetch)
+                        .properties("auth-hmac-partners.properties", Map.of("partner.a.example.periodSeconds", period)),
+                port -> port);
     }
 
     @AfterAll

@@ -13,6 +13,7 @@ import org.apache.mailet.base.test.FakeMatcherConfig;
 import org.authhmac.james.RecordedVerdict;
 import org.authhmac.james.matchers.AuthHmacFailed;
 import org.authhmac.james.testing.InMemoryKeyVault;
+import org.authhmac.james.testing.TestPartners;
 import org.authhmac.james.testing.UnsavedMessage;
 import org.authhmac.protocol.AuthResult;
 import org.authhmac.protocol.InMemoryReplayCache;
@@ -47,9 +48,9 @@ class DeepMimeNestingTest {
     void aForgeryNestedTwentyThousandLevelsDeepIsPermerrorMalformedInsteadOfRetried() throws Exception {
         AuthHmacFailed matcher = new AuthHmacFailed(new InMemoryKeyVault()
                 .add("ka1", "partner-a", KeyStatus.PRIMARY, InMemoryKeyVault.primary("a-b")),
-                new InMemoryReplayCache(1000, Clock.fixed(ACCEPTED_AT, ZoneOffset.UTC)), new RecordingMetricFactory());
+                new InMemoryReplayCache(1000, Clock.fixed(ACCEPTED_AT, ZoneOffset.UTC)), new RecordingMetricFactory(),
+                TestPartners.of("partner.a.example.keyset=partner-a", "authservId=mx.b.example"));
         matcher.init(FakeMatcherConfig.builder().matcherName("AuthHmacFailed")
-                .condition("partners=a.example:partner-a; authservId=mx.b.example")
                 .mailetContext(FakeMailContext.defaultContext()).build());
         FakeMail mail = FakeMail.builder().name("deep").mimeMessage(UnsavedMessage.of(nested(20_000)))
                 .sender("attacker@evil.example").recipient("bob@b.example").lastUpdated(Date.from(ACCEPTED_AT))
@@ -66,10 +67,10 @@ class DeepMimeNestingTest {
     void aMailNestedTwentyThousandLevelsDeepThatAliceSubmitsGoesToTheErrorProcessorInsteadOfIntoRetries() throws Exception {
         org.authhmac.james.mailets.SignWithAuthHmac signer = new org.authhmac.james.mailets.SignWithAuthHmac(new InMemoryKeyVault()
                 .add("ka1", "partner-b", KeyStatus.PRIMARY, InMemoryKeyVault.primary("a-b")), new RecordingMetricFactory(),
-                Clock.fixed(ACCEPTED_AT, ZoneOffset.UTC));
+                Clock.fixed(ACCEPTED_AT, ZoneOffset.UTC), TestPartners.of("partner.b.example.keyset=partner-b"));
         signer.init(org.apache.mailet.base.test.FakeMailetConfig.builder().mailetName("SignWithAuthHmac")
                 .mailetContext(FakeMailContext.defaultContext()).setProperty("signingDomain", "a.example")
-                .setProperty("partners", "b.example=partner-b").setProperty("errorProcessor", "auth-hmac-hold").build());
+                .setProperty("errorProcessor", "auth-hmac-hold").build());
         FakeMail mail = FakeMail.builder().name("deep-out")
                 .mimeMessage(UnsavedMessage.of(nested(20_000).replace("ceo@a.example", "alice@a.example")))
                 .sender("alice@a.example").recipient("bob@b.example").state("relay")

@@ -20,6 +20,7 @@ import org.authhmac.james.mailets.SignWithAuthHmac;
 import org.authhmac.james.matchers.AuthHmacFailed;
 import org.authhmac.james.testing.InMemoryKeyVault;
 import org.authhmac.james.testing.Mails;
+import org.authhmac.james.testing.TestPartners;
 import org.authhmac.protocol.AuthResult;
 import org.authhmac.protocol.InMemoryReplayCache;
 import org.authhmac.vault.KeyStatus;
@@ -53,9 +54,9 @@ class HeaderFieldFloodTest {
         // given a forgery claiming a.example that also carries a forged Authentication-Results in B's name
         AuthHmacFailed matcher = new AuthHmacFailed(new InMemoryKeyVault()
                 .add("ka1", "partner-a", KeyStatus.PRIMARY, InMemoryKeyVault.primary("a-b")),
-                new InMemoryReplayCache(1000, Clock.fixed(ACCEPTED_AT, ZoneOffset.UTC)), new RecordingMetricFactory());
+                new InMemoryReplayCache(1000, Clock.fixed(ACCEPTED_AT, ZoneOffset.UTC)), new RecordingMetricFactory(),
+                TestPartners.of("partner.a.example.keyset=partner-a", "authservId=mx.b.example"));
         matcher.init(FakeMatcherConfig.builder().matcherName("AuthHmacFailed")
-                .condition("partners=a.example:partner-a; authservId=mx.b.example")
                 .mailetContext(FakeMailContext.defaultContext()).build());
         FakeMail mail = FakeMail.builder().name("flood")
                 .mimeMessage(Mails.parse(flood("Authentication-Results: mx.b.example; auth-hmac=pass\r\n"
@@ -79,9 +80,9 @@ class HeaderFieldFloodTest {
         // given an Internet mail that A forwards to a partner, carrying a signature header with one of A's key ids
         SignWithAuthHmac signer = new SignWithAuthHmac(new InMemoryKeyVault()
                 .add("ka1", "partner-b", KeyStatus.PRIMARY, InMemoryKeyVault.primary("a-b")), new RecordingMetricFactory(),
-                Clock.fixed(ACCEPTED_AT, ZoneOffset.UTC));
+                Clock.fixed(ACCEPTED_AT, ZoneOffset.UTC), TestPartners.of("partner.b.example.keyset=partner-b"));
         signer.init(FakeMailetConfig.builder().mailetName("SignWithAuthHmac").mailetContext(FakeMailContext.defaultContext())
-                .setProperty("signingDomain", "a.example").setProperty("partners", "b.example=partner-b").build());
+                .setProperty("signingDomain", "a.example").build());
         FakeMail mail = Mails.relayed(flood("X-Auth-HMAC: v=1; a=hmac-sha256; d=a.example; s=ka1; t=1\r\n"
                 + "From: ceo@a.example\r\n"), "attacker@evil.example", "bob@b.example");
 

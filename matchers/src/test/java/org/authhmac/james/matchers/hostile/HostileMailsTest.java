@@ -21,6 +21,7 @@ import org.authhmac.james.mailets.SignWithAuthHmac;
 import org.authhmac.james.matchers.AuthHmacFailed;
 import org.authhmac.james.testing.InMemoryKeyVault;
 import org.authhmac.james.testing.Mails;
+import org.authhmac.james.testing.TestPartners;
 import org.authhmac.protocol.AuthResult;
 import org.authhmac.protocol.InMemoryReplayCache;
 import org.authhmac.protocol.Reason;
@@ -47,17 +48,18 @@ class HostileMailsTest {
     void setUp() throws MessagingException {
         senderVault = new InMemoryKeyVault().add("ka1", "partner-b", KeyStatus.PRIMARY, InMemoryKeyVault.primary("a-b"));
         receiverVault = new InMemoryKeyVault().add("ka1", "partner-a", KeyStatus.PRIMARY, InMemoryKeyVault.primary("a-b"));
-        matcher = new AuthHmacFailed(receiverVault, new InMemoryReplayCache(1000, Clock.fixed(ACCEPTED_AT, ZoneOffset.UTC)), new RecordingMetricFactory());
+        matcher = new AuthHmacFailed(receiverVault, new InMemoryReplayCache(1000, Clock.fixed(ACCEPTED_AT, ZoneOffset.UTC)), new RecordingMetricFactory(),
+                TestPartners.of("partner.a.example.keyset=partner-a", "authservId=mx.b.example"));
         matcher.init(FakeMatcherConfig.builder().matcherName("AuthHmacFailed")
-                .condition("partners=a.example:partner-a; authservId=mx.b.example")
                 .mailetContext(FakeMailContext.defaultContext()).build());
     }
 
     /** The bytes A's James sends for this message after SignWithAuthHmac, as one char per byte. */
     String signedByA(String raw) throws Exception {
-        SignWithAuthHmac signer = new SignWithAuthHmac(senderVault, new RecordingMetricFactory(), Clock.fixed(SIGNED_AT, ZoneOffset.UTC));
+        SignWithAuthHmac signer = new SignWithAuthHmac(senderVault, new RecordingMetricFactory(), Clock.fixed(SIGNED_AT, ZoneOffset.UTC),
+                TestPartners.of("partner.b.example.keyset=partner-b"));
         signer.init(FakeMailetConfig.builder().mailetName("SignWithAuthHmac").mailetContext(FakeMailContext.defaultContext())
-                .setProperty("signingDomain", "a.example").setProperty("partners", "b.example=partner-b").build());
+                .setProperty("signingDomain", "a.example").build());
         FakeMail mail = FakeMail.builder().name("out").mimeMessage(Mails.parse(raw.getBytes(StandardCharsets.ISO_8859_1)))
                 .sender("alice@a.example").recipient(BOB).state("relay")
                 .attribute(new org.apache.mailet.Attribute(org.apache.mailet.Mail.SMTP_AUTH_USER, org.apache.mailet.AttributeValue.of("alice@a.example")))

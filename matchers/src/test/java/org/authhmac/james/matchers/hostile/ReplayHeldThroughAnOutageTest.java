@@ -14,6 +14,7 @@ import org.apache.mailet.base.test.FakeMail;
 import org.apache.mailet.base.test.FakeMailContext;
 import org.apache.mailet.base.test.FakeMailetConfig;
 import org.apache.mailet.base.test.FakeMatcherConfig;
+import org.authhmac.james.PartnerPolicies;
 import org.authhmac.james.RecordedVerdict;
 import org.authhmac.james.mailets.SignWithAuthHmac;
 import org.authhmac.james.matchers.AuthHmacFailed;
@@ -21,6 +22,7 @@ import org.authhmac.james.matchers.SharedReplayCache;
 import org.authhmac.james.matchers.TemporaryVerificationFailure;
 import org.authhmac.james.testing.InMemoryKeyVault;
 import org.authhmac.james.testing.Mails;
+import org.authhmac.james.testing.TestPartners;
 import org.authhmac.protocol.AuthResult;
 import org.authhmac.protocol.InMemoryReplayCache;
 import org.authhmac.vault.KeyStatus;
@@ -61,12 +63,13 @@ class ReplayHeldThroughAnOutageTest {
         InMemoryKeyVault senderVault = new InMemoryKeyVault().add("ka1", "partner-b", KeyStatus.PRIMARY, InMemoryKeyVault.primary("a-b"));
         InMemoryKeyVault receiverVault = new InMemoryKeyVault().add("ka1", "partner-a", KeyStatus.PRIMARY, InMemoryKeyVault.primary("a-b"));
         AuthHmacFailed matcher = new AuthHmacFailed(receiverVault,
-                new SharedReplayCache(1000, 25, InMemoryReplayCache.DEFAULT_RETENTION, clock), new RecordingMetricFactory());
-        matcher.init(FakeMatcherConfig.builder().matcherName("AuthHmacFailed")
-                .condition("partners=a.example:partner-a; authservId=mx.b.example").mailetContext(FakeMailContext.defaultContext()).build());
-        SignWithAuthHmac signer = new SignWithAuthHmac(senderVault, new RecordingMetricFactory(), Clock.fixed(SIGNED_AT, ZoneOffset.UTC));
+                new SharedReplayCache(new PartnerPolicies.ReplayCacheSize(1000, 25), InMemoryReplayCache.DEFAULT_RETENTION, clock),
+                new RecordingMetricFactory(), TestPartners.of("partner.a.example.keyset=partner-a", "authservId=mx.b.example"));
+        matcher.init(FakeMatcherConfig.builder().matcherName("AuthHmacFailed").mailetContext(FakeMailContext.defaultContext()).build());
+        SignWithAuthHmac signer = new SignWithAuthHmac(senderVault, new RecordingMetricFactory(), Clock.fixed(SIGNED_AT, ZoneOffset.UTC),
+                TestPartners.of("partner.b.example.keyset=partner-b"));
         signer.init(FakeMailetConfig.builder().mailetName("SignWithAuthHmac").mailetContext(FakeMailContext.defaultContext())
-                .setProperty("signingDomain", "a.example").setProperty("partners", "b.example=partner-b").build());
+                .setProperty("signingDomain", "a.example").build());
         FakeMail sent = Mails.outbound(Mails.message("alice@a.example", "bob@b.example", "Pay invoice 17", "100 EUR to 1234"),
                 "alice@a.example", "bob@b.example");
         signer.service(sent);

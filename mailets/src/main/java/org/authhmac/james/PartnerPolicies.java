@@ -1,0 +1,102 @@
+package org.authhmac.james;
+
+import java.util.Collection;
+import java.util.Collections;
+import java.util.EnumSet;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import org.apache.commons.configuration2.Configuration;
+import org.apache.mailet.MailetException;
+import org.authhmac.protocol.AuthResult;
+import org.authhmac.protocol.VerifierSettings;
+
+/**
+ * The partner configuration of this server, {@code conf/auth-hmac-partners.properties}, read once at start-up and
+ * validated there ({@link PartnerPolicyReader}): one {@link PartnerPolicy} per partner domain, and the settings every
+ * partner shares (the signature header's name, how many signatures a mail may carry, the authserv-id, the replay
+ * cache's size). The signing mailet signs for these domains and the validating matcher verifies mail claiming them.
+ *
+ * @param partners       the partner policies by domain, in the file's order
+ * @param authservId     the authserv-id of our Authentication-Results fields; empty: the host name
+ * @param shared         the verifier settings every partner shares (header name, signatures per mail, sub-address
+ *                       separator); each partner's own values go over them
+ * @param replayCache    the size of the in-memory replay cache
+ */
+public record PartnerPolicies(Map<String, PartnerPolicy> partners, Optional<String> authservId, VerifierSettings shared,
+                              ReplayCacheSize replayCache) {
+    /** The file's name in James's configuration folder, without {@code .properties}, as PropertiesProvider takes it. */
+    public static final String FILE = "auth-hmac-partners";
+
+    /**
+     * How many entries the in-memory replay cache holds, and the share of them (percent) that the signatures of one
+     * signing domain may hold: a flood from one partner fills its own share and leaves the rest to the others.
+     */
+    public record ReplayCacheSize(int capacity, int domainSharePercent) {
+        public static final ReplayCacheSize DEFAULT = new ReplayCacheSize(200_000, 25);
+
+        /** The entries one signing domain may hold: its percent of the capacity, at least one. */
+        public int domainCapacity() {
+            return (int) Math.max(1, (long) capacity * domainSharePercent / 100);
+        }
+    }
+
+    public PartnerPolicies {
+        if (partners.isEmpty()) {
+            throw new IllegalArgumentException("no partner");
+        }
+        partners = Collections.unmodifiableMap(new LinkedHashMap<>(partners));
+    }
+
+    /** Reads and validates the file's settings; the error names the first bad key. */
+    public static PartnerPolicies from(Configuration configuration) throws MailetException {
+        return new PartnerPolicyReader(configuration).read();
+    }
+
+    /** Partner domain to keyset, in the file's order. */
+    public Map<String, String> keysetByDomain() {
+        Map<String, String> out = new LinkedHashMap<>();
+        partners.forEach((domain, p) -> out.put(domain, p.keyset()));
+        return out;
+    }
+
+    /** The partner domains, in the file's order. */
+    public Set<String> domains() {
+        return partners.keySet();
+    }
+
+    /** The verifier settings for mail claiming {@code partner}. */
+    public VerifierSettings verifierSettings(PartnerPolicy partner) {
+        return partner.verifierSettings(shared);
+    }
+
+    /**
+     * The policy a mail is verified under: its author domain's when that is a partner, else the first partner it
+     * claims, else (a From too odd to read, say) the first partner of the file. A signature passes only when made for
+     * the author domain, so a mail whose author is no partner fails whichever policy applies.
+     */
+    public PartnerPolicy governing(Optional<String> authorDomain, Collection<String> claimed) {
+        return authorDomain.map(partners::get)
+                .or(() -> claimed.stream().map(partners::get).filter(p -> p != null).findFirst())
+                .orElseGet(() -> partners.values().iterator().next());
+    }
+
+    /**
+     * The results that count as failure for a mail: those of every partner it claims, or of every partner when it
+     * claims none. Failing closed: a mail that names two partners fails on what either one fails on.
+     */
+    public Set<AuthResult> failOn(Collection<String> claimed) {
+        Set<AuthResult> out = EnumSet.noneOf(AuthResult.class);
+        for (String domain : claimed) {
+            PartnerPolicy p = partners.get(domain);
+            if (p != null) {
+                out.addAll(p.failOn());
+            }
+        }
+        if (out.isEmpty()) {
+            partners.values().forEach(p -> out.addAll(p.failOn()));
+        }
+        return Set.copyOf(out);
+    }
+}
