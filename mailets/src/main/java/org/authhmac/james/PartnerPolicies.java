@@ -83,6 +83,17 @@ public record PartnerPolicies(Map<String, PartnerPolicy> partners, Optional<Stri
     }
 
     /**
+     * The results that count as failure for a mail with this author domain (the From domain parsers agree on, empty
+     * when the From field is missing, repeated, too odd to parse or names no single mailbox): the claimed partners'
+     * ({@link #failOn(Collection)}) only when there is an author; otherwise every partner's. A From that is not read
+     * may show any partner to the reader, so the claims left (the envelope sender's, some reading's) must not choose
+     * a laxer failOn than the partner it shows.
+     */
+    public Set<AuthResult> failOn(Optional<String> authorDomain, Collection<String> claimed) {
+        return authorDomain.isPresent() ? failOn(claimed) : failOn(Set.of());
+    }
+
+    /**
      * The results that count as failure for a mail: those of every partner it claims, or of every partner when it
      * claims none. Failing closed: a mail that names two partners fails on what either one fails on.
      */

@@ -277,6 +277,17 @@ class PartnerPoliciesTest {
     }
 
     @Test
+    void withoutAuthorDomainAMailFailsOnEveryPartnersFailOnWhateverItClaims() throws Exception {
+        PartnerPolicies p = read("partner.a.example.keyset=a-b", "partner.a.example.failOn=fail",
+                "partner.c.example.keyset=c-b", "partner.c.example.failOn=none");
+
+        assertThat(p.failOn(Optional.of("a.example"), List.of("a.example"))).containsExactly(AuthResult.FAIL);
+        assertThat(p.failOn(Optional.of("evil.example"), List.of("a.example"))).containsExactly(AuthResult.FAIL);
+        assertThat(p.failOn(Optional.empty(), List.of("a.example"))).containsExactlyInAnyOrder(AuthResult.FAIL, AuthResult.NONE);
+        assertThat(p.failOn(Optional.empty(), List.of())).containsExactlyInAnyOrder(AuthResult.FAIL, AuthResult.NONE);
+    }
+
+    @Test
     void thePoliciesCannotBeChangedAfterwards() throws Exception {
         PartnerPolicies p = read("partner.a.example.keyset=a-b", "partner.a.example.failOn=fail");
         PartnerPolicy a = p.partners().get("a.example");

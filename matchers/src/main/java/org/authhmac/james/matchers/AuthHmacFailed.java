@@ -36,7 +36,8 @@ import org.authhmac.vault.KeyVault;
  * <p>No condition: the partner domains, their keysets and each partner's verification settings and {@code failOn} are
  * in {@code conf/auth-hmac-partners.properties} ({@link PartnerPolicies}, docs/CONFIGURATION.md), which the signing
  * mailet reads too. A mail is verified under the policy of the partner it claims ({@link PartnerPolicies#governing})
- * and matched on what that partner's failOn lists, or every claimed partner's when it names several.
+ * and matched on what that partner's failOn lists, or every claimed partner's when it names several, or every
+ * partner's when its From names no author ({@link PartnerPolicies#failOn(java.util.Optional, Collection)}).
  *
  * <p>Each step is its own class: {@link ForgedResults} strips forged Authentication-Results, {@link AcceptanceTime}
  * pins the acceptance time, {@link RecipientVerification} verifies the recipients without a verdict,
@@ -116,7 +117,7 @@ public class AuthHmacFailed extends GenericMatcher {
             return List.of();
         }
         Instant acceptedAt = acceptanceTime.pin(mail);
-        Set<AuthResult> failOn = policies.failOn(claim.claimedPartners());
+        Set<AuthResult> failOn = policies.failOn(claim.authorDomain(), claim.claimedPartners());
         List<MailAddress> pending = verdicts.pending();
         Map<MailAddress, RecordedVerdict> fresh = Map.of();
         if (pending.isEmpty()) {

@@ -896,6 +896,39 @@ class AuthHmacFailedTest {
             assertThat(twoPartners.match(sent)).isEmpty();
             assertThat(verdictOf(sent).shortForm()).isEqualTo("pass verified");
         }
+
+        @Test
+        void anUnsignedMailWithTwoFromFieldsOfTheStrictPartnerSentAsTheLaxOneIsMatchedOnEveryPartnersFailOn() throws Exception {
+            // given two From fields naming c.example (none counts as failure there), sent as a.example (it does not):
+            // the From is not read, so only the envelope sender's partner is claimed
+            String raw = "From: ceo@c.example\r\n" + Mails.message("ceo@c.example", "bob@b.example", "wire the money", "now");
+            FakeMail forged = Mails.arrivedRaw(raw, "bounce@a.example", ACCEPTED_AT, "bob@b.example");
+
+            assertThat(twoPartners.match(forged)).containsExactly(Mails.address("bob@b.example"));
+            assertThat(verdictOf(forged).result()).isEqualTo(AuthResult.NONE);
+        }
+
+        @Test
+        void anUnsignedMailWithAFromTooOddToParseNamingTheStrictPartnerSentAsTheLaxOneIsMatchedOnEveryPartnersFailOn()
+                throws Exception {
+            // given a From over the parse bound (more than 16 double quotes) that mail clients show as c.example's CEO
+            String from = "\"The \\\"CEO\\\" \\\"of\\\" \\\"C\\\" \\\"Corp\\\" \\\"and\\\" \\\"more\\\" \\\"x\\\" \\\"y\\\"\" <ceo@c.example>";
+            assertThat(from.chars().filter(c -> c == '"').count()).isGreaterThan(PartnerClaim.MAX_QUOTES);
+            FakeMail forged = Mails.arrivedRaw(Mails.message(from, "bob@b.example", "wire the money", "now"),
+                    "bounce@a.example", ACCEPTED_AT, "bob@b.example");
+
+            assertThat(twoPartners.match(forged)).containsExactly(Mails.address("bob@b.example"));
+            assertThat(verdictOf(forged).result()).isEqualTo(AuthResult.NONE);
+        }
+
+        @Test
+        void anUnsignedMailWithoutAuthorThatNamesBothPartnersIsMatchedOnEveryPartnersFailOn() throws Exception {
+            // given a From of two mailboxes, one of each partner: no author, so nothing can pass
+            FakeMail twoAuthors = Mails.arrivedRaw(Mails.message("ceo@c.example, alice@a.example", "bob@b.example", "hi", "x"),
+                    "bounce@a.example", ACCEPTED_AT, "bob@b.example");
+
+            assertThat(twoPartners.match(twoAuthors)).containsExactly(Mails.address("bob@b.example"));
+        }
     }
 
     @Nested
