@@ -75,15 +75,20 @@ public final class Parameters {
         if (!m.matches()) {
             throw error(parameter, "expected a duration such as 300s, 5m, 2h or 1d, got '" + value.trim() + "'");
         }
-        long n = Long.parseLong(m.group(1));
         String unit = m.group(2) == null ? "s" : m.group(2);
-        return switch (unit) {
-            case "ms" -> Duration.ofMillis(n);
-            case "m" -> Duration.ofMinutes(n);
-            case "h" -> Duration.ofHours(n);
-            case "d" -> Duration.ofDays(n);
-            default -> Duration.ofSeconds(n);
-        };
+        try {
+            long n = Long.parseLong(m.group(1));
+            return switch (unit) {
+                case "ms" -> Duration.ofMillis(n);
+                case "m" -> Duration.ofMinutes(n);
+                case "h" -> Duration.ofHours(n);
+                case "d" -> Duration.ofDays(n);
+                default -> Duration.ofSeconds(n);
+            };
+        } catch (NumberFormatException | ArithmeticException e) {
+            // Digits beyond a long, or a count of days beyond Duration: named here, not a stack trace at start-up.
+            throw error(parameter, "'" + value.trim() + "' is too long a duration");
+        }
     }
 
     /** A domain in the form the protocol carries: trimmed, lower case, IDN as A-label. */

@@ -31,6 +31,13 @@ final class PartnerPolicyReader {
     static final Set<String> SHARED_SETTINGS = Set.of("authservId", "headerName", "maxSignatures", "subAddressSeparator",
             "replayCache.capacity", "replayCache.domainSharePercent");
 
+    /**
+     * James reads .properties files as ISO-8859-1: a domain typed in UTF-8 ({@code partner.bücher.example}) arrives as
+     * other characters, which IDNA turns into another, valid-looking domain, and the partner would silently be missing.
+     */
+    static final String NOT_ASCII = "holds a character outside ASCII: the file is read as ISO-8859-1, as Java reads "
+            + ".properties files, so it would be another domain; write an internationalized domain as its A-label (xn--...)";
+
     private final Configuration configuration;
 
     PartnerPolicyReader(Configuration configuration) {
@@ -52,7 +59,13 @@ final class PartnerPolicyReader {
         Map<String, String> shared = new LinkedHashMap<>();
         for (Iterator<String> keys = configuration.getKeys(); keys.hasNext(); ) {
             String key = keys.next();
+            if (!isAscii(key)) {
+                throw error(printable(key), NOT_ASCII);
+            }
             String value = value(key);
+            if (!isAscii(value)) {
+                throw error(key, NOT_ASCII);
+            }
             if (value.isBlank() && !key.equals("subAddressSeparator")) {
                 // An empty value is a line left half-edited, not a wish for the default: say so.
                 throw error(key, "has no value: give one, or remove the line for the default");
@@ -189,6 +202,17 @@ final class PartnerPolicyReader {
             }
             b.append(String.valueOf(v).trim());
         }
+        return b.toString();
+    }
+
+    private static boolean isAscii(String s) {
+        return s.chars().allMatch(c -> c < 0x80);
+    }
+
+    /** The key as read, each character outside printable ASCII as a Java escape (backslash, u, four hex digits). */
+    private static String printable(String s) {
+        StringBuilder b = new StringBuilder();
+        s.chars().forEach(c -> b.append(c >= 0x20 && c < 0x7f ? String.valueOf((char) c) : String.format("\\u%04x", c)));
         return b.toString();
     }
 

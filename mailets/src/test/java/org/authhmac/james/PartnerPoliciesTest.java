@@ -204,6 +204,10 @@ class PartnerPoliciesTest {
                         "partner.a.example.keyset=a-b", "partner.a.example.maxAge=0s"),
                 refused("a negative maxAge", "partner.a.example.maxAge", "expected a duration",
                         "partner.a.example.keyset=a-b", "partner.a.example.maxAge=-5m"),
+                refused("a skew of more digits than a long holds", "partner.a.example.maxFutureSkew", "too long a duration",
+                        "partner.a.example.keyset=a-b", "partner.a.example.maxFutureSkew=99999999999999999999"),
+                refused("a maxAge of more days than a Duration holds", "partner.a.example.maxAge", "too long a duration",
+                        "partner.a.example.keyset=a-b", "partner.a.example.maxAge=999999999999999d"),
                 refused("a skew that is no duration", "partner.a.example.maxFutureSkew", "expected a duration",
                         "partner.a.example.keyset=a-b", "partner.a.example.maxFutureSkew=soon"),
                 refused("an unknown replay scope", "partner.a.example.replayScope", "expected recipient or signature",
@@ -285,6 +289,28 @@ class PartnerPoliciesTest {
         assertThat(p.failOn(Optional.of("evil.example"), List.of("a.example"))).containsExactly(AuthResult.FAIL);
         assertThat(p.failOn(Optional.empty(), List.of("a.example"))).containsExactlyInAnyOrder(AuthResult.FAIL, AuthResult.NONE);
         assertThat(p.failOn(Optional.empty(), List.of())).containsExactlyInAnyOrder(AuthResult.FAIL, AuthResult.NONE);
+    }
+
+    @Test
+    void aPartnerDomainTypedInUtf8IsRefusedNotReadAsAnotherDomain() {
+        // James reads the file as ISO-8859-1: bücher arrives as bÃ¼cher, whose A-label is no partner's
+        assertThatThrownBy(() -> read("partner.bücher.example.keyset=a-b"))
+                .isInstanceOf(MailetException.class)
+                .hasMessageStartingWith("auth-hmac: " + FILE + ": invalid parameter 'partner.b\\u00c3\\u00bccher.example.keyset': ")
+                .hasMessageContaining("outside ASCII", "A-label");
+    }
+
+    @Test
+    void aValueTypedInUtf8IsRefusedNamingItsKey() {
+        assertThatThrownBy(() -> read("partner.xn--bcher-kva.example.keyset=a-b", "authservId=mx.bücher.example"))
+                .isInstanceOf(MailetException.class)
+                .hasMessageStartingWith("auth-hmac: " + FILE + ": invalid parameter 'authservId': ")
+                .hasMessageContaining("outside ASCII");
+    }
+
+    @Test
+    void aPartnerDomainWrittenAsItsALabelIsThatDomain() throws Exception {
+        assertThat(read("partner.XN--BCHER-KVA.example.keyset=a-b").domains()).containsExactly("xn--bcher-kva.example");
     }
 
     @Test
