@@ -34,7 +34,27 @@ public class SharedReplayCache implements ReplayCache {
      */
     @Inject
     public SharedReplayCache(PartnerPolicyFile policyFile) throws MailetException {
-        this(policyFile.policies().replayCache(), InMemoryReplayCache.DEFAULT_RETENTION, Clock.systemUTC());
+        this(sizeOf(policyFile), InMemoryReplayCache.DEFAULT_RETENTION, Clock.systemUTC());
+    }
+
+    /** The system properties that sized the cache before the partner file did, each with its key in the file now. */
+    static final java.util.Map<String, String> MOVED_PROPERTIES = java.util.Map.of(
+            "authhmac.replayCache.capacity", "replayCache.capacity",
+            "authhmac.replayCache.domainSharePercent", "replayCache.domainSharePercent");
+
+    /**
+     * The size the file gives. A system property left from an older configuration stops start-up, as the mailets'
+     * moved parameters do: ignored, it would silently shrink a cache sized for a partner's peak back to the default.
+     */
+    private static PartnerPolicies.ReplayCacheSize sizeOf(PartnerPolicyFile policyFile) throws MailetException {
+        for (java.util.Map.Entry<String, String> moved : MOVED_PROPERTIES.entrySet()) {
+            if (System.getProperty(moved.getKey()) != null) {
+                throw new MailetException("auth-hmac: the system property '" + moved.getKey() + "' no longer sizes the "
+                        + "replay cache: remove it and set " + moved.getValue() + " in conf/" + PartnerPolicies.FILE
+                        + ".properties (docs/CONFIGURATION.md)");
+            }
+        }
+        return policyFile.policies().replayCache();
     }
 
     /** Over another store, which must itself refuse a signature whose entries it may already have dropped. */

@@ -60,6 +60,21 @@ class SharedReplayCacheTest {
     }
 
     @Test
+    void aSystemPropertyLeftFromTheOlderConfigurationStopsTheStartUpInsteadOfBeingIgnored() {
+        for (String property : List.of("authhmac.replayCache.capacity", "authhmac.replayCache.domainSharePercent")) {
+            System.setProperty(property, "100");
+            try {
+                assertThatThrownBy(() -> sizedBy("partner.a.example.keyset=a-b"))
+                        .isInstanceOf(MailetException.class)
+                        .hasMessageContaining("'" + property + "'", "auth-hmac-partners.properties",
+                                property.substring("authhmac.".length()));
+            } finally {
+                System.clearProperty(property);
+            }
+        }
+    }
+
+    @Test
     void aFloodOfGenuineMailFromOnePartnerDoesNotMakeAnotherPartnersMailTemperror() throws Exception {
         // given the James-wide cache with room for 40 entries, shared by the partners a.example and c.example
         Verifier verifier = new Verifier(VerifierSettings.defaults(), KEYS,
