@@ -29,7 +29,9 @@ import org.eclipse.angus.mail.imap.IMAPStore;
  * ({@link MailboxVerdict}). Mail whose status is in {@link Settings#actOn()} (by default: no valid mailbox signature,
  * and mail the server delivered although the partner check failed) is moved to the quarantine folder, or flagged in
  * place, and reported; the rest stays and is reported with its status. Nothing is ever deleted. Temperror stays and
- * is tried again on the next round.
+ * is tried again on the next round. A dry run ({@link Settings#dryRun()}) reports what it would move or flag and
+ * changes nothing. After each round that acted, the guard hands its {@link Checkpoint} to its {@link Progress}, and a
+ * guard resumed from one checks only the mail that arrived after it.
  */
 final class ImapGuard {
     /** The keyword set on failing mail in flag mode (and on any mail moved to quarantine, so a client can show why). */
@@ -50,8 +52,10 @@ final class ImapGuard {
      * @param checkFrom messages delivered before this instant are left alone: the mail that was already there when the
      *                  mailbox got its key is unsigned. Empty checks everything. An IMAP client can APPEND with any
      *                  INTERNALDATE, so a forgery dated before it would be left alone too: keep it as late as possible.
+     * @param dryRun    report what would be moved or flagged, and move, flag and record nothing
      */
-    record Settings(String inbox, String quarantine, Action action, Optional<Instant> checkFrom, Set<MailboxVerdict.Status> actOn) {
+    record Settings(String inbox, String quarantine, Action action, Optional<Instant> checkFrom, Set<MailboxVerdict.Status> actOn,
+                    boolean dryRun) {
         Settings {
             Objects.requireNonNull(inbox, "inbox");
             Objects.requireNonNull(quarantine, "quarantine");
@@ -69,12 +73,26 @@ final class ImapGuard {
         }
 
         Settings(String inbox, String quarantine, Action action, Optional<Instant> checkFrom) {
-            this(inbox, quarantine, action, checkFrom, DEFAULT_ACT_ON);
+            this(inbox, quarantine, action, checkFrom, DEFAULT_ACT_ON, false);
         }
 
         Settings(String inbox, String quarantine, Action action) {
             this(inbox, quarantine, action, Optional.empty());
         }
+    }
+
+    /**
+     * How far the guard got in one folder: every message up to {@code lastUid} of this UID space has been checked and
+     * dealt with (a temperror, or a message without INTERNALDATE, holds it below that message).
+     */
+    record Checkpoint(long uidValidity, long lastUid) {
+    }
+
+    /** Where an acting guard records its {@link Checkpoint} after each round. */
+    interface Progress {
+        Progress NONE = c -> { };
+
+        void save(Checkpoint checkpoint) throws IOException;
     }
 
     /** What happened to one message. */
@@ -91,19 +109,41 @@ final class ImapGuard {
     private final MailboxVerifier verifier;
     private final Settings settings;
     private final PrintWriter log;
+    private final Progress progress;
+    private Optional<Checkpoint> resumeFrom;
     private long uidValidity = -1;
     private long lastUid;
+    /** The lowest UID left unchecked in this UID space (temperror, no INTERNALDATE); the checkpoint stays below it. */
+    private long firstUnsettled = Long.MAX_VALUE;
     private volatile boolean stopped;
     private volatile IMAPFolder idling;
 
     ImapGuard(Store store, MailboxVerifier verifier, Settings settings, PrintWriter log) {
+        this(store, verifier, settings, log, Optional.empty(), Progress.NONE);
+    }
+
+    /**
+     * @param resumeFrom where an earlier run stopped (from the state file), or empty for a guard that has never run on
+     *                   this folder; ignored when the folder's UIDVALIDITY is no longer the one it names
+     * @param progress   told the checkpoint after each round that was not a dry run
+     */
+    ImapGuard(Store store, MailboxVerifier verifier, Settings settings, PrintWriter log, Optional<Checkpoint> resumeFrom,
+              Progress progress) {
         this.store = store;
         this.verifier = verifier;
         this.settings = settings;
         this.log = log;
+        this.resumeFrom = Objects.requireNonNull(resumeFrom, "resumeFrom");
+        this.progress = Objects.requireNonNull(progress, "progress");
     }
 
-    /** Checks every message that arrived since the last round (all of INBOX on the first round). */
+    /** How far this guard has got, once it has run a round. */
+    Optional<Checkpoint> checkpoint() {
+        return uidValidity == -1 ? Optional.empty()
+                : Optional.of(new Checkpoint(uidValidity, Math.min(lastUid, firstUnsettled - 1)));
+    }
+
+    /** Checks every message that arrived since the last round (all of INBOX on the first round, unless resumed). */
     List<Outcome> checkNew() throws MessagingException, IOException {
         IMAPFolder inbox = (IMAPFolder) store.getFolder(settings.inbox());
         inbox.open(Folder.READ_WRITE);
@@ -116,9 +156,20 @@ final class ImapGuard {
 
     private List<Outcome> checkNew(IMAPFolder inbox) throws MessagingException, IOException {
         if (inbox.getUIDValidity() != uidValidity) {
-            // a new UID space: everything in it is unchecked
+            // a new UID space: everything in it is unchecked, unless an earlier run checked it up to a point
             uidValidity = inbox.getUIDValidity();
             lastUid = 0;
+            firstUnsettled = Long.MAX_VALUE;
+            if (resumeFrom.isPresent()) {
+                Checkpoint c = resumeFrom.get();
+                if (c.uidValidity() == uidValidity) {
+                    lastUid = c.lastUid();
+                } else {
+                    log.println("UIDVALIDITY of " + settings.inbox() + " is now " + uidValidity + ", not " + c.uidValidity()
+                            + " as when the guard last ran: checking every message in it");
+                }
+                resumeFrom = Optional.empty();
+            }
         }
         Message[] fresh = inbox.getMessagesByUID(lastUid + 1, UIDFolder.MAXUID);
         FetchProfile fp = new FetchProfile();
@@ -139,6 +190,7 @@ final class ImapGuard {
             if (internalDate == null) {
                 // without the delivery time no window can be judged: leave it, say so, and look again next round
                 log.println("uid=" + uid + " message-id=" + messageId(m) + " action=kept (the server gave no INTERNALDATE)");
+                firstUnsettled = Math.min(firstUnsettled, uid);
                 continue;
             }
             Instant delivered = internalDate.toInstant();
@@ -152,9 +204,11 @@ final class ImapGuard {
             String action;
             if (v.status() == MailboxVerdict.Status.TEMPERROR) {
                 action = "kept (temporary error, checked again next round)";
+                firstUnsettled = Math.min(firstUnsettled, uid);
             } else if (settings.actOn().contains(v.status())) {
                 failing.add(m);
-                action = settings.action() == Action.MOVE ? "moved to " + settings.quarantine() : "flagged " + FAILED_KEYWORD;
+                action = (settings.dryRun() ? "would be " : "")
+                        + (settings.action() == Action.MOVE ? "moved to " + settings.quarantine() : "flagged " + FAILED_KEYWORD);
             } else {
                 action = "kept";
             }
@@ -165,10 +219,15 @@ final class ImapGuard {
                 lastUid = Math.max(lastUid, uid);
             }
         }
+        if (settings.dryRun()) {
+            log.flush();
+            return outcomes;
+        }
         if (!failing.isEmpty()) {
             act(inbox, failing.toArray(Message[]::new));
         }
         log.flush();
+        progress.save(checkpoint().orElseThrow());
         return outcomes;
     }
 

@@ -12,6 +12,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
+import java.util.Optional;
 import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.Callable;
@@ -24,13 +25,16 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code auth-hmac imap-guard}: what a mail client add-on would do, on an IMAP account. Exit status: 0 after a
- * completed run, 2 bad input, 75 when the IMAP server cannot be used (try again).
+ * {@code auth-hmac imap-guard}: what a mail client add-on would do, on an IMAP account. The first run on a folder (no
+ * state file yet) is a dry run unless {@code --apply} is given: it lists what it would move and moves nothing, because
+ * on a mailbox that had mail before its key, everything delivered before is unsigned. Exit status: 0 after a
+ * completed run (a dry run too), 2 bad input, 75 when the IMAP server cannot be used (try again).
  */
 @Command(name = "imap-guard", mixinStandardHelpOptions = true,
         description = "Check new INBOX messages against the user's key and the server's verdict their signature carries; "
                 + "move mail without a valid mailbox signature, and mail the server delivered although the partner check failed, "
-                + "to Quarantine (or flag it); leave the rest.")
+                + "to Quarantine (or flag it); leave the rest. The first run on a folder is a dry run (it moves nothing) "
+                + "unless --apply is given.")
 final class ImapGuardCommand implements Callable<Integer> {
     static final String PASSWORD_ENV = "AUTH_HMAC_IMAP_PASSWORD";
 
@@ -81,6 +85,18 @@ final class ImapGuardCommand implements Callable<Integer> {
     @Option(names = "--watch", description = "Keep running: wait for new mail with IMAP IDLE (or poll) after each round. Default: one round.")
     boolean watch;
 
+    @Option(names = "--apply", description = "Move (or flag) on the first run too. Without it, a run with no state file yet "
+            + "is a dry run: it lists what it would move and changes nothing.")
+    boolean apply;
+
+    @Option(names = "--dry-run", description = "List what would be moved (or flagged) and change nothing, state file included.")
+    boolean dryRun;
+
+    @Option(names = "--state", paramLabel = "FILE", description = "Where the guard records how far it has checked the folder "
+            + "(default ~/.local/state/auth-hmac/imap-guard/LOGIN@HOST-PORT-FOLDER.state). Once it exists, runs act "
+            + "without --apply and check only mail that arrived since.")
+    Path stateFile;
+
     @Option(names = "--poll-seconds", description = "Polling interval when the server has no IDLE (default 30).")
     long pollSeconds = 30;
 
@@ -91,32 +107,59 @@ final class ImapGuardCommand implements Callable<Integer> {
         MailboxKey key;
         String password;
         ImapGuard.Settings settings;
+        int imapPort = port != null ? port : security == Security.TLS ? 993 : 143;
+        Path state = stateFile != null ? stateFile : ImapGuardState.defaultPath(login, host, imapPort, folder);
+        Optional<ImapGuard.Checkpoint> resumeFrom;
+        String dryRunReason;
         try {
+            if (apply && dryRun) {
+                throw new IllegalArgumentException("--apply and --dry-run contradict each other");
+            }
             key = ClientKeys.load(keys, mailbox);
             password = password();
             Set<MailboxVerdict.Status> statuses = EnumSet.noneOf(MailboxVerdict.Status.class);
             for (String s : actOn) {
                 statuses.add(MailboxVerdict.Status.fromToken(s.trim()));
             }
-            settings = new ImapGuard.Settings(folder, quarantine, action, java.util.Optional.ofNullable(checkFrom), statuses);
+            resumeFrom = ImapGuardState.read(state);
+            dryRunReason = dryRun ? "--dry-run"
+                    : resumeFrom.isEmpty() && !apply ? "first run on this folder: no state file " + state + " yet" : null;
+            settings = new ImapGuard.Settings(folder, quarantine, action, Optional.ofNullable(checkFrom), statuses, dryRunReason != null);
         } catch (IOException | IllegalArgumentException e) {
             err.println("auth-hmac: " + e.getMessage());
             return VerifyCommand.BAD_INPUT;
         }
         Store store = Session.getInstance(sessionProperties()).getStore(security == Security.TLS ? "imaps" : "imap");
         try {
-            store.connect(host, port != null ? port : security == Security.TLS ? 993 : 143, login, password);
+            store.connect(host, imapPort, login, password);
         } catch (MessagingException e) {
             err.println("auth-hmac: cannot log in to " + host + " as " + login + ": " + e.getMessage());
             return VerifyCommand.TEMPERROR;
         }
-        ImapGuard guard = new ImapGuard(store, new MailboxVerifier(key), settings, out);
-        out.printf("guarding %s of %s with key(s) %s; %s: %s%n", folder, key.mailbox(), key.keyIds(),
+        String what = folder + " of " + login + " on " + host + ":" + imapPort;
+        ImapGuard guard = new ImapGuard(store, new MailboxVerifier(key), settings, out, resumeFrom,
+                c -> ImapGuardState.write(state, c, what));
+        out.printf("%s %s of %s with key(s) %s; %s%s: %s%n",
+                settings.dryRun() ? "DRY RUN (" + dryRunReason + "), nothing will be changed: checking" : "guarding",
+                folder, key.mailbox(), key.keyIds(), settings.dryRun() ? "would be " : "",
                 action == ImapGuard.Action.MOVE ? "moving to " + quarantine : "flagging",
                 settings.actOn().stream().sorted().map(MailboxVerdict.Status::token).toList());
         out.flush();
         try {
-            if (watch) {
+            if (settings.dryRun()) {
+                List<ImapGuard.Outcome> outcomes = guard.checkNew();
+                long would = outcomes.stream().filter(o -> o.action().startsWith("would")).count();
+                out.printf("DRY RUN: %d of %d message(s) would be %s; nothing was changed.%n", would, outcomes.size(),
+                        action == ImapGuard.Action.MOVE ? "moved to " + quarantine : "flagged");
+                if (!dryRun) {
+                    out.println("Mail delivered before the mailbox had its key has no mailbox signature. To leave it alone,"
+                            + " add --check-from with the key file's created= time; to act on the list above, add --apply."
+                            + " After a run with --apply, later runs act without it.");
+                }
+                if (watch) {
+                    out.println("Not watching: a dry run is one round.");
+                }
+            } else if (watch) {
                 Runtime.getRuntime().addShutdownHook(new Thread(guard::stop, "imap-guard-stop"));
                 guard.watch(pollSeconds * 1000);
             } else {

@@ -28,8 +28,10 @@ import java.util.Properties;
 import org.authhmac.cli.AuthHmacCliTest.Run;
 import org.authhmac.protocol.client.MailboxKey;
 import org.authhmac.protocol.client.MailboxVerifier;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -54,12 +56,24 @@ class ImapGuardTest {
         return t.atZone(ZoneId.systemDefault()).getHour() == 12 ? t.minus(1, ChronoUnit.HOURS) : t;
     }
 
+    /** The guard keeps its state file under the user's home: here, a folder of the test's own. */
+    String realHome;
+    Path home;
+
     @BeforeEach
     void setUp() throws Exception {
+        realHome = System.getProperty("user.home");
+        home = Files.createDirectories(dir.resolve("home"));
+        System.setProperty("user.home", home.toString());
         greenMail.setUser("alice@b.example", "alice", "secret-pw");
         aliceKey = ClientFixtures.keyFile(dir, "alice@b.example", "mbx-a1", ALICE_SECRET);
         password = dir.resolve("pw");
         Files.writeString(password, "secret-pw\n");
+    }
+
+    @AfterEach
+    void restoreHome() {
+        System.setProperty("user.home", realHome);
     }
 
     Store aliceStore() throws Exception {
@@ -108,6 +122,104 @@ class ImapGuardTest {
         return ClientFixtures.delivered("alice@b.example", "mbx-a1", ALICE_SECRET, subject, now, sv, pd);
     }
 
+    /** Where the guard keeps its state for alice's INBOX unless told otherwise. */
+    Path defaultStateFile() {
+        return home.resolve(".local/state/auth-hmac/imap-guard/alice@127.0.0.1-" + greenMail.getImap().getPort() + "-INBOX.state");
+    }
+
+    @Test
+    void theFirstRunIsADryRunThatListsWhatItWouldMoveAndMovesNothing() throws Exception {
+        // given a mailbox that had mail before it had a key: a partner's mail and the server's own notice, unsigned
+        // (delivered before the key existed), mail signed since, and an appended forgery
+        append(ClientFixtures.unsigned("alice@b.example", "partner mail from last week", now.minusSeconds(7 * 86_400)));
+        append(ClientFixtures.unsigned("alice@b.example", "server notice from yesterday", now.minusSeconds(86_400)));
+        append(delivered("genuine", "pass", "a.example"));
+        append(ClientFixtures.unsigned("alice@b.example", "forged", now));
+
+        // when the guard runs for the first time, as the docs' first command runs it
+        Run r = guard();
+
+        // then it moves nothing, says what it would move and how to go on, and records nothing
+        assertThat(r.exit()).as(r.err()).isEqualTo(0);
+        assertThat(subjects("INBOX")).containsExactly("partner mail from last week", "server notice from yesterday", "genuine", "forged");
+        assertThat(subjects("Quarantine")).isEmpty();
+        assertThat(r.out()).contains("DRY RUN (first run on this folder: no state file " + defaultStateFile() + " yet)",
+                "status=no-valid-signature signature=none reason=no-signature action=would be moved to Quarantine",
+                "status=partner-verified partner=a.example signature=pass reason=verified action=kept",
+                "DRY RUN: 3 of 4 message(s) would be moved to Quarantine; nothing was changed.", "--check-from", "--apply");
+        assertThat(defaultStateFile()).doesNotExist();
+        try (Store s = aliceStore()) {
+            Folder inbox = s.getFolder("INBOX");
+            inbox.open(Folder.READ_ONLY);
+            for (Message m : inbox.getMessages()) {
+                assertThat(m.getFlags().contains(ImapGuard.FAILED_KEYWORD)).as("a dry run flags nothing").isFalse();
+            }
+        }
+    }
+
+    @Test
+    void aFirstRunWithCheckFromIsStillADryRunAndSkipsTheOldMail() throws Exception {
+        append(ClientFixtures.unsigned("alice@b.example", "old partner mail", now.minusSeconds(86_400)));
+        append(ClientFixtures.unsigned("alice@b.example", "forged", now));
+
+        Run r = guard("--check-from", now.minusSeconds(60).toString());
+
+        assertThat(r.exit()).as(r.err()).isEqualTo(0);
+        assertThat(subjects("INBOX")).containsExactly("old partner mail", "forged");
+        assertThat(r.out()).contains("action=skipped (delivered before", "action=would be moved to Quarantine",
+                "DRY RUN: 1 of 1 message(s) would be moved");
+    }
+
+    @Test
+    void afterARunWithApplyLaterRunsActWithoutItOnTheMailThatArrivedSince() throws Exception {
+        append(delivered("genuine", "pass", "a.example"));
+        append(ClientFixtures.unsigned("alice@b.example", "forged", now));
+
+        Run first = guard("--apply");
+        append(ClientFixtures.unsigned("alice@b.example", "later forgery", now));
+        Run second = guard();
+
+        assertThat(first.exit()).as(first.err()).isEqualTo(0);
+        assertThat(second.exit()).as(second.err()).isEqualTo(0);
+        assertThat(defaultStateFile()).exists();
+        assertThat(subjects("INBOX")).containsExactly("genuine");
+        assertThat(subjects("Quarantine")).containsExactly("forged", "later forgery");
+        assertThat(second.out()).startsWith("guarding INBOX").doesNotContain("DRY RUN")
+                .contains("uid=3 ").doesNotContain("uid=1 ").doesNotContain("uid=2 ");
+    }
+
+    @Test
+    void aDryRunAfterwardsChangesNeitherTheMailboxNorTheStateFileAndApplyWithDryRunIsRefused() throws Exception {
+        Path state = dir.resolve("guard.state");
+        append(delivered("genuine", "pass", "a.example"));
+        guard("--apply", "--state", state.toString());
+        String recorded = Files.readString(state);
+        append(ClientFixtures.unsigned("alice@b.example", "forged", now));
+
+        Run dry = guard("--dry-run", "--state", state.toString());
+        Run both = guard("--dry-run", "--apply", "--state", state.toString());
+
+        assertThat(dry.exit()).as(dry.err()).isEqualTo(0);
+        assertThat(dry.out()).contains("DRY RUN (--dry-run)", "uid=2 ", "action=would be moved to Quarantine").doesNotContain("uid=1 ");
+        assertThat(subjects("INBOX")).containsExactly("genuine", "forged");
+        assertThat(Files.readString(state)).isEqualTo(recorded).contains("last-uid=1");
+        assertThat(both.exit()).isEqualTo(VerifyCommand.BAD_INPUT);
+        assertThat(both.err()).contains("--apply and --dry-run");
+        assertThat(defaultStateFile()).doesNotExist();
+    }
+
+    @Test
+    @Timeout(value = 60, threadMode = Timeout.ThreadMode.SEPARATE_THREAD) // a guard that watches never returns
+    void aFirstRunAskedToWatchDoesOneDryRoundAndStops() throws Exception {
+        append(ClientFixtures.unsigned("alice@b.example", "old mail", now.minusSeconds(86_400)));
+
+        Run r = guard("--watch");
+
+        assertThat(r.exit()).as(r.err()).isEqualTo(0);
+        assertThat(subjects("INBOX")).containsExactly("old mail");
+        assertThat(r.out()).contains("action=would be moved to Quarantine", "Not watching: a dry run is one round.");
+    }
+
     @Test
     void leavesValidMailAndMovesTheForgeryAndBobsCopyToQuarantine() throws Exception {
         // given alice's INBOX holds her delivered mail, an unsigned APPEND forgery and a copy of mail signed for bob
@@ -116,7 +228,7 @@ class ImapGuardTest {
         append(ClientFixtures.delivered("bob@b.example", "mbx-b1", BOB_SECRET, "bobs", now, "pass", "a.example"));
 
         // when the guard runs once
-        Run r = guard();
+        Run r = guard("--apply");
 
         // then
         assertThat(r.exit()).as(r.err()).isEqualTo(0);
@@ -139,7 +251,7 @@ class ImapGuardTest {
         append("Authentication-Results: mx.b.example; auth-hmac=pass header.d=a.example\r\n" + delivered("claims pass", "none", null));
 
         // when the guard runs with its default policy
-        Run r = guard();
+        Run r = guard("--apply");
 
         // then none of them is shown as verified from a partner; only the failure is moved
         assertThat(r.exit()).as(r.err()).isEqualTo(0);
@@ -158,7 +270,7 @@ class ImapGuardTest {
         append(delivered("released forgery", "released", null));
         append(delivered("genuine", "pass", "a.example"));
 
-        Run strict = guard("--act-on", "no-valid-signature,partner-failed,sender-unverified,released");
+        Run strict = guard("--apply", "--act-on", "no-valid-signature,partner-failed,sender-unverified,released");
         Run lax = guard("--act-on", "partner-failed");
 
         assertThat(strict.exit()).as(strict.err()).isEqualTo(0);
@@ -173,7 +285,7 @@ class ImapGuardTest {
         append(delivered("genuine", "pass", "a.example"));
         append(ClientFixtures.unsigned("alice@b.example", "forged", now));
 
-        Run r = guard("--action", "FLAG");
+        Run r = guard("--apply", "--action", "FLAG");
 
         assertThat(r.exit()).as(r.err()).isEqualTo(0);
         assertThat(subjects("INBOX")).containsExactly("genuine", "forged");
@@ -193,7 +305,7 @@ class ImapGuardTest {
         append(mail);
         append(mail);
 
-        Run r = guard();
+        Run r = guard("--apply");
 
         assertThat(subjects("INBOX")).containsExactly("once");
         assertThat(subjects("Quarantine")).containsExactly("once");
@@ -246,7 +358,7 @@ class ImapGuardTest {
         append(ClientFixtures.unsigned("alice@b.example", "old newsletter", now.minusSeconds(86_400)));
         append(ClientFixtures.unsigned("alice@b.example", "new forgery", now));
 
-        Run r = guard("--check-from", keyIssued.toString());
+        Run r = guard("--apply", "--check-from", keyIssued.toString());
 
         assertThat(r.exit()).as(r.err()).isEqualTo(0);
         assertThat(subjects("INBOX")).containsExactly("old newsletter");

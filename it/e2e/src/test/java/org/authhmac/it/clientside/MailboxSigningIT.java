@@ -180,7 +180,9 @@ class MailboxSigningIT {
     static KeyCli.Result guard(String user, Path key) {
         return KeyCli.fromSystemProperties().tryRun(root.resolve("no-vault-needed.properties"), "imap-guard",
                 "--host", "127.0.0.1", "--port", Integer.toString(james.ports().imap()), "--security", "NONE",
-                "--login", user, "--password-file", passwordFile.toString(), "--key", key.toString());
+                "--login", user, "--password-file", passwordFile.toString(), "--key", key.toString(),
+                // acts from the first run (without --apply, a first run is a dry run); its state file stays in the work dir
+                "--apply", "--state", root.resolve("guard-" + user + ".state").toString());
     }
 
     static Store store(String user) throws Exception {
@@ -293,7 +295,8 @@ class MailboxSigningIT {
         Process guard = new ProcessBuilder(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-jar", JamesRuntime.cliJar().toString(), "imap-guard", "--host", "127.0.0.1",
                 "--port", Integer.toString(james.ports().imap()), "--security", "NONE", "--login", ALICE,
-                "--password-file", passwordFile.toString(), "--key", aliceKey.toString(), "--watch"))
+                "--password-file", passwordFile.toString(), "--key", aliceKey.toString(), "--watch",
+                "--apply", "--state", root.resolve("guard-watch-" + ALICE + ".state").toString()))
                 .redirectErrorStream(true).redirectOutput(log.toFile()).start();
         try {
             awaitFile(log, "guarding INBOX", Duration.ofSeconds(30));

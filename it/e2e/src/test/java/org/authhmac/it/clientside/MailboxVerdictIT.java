@@ -223,7 +223,8 @@ class MailboxVerdictIT {
     void bobsGuardShowsEachAsWhatItIsAndByDefaultMovesNoneOfThem() {
         KeyCli.Result r = KeyCli.fromSystemProperties().tryRun(root.resolve("no-vault-needed.properties"), "imap-guard",
                 "--host", "127.0.0.1", "--port", Integer.toString(james.ports().imap()), "--security", "NONE",
-                "--login", BOB, "--password-file", passwordFile.toString(), "--key", bobKey.toString());
+                "--login", BOB, "--password-file", passwordFile.toString(), "--key", bobKey.toString(),
+                "--apply", "--state", root.resolve("guard-" + BOB + ".state").toString());
 
         assertThat(r.exitCode()).as(r.output()).isEqualTo(0);
         assertThat(r.output()).contains(
