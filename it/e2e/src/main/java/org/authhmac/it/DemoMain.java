@@ -1,19 +1,27 @@
 package org.authhmac.it;
 
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import org.authhmac.testing.james.AuthHmacPair;
 import org.authhmac.testing.james.JamesPorts;
 import org.authhmac.testing.james.JamesRuntime;
+import org.authhmac.testing.james.WebAdminJwt;
 import org.authhmac.testing.tpm.SwtpmProcess;
 
 /**
  * The README's main command (scripts/demo): the same pair of James servers the e2e tests run, A (a.example, signs)
  * and B (b.example, verifies and quarantines), each with its own swtpm, or with a PKCS#12 file and a loud warning
- * when swtpm is not installed. Prints the ports and commands to paste, and runs until Ctrl-C.
+ * when swtpm is not installed. B also has the mailbox-key WebAdmin route, and so WebAdmin authentication (an admin
+ * JWT, written to {@code <work>/b-webadmin.jwt}). Prints the ports and commands to paste, and runs until Ctrl-C.
  */
 public final class DemoMain {
+    static final String MAILBOX_KEY_ROUTES = "org.authhmac.webadmin.MailboxKeyRoutes";
+    static final String TOKEN_FILE = "b-webadmin.jwt";
+
     private DemoMain() {
     }
 
@@ -31,17 +39,9 @@ public final class DemoMain {
                     ************************************************************************************
                     """);
         }
-        Path sending = JamesRuntime.locate("james-conf/sending");
-        Path receiving = JamesRuntime.locate("james-conf/receiving");
-        if (!Files.isDirectory(sending) || !Files.isDirectory(receiving)) {
-            throw new IllegalStateException("james-conf/sending and james-conf/receiving not found; run from the repository root");
-        }
-        Path bundle = JamesRuntime.javaxBundleJar();
         System.out.println("Starting James A (a.example, signs) and B (b.example, verifies) in " + work + " ...");
         long t0 = System.nanoTime();
-        AuthHmacPair pair = AuthHmacPair.start(work, new AuthHmacPair.Layout(sending, receiving),
-                tpm ? AuthHmacPair.VaultKind.TPM : AuthHmacPair.VaultKind.PKCS12,
-                a -> a.extensionJar(bundle), b -> b.extensionJar(bundle), port -> port);
+        AuthHmacPair pair = start(work, tpm);
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             System.out.println("\nStopping both servers" + (tpm ? " and their swtpm" : "") + " ...");
@@ -52,18 +52,56 @@ public final class DemoMain {
         stopped.await();
     }
 
+    /** Both servers, provisioned and running, as the demo runs them. */
+    static AuthHmacPair start(Path work, boolean tpm) {
+        Path sending = JamesRuntime.locate("james-conf/sending");
+        Path receiving = JamesRuntime.locate("james-conf/receiving");
+        if (!Files.isDirectory(sending) || !Files.isDirectory(receiving)) {
+            throw new IllegalStateException("james-conf/sending and james-conf/receiving not found; run from the repository root");
+        }
+        Path bundle = JamesRuntime.javaxBundleJar();
+        WebAdminJwt jwt = WebAdminJwt.generate();
+        AuthHmacPair pair = AuthHmacPair.start(work, new AuthHmacPair.Layout(sending, receiving),
+                tpm ? AuthHmacPair.VaultKind.TPM : AuthHmacPair.VaultKind.PKCS12,
+                a -> a.extensionJar(bundle),
+                // docs/CLIENTS.md section 2: the route is a WebAdmin extension, and issues keys only behind an admin JWT
+                b -> b.extensionJar(bundle).webAdminJwt(jwt, "admin@" + AuthHmacPair.B_DOMAIN)
+                        .properties("webadmin.properties", Map.of("extensions.routes", MAILBOX_KEY_ROUTES)),
+                port -> port);
+        try {
+            Path token = pair.root().resolve(TOKEN_FILE);
+            Files.writeString(token, pair.b().webAdminToken().orElseThrow() + "\n");
+            Files.setPosixFilePermissions(token, PosixFilePermissions.fromString("rw-------"));
+        } catch (IOException | RuntimeException e) {
+            pair.close();
+            throw new IllegalStateException("cannot write the WebAdmin token of B", e);
+        }
+        return pair;
+    }
+
     static String banner(AuthHmacPair pair, boolean tpm, long millis) {
         JamesPorts a = pair.a().ports();
         JamesPorts b = pair.b().ports();
         String quarantinePath = "var%2Fmail%2Fauth-hmac-quarantine%2F";
+        String cli = JamesRuntime.locate("bin/auth-hmac").toString();
+        String bAuth = "-H \"Authorization: Bearer $B_JWT\"";
         return """
 
                 X-Auth-HMAC demo is up (%d ms). Keys: %s. Both servers run James 3.8.1 with the javax drop-in jar.
 
                   server A  a.example  (signs)     submission 127.0.0.1:%d   SMTP 127.0.0.1:%d   IMAP 127.0.0.1:%d   WebAdmin http://127.0.0.1:%d
-                  server B  b.example  (verifies)  SMTP       127.0.0.1:%d   IMAP 127.0.0.1:%d   WebAdmin http://127.0.0.1:%d
+                  server B  b.example  (verifies)  SMTP       127.0.0.1:%d   IMAP 127.0.0.1:%d   WebAdmin http://127.0.0.1:%d (admin JWT)
                   users     %s / %s (on A)      %s / %s (on B)
                   work dir  %s  (conf/, extensions-jars/, james.log of each server)
+
+                Each server's key vault, with the CLI (bin/auth-hmac finds a Java 21+):
+
+                %s -c %s keys list
+                %s -c %s keys list
+
+                B's WebAdmin requires an admin JWT (the mailbox-key route is served only so); load it into your shell first:
+
+                B_JWT=$(cat %s)
 
                 1. Send a signed mail: alice submits on A, A signs and relays to B.
 
@@ -76,9 +114,15 @@ public final class DemoMain {
                 3. Forge one: straight into B's SMTP, claiming alice, unsigned. It is quarantined (none) and bob is told:
 
                 printf 'From: alice@a.example\\r\\nTo: bob@b.example\\r\\nSubject: forged\\r\\n\\r\\nPay now.\\r\\n' | curl -sS smtp://127.0.0.1:%d --mail-from %s --mail-rcpt %s --upload-file -
-                curl -sS http://127.0.0.1:%d/mailRepositories/%s/mails
+                curl -sS %s http://127.0.0.1:%d/mailRepositories/%s/mails
 
-                Release a held mail (KEY from the list above): curl -XPATCH 'http://127.0.0.1:%d/mailRepositories/%s/mails/KEY?action=reprocess&processor=transport'
+                Release a held mail (KEY from the list above): curl -XPATCH %s 'http://127.0.0.1:%d/mailRepositories/%s/mails/KEY?action=reprocess&processor=transport'
+
+                4. Give bob a mailbox key (shown once), then let the guard check his INBOX. Mail delivered before the key is
+                   unsigned, so the first run only lists what it would move (add --apply to move it):
+
+                curl -sS -XPUT %s http://127.0.0.1:%d/auth-hmac/users/%s/key > bob.key
+                AUTH_HMAC_IMAP_PASSWORD=%s %s imap-guard --host 127.0.0.1 --port %d --security NONE --login %s --key bob.key --state bob-guard.state
 
                 Ctrl-C stops everything.
                 """.formatted(millis, tpm ? "one swtpm per server (TPM 2.0)" : "PKCS#12 files (NO TPM, see warning above)",
@@ -86,10 +130,14 @@ public final class DemoMain {
                 b.smtp(), b.imap(), b.webAdmin(),
                 AuthHmacPair.ALICE, AuthHmacPair.ALICE_PASSWORD, AuthHmacPair.BOB, AuthHmacPair.BOB_PASSWORD,
                 pair.root(),
+                cli, AuthHmacPair.authHmacConfig(pair.a()), cli, AuthHmacPair.authHmacConfig(pair.b()),
+                pair.root().resolve(TOKEN_FILE),
                 a.submission(), AuthHmacPair.ALICE, AuthHmacPair.ALICE_PASSWORD, AuthHmacPair.ALICE, AuthHmacPair.BOB,
                 b.imap(), AuthHmacPair.BOB, AuthHmacPair.BOB_PASSWORD,
                 b.smtp(), AuthHmacPair.ALICE, AuthHmacPair.BOB,
-                b.webAdmin(), quarantinePath,
-                b.webAdmin(), quarantinePath);
+                bAuth, b.webAdmin(), quarantinePath,
+                bAuth, b.webAdmin(), quarantinePath,
+                bAuth, b.webAdmin(), AuthHmacPair.BOB,
+                AuthHmacPair.BOB_PASSWORD, cli, b.imap(), AuthHmacPair.BOB);
     }
 }

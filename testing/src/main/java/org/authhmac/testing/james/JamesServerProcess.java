@@ -16,6 +16,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -28,8 +29,8 @@ import org.authhmac.testing.FreePorts;
  *
  * <p>The configuration is built from layers of template folders (later layers win, file by file), then edited the
  * way an operator adapts a sample configuration to a host: every listener is moved to a free port on 127.0.0.1,
- * DNS is pinned to loopback, RemoteDelivery's gateway is pointed at the peer server, and named properties files get
- * their values. Nothing else in the templates is touched, so what runs here is what {@code james-conf/} ships.
+ * DNS is pinned to loopback, RemoteDelivery's gateway is pointed at the peer server, the WebAdmin URL that quarantine
+ * notices give ({@code webAdminUrl}) is pointed at this server's WebAdmin, and named properties files get their values. Nothing else in the templates is touched, so what runs here is what {@code james-conf/} ships.
  */
 public final class JamesServerProcess implements AutoCloseable {
     /** Production port numbers in the templates, and which of our loopback ports replaces each. */
@@ -49,6 +50,7 @@ public final class JamesServerProcess implements AutoCloseable {
     private final JamesRuntime runtime;
     private final List<String> jvmOptions;
     private final String mainClass;
+    private final Optional<String> webAdminToken;
     private Integer gatewayPort;
     private Process process;
     private Thread shutdownHook;
@@ -64,6 +66,7 @@ public final class JamesServerProcess implements AutoCloseable {
         this.runtime = b.runtime;
         this.jvmOptions = List.copyOf(b.jvmOptions);
         this.mainClass = b.mainClass;
+        this.webAdminToken = b.webAdminToken;
         this.gatewayPort = b.gatewayPort;
     }
 
@@ -91,8 +94,18 @@ public final class JamesServerProcess implements AutoCloseable {
         return workDir.resolve("james.log");
     }
 
+    /** This server's WebAdmin, with its admin token when {@link Builder#webAdminJwt} turned authentication on. */
     public WebAdminClient webAdmin() {
-        return new WebAdminClient(URI.create("http://127.0.0.1:" + ports.webAdmin()));
+        return new WebAdminClient(webAdminUrl(), webAdminToken);
+    }
+
+    public URI webAdminUrl() {
+        return URI.create("http://127.0.0.1:" + ports.webAdmin());
+    }
+
+    /** The admin JWT of a WebAdmin with authentication on ({@link Builder#webAdminJwt}), else empty. */
+    public Optional<String> webAdminToken() {
+        return webAdminToken;
     }
 
     /** Where RemoteDelivery sends everything (the peer's server-to-server SMTP port). Set before {@link #prepare()}. */
@@ -164,6 +177,10 @@ public final class JamesServerProcess implements AutoCloseable {
         Path mailetContainer = conf.resolve("mailetcontainer.xml");
         if (gatewayPort != null && Files.exists(mailetContainer)) {
             Files.writeString(mailetContainer, pointGateway(Files.readString(mailetContainer), gatewayPort));
+        }
+        if (Files.exists(mailetContainer)) {
+            // the link in quarantine notices: this server's WebAdmin, not the template's production port
+            Files.writeString(mailetContainer, MailetContainerEdits.webAdminUrl(Files.readString(mailetContainer), webAdminUrl().toString()));
         }
         for (Map.Entry<String, Map<String, String>> edit : propertyEdits.entrySet()) {
             setProperties(conf.resolve(edit.getKey()), edit.getValue());
@@ -424,6 +441,7 @@ public final class JamesServerProcess implements AutoCloseable {
                 // C1 only: the servers live for minutes, so faster start-up beats peak throughput (3.6 s instead of ~6 s)
                 "-XX:TieredStopAtLevel=1", "-Xss512k", "-Xmx512m", "-XX:+UseSerialGC"));
         private Integer gatewayPort;
+        private Optional<String> webAdminToken = Optional.empty();
         private String mainClass = "org.apache.james.MemoryJamesServerMain";
 
         private Builder(String name, Path workDir) {
@@ -450,6 +468,17 @@ public final class JamesServerProcess implements AutoCloseable {
         /** Values for keys of a properties file in conf/ (for example auth-hmac.properties: the TPM port). */
         public Builder properties(String fileName, Map<String, String> values) {
             propertyEdits.computeIfAbsent(fileName, k -> new LinkedHashMap<>()).putAll(values);
+            return this;
+        }
+
+        /**
+         * Turns WebAdmin authentication on with this key pair (its public key in conf/, {@code jwt.enabled=true}); the
+         * harness's own WebAdmin calls then carry an admin token for {@code subject}.
+         */
+        public Builder webAdminJwt(WebAdminJwt jwt, String subject) {
+            confFile(WebAdminJwt.PUBLIC_KEY_FILE, jwt.publicKeyPem());
+            properties("webadmin.properties", WebAdminJwt.webAdminProperties());
+            webAdminToken = Optional.of(jwt.adminToken(subject));
             return this;
         }
 

@@ -13,15 +13,32 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 
-/** James WebAdmin over plain HTTP, as an administrator's curl would use it. */
+/**
+ * James WebAdmin over plain HTTP, as an administrator's curl would use it: with {@code Authorization: Bearer …} when
+ * the server's WebAdmin requires a JWT.
+ */
 public final class WebAdminClient {
     private static final ObjectMapper JSON = new ObjectMapper();
     private final URI base;
+    private final Optional<String> bearerToken;
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
     public WebAdminClient(URI base) {
+        this(base, Optional.empty());
+    }
+
+    /** @param bearerToken an admin JWT for a WebAdmin with {@code jwt.enabled=true}, or empty */
+    public WebAdminClient(URI base, Optional<String> bearerToken) {
         this.base = base;
+        this.bearerToken = bearerToken;
+    }
+
+    private HttpRequest.Builder request(String pathAndQuery) {
+        HttpRequest.Builder b = HttpRequest.newBuilder(base.resolve(pathAndQuery));
+        bearerToken.ifPresent(t -> b.header("Authorization", "Bearer " + t));
+        return b;
     }
 
     public URI base() {
@@ -91,7 +108,7 @@ public final class WebAdminClient {
 
     /** A stored mail with its attributes and headers (WebAdmin's additionalFields). */
     public JsonNode mail(String repositoryUrl, String key) {
-        HttpRequest request = HttpRequest.newBuilder(base.resolve("/mailRepositories/" + repositoryId(repositoryUrl) + "/mails/"
+        HttpRequest request = request(("/mailRepositories/" + repositoryId(repositoryUrl) + "/mails/"
                         + enc(key) + "?additionalFields=attributes,headers,textBody"))
                 .header("Accept", "application/json").timeout(Duration.ofSeconds(60)).GET().build();
         HttpResponse<String> r = send(request);
@@ -104,7 +121,7 @@ public final class WebAdminClient {
      * body WebAdmin cannot parse into {@code textBody} (malformed MIME).
      */
     public JsonNode mail(String repositoryUrl, String key, String additionalFields) {
-        HttpRequest request = HttpRequest.newBuilder(base.resolve("/mailRepositories/" + repositoryId(repositoryUrl) + "/mails/"
+        HttpRequest request = request(("/mailRepositories/" + repositoryId(repositoryUrl) + "/mails/"
                         + enc(key) + "?additionalFields=" + additionalFields))
                 .header("Accept", "application/json").timeout(Duration.ofSeconds(60)).GET().build();
         HttpResponse<String> r = send(request);
@@ -154,7 +171,7 @@ public final class WebAdminClient {
     }
 
     public HttpResponse<String> send(String method, String path, String body) {
-        HttpRequest.Builder b = HttpRequest.newBuilder(base.resolve(path)).timeout(Duration.ofSeconds(60));
+        HttpRequest.Builder b = request(path).timeout(Duration.ofSeconds(60));
         b.method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
         if (body != null) {
             b.header("Content-Type", "application/json");
