@@ -123,6 +123,12 @@ final class PartnerPolicyReader {
         if (s.containsKey("maxAge") && (maxAge.isEmpty() || maxAge.get().isZero() || maxAge.get().isNegative())) {
             throw error(prefix + "maxAge", "must be positive");
         }
+        long window = (previous + 1L) * period;
+        if (maxAge.isPresent() && maxAge.get().compareTo(Duration.ofSeconds(window)) > 0) {
+            // It would accept nothing more (the periods bound the age), only keep replay-cache entries longer.
+            throw error(prefix + "maxAge", "is longer than the periods accept ((previousPeriods+1) x periodSeconds = "
+                    + window + " s): leave it out for that bound, or give a shorter one");
+        }
         return new PartnerPolicy(domain, keyset, period, previous, skew, maxAge,
                 Parameters.choice(prefix + "replayScope", s.get("replayScope"), ReplayScope.class, ReplayScope.RECIPIENT),
                 Parameters.choice(prefix + "alignment", s.get("alignment"), PartnerPolicy.Alignment.class, PartnerPolicy.Alignment.STRICT),
@@ -191,6 +197,10 @@ final class PartnerPolicyReader {
      * joined back, and a key written twice in the file is refused, not silently read as its first value.
      */
     private String value(String key) throws MailetException {
+        if (String.valueOf(configuration.getProperty(key)).contains("${")) {
+            // commons-configuration would substitute a system property, an environment variable or another key here.
+            throw error(key, "holds a ${...} substitution: write the value itself");
+        }
         List<Object> values = configuration.getList(key);
         if (values.size() > 1 && !key.endsWith(".failOn")) {
             throw error(key, "has several values (given twice, or with a comma): expected one");

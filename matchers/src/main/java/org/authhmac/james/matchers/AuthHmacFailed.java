@@ -93,6 +93,9 @@ public class AuthHmacFailed extends GenericMatcher {
                     + "are in conf/" + PartnerPolicies.FILE + ".properties (docs/CONFIGURATION.md)");
         }
         policies = policyFile.policies();
+        if (replayCache instanceof SharedReplayCache shared) {
+            shared.checkConfiguration();
+        }
         String authservId = policies.authservId().orElseGet(() -> localHostName(InetAddress::getLocalHost));
         forgedResults = new ForgedResults(authservId, metrics);
         PartnerKeys keys = new PartnerKeys(vault, policies.keysetByDomain(), metrics);

@@ -1,5 +1,6 @@
 package org.authhmac.james.matchers;
 
+import java.util.Collections;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Optional;
@@ -83,7 +84,7 @@ record PartnerClaim(boolean mustVerify, Basis basis, Set<String> claimedPartners
             // refuses such a field (SigningPolicy: it names another address): no pass vouches for it here either.
             author = Optional.empty();
         }
-        return new PartnerClaim(verify, basis, Set.copyOf(claimed), author);
+        return new PartnerClaim(verify, basis, Collections.unmodifiableSet(claimed), author);
     }
 
     /**

@@ -5,6 +5,7 @@ import com.google.inject.Singleton;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Map;
 import org.apache.mailet.MailetException;
 import org.authhmac.james.PartnerPolicies;
 import org.authhmac.james.PartnerPolicyFile;
@@ -23,42 +24,28 @@ import org.authhmac.protocol.ReplayCacheException;
 @Singleton
 public class SharedReplayCache implements ReplayCache {
 
-    private final ReplayCache delegate;
+    /** The partner file that sizes the cache, when Guice made it; null when made with a size or over another store. */
+    private final PartnerPolicyFile policyFile;
+    private volatile ReplayCache delegate;
     /** How long the delegate keeps a signature's entries after its expiry, and its clock; null: the delegate knows. */
     private final Duration retention;
     private final Clock clock;
 
     /**
-     * Sized by the partner file. An invalid file fails here as it fails in the matcher's start-up, with the same
-     * message naming the key: James does not start.
+     * Sized by the partner file, read when the matcher starts ({@link #checkConfiguration}). Nothing is read here:
+     * an exception thrown while Guice constructs the cache reaches the operator, on James 3.8's Guice, as "Unsupported
+     * class file major version" instead of the message that names the bad key.
      */
     @Inject
-    public SharedReplayCache(PartnerPolicyFile policyFile) throws MailetException {
-        this(sizeOf(policyFile), InMemoryReplayCache.DEFAULT_RETENTION, Clock.systemUTC());
-    }
-
-    /** The system properties that sized the cache before the partner file did, each with its key in the file now. */
-    static final java.util.Map<String, String> MOVED_PROPERTIES = java.util.Map.of(
-            "authhmac.replayCache.capacity", "replayCache.capacity",
-            "authhmac.replayCache.domainSharePercent", "replayCache.domainSharePercent");
-
-    /**
-     * The size the file gives. A system property left from an older configuration stops start-up, as the mailets'
-     * moved parameters do: ignored, it would silently shrink a cache sized for a partner's peak back to the default.
-     */
-    private static PartnerPolicies.ReplayCacheSize sizeOf(PartnerPolicyFile policyFile) throws MailetException {
-        for (java.util.Map.Entry<String, String> moved : MOVED_PROPERTIES.entrySet()) {
-            if (System.getProperty(moved.getKey()) != null) {
-                throw new MailetException("auth-hmac: the system property '" + moved.getKey() + "' no longer sizes the "
-                        + "replay cache: remove it and set " + moved.getValue() + " in conf/" + PartnerPolicies.FILE
-                        + ".properties (docs/CONFIGURATION.md)");
-            }
-        }
-        return policyFile.policies().replayCache();
+    public SharedReplayCache(PartnerPolicyFile policyFile) {
+        this.policyFile = policyFile;
+        this.retention = InMemoryReplayCache.DEFAULT_RETENTION;
+        this.clock = Clock.systemUTC();
     }
 
     /** Over another store, which must itself refuse a signature whose entries it may already have dropped. */
     public SharedReplayCache(ReplayCache delegate) {
+        this.policyFile = null;
         this.delegate = delegate;
         this.retention = null;
         this.clock = null;
@@ -66,9 +53,45 @@ public class SharedReplayCache implements ReplayCache {
 
     /** In memory, of this size. */
     public SharedReplayCache(PartnerPolicies.ReplayCacheSize size, Duration retention, Clock clock) {
+        this.policyFile = null;
         this.delegate = new InMemoryReplayCache(size.capacity(), size.domainCapacity(), retention, clock);
         this.retention = retention;
         this.clock = clock;
+    }
+
+    /** The system properties that sized the cache before the partner file did, each with its key in the file now. */
+    static final Map<String, String> MOVED_PROPERTIES = Map.of(
+            "authhmac.replayCache.capacity", "replayCache.capacity",
+            "authhmac.replayCache.domainSharePercent", "replayCache.domainSharePercent");
+
+    /**
+     * Reads the cache's size from the partner file, once; the matcher's start-up calls it, so that a bad file or a
+     * system property left from an older configuration stops James, naming the key. Such a property is refused, as
+     * the mailets' moved parameters are: ignored, it would silently shrink a cache sized for a partner's peak.
+     */
+    public void checkConfiguration() throws MailetException {
+        delegate();
+    }
+
+    private ReplayCache delegate() throws MailetException {
+        ReplayCache d = delegate;
+        if (d != null) {
+            return d;
+        }
+        synchronized (this) {
+            if (delegate == null) {
+                for (Map.Entry<String, String> moved : MOVED_PROPERTIES.entrySet()) {
+                    if (System.getProperty(moved.getKey()) != null) {
+                        throw new MailetException("auth-hmac: the system property '" + moved.getKey() + "' no longer sizes "
+                                + "the replay cache: remove it and set " + moved.getValue() + " in conf/"
+                                + PartnerPolicies.FILE + ".properties (docs/CONFIGURATION.md)");
+                    }
+                }
+                PartnerPolicies.ReplayCacheSize size = policyFile.policies().replayCache();
+                delegate = new InMemoryReplayCache(size.capacity(), size.domainCapacity(), retention, clock);
+            }
+            return delegate;
+        }
     }
 
     @Override
@@ -80,6 +103,13 @@ public class SharedReplayCache implements ReplayCache {
             throw new ReplayCacheException("verified after the replay cache stopped remembering this signature (expired "
                     + expiresAt + ", kept " + retention + " longer): it cannot tell a replay");
         }
-        return delegate.record(signature, replayId, maxRecipients, expiresAt);
+        ReplayCache d;
+        try {
+            d = delegate();
+        } catch (MailetException e) {
+            // Only when the matcher skipped checkConfiguration: no size, so no answer; never a pass.
+            throw new ReplayCacheException("the replay cache has no size: " + e.getMessage());
+        }
+        return d.record(signature, replayId, maxRecipients, expiresAt);
     }
 }

@@ -952,6 +952,22 @@ class AuthHmacFailedTest {
                     .isInstanceOf(MessagingException.class)
                     .hasMessageContaining("conf/auth-hmac-partners.properties", "'partner.a.example.failOn'", "temperror");
         }
+
+        @Test
+        void theStartUpChecksTheReplayCachesSizeSoThatALeftoverSystemPropertyStopsIt(@TempDir Path conf) throws Exception {
+            TestPartners.write(conf, "partner.a.example.keyset=partner-a");
+            PartnerPolicyFile file = new PartnerPolicyFile(TestPartners.provider(conf));
+            AuthHmacFailed m = new AuthHmacFailed(receiverVault, new SharedReplayCache(file), metrics, file);
+            System.setProperty("authhmac.replayCache.capacity", "100");
+            try {
+                assertThatThrownBy(() -> m.init(FakeMatcherConfig.builder().matcherName("AuthHmacFailed")
+                        .mailetContext(FakeMailContext.defaultContext()).build()))
+                        .isInstanceOf(MessagingException.class)
+                        .hasMessageContaining("'authhmac.replayCache.capacity'", "replayCache.capacity");
+            } finally {
+                System.clearProperty("authhmac.replayCache.capacity");
+            }
+        }
     }
 
     @Test

@@ -1,6 +1,7 @@
 package org.authhmac.james.matchers;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatCode;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.ByteArrayInputStream;
@@ -47,9 +48,11 @@ class SharedReplayCacheTest {
     @TempDir
     Path conf;
 
-    /** The James-wide cache as Guice builds it, sized by a partner file of these lines. */
+    /** The James-wide cache as Guice builds it and the matcher's start-up checks it, sized by a partner file of these lines. */
     static SharedReplayCache sizedBy(String... lines) throws MailetException {
-        return new SharedReplayCache(PartnerPolicyFile.of(TestPartners.of(lines)));
+        SharedReplayCache cache = new SharedReplayCache(PartnerPolicyFile.of(TestPartners.of(lines)));
+        cache.checkConfiguration();
+        return cache;
     }
 
     byte[] signed(String message, String keyId, String domain) throws Exception {
@@ -115,8 +118,21 @@ class SharedReplayCacheTest {
         TestPartners.write(conf, "partner.a.example.keyset=a-b", "replayCache.domainSharePercent=25%");
         PartnerPolicyFile file = new PartnerPolicyFile(TestPartners.provider(conf));
 
-        assertThatThrownBy(() -> new SharedReplayCache(file)).isInstanceOf(MailetException.class)
+        SharedReplayCache cache = new SharedReplayCache(file);
+
+        assertThatThrownBy(cache::checkConfiguration).isInstanceOf(MailetException.class)
                 .hasMessageContaining("conf/auth-hmac-partners.properties", "'replayCache.domainSharePercent'");
+        assertThatThrownBy(() -> cache.record(new SignatureId("a.example", "ab", "n0000000000000000"), "bob@b.example", 1, now))
+                .as("a cache that has no size answers nothing, never fresh").isInstanceOf(ReplayCacheException.class);
+    }
+
+    @Test
+    void constructingTheCacheReadsNothingSoThatGuiceNeverReportsAFileErrorItself() {
+        // James 3.8's Guice cannot read this jar's class files to report a constructor's exception: the matcher's
+        // start-up reports it instead, naming the key.
+        PartnerPolicyFile unreadable = new PartnerPolicyFile(TestPartners.provider(conf));
+
+        assertThatCode(() -> new SharedReplayCache(unreadable)).doesNotThrowAnyException();
     }
 
     /** A clock the test moves. */
