@@ -30,6 +30,27 @@ class PartnerPoliciesTest {
     }
 
     @Test
+    void aMaxAgeOfExactlyThePeriodsWindowIsAccepted() throws Exception {
+        // (previousPeriods + 1) x periodSeconds = 2 x 900 s
+        assertThat(read("partner.a.example.keyset=a-b", "partner.a.example.maxAge=1800s").partners().get("a.example").maxAge())
+                .contains(Duration.ofSeconds(1800));
+    }
+
+    @Test
+    void aKeyWithACharacterJustBeyondAsciiIsRefusedAndShownEscapedAroundPrintableAscii() {
+        // a space, DEL (0x7f, ASCII but not printable), then U+0080: the first character that is not ASCII
+        assertThatThrownBy(() -> read("partner.a.example.keyset=a-b", "partner.a\\ b\\u007f\\u0080.example.keyset=x"))
+                .isInstanceOf(MailetException.class)
+                .hasMessageContaining("'partner.a b\\u007f\\u0080.example.keyset'");
+    }
+
+    @Test
+    void aValueWithACharacterJustBeyondAsciiIsRefused() {
+        assertThatThrownBy(() -> read("partner.a.example.keyset=a-b", "authservId=mx.b\\u0080.example"))
+                .isInstanceOf(MailetException.class).hasMessageContaining("'authservId'");
+    }
+
+    @Test
     void aFailOnOfSeparatorsOnlyNamesNoResult() {
         // James's reader drops empty list items before this; the reader refuses what is left empty all the same.
         assertThatThrownBy(() -> PartnerPolicyReader.failOn("partner.a.example.failOn", " , "))

@@ -7,7 +7,8 @@ import org.apache.james.mailrepository.api.MailRepositoryUrl;
 
 /**
  * The WebAdmin call that sends a held mail on past the validation step (docs/OPERATIONS.md). It is an internal
- * command: only the postmaster's notice carries it.
+ * command: only the postmaster's notice carries it. It sends {@code $WEBADMIN_TOKEN} as its bearer token, as a
+ * WebAdmin with JWT on (needed by the mailbox-key route) asks; a WebAdmin without authentication ignores it.
  */
 record ReleaseCommand(String webAdminUrl, MailRepositoryUrl repository, String processor) {
 
@@ -22,6 +23,6 @@ record ReleaseCommand(String webAdminUrl, MailRepositoryUrl repository, String p
     private String command(MailKey key) throws java.io.UnsupportedEncodingException {
         return "curl -XPATCH '" + webAdminUrl + "/mailRepositories/" + repository.getPath().urlEncoded()
                 + "/mails/" + URLEncoder.encode(key.asString(), StandardCharsets.UTF_8).replace("+", "%20")
-                + "?action=reprocess&processor=" + processor + "'";
+                + "?action=reprocess&processor=" + processor + "' -H \"Authorization: Bearer $WEBADMIN_TOKEN\"";
     }
 }

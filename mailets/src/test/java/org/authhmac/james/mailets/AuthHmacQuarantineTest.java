@@ -300,7 +300,7 @@ class AuthHmacQuarantineTest {
 
         assertThat(m.releaseCommand(new MailKey("mail 1")))
                 .isEqualTo("curl -XPATCH 'http://127.0.0.1:8000/mailRepositories/var%2Fmail%2Fauth-hmac-quarantine/mails/mail%201"
-                        + "?action=reprocess&processor=auth-hmac-released'");
+                        + "?action=reprocess&processor=auth-hmac-released' -H \"Authorization: Bearer $WEBADMIN_TOKEN\"");
     }
 
     @Test

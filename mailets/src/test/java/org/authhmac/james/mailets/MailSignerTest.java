@@ -90,4 +90,14 @@ class MailSignerTest {
         assertThat(result).isNull();
         assertThat(unsignable).containsExactly(fault);
     }
+
+    @Test
+    void anUncheckedExceptionIsTheMessagesFaultOnlyWhenJavaMailOrTheStreamCausedIt() {
+        assertThat(MailSigner.causedByTheMessage(new RuntimeException(new MessagingException("no boundary")))).isTrue();
+        assertThat(MailSigner.causedByTheMessage(new RuntimeException(new IllegalStateException(new IOException("eof")))))
+                .as("a cause further down").isTrue();
+        assertThat(MailSigner.causedByTheMessage(new UncheckedIOException(new IOException("eof")))).isTrue();
+        assertThat(MailSigner.causedByTheMessage(new RuntimeException("a bug of ours"))).isFalse();
+        assertThat(MailSigner.causedByTheMessage(new RuntimeException(new IllegalStateException("a bug of ours")))).isFalse();
+    }
 }

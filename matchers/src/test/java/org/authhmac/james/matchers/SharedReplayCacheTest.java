@@ -114,6 +114,18 @@ class SharedReplayCacheTest {
     }
 
     @Test
+    void aCacheFirstUsedWithoutItsStartUpCheckSizesItselfFromTheFileThen() throws Exception {
+        SharedReplayCache cache = new SharedReplayCache(PartnerPolicyFile.of(TestPartners.of("partner.a.example.keyset=a-b",
+                "replayCache.capacity=1", "replayCache.domainSharePercent=100")));
+        Instant expires = now.plusSeconds(600);
+
+        assertThat(cache.record(new SignatureId("a.example", "ab", "n0000000000000001"), "bob@b.example", 1, expires))
+                .isEqualTo(ReplayCache.Outcome.FRESH);
+        assertThatThrownBy(() -> cache.record(new SignatureId("a.example", "ab", "n0000000000000002"), "bob@b.example", 1, expires))
+                .as("full at the file's capacity of one").isInstanceOf(ReplayCacheException.class);
+    }
+
+    @Test
     void aPartnerFileTheReaderRefusesStopsTheCacheNamingTheKey() throws Exception {
         TestPartners.write(conf, "partner.a.example.keyset=a-b", "replayCache.domainSharePercent=25%");
         PartnerPolicyFile file = new PartnerPolicyFile(TestPartners.provider(conf));
