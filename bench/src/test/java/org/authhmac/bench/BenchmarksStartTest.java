@@ -29,6 +29,7 @@ class BenchmarksStartTest {
                 .param("vault", "tpm-nodelay", "pkcs12")
                 // every shape's set-up is checked by AdversarialMessagesTest; one shows that the benchmark runs
                 .param("shape", "tiny-fields-known-key")
+                .param("field", "adjacent-utf7-runs")
                 .forks(0)
                 .warmupIterations(0)
                 .measurementIterations(1)
@@ -41,7 +42,7 @@ class BenchmarksStartTest {
         List<String> ran = results.stream().map(r -> r.getParams().getBenchmark()
                 .replace("org.authhmac.bench.", "") + r.getParams().getParam("vault")).toList();
         assertThat(ran).containsExactlyInAnyOrder(
-                "AdversarialBenchmark.adversarialnull", "AdversarialBenchmark.benignnull",
+                "AdversarialBenchmark.adversarialnull", "AdversarialBenchmark.benignnull", "FromScanBenchmark.decidenull",
                 "KeyDerivationBenchmark.derivepkcs12", "KeyDerivationBenchmark.derivetpm-nodelay",
                 "MailBenchmark.dkimSignnull", "MailBenchmark.dkimVerifynull", "MailBenchmark.limitnull",
                 "MailBenchmark.relaxedBodyHashnull", "MailBenchmark.signnull", "MailBenchmark.simpleBodyHashnull",
