@@ -94,18 +94,7 @@ public final class Parameters {
     /** A domain in the form the protocol carries: trimmed, lower case, IDN as A-label. */
     public static String domain(String parameter, String value) throws MailetException {
         String d = required(parameter, value);
-        if (d.endsWith(".")) {
-            d = d.substring(0, d.length() - 1);
-        }
-        try {
-            String ascii = IDN.toASCII(d, IDN.ALLOW_UNASSIGNED).toLowerCase(Locale.ROOT);
-            if (ascii.isEmpty() || !ascii.matches("[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*")) {
-                throw error(parameter, "'" + value.trim() + "' is not a domain name");
-            }
-            return ascii;
-        } catch (IllegalArgumentException e) {
-            throw error(parameter, "'" + value.trim() + "' is not a domain name");
-        }
+        return ConfigSyntax.domain(d).orElseThrow(() -> error(parameter, "'" + d + "' is not a domain name"));
     }
 
     /** Normal form of a domain seen in mail (never throws: a strange domain simply matches no partner). */
@@ -197,11 +186,8 @@ public final class Parameters {
         if (value == null || value.isBlank()) {
             return new Canonicalization[] {Canonicalization.RELAXED, Canonicalization.RELAXED};
         }
-        try {
-            CanonicalizationPolicy c = CanonicalizationPolicy.fromTag(value.trim());
-            return new Canonicalization[] {c.header(), c.body()};
-        } catch (IllegalArgumentException e) {
-            throw error("canonicalization", "expected header/body such as relaxed/relaxed, got '" + value.trim() + "'");
-        }
+        CanonicalizationPolicy c = ConfigSyntax.canonicalization(value).orElseThrow(() -> error("canonicalization",
+                "expected header/body such as relaxed/relaxed, got '" + value.trim() + "'"));
+        return new Canonicalization[] {c.header(), c.body()};
     }
 }

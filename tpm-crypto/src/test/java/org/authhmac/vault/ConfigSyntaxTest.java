@@ -2,6 +2,7 @@ package org.authhmac.vault;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import org.authhmac.protocol.Canonicalization;
 import org.junit.jupiter.api.Test;
 
 class ConfigSyntaxTest {
@@ -29,5 +30,26 @@ class ConfigSyntaxTest {
         assertThat(ConfigSyntax.isPartnerKeyset("partner-b")).isTrue();
         assertThat(ConfigSyntax.isPartnerKeyset("user:alice@b.example")).isFalse();
         assertThat(ConfigSyntax.isPartnerKeyset("k\u00e9")).isFalse();
+    }
+
+    @Test
+    void aDomainIsReadInTheProtocolsFormAndAnythingElseIsEmpty() {
+        assertThat(ConfigSyntax.domain(" A.Example. ")).contains("a.example");
+        assertThat(ConfigSyntax.domain("bücher.example")).contains("xn--bcher-kva.example");
+        for (String no : new String[] {"", ".", "a..example", "-a.example", "a-.example", "a_b.example", "a b.example",
+                "a".repeat(64) + ".example"}) {
+            assertThat(ConfigSyntax.domain(no)).as(no).isEmpty();
+        }
+    }
+
+    @Test
+    void aCanonicalizationIsReadAsTheProtocolReadsC() {
+        assertThat(ConfigSyntax.canonicalization("relaxed/simple")).hasValueSatisfying(c -> {
+            assertThat(c.header()).isEqualTo(Canonicalization.RELAXED);
+            assertThat(c.body()).isEqualTo(Canonicalization.SIMPLE);
+        });
+        assertThat(ConfigSyntax.canonicalization("relaxed")).hasValueSatisfying(
+                c -> assertThat(c.body()).isEqualTo(Canonicalization.SIMPLE));
+        assertThat(ConfigSyntax.canonicalization("loose/relaxed")).isEmpty();
     }
 }
