@@ -28,6 +28,8 @@ public record PartnerPolicies(Map<String, PartnerPolicy> partners, Optional<Stri
                               ReplayCacheSize replayCache) {
     /** The file's name in James's configuration folder, without {@code .properties}, as PropertiesProvider takes it. */
     public static final String FILE = "auth-hmac-partners";
+    /** Where operators find it, as messages name it. */
+    public static final String PATH = "conf/" + FILE + ".properties";
 
     /**
      * How many entries the in-memory replay cache holds, and the share of them (percent) that the signatures of one

@@ -60,7 +60,7 @@ public class PartnerPolicyFile {
             throw e;
         } catch (Exception e) {
             // FileNotFoundException, or PropertiesProvider's MissingConfigurationFile, or a file it cannot parse.
-            throw new MailetException("auth-hmac: cannot read conf/" + PartnerPolicies.FILE + ".properties, which names the "
+            throw new MailetException("auth-hmac: cannot read " + PartnerPolicies.PATH + ", which names the "
                     + "partner domains and their keysets (docs/CONFIGURATION.md): " + e, e);
         }
     }

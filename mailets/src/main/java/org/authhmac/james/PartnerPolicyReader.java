@@ -49,8 +49,7 @@ final class PartnerPolicyReader {
             return readAll();
         } catch (MailetException e) {
             // Parameters' messages name the key; say which file it is in.
-            throw new MailetException(e.getMessage().replaceFirst("^auth-hmac: ", "auth-hmac: conf/" + PartnerPolicies.FILE
-                    + ".properties: "), e);
+            throw new MailetException(e.getMessage().replaceFirst("^auth-hmac: ", "auth-hmac: " + PartnerPolicies.PATH + ": "), e);
         }
     }
 

@@ -27,7 +27,6 @@ import org.slf4j.LoggerFactory;
  */
 record Partners(Map<String, String> keysetByDomain, Map<String, Signer> signerByDomain) {
     private static final Logger LOGGER = LoggerFactory.getLogger(SignWithAuthHmac.class);
-    private static final String PARTNER_FILE = "conf/" + PartnerPolicies.FILE + ".properties";
 
     /**
      * The partners of the file, each with a signer from {@code signing}. A keyset without primary key yet is logged and
@@ -44,9 +43,9 @@ record Partners(Map<String, String> keysetByDomain, Map<String, Signer> signerBy
             try {
                 signing.vault().primaryKeyId(keyset);
             } catch (UnknownKeyException e) {
-                LOGGER.warn("auth-hmac: keyset '{}' ({}) has no primary key yet; mail for it will wait", keyset, PARTNER_FILE);
+                LOGGER.warn("auth-hmac: keyset '{}' ({}) has no primary key yet; mail for it will wait", keyset, PartnerPolicies.PATH);
             } catch (RuntimeException e) {
-                throw Parameters.error("keyset", "the key vault cannot resolve keyset '" + keyset + "' (" + PARTNER_FILE
+                throw Parameters.error("keyset", "the key vault cannot resolve keyset '" + keyset + "' (" + PartnerPolicies.PATH
                         + "): " + e.getMessage());
             }
         }

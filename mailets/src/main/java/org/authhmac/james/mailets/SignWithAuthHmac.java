@@ -62,12 +62,11 @@ public class SignWithAuthHmac extends SigningMailet {
     private static final Logger LOGGER = LoggerFactory.getLogger(SignWithAuthHmac.class);
     static final Set<String> PARAMETERS = Set.of("signingDomain", "canonicalization", "convertTo7Bit", "errorProcessor",
             "refusedProcessor", "splitProcessor");
-    private static final String PARTNER_FILE = "conf/" + PartnerPolicies.FILE + ".properties";
     /** Parameters of this mailet once; each value now in the partner file. */
     private static final Map<String, String> MOVED = Map.of(
-            "partners", "each partner is partner.<domain>.keyset=<keyset> in " + PARTNER_FILE,
-            "periodSeconds", "each partner's is partner.<domain>.periodSeconds in " + PARTNER_FILE,
-            "headerName", "it is headerName in " + PARTNER_FILE);
+            "partners", "each partner is partner.<domain>.keyset=<keyset> in " + PartnerPolicies.PATH,
+            "periodSeconds", "each partner's is partner.<domain>.periodSeconds in " + PartnerPolicies.PATH,
+            "headerName", "it is headerName in " + PartnerPolicies.PATH);
     private static final MailSigner.Reporting REPORTING = new MailSigner.Reporting(Metrics.SIGN_TIMER, Metrics.SIGN_KEY_UNAVAILABLE,
             "auth-hmac: key vault unavailable, mail %s is kept for retry and not sent unsigned: %s",
             // A keyset without a primary key is a provisioning gap an admin fixes; the mail waits for it.

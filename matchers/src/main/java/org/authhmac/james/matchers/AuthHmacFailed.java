@@ -90,7 +90,7 @@ public class AuthHmacFailed extends GenericMatcher {
     public void init() throws MessagingException {
         if (getCondition() != null && !getCondition().isBlank()) {
             throw Parameters.error("condition", "AuthHmacFailed takes no condition: the partner domains and their settings "
-                    + "are in conf/" + PartnerPolicies.FILE + ".properties (docs/CONFIGURATION.md)");
+                    + "are in " + PartnerPolicies.PATH + " (docs/CONFIGURATION.md)");
         }
         policies = policyFile.policies();
         if (replayCache instanceof SharedReplayCache shared) {

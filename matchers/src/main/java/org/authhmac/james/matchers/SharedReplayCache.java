@@ -83,8 +83,8 @@ public class SharedReplayCache implements ReplayCache {
                 for (Map.Entry<String, String> moved : MOVED_PROPERTIES.entrySet()) {
                     if (System.getProperty(moved.getKey()) != null) {
                         throw new MailetException("auth-hmac: the system property '" + moved.getKey() + "' no longer sizes "
-                                + "the replay cache: remove it and set " + moved.getValue() + " in conf/"
-                                + PartnerPolicies.FILE + ".properties (docs/CONFIGURATION.md)");
+                                + "the replay cache: remove it and set " + moved.getValue() + " in " + PartnerPolicies.PATH
+                                + " (docs/CONFIGURATION.md)");
                     }
                 }
                 PartnerPolicies.ReplayCacheSize size = policyFile.policies().replayCache();
