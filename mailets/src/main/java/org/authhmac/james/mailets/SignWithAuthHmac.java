@@ -117,6 +117,8 @@ public class SignWithAuthHmac extends SigningMailet {
         signingDomain = Parameters.domain("signingDomain", getInitParameter("signingDomain"));
         partners = Partners.of(policies, signing);
         needed.signingFor(policies);
+        Parameters.refuseFailOpen("onMailetException", getInitParameter("onMailetException"), "ignore",
+                "a mail this mailet cannot sign (key vault down, no primary key) would leave unsigned");
         waiting = new WaitingForPrimary(getInitParameter("onMailetException"));
         convertTo7Bit = Parameters.bool("convertTo7Bit", getInitParameter("convertTo7Bit"), true);
         errorProcessor = Parameters.orDefault(getInitParameter("errorProcessor"), Mail.ERROR);

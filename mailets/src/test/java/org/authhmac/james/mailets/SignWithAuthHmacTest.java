@@ -494,6 +494,14 @@ class SignWithAuthHmacTest {
                     .hasMessageContaining("'" + moved + "'", "is no longer a parameter of this mailet", "auth-hmac-partners.properties");
         }
 
+        @ParameterizedTest
+        @ValueSource(strings = {"ignore", " IGNORE"})
+        void onMailetExceptionIgnoreWhichWouldSendTheMailUnsignedIsRefused(String value) {
+            SignWithAuthHmac m = new SignWithAuthHmac(vault, metrics, Clock.fixed(NOW, ZoneOffset.UTC), PARTNERS);
+            assertThatThrownBy(() -> m.init(config().setProperty("onMailetException", value).build()))
+                    .isInstanceOf(MessagingException.class).hasMessageContaining("'onMailetException'", "is refused", "unsigned");
+        }
+
         @Test
         void unknownParameterIsNamed() {
             SignWithAuthHmac m = new SignWithAuthHmac(vault, metrics, Clock.fixed(NOW, ZoneOffset.UTC), PARTNERS);
