@@ -2,6 +2,7 @@ package org.authhmac.james;
 
 import com.google.inject.Inject;
 import java.time.Duration;
+import java.util.List;
 import org.apache.james.core.healthcheck.ComponentName;
 import org.apache.james.core.healthcheck.HealthCheck;
 import org.apache.james.core.healthcheck.Result;
@@ -14,17 +15,21 @@ import reactor.core.scheduler.Schedulers;
 /**
  * James health check for the key vault (TPM reachable, keys usable), listed in healthcheck.properties as
  * {@code additional.healthchecks}. Unhealthy means: outbound mail waits unsigned in the retry processor and
- * inbound partner mail waits unverified; nothing is lost, but nothing moves either.
+ * inbound partner mail waits unverified; nothing is lost, but nothing moves either. It is unhealthy too, naming the
+ * keyset and its partners, while a keyset the signing mailet or the matcher uses lacks its key
+ * ({@link NeededKeysets}): the vault answers, but mail for that partner waits or fails all the same.
  */
 public class KeyVaultHealthCheck implements HealthCheck {
     public static final ComponentName COMPONENT = new ComponentName("AuthHmacKeyVault");
     private static final Duration TIMEOUT = Duration.ofSeconds(10);
 
     private final KeyVault vault;
+    private final NeededKeysets needed;
 
     @Inject
-    public KeyVaultHealthCheck(KeyVault vault) {
+    public KeyVaultHealthCheck(KeyVault vault, NeededKeysets needed) {
         this.vault = vault;
+        this.needed = needed;
     }
 
     @Override
@@ -35,14 +40,18 @@ public class KeyVaultHealthCheck implements HealthCheck {
     @Override
     public Publisher<Result> check() {
         // health() talks to the TPM: keep it off James's event loops.
-        return Mono.fromCallable(vault::health)
+        return Mono.fromCallable(this::result)
                 .subscribeOn(Schedulers.boundedElastic())
                 .timeout(TIMEOUT)
-                .map(this::toResult)
                 .onErrorResume(e -> Mono.just(Result.unhealthy(COMPONENT, "key vault did not answer: " + e, e)));
     }
 
-    private Result toResult(VaultHealth health) {
-        return health.healthy() ? Result.healthy(COMPONENT) : Result.unhealthy(COMPONENT, health.detail());
+    private Result result() {
+        VaultHealth health = vault.health();
+        if (!health.healthy()) {
+            return Result.unhealthy(COMPONENT, health.detail());
+        }
+        List<String> missing = needed.missing(vault);
+        return missing.isEmpty() ? Result.healthy(COMPONENT) : Result.unhealthy(COMPONENT, "auth-hmac: " + String.join("; ", missing));
     }
 }

@@ -32,6 +32,22 @@ public final class Parameters {
         return new MailetException("auth-hmac: invalid parameter '" + parameter + "': " + problem);
     }
 
+    /**
+     * Refuses the one value of James's {@code onMailetException} ("ignore") or {@code onMatchException} ("nomatch")
+     * that carries a mail on as if our step had succeeded when it threw: a signing mailet's mail would leave
+     * unsigned, a quarantine's failure would be delivered, a temperror of the matcher would count as "nothing
+     * failed". Every other value (a processor, "error", "propagate", "matchall") keeps the mail back.
+     *
+     * @param consequence what the value would do, completing "with PARAMETER=VALUE, ..."
+     */
+    public static void refuseFailOpen(String parameter, String value, String failOpenValue, String consequence)
+            throws MailetException {
+        if (value != null && value.trim().equalsIgnoreCase(failOpenValue)) {
+            throw error(parameter, "'" + failOpenValue + "' is refused: with it, " + consequence
+                    + "; name a retry or hold processor (james-conf/ shows one)");
+        }
+    }
+
     public static String required(String parameter, String value) throws MailetException {
         if (value == null || value.isBlank()) {
             throw error(parameter, "is required");

@@ -1,5 +1,9 @@
 package org.authhmac.james;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import jakarta.mail.internet.AddressException;
 import java.time.Instant;
 import java.util.LinkedHashMap;
@@ -17,6 +21,7 @@ import org.authhmac.protocol.Verdict;
 /** A verdict as it travels on a James mail: plain values that survive queues and mail repositories. */
 public record RecordedVerdict(AuthResult result, Reason reason, Optional<String> keyId, Optional<String> domain,
                               Optional<Instant> signingTime, String detail) {
+    private static final ObjectMapper JSON = new ObjectMapper();
 
     public static RecordedVerdict of(Verdict verdict) {
         Optional<SignatureHeader> sig = verdict.signature();
@@ -58,26 +63,61 @@ public record RecordedVerdict(AuthResult result, Reason reason, Optional<String>
     }
 
     /**
+     * Writes the per-recipient verdicts ({@link AuthHmacAttributes#RECIPIENT_VERDICTS}) as one String, a JSON object of
+     * address to {@link #encode()}'s form in recipient order: {@code {"bob@b.example":"fail bad-mac s=k1 d=a.example"}}.
+     * A String because James's WebAdmin shows each attribute as its value's {@code toString()}: a Map of
+     * AttributeValues reads {@code {bob@b.example=AttributeValue{value=fail bad-mac, serializer=StringSerializer}}}
+     * there. JSON because an address may hold any character a separator could.
+     */
+    public static void writePerRecipient(Mail mail, Map<MailAddress, RecordedVerdict> verdicts) {
+        ObjectNode json = JSON.createObjectNode();
+        verdicts.forEach((rcpt, v) -> json.put(rcpt.asString(), v.encode()));
+        try {
+            mail.setAttribute(new Attribute(AuthHmacAttributes.RECIPIENT_VERDICTS, AttributeValue.of(JSON.writeValueAsString(json))));
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("a JSON object of strings cannot be written: " + e.getMessage(), e);
+        }
+    }
+
+    /**
      * The per-recipient verdicts the matcher recorded ({@link AuthHmacAttributes#RECIPIENT_VERDICTS}), in its order;
-     * entries that are not in {@link #encode()}'s form, or whose key is not an address, are skipped.
+     * entries that are not in {@link #encode()}'s form, or whose key is not an address, are skipped. Reads the JSON
+     * text {@link #writePerRecipient} writes and the Map of String AttributeValues that earlier versions wrote (a mail
+     * held or queued before an upgrade).
      */
     public static Map<MailAddress, RecordedVerdict> perRecipient(Mail mail) {
         Map<MailAddress, RecordedVerdict> out = new LinkedHashMap<>();
         Optional<Object> value = mail.getAttribute(AuthHmacAttributes.RECIPIENT_VERDICTS).map(a -> a.getValue().value());
-        if (value.isPresent() && value.get() instanceof Map<?, ?> map) {
+        if (value.isPresent() && value.get() instanceof String text) {
+            try {
+                JsonNode json = JSON.readTree(text);
+                if (json != null && json.isObject()) {
+                    json.fields().forEachRemaining(e -> add(out, e.getKey(), e.getValue().isTextual() ? e.getValue().textValue() : null));
+                }
+            } catch (JsonProcessingException ignored) {
+                // not written by us
+            }
+        } else if (value.isPresent() && value.get() instanceof Map<?, ?> map) {
             for (Map.Entry<?, ?> e : map.entrySet()) {
                 Object raw = e.getValue() instanceof AttributeValue<?> av ? av.value() : e.getValue();
                 if (e.getKey() instanceof String addr && raw instanceof String enc) {
-                    try {
-                        MailAddress rcpt = new MailAddress(addr);
-                        decode(enc).ifPresent(rv -> out.put(rcpt, rv));
-                    } catch (AddressException ignored) {
-                        // not written by us
-                    }
+                    add(out, addr, enc);
                 }
             }
         }
         return out;
+    }
+
+    private static void add(Map<MailAddress, RecordedVerdict> out, String addr, String encoded) {
+        if (encoded == null) {
+            return;
+        }
+        try {
+            MailAddress rcpt = new MailAddress(addr);
+            decode(encoded).ifPresent(rv -> out.put(rcpt, rv));
+        } catch (AddressException ignored) {
+            // not written by us
+        }
     }
 
     /** "fail bad-mac": result and reason. */

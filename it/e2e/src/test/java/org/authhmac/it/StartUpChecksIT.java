@@ -20,7 +20,8 @@ import org.junit.jupiter.api.Test;
 /**
  * A receiving server configured as james-conf/receiving with one typo, as an operator would make it, does not start:
  * James itself checks the processors our mailets declare they send mail to, the partner file is read strictly, and
- * the failure names the misspelt processor or the bad key.
+ * the failure names the misspelt processor or the bad key. A keyset the vault does not hold is the exception: James
+ * starts (the key may be imported while it runs) and the health check names the keyset.
  */
 class StartUpChecksIT {
     private JamesServerProcess server;
@@ -59,6 +60,33 @@ class StartUpChecksIT {
                 .isInstanceOf(IllegalStateException.class)
                 .hasMessageContaining("partner.a.example.failOn")
                 .hasMessageContaining("pass cannot count as failure");
+    }
+
+    @Test
+    void aKeysetTheVaultDoesNotHoldLetsJamesStartButTheHealthCheckNamesItAndTheCommand() throws Exception {
+        // given the partner file names keyset a-bb, a typo: the vault holds a-b
+        server = receivingServer("keyset-typo", b -> b.properties("auth-hmac-partners.properties",
+                Map.of("partner.a.example.keyset", "a-bb")));
+
+        server.launch();
+        awaitStarted(server, Duration.ofSeconds(120));
+
+        // then James runs, and its health check says what is missing and what to run
+        java.net.http.HttpResponse<String> health = server.webAdmin().healthcheck();
+        assertThat(health.statusCode()).isEqualTo(503);
+        assertThat(health.body()).contains("AuthHmacKeyVault", "keyset 'a-bb' holds no PRIMARY or ACTIVE key",
+                "partner a.example", "keys import --keyset a-bb", "partner.a.example.keyset");
+    }
+
+    /** Waits for James's own start-up line: the health check is not expected to turn healthy. */
+    private static void awaitStarted(JamesServerProcess s, Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (!s.logs().contains("JAMES server started")) {
+            if (System.nanoTime() > deadline || s.logs().contains("Fatal error while starting James")) {
+                throw new AssertionError("James did not start:\n" + s.logTail(60));
+            }
+            Thread.sleep(200);
+        }
     }
 
     /** james-conf/receiving with one edit, on a PKCS#12 vault that holds the partner's keyset; prepared, not started. */

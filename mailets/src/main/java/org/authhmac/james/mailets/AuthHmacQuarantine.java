@@ -101,6 +101,10 @@ public class AuthHmacQuarantine extends GenericMailet {
     @Override
     public void init() throws MessagingException {
         checkInitParameters(PARAMETERS);
+        Parameters.refuseFailOpen("onMatchException", getInitParameter("onMatchException"), "nomatch",
+                "a mail AuthHmacFailed cannot verify (temperror: key vault down, replay cache unreachable) would be delivered unverified");
+        Parameters.refuseFailOpen("onMailetException", getInitParameter("onMailetException"), "ignore",
+                "a failed mail this mailet cannot hold (repository unavailable) would go on to delivery");
         action = Parameters.choice("action", getInitParameter("action"), Action.class, Action.QUARANTINE);
         String markHeader = Parameters.headerName("markHeader", getInitParameter("markHeader"), DEFAULT_MARK_HEADER);
         String subjectTag = Optional.ofNullable(getInitParameter("subjectTag")).orElse(DEFAULT_SUBJECT_TAG).trim();

@@ -7,9 +7,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeSet;
 import org.apache.james.core.MailAddress;
 import org.apache.mailet.Mail;
 import org.apache.mailet.MailetException;
+import org.authhmac.james.NeededKeysets;
 import org.authhmac.james.Parameters;
 import org.authhmac.james.PartnerPolicies;
 import org.authhmac.james.PartnerPolicy;
@@ -43,13 +45,26 @@ record Partners(Map<String, String> keysetByDomain, Map<String, Signer> signerBy
             try {
                 signing.vault().primaryKeyId(keyset);
             } catch (UnknownKeyException e) {
-                LOGGER.warn("auth-hmac: keyset '{}' ({}) has no primary key yet; mail for it will wait", keyset, PartnerPolicies.PATH);
+                // Not a start-up failure: the key may be imported while James runs (docs/INSTALL.md section 3).
+                LOGGER.warn("auth-hmac: {}. James starts all the same; the AuthHmacKeyVault health check is unhealthy "
+                        + "until the keyset has a primary", NeededKeysets.noPrimary(signing.vault(), keyset, partners.domainsOf(keyset)));
             } catch (RuntimeException e) {
                 throw Parameters.error("keyset", "the key vault cannot resolve keyset '" + keyset + "' (" + PartnerPolicies.PATH
                         + "): " + e.getMessage());
             }
         }
         return partners;
+    }
+
+    /** The partner domains whose keyset this is. */
+    Set<String> domainsOf(String keyset) {
+        Set<String> out = new TreeSet<>();
+        keysetByDomain.forEach((domain, k) -> {
+            if (k.equals(keyset)) {
+                out.add(domain);
+            }
+        });
+        return out;
     }
 
     /** Partner recipient domain -> keyset, in recipient order. */

@@ -6,6 +6,7 @@ import jakarta.mail.internet.MimeMessage;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -18,6 +19,7 @@ import org.apache.mailet.ProcessingState;
 import org.apache.mailet.base.Converter7Bit;
 import org.authhmac.james.AuthHmacAttributes;
 import org.authhmac.james.Metrics;
+import org.authhmac.james.NeededKeysets;
 import org.authhmac.james.Parameters;
 import org.authhmac.james.PartnerPolicies;
 import org.authhmac.james.PartnerPolicyFile;
@@ -25,6 +27,7 @@ import org.authhmac.james.SerializedMessage;
 import org.authhmac.protocol.Canonicalization;
 import org.authhmac.protocol.SignRequest;
 import org.authhmac.protocol.SignerSettings;
+import org.authhmac.protocol.UnknownKeyException;
 import org.authhmac.vault.KeyVault;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -74,6 +77,7 @@ public class SignWithAuthHmac extends SigningMailet {
             MailSigner::causedByTheMessage);
 
     private final PartnerPolicyFile policyFile;
+    private final NeededKeysets needed;
     private String signingDomain;
     private Partners partners;
     private boolean convertTo7Bit;
@@ -81,20 +85,23 @@ public class SignWithAuthHmac extends SigningMailet {
     private String refusedProcessor;
     private SplitCopies splitCopies;
     private SigningPolicy policy;
+    private WaitingForPrimary waiting;
 
     @Inject
-    public SignWithAuthHmac(KeyVault vault, MetricFactory metricFactory, PartnerPolicyFile policyFile) {
-        this(vault, metricFactory, Clock.systemUTC(), policyFile);
+    public SignWithAuthHmac(KeyVault vault, MetricFactory metricFactory, PartnerPolicyFile policyFile, NeededKeysets needed) {
+        this(vault, metricFactory, Clock.systemUTC(), policyFile, needed);
     }
 
     /** With policies already read and a clock (tests, and servers that wire the mailet themselves). */
     public SignWithAuthHmac(KeyVault vault, MetricFactory metricFactory, Clock clock, PartnerPolicies policies) {
-        this(vault, metricFactory, clock, PartnerPolicyFile.of(policies));
+        this(vault, metricFactory, clock, PartnerPolicyFile.of(policies), new NeededKeysets());
     }
 
-    private SignWithAuthHmac(KeyVault vault, MetricFactory metricFactory, Clock clock, PartnerPolicyFile policyFile) {
+    private SignWithAuthHmac(KeyVault vault, MetricFactory metricFactory, Clock clock, PartnerPolicyFile policyFile,
+            NeededKeysets needed) {
         super(vault, metricFactory, clock, PARAMETERS);
         this.policyFile = policyFile;
+        this.needed = needed;
     }
 
     @Override
@@ -109,6 +116,10 @@ public class SignWithAuthHmac extends SigningMailet {
         signing.init(SignerSettings.defaults().withHeaderName(policies.shared().headerName()).withCanonicalization(c[0], c[1]));
         signingDomain = Parameters.domain("signingDomain", getInitParameter("signingDomain"));
         partners = Partners.of(policies, signing);
+        needed.signingFor(policies);
+        Parameters.refuseFailOpen("onMailetException", getInitParameter("onMailetException"), "ignore",
+                "a mail this mailet cannot sign (key vault down, no primary key) would leave unsigned");
+        waiting = new WaitingForPrimary(getInitParameter("onMailetException"));
         convertTo7Bit = Parameters.bool("convertTo7Bit", getInitParameter("convertTo7Bit"), true);
         errorProcessor = Parameters.orDefault(getInitParameter("errorProcessor"), Mail.ERROR);
         refusedProcessor = Parameters.orDefault(getInitParameter("refusedProcessor"), errorProcessor);
@@ -144,6 +155,10 @@ public class SignWithAuthHmac extends SigningMailet {
      * @return the copies, or null when the mail went to errorProcessor
      */
     private SplitCopies.Split signCopies(Mail mail, Map<String, String> partnerDomains) throws MessagingException {
+        Map<String, String> keyIds = primaryKeyIds(mail, partnerDomains);
+        if (keyIds == null) {
+            return null;
+        }
         return signing.attempt(mail, REPORTING, () -> {
             Map<String, List<MailAddress>> groups = partners.recipientsByDomain(mail);
             List<Map.Entry<String, SignRequest>> requests = new ArrayList<>();
@@ -151,7 +166,7 @@ public class SignWithAuthHmac extends SigningMailet {
                 // rc=: the signature passes for at most this many mailboxes of the domain (docs/PROTOCOL.md 11); the
                 // copy that carries it holds all of them and nobody else.
                 int recipients = Set.copyOf(groups.get(e.getKey())).size();
-                requests.add(Map.entry(e.getKey(), new SignRequest(signing.vault().primaryKeyId(e.getValue()), signingDomain,
+                requests.add(Map.entry(e.getKey(), new SignRequest(keyIds.get(e.getKey()), signingDomain,
                         e.getKey(), signing.now(), recipients)));
             }
             MimeMessage message = mail.getMessage();
@@ -175,6 +190,30 @@ public class SignWithAuthHmac extends SigningMailet {
             signing.count(Metrics.SIGNED);
             return new SplitCopies.Split(copies, raw);
         }, e -> cannotSign(mail, e));
+    }
+
+    /**
+     * The primary key id of each partner domain's keyset; null when one keyset has none and the mail was sent to wait
+     * for it ({@link WaitingForPrimary}).
+     *
+     * @throws MessagingException a keyset has no primary and there is no processor to wait in
+     */
+    private Map<String, String> primaryKeyIds(Mail mail, Map<String, String> partnerDomains) throws MessagingException {
+        Map<String, String> keyIds = new HashMap<>();
+        for (Map.Entry<String, String> e : partnerDomains.entrySet()) {
+            String keyset = e.getValue();
+            try {
+                keyIds.put(e.getKey(), signing.vault().primaryKeyId(keyset));
+                waiting.found(keyset);
+            } catch (UnknownKeyException missing) {
+                if (waiting.waitFor(mail, keyset, partners.domainsOf(keyset), signing)) {
+                    return null;
+                }
+                signing.count(Metrics.SIGN_KEY_UNAVAILABLE);
+                throw new MessagingException(String.format(REPORTING.keyMissing(), mail.getName(), missing.getMessage()), missing);
+            }
+        }
+        return keyIds;
     }
 
     private void cannotSign(Mail mail, Exception e) {

@@ -29,6 +29,8 @@ import org.authhmac.protocol.Reason;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 class AuthHmacQuarantineTest {
     static final String REPO = "memory://var/mail/auth-hmac-quarantine/";
@@ -413,6 +415,20 @@ class AuthHmacQuarantineTest {
         void unknownParameterIsNamed() {
             assertThatThrownBy(() -> mailet("repository", REPO))
                     .isInstanceOf(MessagingException.class).hasMessageContaining("repository");
+        }
+
+        @ParameterizedTest
+        @CsvSource({"onMatchException, nomatch", "onMatchException, NoMatch ", "onMailetException, ignore"})
+        void aJamesErrorSettingThatWouldDeliverTheMailIsRefused(String parameter, String value) {
+            assertThatThrownBy(() -> mailet(parameter, value))
+                    .isInstanceOf(MessagingException.class).hasMessageContaining("'" + parameter + "'", "is refused");
+        }
+
+        @ParameterizedTest
+        @CsvSource({"onMatchException, auth-hmac-verify-retry", "onMatchException, matchall", "onMailetException, auth-hmac-hold",
+                "onMailetException, propagate"})
+        void aJamesErrorSettingThatKeepsTheMailBackIsAccepted(String parameter, String value) throws Exception {
+            mailet(parameter, value);
         }
     }
 

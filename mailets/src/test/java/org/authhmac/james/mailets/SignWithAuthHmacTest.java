@@ -234,15 +234,93 @@ class SignWithAuthHmacTest {
     }
 
     @Test
-    void throwsWhenThePartnersKeysetHasNoPrimaryKeySoTheMailWaits() throws Exception {
+    void aMailForAKeysetWithoutPrimaryWaitsInTheOnMailetExceptionProcessorWithoutThrowing() throws Exception {
+        // given a partner file that names a keyset the vault does not hold (partner-b is missing)
+        InMemoryKeyVault noB = new InMemoryKeyVault().add("kc1", "partner-c", KeyStatus.PRIMARY, InMemoryKeyVault.primary("c"));
+        SignWithAuthHmac m = new SignWithAuthHmac(noB, metrics, Clock.fixed(NOW, ZoneOffset.UTC), PARTNERS);
+        m.init(config().setProperty("onMailetException", "auth-hmac-sign-retry").build());
+        FakeMail mail = Mails.outbound(Mails.message("alice@a.example", "bob@b.example", "hello", "hi"),
+                "alice@a.example", "bob@b.example");
+
+        m.service(mail);
+
+        assertThat(mail.getState()).isEqualTo("auth-hmac-sign-retry");
+        assertThat(mail.getErrorMessage()).contains("keyset 'partner-b'");
+        assertThat(signatures(mail)).isEmpty();
+        assertThat(metrics.countFor(Metrics.SIGN_KEY_UNAVAILABLE)).isEqualTo(1);
+    }
+
+    @Test
+    void aKeysetWithoutPrimaryIsLoggedOnceWithTheCommandThatProvisionsItNotForEveryMailAndRetry() throws Exception {
+        InMemoryKeyVault noB = new InMemoryKeyVault().add("kc1", "partner-c", KeyStatus.PRIMARY, InMemoryKeyVault.primary("c"));
+        SignWithAuthHmac m = new SignWithAuthHmac(noB, metrics, Clock.fixed(NOW, ZoneOffset.UTC), PARTNERS);
+        m.init(config().setProperty("onMailetException", "auth-hmac-sign-retry").build());
+
+        List<String> errors = errorLines(() -> {
+            for (int attempt = 0; attempt < 5; attempt++) {
+                m.service(Mails.outbound(Mails.message("alice@a.example", "bob@b.example", "hello", "hi"),
+                        "alice@a.example", "bob@b.example"));
+            }
+        });
+
+        assertThat(errors).singleElement().asString()
+                .contains("keyset 'partner-b' has no primary key", "partner b.example",
+                        "auth-hmac -c <James root>/conf/auth-hmac.properties keys generate --keyset partner-b",
+                        "partner.b.example.keyset in conf/auth-hmac-partners.properties", "auth-hmac-sign-retry");
+    }
+
+    @Test
+    void theWaitingMailIsSignedOnceThePrimaryIsImportedWhileJamesRuns() throws Exception {
+        InMemoryKeyVault noB = new InMemoryKeyVault().add("kc1", "partner-c", KeyStatus.PRIMARY, InMemoryKeyVault.primary("c"));
+        SignWithAuthHmac m = new SignWithAuthHmac(noB, metrics, Clock.fixed(NOW, ZoneOffset.UTC), PARTNERS);
+        m.init(config().setProperty("onMailetException", "auth-hmac-sign-retry").build());
+        FakeMail first = Mails.outbound(Mails.message("alice@a.example", "bob@b.example", "hello", "hi"), "alice@a.example", "bob@b.example");
+        List<String> before = errorLines(() -> m.service(first));
+
+        noB.add("kb1", "partner-b", KeyStatus.PRIMARY, InMemoryKeyVault.primary("b-new"));
+        FakeMail retried = Mails.outbound(Mails.message("alice@a.example", "bob@b.example", "hello", "hi"), "alice@a.example", "bob@b.example");
+        m.service(retried);
+
+        assertThat(before).hasSize(1);
+        assertThat(signatures(retried)).hasSize(1);
+    }
+
+    @Test
+    void throwsWhenTheKeysetHasNoPrimaryAndOnMailetExceptionNamesNoProcessor() throws Exception {
+        InMemoryKeyVault empty = new InMemoryKeyVault().add("kc1", "partner-c", KeyStatus.PRIMARY, InMemoryKeyVault.primary("c"));
+        SignWithAuthHmac m = new SignWithAuthHmac(empty, metrics, Clock.fixed(NOW, ZoneOffset.UTC), PARTNERS);
+        m.init(config().setProperty("onMailetException", "propagate").build());
+        FakeMail mail = Mails.outbound(Mails.message("alice@a.example", "bob@b.example", "hello", "hi"),
+                "alice@a.example", "bob@b.example");
+
+        assertThatThrownBy(() -> m.service(mail)).isInstanceOf(MessagingException.class).hasMessageContaining("no usable signing key");
+        assertThat(signatures(mail)).isEmpty();
+    }
+
+    @Test
+    void withoutOnMailetExceptionAMailForAKeysetWithoutPrimaryGoesWhereJamesWouldSendIt() throws Exception {
         InMemoryKeyVault empty = new InMemoryKeyVault().add("kc1", "partner-c", KeyStatus.PRIMARY, InMemoryKeyVault.primary("c"));
         SignWithAuthHmac m = new SignWithAuthHmac(empty, metrics, Clock.fixed(NOW, ZoneOffset.UTC), PARTNERS);
         m.init(config().build());
         FakeMail mail = Mails.outbound(Mails.message("alice@a.example", "bob@b.example", "hello", "hi"),
                 "alice@a.example", "bob@b.example");
 
-        assertThatThrownBy(() -> m.service(mail)).isInstanceOf(MessagingException.class).hasMessageContaining("no usable signing key");
+        m.service(mail);
+
+        assertThat(mail.getState()).isEqualTo(Mail.ERROR);
         assertThat(signatures(mail)).isEmpty();
+    }
+
+    static List<String> errorLines(AuthHmacQuarantineTest.ThrowingRunnable action) throws Exception {
+        java.io.ByteArrayOutputStream captured = new java.io.ByteArrayOutputStream();
+        java.io.PrintStream original = System.err;
+        System.setErr(new java.io.PrintStream(captured, true, java.nio.charset.StandardCharsets.UTF_8));
+        try {
+            action.run();
+        } finally {
+            System.setErr(original);
+        }
+        return captured.toString(java.nio.charset.StandardCharsets.UTF_8).lines().filter(l -> l.contains("ERROR")).toList();
     }
 
     @Test
@@ -414,6 +492,14 @@ class SignWithAuthHmacTest {
             assertThatThrownBy(() -> m.init(config().setProperty(moved, "b.example=partner-b").build()))
                     .isInstanceOf(MessagingException.class)
                     .hasMessageContaining("'" + moved + "'", "is no longer a parameter of this mailet", "auth-hmac-partners.properties");
+        }
+
+        @ParameterizedTest
+        @ValueSource(strings = {"ignore", " IGNORE"})
+        void onMailetExceptionIgnoreWhichWouldSendTheMailUnsignedIsRefused(String value) {
+            SignWithAuthHmac m = new SignWithAuthHmac(vault, metrics, Clock.fixed(NOW, ZoneOffset.UTC), PARTNERS);
+            assertThatThrownBy(() -> m.init(config().setProperty("onMailetException", value).build()))
+                    .isInstanceOf(MessagingException.class).hasMessageContaining("'onMailetException'", "is refused", "unsigned");
         }
 
         @Test

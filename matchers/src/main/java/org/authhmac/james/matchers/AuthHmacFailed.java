@@ -17,6 +17,7 @@ import org.apache.james.metrics.api.MetricFactory;
 import org.apache.mailet.Mail;
 import org.apache.mailet.base.GenericMatcher;
 import org.authhmac.james.Metrics;
+import org.authhmac.james.NeededKeysets;
 import org.authhmac.james.Parameters;
 import org.authhmac.james.PartnerPolicies;
 import org.authhmac.james.PartnerPolicy;
@@ -63,6 +64,7 @@ public class AuthHmacFailed extends GenericMatcher {
     private final ReplayCache replayCache;
     private final Metrics metrics;
     private final PartnerPolicyFile policyFile;
+    private final NeededKeysets needed;
     private final AcceptanceTime acceptanceTime = new AcceptanceTime(Clock.systemUTC());
 
     private PartnerPolicies policies;
@@ -71,11 +73,13 @@ public class AuthHmacFailed extends GenericMatcher {
     private ResultsAnnouncement announcement;
 
     @Inject
-    public AuthHmacFailed(KeyVault vault, SharedReplayCache replayCache, MetricFactory metricFactory, PartnerPolicyFile policyFile) {
+    public AuthHmacFailed(KeyVault vault, SharedReplayCache replayCache, MetricFactory metricFactory, PartnerPolicyFile policyFile,
+            NeededKeysets needed) {
         this.vault = vault;
         this.replayCache = replayCache;
         this.metrics = new Metrics(metricFactory);
         this.policyFile = policyFile;
+        this.needed = needed;
     }
 
     /** With policies already read and any replay cache (tests, and servers that wire the matcher themselves). */
@@ -84,6 +88,7 @@ public class AuthHmacFailed extends GenericMatcher {
         this.replayCache = replayCache;
         this.metrics = new Metrics(metricFactory);
         this.policyFile = PartnerPolicyFile.of(policies);
+        this.needed = new NeededKeysets();
     }
 
     @Override
@@ -93,6 +98,7 @@ public class AuthHmacFailed extends GenericMatcher {
                     + "are in " + PartnerPolicies.PATH + " (docs/CONFIGURATION.md)");
         }
         policies = policyFile.policies();
+        needed.verifyingFor(policies);
         if (replayCache instanceof SharedReplayCache shared) {
             shared.checkConfiguration();
         }

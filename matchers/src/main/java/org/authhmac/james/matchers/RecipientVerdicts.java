@@ -2,7 +2,6 @@ package org.authhmac.james.matchers;
 
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -91,8 +90,6 @@ final class RecipientVerdicts {
     }
 
     private void write() {
-        Map<String, AttributeValue<?>> map = new LinkedHashMap<>();
-        recorded.forEach((r, v) -> map.put(r.asString(), AttributeValue.of(v.encode())));
-        mail.setAttribute(new Attribute(AuthHmacAttributes.RECIPIENT_VERDICTS, AttributeValue.of(map)));
+        RecordedVerdict.writePerRecipient(mail, recorded);
     }
 }

@@ -31,6 +31,7 @@ import org.apache.mailet.base.test.FakeMailetConfig;
 import org.apache.mailet.base.test.FakeMatcherConfig;
 import org.authhmac.james.AuthHmacAttributes;
 import org.authhmac.james.Metrics;
+import org.authhmac.james.NeededKeysets;
 import org.authhmac.james.PartnerPolicies;
 import org.authhmac.james.PartnerPolicyFile;
 import org.authhmac.james.RecordedVerdict;
@@ -945,7 +946,7 @@ class AuthHmacFailedTest {
         void aPartnerFileTheReaderRefusesStopsTheStartUpNamingTheKey(@TempDir Path conf) throws Exception {
             TestPartners.write(conf, "partner.a.example.keyset=partner-a", "partner.a.example.failOn=fail,temperror");
             AuthHmacFailed m = new AuthHmacFailed(receiverVault, new SharedReplayCache(new InMemoryReplayCache(10, Clock.systemUTC())),
-                    metrics, new PartnerPolicyFile(TestPartners.provider(conf)));
+                    metrics, new PartnerPolicyFile(TestPartners.provider(conf)), new NeededKeysets());
 
             assertThatThrownBy(() -> m.init(FakeMatcherConfig.builder().matcherName("AuthHmacFailed")
                     .mailetContext(FakeMailContext.defaultContext()).build()))
@@ -957,7 +958,7 @@ class AuthHmacFailedTest {
         void theStartUpChecksTheReplayCachesSizeSoThatALeftoverSystemPropertyStopsIt(@TempDir Path conf) throws Exception {
             TestPartners.write(conf, "partner.a.example.keyset=partner-a");
             PartnerPolicyFile file = new PartnerPolicyFile(TestPartners.provider(conf));
-            AuthHmacFailed m = new AuthHmacFailed(receiverVault, new SharedReplayCache(file), metrics, file);
+            AuthHmacFailed m = new AuthHmacFailed(receiverVault, new SharedReplayCache(file), metrics, file, new NeededKeysets());
             System.setProperty("authhmac.replayCache.capacity", "100");
             try {
                 assertThatThrownBy(() -> m.init(FakeMatcherConfig.builder().matcherName("AuthHmacFailed")

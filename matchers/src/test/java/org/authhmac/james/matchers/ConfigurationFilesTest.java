@@ -15,6 +15,7 @@ import org.apache.mailet.base.test.FakeMailContext;
 import org.apache.mailet.base.test.FakeMailetConfig;
 import org.apache.mailet.base.test.FakeMatcherConfig;
 import org.authhmac.james.KeyVaultHealthCheck;
+import org.authhmac.james.NeededKeysets;
 import org.authhmac.james.PartnerPolicies;
 import org.authhmac.james.PartnerPolicy;
 import org.authhmac.james.PartnerPolicyFile;
@@ -70,7 +71,7 @@ class ConfigurationFilesTest {
             String cls = mailet.getAttribute("class");
             String match = mailet.getAttribute("match");
             if (match.startsWith("org.authhmac.james.matchers.AuthHmacFailed")) {
-                AuthHmacFailed matcher = new AuthHmacFailed(vault, new SharedReplayCache(partners), new RecordingMetricFactory(), partners);
+                AuthHmacFailed matcher = new AuthHmacFailed(vault, new SharedReplayCache(partners), new RecordingMetricFactory(), partners, new NeededKeysets());
                 // a condition, were one left, would stop the start-up
                 matcher.init(FakeMatcherConfig.builder().matcherName("AuthHmacFailed")
                         .condition(match.contains("=") ? match.substring(match.indexOf('=') + 1) : null)
@@ -80,7 +81,7 @@ class ConfigurationFilesTest {
                 assertThat(processorExists(doc, "auth-hmac-verify-retry")).isTrue();
             }
             if (cls.equals(SignWithAuthHmac.class.getName())) {
-                new SignWithAuthHmac(vault, new RecordingMetricFactory(), partners).init(config(mailet));
+                new SignWithAuthHmac(vault, new RecordingMetricFactory(), partners, new NeededKeysets()).init(config(mailet));
                 initialised.add("SignWithAuthHmac");
                 assertThat(processorExists(doc, parameters(mailet).getProperty("onMailetException"))).isTrue();
                 assertThat(processorExists(doc, parameters(mailet).getProperty("refusedProcessor", "error"))).isTrue();

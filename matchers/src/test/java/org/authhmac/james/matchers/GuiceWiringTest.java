@@ -96,6 +96,26 @@ class GuiceWiringTest {
     }
 
     @Test
+    void theHealthCheckIsUnhealthyNamingAKeysetTheInitialisedMailetAndMatcherNeedButTheVaultLacks() throws Exception {
+        // given the partner file names keyset a-b, and the vault (empty) holds no key in it
+        Injector extensions = jamesLikeInjector();
+        KeyVaultHealthCheck health = extensions.getInstance(KeyVaultHealthCheck.class);
+        assertThat(reactor.core.publisher.Mono.from(health.check()).block().isHealthy()).isTrue();
+
+        extensions.getInstance(SignWithAuthHmac.class).init(org.apache.mailet.base.test.FakeMailetConfig.builder()
+                .mailetName("SignWithAuthHmac").mailetContext(org.apache.mailet.base.test.FakeMailContext.defaultContext())
+                .setProperty("signingDomain", "b.example").build());
+        extensions.getInstance(AuthHmacFailed.class).init(org.apache.mailet.base.test.FakeMatcherConfig.builder()
+                .matcherName("AuthHmacFailed").mailetContext(org.apache.mailet.base.test.FakeMailContext.defaultContext()).build());
+
+        org.apache.james.core.healthcheck.Result result = reactor.core.publisher.Mono.from(health.check()).block();
+        assertThat(result.isUnHealthy()).isTrue();
+        assertThat(result.getCause()).hasValueSatisfying(cause -> assertThat(cause)
+                .contains("keyset 'a-b' has no primary key, so mail to partner a.example waits unsigned")
+                .contains("keyset 'a-b' holds no PRIMARY or ACTIVE key, so mail from partner a.example fails verification"));
+    }
+
+    @Test
     void allMatchersShareOneReplayCache() throws Exception {
         Injector extensions = jamesLikeInjector();
 

@@ -47,6 +47,51 @@ class RecipientVerdictsTest {
                 AttributeValue.of(Map.<String, AttributeValue<?>>of(rcpt.asString(), AttributeValue.of(v.encode())))));
     }
 
+    /**
+     * Each attribute as James's WebAdmin shows it ({@code GET /mailRepositories/{repo}/mails/{key}?additionalFields=
+     * attributes}): MailDto maps every attribute to {@code getValue().value().toString()} (James 3.8.1 and 3.9.0),
+     * after the mail went through a repository, which stores attributes as JSON.
+     */
+    static Map<String, String> asWebAdminShowsThem(FakeMail mail) {
+        Map<String, String> out = new LinkedHashMap<>();
+        mail.attributes().forEach(a -> {
+            AttributeValue<?> stored = AttributeValue.fromJson(a.getValue().toJson().orElseThrow());
+            out.put(a.getName().asString(), stored.value().toString());
+        });
+        return out;
+    }
+
+    @Test
+    void webAdminShowsTheRecordedVerdictsAsPlainTextNotAsJavaObjects() throws Exception {
+        FakeMail mail = mailTo("bob@b.example", "carol@b.example");
+
+        RecipientVerdicts.of(mail).record(new RecipientVerification.Decided(verdicts(BOB, FAIL, CAROL, PASS)));
+
+        assertThat(asWebAdminShowsThem(mail).get(AuthHmacAttributes.RECIPIENT_VERDICTS.asString()))
+                .doesNotContain("AttributeValue", "serializer")
+                .isEqualTo("{\"bob@b.example\":\"fail bad-mac s=ka1 d=a.example\","
+                        + "\"carol@b.example\":\"pass verified s=ka1 d=a.example t=1795312800\"}");
+    }
+
+    @Test
+    void verdictsRecordedByAnEarlierVersionAsAMapAreStillRead() throws Exception {
+        FakeMail mail = mailTo("bob@b.example", "carol@b.example");
+        recordedEarlier(mail, BOB, PASS);
+
+        assertThat(RecipientVerdicts.of(mail).pending()).containsExactly(CAROL);
+    }
+
+    @Test
+    void anAddressWithQuotesAndSpacesSurvivesTheTextForm() throws Exception {
+        MailAddress odd = new MailAddress("\"a \\\" b,c\"@b.example");
+        FakeMail mail = mailTo("bob@b.example");
+
+        RecipientVerdicts.of(mail).record(new RecipientVerification.Decided(verdicts(odd, FAIL, BOB, PASS)));
+
+        assertThat(RecordedVerdict.perRecipient(mail)).containsOnlyKeys(odd, BOB);
+        assertThat(RecordedVerdict.perRecipient(mail).get(odd).sameAs(FAIL)).isTrue();
+    }
+
     @Test
     void aMailSeenForTheFirstTimeHasNoVerdictAndEveryRecipientIsPending() throws Exception {
         RecipientVerdicts verdicts = RecipientVerdicts.of(mailTo("bob@b.example", "carol@b.example"));

@@ -187,7 +187,7 @@ class SwtpmPipelineTest {
 
     @Test
     void healthCheckFollowsTheTpm() {
-        KeyVaultHealthCheck check = new KeyVaultHealthCheck(vaultB);
+        KeyVaultHealthCheck check = new KeyVaultHealthCheck(vaultB, new org.authhmac.james.NeededKeysets());
         assertThat(reactor.core.publisher.Mono.from(check.check()).block().isHealthy()).isTrue();
 
         tpmB.kill();
