@@ -85,15 +85,18 @@ public class AuthHmacJames extends GenericContainer<AuthHmacJames> {
         }
 
         String file(String name) {
-            String resource = "org/authhmac/testcontainers/james-conf/" + folder + "/" + name;
-            try (InputStream in = AuthHmacJames.class.getClassLoader().getResourceAsStream(resource)) {
-                if (in == null) {
-                    throw new IllegalStateException("missing resource " + resource);
-                }
-                return new String(in.readAllBytes(), StandardCharsets.UTF_8);
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
+            return resource("org/authhmac/testcontainers/james-conf/" + folder + "/" + name);
+        }
+    }
+
+    private static String resource(String resource) {
+        try (InputStream in = AuthHmacJames.class.getClassLoader().getResourceAsStream(resource)) {
+            if (in == null) {
+                throw new IllegalStateException("missing resource " + resource);
             }
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
     }
 
@@ -262,6 +265,9 @@ public class AuthHmacJames extends GenericContainer<AuthHmacJames> {
         }
         files.put("auth-hmac.properties", withProperties(files.get("auth-hmac.properties"),
                 Map.of("tpm.host", addressOn(tpm), "tpm.port", Integer.toString(SwtpmContainer.TPM_PORT))));
+        // WebAdmin on every interface of the container, as containers/james has it; on localhost only (as some images
+        // ship it) the health wait could never reach it through the mapped port
+        files.put("webadmin.properties", resource("org/authhmac/testcontainers/docker-conf/webadmin.properties"));
         files.forEach((name, text) -> withCopyToContainer(Transferable.of(text), CONF + name));
         Path jar = bundleJar != null ? bundleJar : defaultBundleJar();
         withCopyToContainer(MountableFile.forHostPath(jar), EXTENSIONS + jar.getFileName());
