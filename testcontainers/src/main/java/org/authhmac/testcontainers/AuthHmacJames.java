@@ -224,7 +224,8 @@ public class AuthHmacJames extends GenericContainer<AuthHmacJames> {
         try {
             super.start();
         } catch (RuntimeException e) {
-            stopSidecarAndNetwork();
+            // a James that never became healthy, or whose users could not be added, is stopped with its sidecar
+            stop();
             throw e;
         }
     }
