@@ -151,7 +151,15 @@ public class AuthHmacQuarantine extends GenericMailet {
             LOGGER.warn("auth-hmac: mail {} reached {} without a verdict; is AuthHmacFailed the matcher?", mail.getName(), getMailetName());
         }
         metrics.count(Metrics.HELD + action.name().toLowerCase(Locale.ROOT));
-        failing.handle(mail, verdict);
+        String here = mail.getState();
+        try {
+            failing.handle(mail, verdict);
+        } catch (MessagingException | RuntimeException e) {
+            if (KeepBack.afterException(mail, here, getInitParameter("onMailetException"), getMailetName(), e)) {
+                return;
+            }
+            throw e;
+        }
     }
 
     @Override

@@ -130,6 +130,18 @@ public class SignWithAuthHmac extends SigningMailet {
 
     @Override
     public void service(Mail mail) throws MessagingException {
+        String here = mail.getState();
+        try {
+            signOrPass(mail);
+        } catch (MessagingException | RuntimeException e) {
+            if (KeepBack.afterException(mail, here, getInitParameter("onMailetException"), getMailetName(), e)) {
+                return;
+            }
+            throw e;
+        }
+    }
+
+    private void signOrPass(Mail mail) throws MessagingException {
         if (splitCopies.passesAsOurSplitCopy(mail)) {
             return;
         }
@@ -219,7 +231,7 @@ public class SignWithAuthHmac extends SigningMailet {
     private void cannotSign(Mail mail, Exception e) {
         String why = UntrustedText.forLog(String.valueOf(e.getMessage()));
         LOGGER.error("auth-hmac: cannot sign mail {}, sending it to processor '{}': {}", mail.getName(), errorProcessor, why);
-        divert(mail, Metrics.SIGN_FAILED, errorProcessor, "cannot sign: " + why);
+        divert(mail, Metrics.SIGN_FAILED, KeepBack.awayFrom(mail, errorProcessor, getMailetName(), "errorProcessor"), "cannot sign: " + why);
     }
 
     /**
@@ -254,7 +266,8 @@ public class SignWithAuthHmac extends SigningMailet {
         } catch (MessagingException e) {
             // The header block cannot be read, so it cannot be sent either: retrying will not help.
             LOGGER.error("auth-hmac: cannot read mail {}, sending it to processor '{}': {}", mail.getName(), errorProcessor, e.getMessage());
-            divert(mail, Metrics.SIGN_FAILED, errorProcessor, "cannot read the message: " + e.getMessage());
+            divert(mail, Metrics.SIGN_FAILED, KeepBack.awayFrom(mail, errorProcessor, getMailetName(), "errorProcessor"),
+                    "cannot read the message: " + e.getMessage());
         }
     }
 
@@ -263,7 +276,7 @@ public class SignWithAuthHmac extends SigningMailet {
         LOGGER.warn("auth-hmac: mail {} from {} is not signed and not sent ({}), sending it to processor '{}': {}",
                 mail.getName(), mail.getMaybeSender().asString(), decision.rule().token(), refusedProcessor, decision.detail());
         mail.setErrorMessage("auth-hmac: not signed and not sent: " + decision.detail());
-        mail.setState(refusedProcessor);
+        mail.setState(KeepBack.awayFrom(mail, refusedProcessor, getMailetName(), "refusedProcessor"));
     }
 
     @Override

@@ -60,7 +60,7 @@ final class WaitingForPrimary {
                     retryProcessor, keyset);
         }
         mail.setErrorMessage("auth-hmac: waits for a primary key in keyset '" + keyset + "'");
-        mail.setState(retryProcessor);
+        mail.setState(KeepBack.awayFrom(mail, retryProcessor, "SignWithAuthHmac", "onMailetException"));
         return true;
     }
 

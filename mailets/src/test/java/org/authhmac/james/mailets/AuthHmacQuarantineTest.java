@@ -243,6 +243,21 @@ class AuthHmacQuarantineTest {
         assertThat(mail.getState()).isNotEqualTo(Mail.GHOST);
     }
 
+    @Test
+    void aMailTheRepositoryRefusesGoesToTheErrorProcessorWhenOnMailetExceptionNamesTheProcessorItIsIn() throws Exception {
+        // James would carry it on to the next mailet of auth-hmac-verify: delivery, unheld
+        FakeMail mail = failedMail();
+        mail.setState("auth-hmac-verify");
+        MailRepository broken = new RefusingToSerialize(store.select(MailRepositoryUrl.from(REPO)), true);
+        AuthHmacQuarantine m = new AuthHmacQuarantine(new SingleRepositoryStore(broken), metrics, clock, ctx -> mailboxes);
+        m.init(FakeMailetConfig.builder().mailetName("q").mailetContext(context)
+                .setProperty("onMailetException", "auth-hmac-verify").build());
+
+        m.service(mail);
+
+        assertThat(mail.getState()).isEqualTo(Mail.ERROR);
+    }
+
     FakeMailContext.SentMail sentTo(String address) {
         return context.getSentMails().stream().filter(s -> s.getRecipients().contains(Mails.address(address))).findFirst()
                 .orElseThrow(() -> new AssertionError("no notice to " + address + ": " + context.getSentMails()));

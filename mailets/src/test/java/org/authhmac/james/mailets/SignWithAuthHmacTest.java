@@ -311,6 +311,54 @@ class SignWithAuthHmacTest {
         assertThat(signatures(mail)).isEmpty();
     }
 
+    @Test
+    void whenOnMailetExceptionNamesTheProcessorTheMailIsInAMailTheVaultCannotSignGoesToTheErrorProcessor() throws Exception {
+        // James carries a mail moved to the processor it is in on to the next mailet: RemoteDelivery, unsigned
+        SignWithAuthHmac m = new SignWithAuthHmac(vault, metrics, Clock.fixed(NOW, ZoneOffset.UTC), PARTNERS);
+        m.init(config().setProperty("onMailetException", " Relay").build());
+        FakeMail mail = Mails.outbound(Mails.message("alice@a.example", "bob@b.example", "hello", "hi"),
+                "alice@a.example", "bob@b.example");
+        vault.goDown();
+
+        List<String> errors = errorLines(() -> m.service(mail));
+
+        assertThat(mail.getState()).isEqualTo(Mail.ERROR);
+        assertThat(signatures(mail)).isEmpty();
+        assertThat(errors).singleElement().asString().contains("'relay'", "onMailetException");
+    }
+
+    @Test
+    void whenOnMailetExceptionNamesTheProcessorTheMailIsInAMailForAKeysetWithoutPrimaryGoesToTheErrorProcessor() throws Exception {
+        InMemoryKeyVault noB = new InMemoryKeyVault().add("kc1", "partner-c", KeyStatus.PRIMARY, InMemoryKeyVault.primary("c"));
+        SignWithAuthHmac m = new SignWithAuthHmac(noB, metrics, Clock.fixed(NOW, ZoneOffset.UTC), PARTNERS);
+        m.init(config().setProperty("onMailetException", "relay").build());
+        FakeMail mail = Mails.outbound(Mails.message("alice@a.example", "bob@b.example", "hello", "hi"),
+                "alice@a.example", "bob@b.example");
+
+        m.service(mail);
+
+        assertThat(mail.getState()).isEqualTo(Mail.ERROR);
+        assertThat(signatures(mail)).isEmpty();
+    }
+
+    @Test
+    void whenErrorProcessorOrRefusedProcessorNamesTheProcessorTheMailIsInTheMailGoesToTheErrorProcessor() throws Exception {
+        SignWithAuthHmac m = new SignWithAuthHmac(vault, metrics, Clock.fixed(NOW, ZoneOffset.UTC), PARTNERS);
+        m.init(config().setProperty("errorProcessor", "relay").setProperty("refusedProcessor", "relay").build());
+        FakeMail unsignable = Mails.outbound("Subject: pay now\r\n" + Mails.message("alice@a.example", "bob@b.example", "hello", "hi"),
+                "alice@a.example", "bob@b.example");
+        FakeMail refused = Mails.outbound(Mails.message("\"CEO\" <ceo@a.example>", "bob@b.example", "new bank details", "x"),
+                "alice@a.example", "bob@b.example");
+
+        m.service(unsignable);
+        m.service(refused);
+
+        assertThat(unsignable.getState()).isEqualTo(Mail.ERROR);
+        assertThat(refused.getState()).isEqualTo(Mail.ERROR);
+        assertThat(signatures(unsignable)).isEmpty();
+        assertThat(signatures(refused)).isEmpty();
+    }
+
     static List<String> errorLines(AuthHmacQuarantineTest.ThrowingRunnable action) throws Exception {
         java.io.ByteArrayOutputStream captured = new java.io.ByteArrayOutputStream();
         java.io.PrintStream original = System.err;
