@@ -46,6 +46,13 @@ public final class Metrics {
     public static final String AR_STRIPPED = PREFIX + "verify.strippedAuthenticationResults";
     /** A key derivation (a TPM2_HMAC) made for a received signature under which no MAC verified: a forgery's cost. */
     public static final String VERIFY_WASTED_DERIVATIONS = PREFIX + "verify.wastedKeyDerivations";
+    /** Each answer of the replay cache (in memory or in Redis), and how long it took. */
+    public static final String REPLAY_CACHE_TIMER = PREFIX + "replayCache.time";
+    public static final String REPLAY_CACHE_FRESH = PREFIX + "replayCache.fresh";
+    public static final String REPLAY_CACHE_REPLAY = PREFIX + "replayCache.replay";
+    public static final String REPLAY_CACHE_RECIPIENT_LIMIT = PREFIX + "replayCache.recipientLimit";
+    /** No answer: full, Redis unreachable or slow or answering something else; the verdict is temperror. */
+    public static final String REPLAY_CACHE_ERROR = PREFIX + "replayCache.error";
     public static final String HELD = PREFIX + "quarantine.action.";
     public static final String NOTICES = PREFIX + "quarantine.notices";
     public static final String NOTICES_SUPPRESSED = PREFIX + "quarantine.noticesSuppressed";

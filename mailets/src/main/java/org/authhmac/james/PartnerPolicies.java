@@ -1,5 +1,8 @@
 package org.authhmac.james;
 
+import java.net.URI;
+import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Collection;
 import java.util.Collections;
 import java.util.EnumSet;
@@ -22,17 +25,18 @@ import org.authhmac.protocol.VerifierSettings;
  * @param authservId     the authserv-id of our Authentication-Results fields; empty: the host name
  * @param shared         the verifier settings every partner shares (header name, signatures per mail, sub-address
  *                       separator); each partner's own values go over them
- * @param replayCache    the size of the in-memory replay cache
+ * @param replayCache    the size of the replay cache (in memory, or in Redis)
+ * @param replayStore    where the replay cache lives: this JVM's memory, or a Redis shared by several James
  */
 public record PartnerPolicies(Map<String, PartnerPolicy> partners, Optional<String> authservId, VerifierSettings shared,
-                              ReplayCacheSize replayCache) {
+                              ReplayCacheSize replayCache, ReplayStore replayStore) {
     /** The file's name in James's configuration folder, without {@code .properties}, as PropertiesProvider takes it. */
     public static final String FILE = "auth-hmac-partners";
     /** Where operators find it, as messages name it. */
     public static final String PATH = "conf/" + FILE + ".properties";
 
     /**
-     * How many entries the in-memory replay cache holds, and the share of them (percent) that the signatures of one
+     * How many entries the replay cache holds (in memory, or in Redis for all James together), and the share of them (percent) that the signatures of one
      * signing domain may hold: a flood from one partner fills its own share and leaves the rest to the others.
      */
     public record ReplayCacheSize(int capacity, int domainSharePercent) {
@@ -42,6 +46,39 @@ public record PartnerPolicies(Map<String, PartnerPolicy> partners, Optional<Stri
         public int domainCapacity() {
             return (int) Math.max(1, (long) capacity * domainSharePercent / 100);
         }
+    }
+
+    /**
+     * Where the replay cache lives ({@code replayCache.store}). One James alone keeps it in memory; several James that
+     * receive for the same domain share one in Redis, or a mail captured on its way to one could be replayed to another.
+     */
+    public sealed interface ReplayStore permits ReplayStore.Memory, ReplayStore.Redis {
+        /** This JVM's memory: lost at a restart, not seen by other James. */
+        record Memory() implements ReplayStore {
+        }
+
+        /**
+         * A Redis server (docs/CONFIGURATION.md, "A replay cache shared by several James"). The password is never held
+         * here, only the file it is read from, so that the value can be printed.
+         *
+         * @param uri            {@code redis://host:port/db} or {@code rediss://} (TLS), without user or password
+         * @param username       the ACL user; empty: the {@code default} user
+         * @param passwordFile   the file holding the password; empty: no AUTH
+         * @param timeout        how long one command may take before the verdict is temperror
+         * @param connectTimeout how long a connection may take to open
+         * @param keyPrefix      the start of every key this cache writes
+         */
+        record Redis(URI uri, Optional<String> username, Optional<Path> passwordFile, Duration timeout,
+                     Duration connectTimeout, String keyPrefix) implements ReplayStore {
+            public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(2);
+            public static final String DEFAULT_KEY_PREFIX = "authhmac:rc:";
+        }
+    }
+
+    /** With the replay cache in memory. */
+    public PartnerPolicies(Map<String, PartnerPolicy> partners, Optional<String> authservId, VerifierSettings shared,
+                           ReplayCacheSize replayCache) {
+        this(partners, authservId, shared, replayCache, new ReplayStore.Memory());
     }
 
     public PartnerPolicies {

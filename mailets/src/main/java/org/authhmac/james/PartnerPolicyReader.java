@@ -1,5 +1,11 @@
 package org.authhmac.james;
 
+import java.io.IOException;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
 import java.time.Duration;
 import java.util.EnumSet;
 import java.util.Iterator;
@@ -8,6 +14,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.regex.Pattern;
 import org.apache.commons.configuration2.Configuration;
 import org.apache.mailet.MailetException;
 import org.authhmac.protocol.AuthResult;
@@ -29,7 +36,15 @@ final class PartnerPolicyReader {
     static final Set<String> PARTNER_SETTINGS = Set.of("keyset", "periodSeconds", "previousPeriods", "maxFutureSkew",
             "maxAge", "replayScope", "alignment", "failOn");
     static final Set<String> SHARED_SETTINGS = Set.of("authservId", "headerName", "maxSignatures", "subAddressSeparator",
-            "replayCache.capacity", "replayCache.domainSharePercent");
+            "replayCache.capacity", "replayCache.domainSharePercent", "replayCache.store", "replayCache.redis.uri",
+            "replayCache.redis.username", "replayCache.redis.passwordFile", "replayCache.redis.timeout",
+            "replayCache.redis.connectTimeout", "replayCache.redis.keyPrefix");
+    static final String REDIS_PREFIX = "replayCache.redis.";
+    /** Key prefixes: no hash-tag braces, no white space or control characters, short enough to leave room for the rest. */
+    private static final Pattern KEY_PREFIX = Pattern.compile("[A-Za-z0-9:._-]{1,64}");
+    private static final Pattern ACL_USER = Pattern.compile("[A-Za-z0-9._@-]{1,64}");
+    private static final Duration MIN_TIMEOUT = Duration.ofMillis(50);
+    private static final Duration MAX_TIMEOUT = Duration.ofSeconds(60);
 
     /**
      * James reads .properties files as ISO-8859-1: a domain typed in UTF-8 ({@code partner.bücher.example}) arrives as
@@ -95,7 +110,7 @@ final class PartnerPolicyReader {
         }
         String authservId = shared.get("authservId");
         return new PartnerPolicies(policies, Optional.ofNullable(authservId == null ? null : Parameters.domain("authservId", authservId)),
-                sharedSettings(shared), replayCache(shared));
+                sharedSettings(shared), replayCache(shared), replayStore(shared));
     }
 
     private PartnerPolicy partner(String domain, Map<String, String> s) throws MailetException {
@@ -156,6 +171,112 @@ final class PartnerPolicyReader {
                 Parameters.integer("replayCache.capacity", s.get("replayCache.capacity"), d.capacity(), 1, Integer.MAX_VALUE),
                 Parameters.integer("replayCache.domainSharePercent", s.get("replayCache.domainSharePercent"),
                         d.domainSharePercent(), 1, 100));
+    }
+
+    /** {@code replayCache.store} and, for Redis, its {@code replayCache.redis.*} keys, each refused without the other. */
+    static PartnerPolicies.ReplayStore replayStore(Map<String, String> s) throws MailetException {
+        String store = s.getOrDefault("replayCache.store", "memory").trim();
+        switch (store) {
+            case "memory" -> {
+                for (String key : s.keySet()) {
+                    if (key.startsWith(REDIS_PREFIX)) {
+                        // Half a switch to Redis: the operator believes the nodes share a cache they do not share.
+                        throw error(key, "is read only with replayCache.store=redis (the store is memory)");
+                    }
+                }
+                return new PartnerPolicies.ReplayStore.Memory();
+            }
+            case "redis" -> {
+                URI uri = redisUri(s.get(REDIS_PREFIX + "uri"));
+                Optional<String> user = Optional.ofNullable(s.get(REDIS_PREFIX + "username")).map(String::trim);
+                if (user.isPresent() && !ACL_USER.matcher(user.get()).matches()) {
+                    throw error(REDIS_PREFIX + "username", "must be 1 to 64 of A-Z a-z 0-9 . _ @ -");
+                }
+                Optional<Path> passwordFile = Optional.ofNullable(s.get(REDIS_PREFIX + "passwordFile")).map(String::trim)
+                        .map(Path::of);
+                if (passwordFile.isPresent()) {
+                    checkPasswordFile(REDIS_PREFIX + "passwordFile", passwordFile.get());
+                } else if (user.isPresent()) {
+                    throw error(REDIS_PREFIX + "username", "needs replayCache.redis.passwordFile: an ACL user logs in with a password");
+                }
+                Duration timeout = timeout(REDIS_PREFIX + "timeout", s.get(REDIS_PREFIX + "timeout"));
+                Duration connectTimeout = timeout(REDIS_PREFIX + "connectTimeout", s.get(REDIS_PREFIX + "connectTimeout"));
+                String prefix = s.getOrDefault(REDIS_PREFIX + "keyPrefix", PartnerPolicies.ReplayStore.Redis.DEFAULT_KEY_PREFIX).trim();
+                if (!KEY_PREFIX.matcher(prefix).matches()) {
+                    throw error(REDIS_PREFIX + "keyPrefix", "must be 1 to 64 of A-Z a-z 0-9 : . _ - (no braces: the keys "
+                            + "hold no Redis Cluster hash tag)");
+                }
+                return new PartnerPolicies.ReplayStore.Redis(uri, user, passwordFile, timeout, connectTimeout, prefix);
+            }
+            default -> throw error("replayCache.store", "'" + store + "' is not a store: memory (one James) or redis (shared)");
+        }
+    }
+
+    private static URI redisUri(String value) throws MailetException {
+        String key = REDIS_PREFIX + "uri";
+        if (value == null) {
+            throw error(key, "is required with replayCache.store=redis, for example redis://127.0.0.1:6379/0 (rediss:// for TLS)");
+        }
+        URI uri;
+        try {
+            uri = new URI(value.trim());
+        } catch (URISyntaxException e) {
+            throw error(key, "is not a URI: " + e.getMessage());
+        }
+        if (!"redis".equals(uri.getScheme()) && !"rediss".equals(uri.getScheme())) {
+            throw error(key, "must start with redis:// or rediss:// (TLS)");
+        }
+        if (uri.getRawUserInfo() != null) {
+            // A password in the URI would sit in a file every James admin reads, and in our log lines.
+            throw error(key, "must not hold a user or password: give replayCache.redis.username and replayCache.redis.passwordFile");
+        }
+        if (uri.getHost() == null || uri.getHost().isEmpty()) {
+            throw error(key, "names no host");
+        }
+        if (uri.getRawQuery() != null || uri.getRawFragment() != null) {
+            throw error(key, "must not have a query or fragment: the settings are replayCache.redis.* keys");
+        }
+        String path = uri.getRawPath() == null ? "" : uri.getRawPath();
+        if (!path.isEmpty() && !path.equals("/") && !path.matches("/\\d{1,4}")) {
+            throw error(key, "the path is the database number, 0 to 9999: redis://host:port/0");
+        }
+        if (uri.getPort() == 0) {
+            throw error(key, "port 0 is no port");
+        }
+        return uri;
+    }
+
+    private static Duration timeout(String key, String value) throws MailetException {
+        Duration d = Parameters.duration(key, value, PartnerPolicies.ReplayStore.Redis.DEFAULT_TIMEOUT);
+        if (d.compareTo(MIN_TIMEOUT) < 0 || d.compareTo(MAX_TIMEOUT) > 0) {
+            // Unbounded, a hung Redis would hold James's spool threads; too short, a busy one would make every mail wait.
+            throw error(key, "must be 50ms to 60s");
+        }
+        return d;
+    }
+
+    /** The password file must be there, readable, and not readable by every user of the host. */
+    static void checkPasswordFile(String key, Path file) throws MailetException {
+        if (!file.isAbsolute()) {
+            throw error(key, "must be an absolute path: James's working directory is not the configuration folder");
+        }
+        if (!Files.isRegularFile(file) || !Files.isReadable(file)) {
+            throw error(key, file + " is not a readable file");
+        }
+        try {
+            Set<PosixFilePermission> perms = Files.getPosixFilePermissions(file);
+            if (perms.contains(PosixFilePermission.OTHERS_READ) || perms.contains(PosixFilePermission.OTHERS_WRITE)) {
+                throw error(key, file + " can be read or written by every user of this host: chmod 600 (or 640 with "
+                        + "the group James runs as)");
+            }
+            if (Files.size(file) == 0) {
+                throw error(key, file + " is empty");
+            }
+        } catch (UnsupportedOperationException notPosix) {
+            // Windows: no POSIX bits to check; the folder's ACL is the operator's to set.
+        } catch (IOException e) {
+            throw error(key, "cannot read " + file + ": " + e.getMessage());
+        }
     }
 
     /**

@@ -6,7 +6,11 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
+import java.util.Optional;
+import org.apache.james.metrics.api.MetricFactory;
+import org.apache.james.metrics.api.TimeMetric;
 import org.apache.mailet.MailetException;
+import org.authhmac.james.Metrics;
 import org.authhmac.james.PartnerPolicies;
 import org.authhmac.james.PartnerPolicyFile;
 import org.authhmac.protocol.InMemoryReplayCache;
@@ -19,7 +23,8 @@ import org.authhmac.protocol.ReplayCacheException;
  * {@code conf/auth-hmac-partners.properties}: {@code replayCache.capacity} entries (350-390 bytes of heap each as
  * measured by the soak test), of which the signatures of one signing domain may hold
  * {@code replayCache.domainSharePercent} percent: a flood from one partner fills its own share and leaves the rest to
- * the others. Sizing in docs/CONFIGURATION.md, "Replay cache size".
+ * the others. Sizing in docs/CONFIGURATION.md, "Replay cache size". With {@code replayCache.store=redis} the cache is
+ * in a Redis that several James share ({@link RedisReplayCache}), sized the same way.
  */
 @Singleton
 public class SharedReplayCache implements ReplayCache {
@@ -30,6 +35,8 @@ public class SharedReplayCache implements ReplayCache {
     /** How long the delegate keeps a signature's entries after its expiry, and its clock; null: the delegate knows. */
     private final Duration retention;
     private final Clock clock;
+    /** Counts each answer and times it; null: not counted (tests that build a cache of their own). */
+    private final Metrics metrics;
 
     /**
      * Sized by the partner file, read when the matcher starts ({@link #checkConfiguration}). Nothing is read here:
@@ -37,10 +44,16 @@ public class SharedReplayCache implements ReplayCache {
      * class file major version" instead of the message that names the bad key.
      */
     @Inject
-    public SharedReplayCache(PartnerPolicyFile policyFile) {
+    public SharedReplayCache(PartnerPolicyFile policyFile, MetricFactory metricFactory) {
         this.policyFile = policyFile;
         this.retention = InMemoryReplayCache.DEFAULT_RETENTION;
         this.clock = Clock.systemUTC();
+        this.metrics = metricFactory == null ? null : new Metrics(metricFactory);
+    }
+
+    /** Sized by the partner file, not counted. */
+    public SharedReplayCache(PartnerPolicyFile policyFile) {
+        this(policyFile, null);
     }
 
     /** Over another store, which must itself refuse a signature whose entries it may already have dropped. */
@@ -49,6 +62,7 @@ public class SharedReplayCache implements ReplayCache {
         this.delegate = delegate;
         this.retention = null;
         this.clock = null;
+        this.metrics = null;
     }
 
     /** In memory, of this size. */
@@ -57,6 +71,7 @@ public class SharedReplayCache implements ReplayCache {
         this.delegate = new InMemoryReplayCache(size.capacity(), size.domainCapacity(), retention, clock);
         this.retention = retention;
         this.clock = clock;
+        this.metrics = null;
     }
 
     /** The system properties that sized the cache before the partner file did, each with its key in the file now. */
@@ -87,15 +102,70 @@ public class SharedReplayCache implements ReplayCache {
                                 + " (docs/CONFIGURATION.md)");
                     }
                 }
-                PartnerPolicies.ReplayCacheSize size = policyFile.policies().replayCache();
-                delegate = new InMemoryReplayCache(size.capacity(), size.domainCapacity(), retention, clock);
+                PartnerPolicies policies = policyFile.policies();
+                PartnerPolicies.ReplayCacheSize size = policies.replayCache();
+                delegate = switch (policies.replayStore()) {
+                    case PartnerPolicies.ReplayStore.Memory memory ->
+                            new InMemoryReplayCache(size.capacity(), size.domainCapacity(), retention, clock);
+                    case PartnerPolicies.ReplayStore.Redis redis -> redis(redis, size);
+                };
             }
             return delegate;
         }
     }
 
+    private RedisReplayCache redis(PartnerPolicies.ReplayStore.Redis settings, PartnerPolicies.ReplayCacheSize size)
+            throws MailetException {
+        try {
+            return new RedisReplayCache(settings, size, retention);
+        } catch (java.io.IOException | RuntimeException e) {
+            throw new MailetException("auth-hmac: " + PartnerPolicies.PATH + ": replayCache.redis.*: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Empty when the cache can answer now; else why not. A cache in memory always can; one in Redis when Redis answers
+     * PING within {@code limit}.
+     */
+    public Optional<String> health(Duration limit) {
+        ReplayCache d;
+        try {
+            d = delegate();
+        } catch (MailetException e) {
+            return Optional.of(e.getMessage());
+        }
+        return d instanceof RedisReplayCache redis ? redis.health(limit) : Optional.empty();
+    }
+
+    /** Where the entries are kept, for messages: "memory", or the Redis URI without password. */
+    public String where() {
+        ReplayCache d = delegate;
+        return d instanceof RedisReplayCache redis ? redis.where() : "memory";
+    }
+
     @Override
     public Outcome record(SignatureId signature, String replayId, int maxRecipients, Instant expiresAt) throws ReplayCacheException {
+        if (metrics == null) {
+            return recorded(signature, replayId, maxRecipients, expiresAt);
+        }
+        TimeMetric timer = metrics.timer(Metrics.REPLAY_CACHE_TIMER);
+        try {
+            Outcome outcome = recorded(signature, replayId, maxRecipients, expiresAt);
+            metrics.count(switch (outcome) {
+                case FRESH -> Metrics.REPLAY_CACHE_FRESH;
+                case REPLAY -> Metrics.REPLAY_CACHE_REPLAY;
+                case RECIPIENT_LIMIT -> Metrics.REPLAY_CACHE_RECIPIENT_LIMIT;
+            });
+            return outcome;
+        } catch (ReplayCacheException | RuntimeException e) {
+            metrics.count(Metrics.REPLAY_CACHE_ERROR);
+            throw e;
+        } finally {
+            timer.stopAndPublish();
+        }
+    }
+
+    private Outcome recorded(SignatureId signature, String replayId, int maxRecipients, Instant expiresAt) throws ReplayCacheException {
         if (clock != null && expiresAt.plus(retention).isBefore(clock.instant())) {
             // A mail verified this late (held through a long outage and released, with its acceptance time pinned) is
             // past the time the cache keeps a signature's entries: it may have forgotten the pass that makes this

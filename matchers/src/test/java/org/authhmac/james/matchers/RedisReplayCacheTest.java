@@ -1,0 +1,377 @@
+package org.authhmac.james.matchers;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.authhmac.james.PartnerPolicies;
+import org.authhmac.protocol.ReplayCache.Outcome;
+import org.authhmac.protocol.ReplayCache.SignatureId;
+import org.authhmac.protocol.ReplayCacheException;
+import org.authhmac.testing.redis.RedisServer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The replay cache in a real redis-server, one per test class: its answers, its bounds, and its failures. */
+class RedisReplayCacheTest {
+    private static final AtomicInteger PREFIXES = new AtomicInteger();
+    private static final SignatureId SIG = new SignatureId("a.example", "k1", "nonce-0123456789ab");
+
+    private static RedisServer redis;
+    private final List<RedisReplayCache> opened = new ArrayList<>();
+
+    @TempDir
+    Path dir;
+
+    @BeforeAll
+    static void startRedis() {
+        redis = RedisServer.start();
+    }
+
+    @AfterAll
+    static void stopRedis() {
+        if (redis != null) {
+            redis.close();
+        }
+    }
+
+    @AfterEach
+    void closeCaches() {
+        opened.forEach(RedisReplayCache::close);
+    }
+
+    private String prefix = "t" + PREFIXES.incrementAndGet() + ":";
+
+    private RedisReplayCache cache(int capacity, int sharePercent, Duration retention) throws IOException {
+        return cache(URI.create(redis.uri()), Optional.empty(), Duration.ofSeconds(2), capacity, sharePercent, retention);
+    }
+
+    private RedisReplayCache cache(URI uri, Optional<Path> passwordFile, Duration timeout, int capacity, int sharePercent,
+                                   Duration retention) throws IOException {
+        RedisReplayCache c = new RedisReplayCache(new PartnerPolicies.ReplayStore.Redis(uri, Optional.empty(), passwordFile,
+                timeout, Duration.ofSeconds(2), prefix), new PartnerPolicies.ReplayCacheSize(capacity, sharePercent), retention);
+        opened.add(c);
+        return c;
+    }
+
+    private static Instant inAnHour() {
+        return Instant.now().plus(Duration.ofHours(1));
+    }
+
+    private static SignatureId sig(String domain, int i) {
+        return new SignatureId(domain, "k1", String.format("nonce-%016d", i));
+    }
+
+    @Test
+    void aSecondSightingForTheSameMailboxIsAReplay() throws Exception {
+        RedisReplayCache cache = cache(100, 100, Duration.ZERO);
+        assertThat(cache.record(SIG, "bob@b.example", 1, inAnHour())).isEqualTo(Outcome.FRESH);
+        assertThat(cache.record(SIG, "bob@b.example", 1, inAnHour())).isEqualTo(Outcome.REPLAY);
+    }
+
+    @Test
+    void aSecondNodeOnTheSameRedisSeesTheFirstNodesPass() throws Exception {
+        RedisReplayCache node1 = cache(100, 100, Duration.ZERO);
+        RedisReplayCache node2 = cache(100, 100, Duration.ZERO);
+        assertThat(node1.record(SIG, "bob@b.example", 1, inAnHour())).isEqualTo(Outcome.FRESH);
+        assertThat(node2.record(SIG, "bob@b.example", 1, inAnHour())).isEqualTo(Outcome.REPLAY);
+    }
+
+    @Test
+    void aSignaturePassesForAtMostRcMailboxes() throws Exception {
+        RedisReplayCache cache = cache(100, 100, Duration.ZERO);
+        assertThat(cache.record(SIG, "bob@b.example", 2, inAnHour())).isEqualTo(Outcome.FRESH);
+        assertThat(cache.record(SIG, "carol@b.example", 2, inAnHour())).isEqualTo(Outcome.FRESH);
+        assertThat(cache.record(SIG, "dave@b.example", 2, inAnHour())).isEqualTo(Outcome.RECIPIENT_LIMIT);
+        // a mailbox already recorded is a replay, even at the limit
+        assertThat(cache.record(SIG, "bob@b.example", 2, inAnHour())).isEqualTo(Outcome.REPLAY);
+    }
+
+    @Test
+    void replayIdsWithSpacesAndLineEndsAreTheirOwnMembers() throws Exception {
+        RedisReplayCache cache = cache(100, 100, Duration.ZERO);
+        assertThat(cache.record(SIG, "\"a b\r\nc\"@b.example", 3, inAnHour())).isEqualTo(Outcome.FRESH);
+        assertThat(cache.record(SIG, "\"a b\"@b.example", 3, inAnHour())).isEqualTo(Outcome.FRESH);
+        assertThat(cache.record(SIG, "\"a b\r\nc\"@b.example", 3, inAnHour())).isEqualTo(Outcome.REPLAY);
+    }
+
+    @Test
+    void entriesAreKeptUntilExpiryPlusRetention() throws Exception {
+        RedisReplayCache cache = cache(100, 100, Duration.ofHours(1));
+        Instant expires = Instant.now().plusSeconds(10);
+        cache.record(SIG, "bob@b.example", 1, expires);
+        long pttl = Long.parseLong(redis.command("PTTL", cache.sigKey("a.example", "k1", SIG.nonce())));
+        assertThat(pttl).isBetween(3_600_000L + 8_000L, 3_600_000L + 10_001L);
+    }
+
+    @Test
+    void anExpiredEntryLeavesRoomForANewOne() throws Exception {
+        RedisReplayCache cache = cache(1, 100, Duration.ZERO);
+        assertThat(cache.record(sig("a.example", 1), "bob@b.example", 1, Instant.now().plusMillis(300))).isEqualTo(Outcome.FRESH);
+        assertThatThrownBy(() -> cache.record(sig("a.example", 2), "bob@b.example", 1, inAnHour()))
+                .isInstanceOf(ReplayCacheException.class).hasMessageContaining("full");
+        Thread.sleep(600);
+        assertThat(cache.record(sig("a.example", 2), "bob@b.example", 1, inAnHour())).isEqualTo(Outcome.FRESH);
+        assertThat(redis.command("EXISTS", cache.sigKey("a.example", "k1", sig("a.example", 1).nonce()))).isEqualTo("0");
+    }
+
+    @Test
+    void anEntryWhoseTimeIsAlreadyPastByRedisClockIsNoAnswer() throws Exception {
+        RedisReplayCache cache = cache(100, 100, Duration.ZERO);
+        assertThatThrownBy(() -> cache.record(SIG, "bob@b.example", 1, Instant.now().minusSeconds(5)))
+                .isInstanceOf(ReplayCacheException.class).hasMessageContaining("cannot tell a replay");
+    }
+
+    @Test
+    void aFullCacheRefusesAndForgetsNothing() throws Exception {
+        RedisReplayCache cache = cache(2, 100, Duration.ZERO);
+        assertThat(cache.record(sig("a.example", 1), "bob@b.example", 1, inAnHour())).isEqualTo(Outcome.FRESH);
+        assertThat(cache.record(sig("b.example", 2), "bob@b.example", 1, inAnHour())).isEqualTo(Outcome.FRESH);
+        assertThatThrownBy(() -> cache.record(sig("c.example", 3), "bob@b.example", 1, inAnHour()))
+                .isInstanceOf(ReplayCacheException.class).hasMessageContaining("full: 2 unexpired entries");
+        assertThat(cache.record(sig("a.example", 1), "bob@b.example", 1, inAnHour())).isEqualTo(Outcome.REPLAY);
+    }
+
+    @Test
+    void aDomainThatHoldsItsShareWaitsAlone() throws Exception {
+        RedisReplayCache cache = cache(4, 50, Duration.ZERO); // 2 entries per domain
+        assertThat(cache.record(sig("a.example", 1), "bob@b.example", 1, inAnHour())).isEqualTo(Outcome.FRESH);
+        assertThat(cache.record(sig("a.example", 2), "bob@b.example", 1, inAnHour())).isEqualTo(Outcome.FRESH);
+        assertThatThrownBy(() -> cache.record(sig("a.example", 3), "bob@b.example", 1, inAnHour()))
+                .isInstanceOf(ReplayCacheException.class).hasMessageContaining("share of d=a.example");
+        assertThat(cache.record(sig("c.example", 4), "bob@b.example", 1, inAnHour())).isEqualTo(Outcome.FRESH);
+        assertThat(cache.record(sig("a.example", 2), "bob@b.example", 1, inAnHour())).isEqualTo(Outcome.REPLAY);
+    }
+
+    @Test
+    void manyThreadsOnTwoNodesPassEachMailboxOnceAndNoMoreThanRc() throws Exception {
+        RedisReplayCache node1 = cache(10_000, 100, Duration.ZERO);
+        RedisReplayCache node2 = cache(10_000, 100, Duration.ZERO);
+        int rc = 5;
+        List<String> mailboxes = new ArrayList<>();
+        for (int i = 0; i < 12; i++) {
+            mailboxes.add("user" + i + "@b.example");
+        }
+        Map<String, AtomicInteger> fresh = new ConcurrentHashMap<>();
+        ExecutorService pool = Executors.newFixedThreadPool(16);
+        CountDownLatch go = new CountDownLatch(1);
+        List<Future<?>> done = new ArrayList<>();
+        for (int t = 0; t < 16; t++) {
+            RedisReplayCache node = t % 2 == 0 ? node1 : node2;
+            List<String> order = new ArrayList<>(mailboxes);
+            Collections.shuffle(order);
+            done.add(pool.submit(() -> {
+                go.await();
+                for (String m : order) {
+                    if (node.record(SIG, m, rc, inAnHour()) == Outcome.FRESH) {
+                        fresh.computeIfAbsent(m, k -> new AtomicInteger()).incrementAndGet();
+                    }
+                }
+                return null;
+            }));
+        }
+        go.countDown();
+        for (Future<?> f : done) {
+            f.get(60, TimeUnit.SECONDS);
+        }
+        pool.shutdown();
+        assertThat(fresh).hasSize(rc);
+        assertThat(fresh.values()).allSatisfy(n -> assertThat(n.get()).isEqualTo(1));
+        assertThat(redis.command("SCARD", node1.sigKey("a.example", "k1", SIG.nonce()))).isEqualTo(Integer.toString(rc));
+    }
+
+    @Test
+    void aKilledRedisIsNoAnswerAndARestartedOneAnswersAgain() throws Exception {
+        try (RedisServer own = RedisServer.start()) {
+            RedisReplayCache cache = cache(URI.create(own.uri()), Optional.empty(), Duration.ofSeconds(2), 100, 100, Duration.ZERO);
+            assertThat(cache.record(sig("a.example", 1), "bob@b.example", 1, inAnHour())).isEqualTo(Outcome.FRESH);
+            own.kill();
+            assertThatThrownBy(() -> cache.record(sig("a.example", 2), "bob@b.example", 1, inAnHour()))
+                    .isInstanceOf(ReplayCacheException.class).hasMessageContaining(own.uri());
+            assertThatThrownBy(() -> cache.record(sig("a.example", 2), "bob@b.example", 1, inAnHour()))
+                    .isInstanceOf(ReplayCacheException.class);
+            assertThat(cache.health(Duration.ofSeconds(1))).hasValueSatisfying(p -> assertThat(p).contains(own.uri()));
+            own.restart();
+            assertThat(eventually(() -> cache.record(sig("a.example", 2), "bob@b.example", 1, inAnHour()))).isEqualTo(Outcome.FRESH);
+            assertThat(cache.health(Duration.ofSeconds(1))).isEmpty();
+        }
+    }
+
+    @Test
+    void aHungRedisIsNoAnswerWithinTheTimeout() throws Exception {
+        try (RedisServer own = RedisServer.start()) {
+            RedisReplayCache cache = cache(URI.create(own.uri()), Optional.empty(), Duration.ofMillis(300), 100, 100, Duration.ZERO);
+            assertThat(cache.record(sig("a.example", 1), "bob@b.example", 1, inAnHour())).isEqualTo(Outcome.FRESH);
+            own.pause();
+            try {
+                long start = System.nanoTime();
+                assertThatThrownBy(() -> cache.record(sig("a.example", 2), "bob@b.example", 1, inAnHour()))
+                        .isInstanceOf(ReplayCacheException.class);
+                assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(3));
+            } finally {
+                own.resume();
+            }
+            assertThat(eventually(() -> cache.record(sig("a.example", 1), "bob@b.example", 1, inAnHour()))).isEqualTo(Outcome.REPLAY);
+        }
+    }
+
+    @Test
+    void aWrongPasswordIsNoAnswerAndTheRightOneIs() throws Exception {
+        try (RedisServer own = RedisServer.startWithPassword("right-password")) {
+            RedisReplayCache wrong = cache(URI.create(own.uri()), Optional.of(password("wrong-password")), Duration.ofSeconds(2),
+                    100, 100, Duration.ZERO);
+            assertThatThrownBy(() -> wrong.record(SIG, "bob@b.example", 1, inAnHour()))
+                    .isInstanceOf(ReplayCacheException.class)
+                    .satisfies(e -> assertThat(e.getMessage()).doesNotContain("wrong-password"));
+            RedisReplayCache none = cache(URI.create(own.uri()), Optional.empty(), Duration.ofSeconds(2), 100, 100, Duration.ZERO);
+            assertThatThrownBy(() -> none.record(SIG, "bob@b.example", 1, inAnHour())).isInstanceOf(ReplayCacheException.class);
+            RedisReplayCache right = cache(URI.create(own.uri()), Optional.of(password("right-password")), Duration.ofSeconds(2),
+                    100, 100, Duration.ZERO);
+            assertThat(right.record(SIG, "bob@b.example", 1, inAnHour())).isEqualTo(Outcome.FRESH);
+        }
+    }
+
+    @Test
+    void aScriptCacheFlushedByARestartIsLoadedAgain() throws Exception {
+        RedisReplayCache cache = cache(100, 100, Duration.ZERO);
+        assertThat(cache.record(sig("a.example", 1), "bob@b.example", 1, inAnHour())).isEqualTo(Outcome.FRESH);
+        redis.command("SCRIPT", "FLUSH");
+        assertThat(cache.record(sig("a.example", 1), "bob@b.example", 1, inAnHour())).isEqualTo(Outcome.REPLAY);
+        assertThat(redis.command("SCRIPT", "EXISTS", RedisReplayCache.SCRIPT_SHA1)).isEqualTo("1");
+    }
+
+    @Test
+    void aKeyOfAnotherTypeWhereTheSignatureGoesIsNoAnswer() throws Exception {
+        RedisReplayCache cache = cache(100, 100, Duration.ZERO);
+        redis.command("SET", cache.sigKey("a.example", "k1", SIG.nonce()), "garbage");
+        assertThatThrownBy(() -> cache.record(SIG, "bob@b.example", 1, inAnHour()))
+                .isInstanceOf(ReplayCacheException.class).hasMessageContaining("WRONGTYPE");
+    }
+
+    @Test
+    void valuesThatCouldMakeOtherKeysAreRefusedBeforeRedis() throws Exception {
+        RedisReplayCache cache = cache(100, 100, Duration.ZERO);
+        for (SignatureId bad : List.of(
+                new SignatureId("a.example\r\nFLUSHALL", "k1", SIG.nonce()),
+                new SignatureId("a.example", "k1:x", SIG.nonce()),
+                new SignatureId("a.example", "{k1}", SIG.nonce()),
+                new SignatureId("a.example", "k 1", SIG.nonce()),
+                new SignatureId("a.example", "k1", "short"),
+                new SignatureId("a.example", "k1", "n".repeat(65)),
+                new SignatureId("a".repeat(254), "k1", SIG.nonce()))) {
+            assertThatThrownBy(() -> cache.record(bad, "bob@b.example", 1, inAnHour()))
+                    .as(bad.toString()).isInstanceOf(ReplayCacheException.class);
+        }
+        assertThatThrownBy(() -> cache.record(SIG, "b".repeat(1025), 1, inAnHour())).isInstanceOf(ReplayCacheException.class);
+        assertThat(redis.command("KEYS", prefix + "*")).isEmpty();
+    }
+
+    @Test
+    void aDomainInUpperCaseIsTheSameSignature() throws Exception {
+        RedisReplayCache cache = cache(100, 100, Duration.ZERO);
+        assertThat(cache.record(SIG, "bob@b.example", 1, inAnHour())).isEqualTo(Outcome.FRESH);
+        assertThat(cache.record(new SignatureId("A.Example", "k1", SIG.nonce()), "bob@b.example", 1, inAnHour()))
+                .isEqualTo(Outcome.REPLAY);
+    }
+
+    @Test
+    void aServerThatAnswersSomethingElseIsNoAnswer() throws Exception {
+        for (String reply : List.of(":7\r\n", "+OK\r\n", "$3\r\nfoo\r\n", "*0\r\n")) {
+            try (FakeServer fake = new FakeServer(reply)) {
+                RedisReplayCache cache = cache(URI.create("redis://127.0.0.1:" + fake.port() + "/0"), Optional.empty(),
+                        Duration.ofMillis(500), 100, 100, Duration.ZERO);
+                assertThatThrownBy(() -> cache.record(SIG, "bob@b.example", 1, inAnHour()))
+                        .as(reply).isInstanceOf(ReplayCacheException.class);
+            }
+        }
+    }
+
+    private Path password(String text) throws IOException {
+        Path f = Files.createTempFile(dir, "redis", ".pw");
+        Files.writeString(f, text + "\n");
+        Files.setPosixFilePermissions(f, PosixFilePermissions.fromString("rw-------"));
+        return f;
+    }
+
+    interface Attempt {
+        Outcome run() throws ReplayCacheException;
+    }
+
+    /** The first answer within 10 s: the cache waits a moment after a failed connection before it tries again. */
+    private static Outcome eventually(Attempt attempt) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (true) {
+            try {
+                return attempt.run();
+            } catch (ReplayCacheException e) {
+                if (System.nanoTime() > deadline) {
+                    throw e;
+                }
+                Thread.sleep(100);
+            }
+        }
+    }
+
+    /** A server that answers every command, whatever it is, with the same bytes. */
+    private static final class FakeServer implements AutoCloseable {
+        private final ServerSocket socket;
+        private final Thread thread;
+
+        FakeServer(String reply) throws IOException {
+            socket = new ServerSocket(0, 5, InetAddress.getLoopbackAddress());
+            thread = new Thread(() -> {
+                while (!socket.isClosed()) {
+                    try (Socket s = socket.accept()) {
+                        InputStream in = s.getInputStream();
+                        OutputStream out = s.getOutputStream();
+                        byte[] buf = new byte[8192];
+                        while (in.read(buf) > 0) {
+                            out.write(reply.getBytes(StandardCharsets.US_ASCII));
+                            out.flush();
+                        }
+                    } catch (IOException closed) {
+                        // next connection, or the end
+                    }
+                }
+            }, "fake-redis");
+            thread.setDaemon(true);
+            thread.start();
+        }
+
+        int port() {
+            return socket.getLocalPort();
+        }
+
+        @Override
+        public void close() throws IOException {
+            socket.close();
+        }
+    }
+}
