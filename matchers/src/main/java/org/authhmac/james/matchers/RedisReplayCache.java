@@ -121,8 +121,8 @@ public final class RedisReplayCache implements ReplayCache, AutoCloseable {
             }
             uri.setPassword(password);
         }
-        // Two I/O threads: one connection, pipelined by lettuce; no computation pool work of ours.
-        this.resources = DefaultClientResources.builder().ioThreadPoolSize(2).computationThreadPoolSize(1).build();
+        // Few threads: one connection, pipelined by lettuce (2 is the least lettuce takes for either pool).
+        this.resources = DefaultClientResources.builder().ioThreadPoolSize(2).computationThreadPoolSize(2).build();
         this.client = RedisClient.create(resources, uri);
         client.setOptions(ClientOptions.builder()
                 // We reconnect ourselves, on demand: lettuce's own would queue or retry commands behind our back.
