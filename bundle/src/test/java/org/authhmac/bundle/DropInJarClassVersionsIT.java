@@ -40,7 +40,8 @@ class DropInJarClassVersionsIT {
     void jakartaJarStaysJava21() throws IOException {
         // given the jar for James 3.9; when its classes of ours are read; then each is a Java 21 class file
         Map<String, Integer> ours = new TreeMap<>(majorVersions(System.getProperty("authhmac.bundle.jar")));
-        ours.keySet().removeIf(name -> !name.startsWith("org/authhmac/"));
+        // (libraries relocated under org/authhmac/shaded/, such as lettuce, keep their own class file versions)
+        ours.keySet().removeIf(name -> !name.startsWith("org/authhmac/") || name.startsWith("org/authhmac/shaded/"));
 
         assertThat(ours).isNotEmpty();
         assertThat(ours.values()).as("class file versions of our classes").containsOnly(JAVA_21);
