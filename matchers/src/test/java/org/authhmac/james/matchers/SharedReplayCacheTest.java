@@ -147,6 +147,18 @@ class SharedReplayCacheTest {
         assertThatCode(() -> new SharedReplayCache(unreadable)).doesNotThrowAnyException();
     }
 
+    @Test
+    void aCacheWhoseSizeCannotBeReadIsUnhealthyAndSaysWhy() {
+        SharedReplayCache cache = new SharedReplayCache(new PartnerPolicyFile(TestPartners.provider(conf)));
+
+        assertThat(cache.health(Duration.ofSeconds(1))).hasValueSatisfying(why -> assertThat(why).contains("auth-hmac"));
+    }
+
+    @Test
+    void aCacheInMemoryIsHealthy() throws Exception {
+        assertThat(sizedBy("partner.a.example.keyset=a-b").health(Duration.ofSeconds(1))).isEmpty();
+    }
+
     /** A clock the test moves. */
     static final class MovingClock extends Clock {
         Instant now;
