@@ -154,6 +154,18 @@ public final class AuthHmacPair implements AutoCloseable {
         return server.confDir().resolve("auth-hmac.properties");
     }
 
+    /**
+     * Generates the partner key of the shipped configuration (keyset {@value #KEYSET}, key {@value #FIRST_KEY_ID}) in
+     * one prepared server's vault, for a server tested alone: without it the AuthHmacKeyVault health check is
+     * unhealthy. The export the CLI must write is deleted at once.
+     */
+    public static void generatePartnerKey(JamesServerProcess server) throws java.io.IOException {
+        Path export = server.workDir().resolveSibling(KEYSET + "-" + FIRST_KEY_ID + ".secret");
+        KeyCli.fromSystemProperties().run(authHmacConfig(server), "keys", "generate", "--keyset", KEYSET, "--key-id", FIRST_KEY_ID,
+                "--export", export.toString());
+        java.nio.file.Files.delete(export);
+    }
+
     public JamesServerProcess a() {
         return a;
     }
