@@ -19,6 +19,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.security.SecureRandom;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Arrays;
@@ -26,6 +27,7 @@ import java.util.HexFormat;
 import java.util.Locale;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
 import org.authhmac.james.PartnerPolicies;
@@ -41,23 +43,28 @@ import org.authhmac.protocol.ReplayCacheException;
  */
 public final class RedisReplayCache implements ReplayCache, AutoCloseable {
     /**
-     * KEYS: the signature's set, its domain's entries, all entries. ARGV: d, s, n, replay id, maxRecipients, drop time
-     * (Unix ms), capacity, domain capacity. Answers 0 fresh, 1 replay, 2 recipient limit, -1 full, -2 domain share
-     * full, -3 drop time already past by Redis's clock. Time is Redis's, so that the nodes' clocks need not agree.
+     * KEYS: the signature's hash, its domain's entries, all entries. ARGV: d, s, n, replay id, maxRecipients, drop time
+     * (Unix ms), capacity, domain capacity, attempt token. Answers 0 fresh, 3 fresh (recorded by an earlier attempt
+     * with the same token, whose answer was lost), 1 replay, 2 recipient limit, -1 full, -2 domain share full, -3 drop
+     * time already past by Redis's clock. Time is Redis's, so that the nodes' clocks need not agree.
      */
     static final String SCRIPT = """
-            if #KEYS ~= 3 or #ARGV ~= 8 then return redis.error_reply('auth-hmac replay script: bad arguments') end
+            if #KEYS ~= 3 or #ARGV ~= 9 then return redis.error_reply('auth-hmac replay script: bad arguments') end
             local t = redis.call('TIME')
             local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-            if redis.call('SISMEMBER', KEYS[1], ARGV[4]) == 1 then return 1 end
-            if redis.call('SCARD', KEYS[1]) >= tonumber(ARGV[5]) then return 2 end
+            local seen = redis.call('HGET', KEYS[1], ARGV[4])
+            if seen then
+              if seen == ARGV[9] then return 3 end
+              return 1
+            end
+            if redis.call('HLEN', KEYS[1]) >= tonumber(ARGV[5]) then return 2 end
             local dropAt = tonumber(ARGV[6])
             if dropAt <= now then return -3 end
             redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', '(' .. now)
             if redis.call('ZCARD', KEYS[3]) >= tonumber(ARGV[7]) then return -1 end
             redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', '(' .. now)
             if redis.call('ZCARD', KEYS[2]) >= tonumber(ARGV[8]) then return -2 end
-            redis.call('SADD', KEYS[1], ARGV[4])
+            redis.call('HSET', KEYS[1], ARGV[4], ARGV[9])
             local ttl = redis.call('PTTL', KEYS[1])
             if ttl < 0 or now + ttl < dropAt then redis.call('PEXPIREAT', KEYS[1], dropAt) end
             redis.call('ZADD', KEYS[2], dropAt, ARGV[2] .. ':' .. ARGV[3] .. ':' .. ARGV[4])
@@ -79,6 +86,11 @@ public final class RedisReplayCache implements ReplayCache, AutoCloseable {
     private static final Pattern NONCE = Pattern.compile("[A-Za-z0-9_-]{16,64}");
     /** A replay id is a set member, not a key name; bounded all the same, far above a mailbox's 64 + 1 + 253. */
     static final int MAX_REPLAY_ID_BYTES = 1024;
+    /**
+     * Records whose answer was lost (a timeout, a dropped connection: Redis may have run the script after all), by
+     * signature and replay id, with the token they wrote; at most this many, each until its drop time.
+     */
+    static final int MAX_UNANSWERED = 10_000;
     /** After a failed connection, how long record() answers at once instead of trying again. */
     private static final long RECONNECT_PAUSE_NANOS = TimeUnit.MILLISECONDS.toNanos(500);
 
@@ -91,6 +103,13 @@ public final class RedisReplayCache implements ReplayCache, AutoCloseable {
     private final ClientResources resources;
     private final RedisClient client;
     private final Object connecting = new Object();
+    /**
+     * A record that timed out may still have run in Redis: the mail's retry would then find its own entry and be held
+     * as a replay. So the retry sends the same token, and the script answers fresh when the entry holds it. A token is
+     * taken out of this map while its record runs, so one token gives one pass, even to two threads.
+     */
+    private final ConcurrentHashMap<String, Unanswered> unanswered = new ConcurrentHashMap<>();
+    private final SecureRandom random = new SecureRandom();
     private volatile StatefulRedisConnection<String, String> connection;
     private long nextAttemptNanos;
     private String lastFailure = "not connected yet";
@@ -161,14 +180,25 @@ public final class RedisReplayCache implements ReplayCache, AutoCloseable {
             throw new ReplayCacheException("replay cache: expiry beyond what Redis can hold: " + expiresAt);
         }
         String[] keys = {sigKey(d, s, n), keyPrefix + "dom:" + d, keyPrefix + "all"};
+        String entry = keys[0] + '\n' + replayId;
+        Unanswered earlier = unanswered.remove(entry);
+        String token = earlier != null ? earlier.token() : token();
         String[] args = {d, s, n, replayId, Integer.toString(maxRecipients), Long.toString(dropAt),
-                Integer.toString(capacity), Integer.toString(domainCapacity)};
-        Object answer = run(keys, args);
-        if (!(answer instanceof Long code)) {
-            throw new ReplayCacheException("Redis " + where + " answered the replay script with " + describe(answer));
+                Integer.toString(capacity), Integer.toString(domainCapacity), token};
+        Object answer;
+        try {
+            answer = run(keys, args);
+            if (!(answer instanceof Long)) {
+                throw new ReplayCacheException("Redis " + where + " answered the replay script with " + describe(answer));
+            }
+        } catch (ReplayCacheException | RuntimeException e) {
+            // No answer: the script may have run all the same; the retry of this mail sends the same token.
+            remember(entry, new Unanswered(token, Math.max(dropAt, earlier == null ? 0 : earlier.dropAt())));
+            throw e;
         }
-        return switch (code.intValue() == code ? code.intValue() : Integer.MIN_VALUE) {
-            case 0 -> Outcome.FRESH;
+        long code = (Long) answer;
+        return switch (code == (int) code ? (int) code : Integer.MIN_VALUE) {
+            case 0, 3 -> Outcome.FRESH;
             case 1 -> Outcome.REPLAY;
             case 2 -> Outcome.RECIPIENT_LIMIT;
             case -1 -> throw new ReplayCacheException("replay cache in Redis " + where + " full: " + capacity + " unexpired entries");
@@ -178,6 +208,27 @@ public final class RedisReplayCache implements ReplayCache, AutoCloseable {
                     + "Redis's clock (" + where + "): it cannot tell a replay");
             default -> throw new ReplayCacheException("Redis " + where + " answered the replay script with " + code);
         };
+    }
+
+    private record Unanswered(String token, long dropAt) {
+    }
+
+    private void remember(String entry, Unanswered u) {
+        if (unanswered.size() >= MAX_UNANSWERED) {
+            long now = System.currentTimeMillis();
+            unanswered.values().removeIf(e -> e.dropAt() <= now);
+        }
+        if (unanswered.size() < MAX_UNANSWERED) {
+            // Beyond the bound, the retry finds its own entry and is held as a replay: stricter, never looser.
+            unanswered.putIfAbsent(entry, u);
+        }
+    }
+
+    /** 64 random bits, so that two attempts (on any node) never write the same token. */
+    private String token() {
+        byte[] b = new byte[8];
+        random.nextBytes(b);
+        return HexFormat.of().formatHex(b);
     }
 
     /** The signature's key: the parts, each checked to hold no ':', '{', '}', space or control character. */

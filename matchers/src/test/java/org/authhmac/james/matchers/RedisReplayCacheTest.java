@@ -204,7 +204,7 @@ class RedisReplayCacheTest {
         pool.shutdown();
         assertThat(fresh).hasSize(rc);
         assertThat(fresh.values()).allSatisfy(n -> assertThat(n.get()).isEqualTo(1));
-        assertThat(redis.command("SCARD", node1.sigKey("a.example", "k1", SIG.nonce()))).isEqualTo(Integer.toString(rc));
+        assertThat(redis.command("HLEN", node1.sigKey("a.example", "k1", SIG.nonce()))).isEqualTo(Integer.toString(rc));
     }
 
     @Test
@@ -239,6 +239,30 @@ class RedisReplayCacheTest {
                 own.resume();
             }
             assertThat(eventually(() -> cache.record(sig("a.example", 1), "bob@b.example", 1, inAnHour()))).isEqualTo(Outcome.REPLAY);
+        }
+    }
+
+    @Test
+    void aRecordWhoseAnswerWasLostPassesItsRetryOnceAndNoOtherCopy() throws Exception {
+        try (RedisServer own = RedisServer.start()) {
+            URI uri = URI.create(own.uri());
+            RedisReplayCache node1 = cache(uri, Optional.empty(), Duration.ofMillis(300), 100, 100, Duration.ZERO);
+            RedisReplayCache node2 = cache(uri, Optional.empty(), Duration.ofSeconds(2), 100, 100, Duration.ZERO);
+            assertThat(node1.record(sig("a.example", 1), "bob@b.example", 1, inAnHour())).isEqualTo(Outcome.FRESH);
+            own.pause();
+            try {
+                // sent, but Redis runs it only after the timeout: the verdict was temperror, the mail waits
+                assertThatThrownBy(() -> node1.record(sig("a.example", 2), "bob@b.example", 1, inAnHour()))
+                        .isInstanceOf(ReplayCacheException.class);
+            } finally {
+                own.resume();
+            }
+            // a copy at the other node: the lost record stands, so this one is a replay
+            assertThat(eventually(() -> node2.record(sig("a.example", 2), "bob@b.example", 1, inAnHour()))).isEqualTo(Outcome.REPLAY);
+            // the retry of the mail that waited passes (it never passed), once
+            assertThat(node1.record(sig("a.example", 2), "bob@b.example", 1, inAnHour())).isEqualTo(Outcome.FRESH);
+            assertThat(node1.record(sig("a.example", 2), "bob@b.example", 1, inAnHour())).isEqualTo(Outcome.REPLAY);
+            assertThat(node2.record(sig("a.example", 2), "bob@b.example", 1, inAnHour())).isEqualTo(Outcome.REPLAY);
         }
     }
 
