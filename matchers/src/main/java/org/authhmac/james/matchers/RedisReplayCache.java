@@ -13,6 +13,7 @@ import io.lettuce.core.protocol.ProtocolVersion;
 import io.lettuce.core.resource.ClientResources;
 import io.lettuce.core.resource.DefaultClientResources;
 import java.io.IOException;
+import java.io.InputStream;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -314,9 +315,19 @@ public final class RedisReplayCache implements ReplayCache, AutoCloseable {
         resources.shutdown(0, 2, TimeUnit.SECONDS);
     }
 
+    /** Redis takes longer passwords, but a file longer than this is not one password (a log, a key, a device). */
+    static final int MAX_PASSWORD_FILE_BYTES = 1024;
+
     private static char[] password(Path file) throws IOException {
-        byte[] bytes = Files.readAllBytes(file);
+        byte[] bytes;
+        try (InputStream in = Files.newInputStream(file)) {
+            // Bounded before it is read: the file was checked at start-up, but may have been replaced since.
+            bytes = in.readNBytes(MAX_PASSWORD_FILE_BYTES + 1);
+        }
         try {
+            if (bytes.length > MAX_PASSWORD_FILE_BYTES) {
+                throw new IOException(file + " is longer than " + MAX_PASSWORD_FILE_BYTES + " bytes: not one Redis password");
+            }
             String text = new String(bytes, StandardCharsets.UTF_8);
             // One line; the newline an editor adds is not part of it.
             String line = text.endsWith("\r\n") ? text.substring(0, text.length() - 2)

@@ -283,6 +283,15 @@ class RedisReplayCacheTest {
     }
 
     @Test
+    void aPasswordFileLongerThanAPasswordIsRefusedUnread() throws Exception {
+        Path big = password("p".repeat(1025));
+        assertThatThrownBy(() -> cache(URI.create(redis.uri()), Optional.of(big), Duration.ofSeconds(2), 100, 100, Duration.ZERO))
+                .isInstanceOf(IOException.class).hasMessageContaining("longer than");
+        Path longest = password("p".repeat(1023));
+        assertThat(cache(URI.create(redis.uri()), Optional.of(longest), Duration.ofSeconds(2), 100, 100, Duration.ZERO)).isNotNull();
+    }
+
+    @Test
     void aScriptCacheFlushedByARestartIsLoadedAgain() throws Exception {
         RedisReplayCache cache = cache(100, 100, Duration.ZERO);
         assertThat(cache.record(sig("a.example", 1), "bob@b.example", 1, inAnHour())).isEqualTo(Outcome.FRESH);
