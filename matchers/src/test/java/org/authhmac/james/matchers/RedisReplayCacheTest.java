@@ -291,6 +291,45 @@ class RedisReplayCacheTest {
         assertThat(cache(URI.create(redis.uri()), Optional.of(longest), Duration.ofSeconds(2), 100, 100, Duration.ZERO)).isNotNull();
     }
 
+    /** The ACL user docs/OPERATIONS.md ("Running several nodes") gives James, as written there. */
+    private static List<String> documentedAclRules(String password) throws IOException {
+        String doc = Files.readString(Path.of("..", "docs", "OPERATIONS.md")).replaceAll("\\s*\\n\\s*", " ");
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("(?:ACL SETUSER|user) james-mx ([^`]+)`").matcher(doc);
+        assertThat(m.find()).as("the ACL user in docs/OPERATIONS.md").isTrue();
+        List<String> rules = new ArrayList<>();
+        for (String rule : m.group(1).trim().split(" +")) {
+            rules.add(rule.startsWith(">") ? ">" + password : rule);
+        }
+        return rules;
+    }
+
+    @Test
+    void theDocumentedAclUserRunsTheCacheAndCannotWipeOrReadBeyondIt() throws Exception {
+        try (RedisServer own = RedisServer.start()) {
+            List<String> setuser = new ArrayList<>(List.of("ACL", "SETUSER", "james-mx"));
+            setuser.addAll(documentedAclRules("acl-password"));
+            assertThat(own.command(setuser.toArray(String[]::new))).isEqualTo("OK");
+            assertThat(own.command("SET", "other:app", "precious")).isEqualTo("OK");
+            RedisReplayCache cache = new RedisReplayCache(new PartnerPolicies.ReplayStore.Redis(URI.create(own.uri()),
+                    Optional.of("james-mx"), Optional.of(password("acl-password")), Duration.ofSeconds(2), Duration.ofSeconds(2),
+                    PartnerPolicies.ReplayStore.Redis.DEFAULT_KEY_PREFIX), new PartnerPolicies.ReplayCacheSize(100, 100), Duration.ZERO);
+            opened.add(cache);
+            assertThat(cache.record(SIG, "bob@b.example", 1, inAnHour())).isEqualTo(Outcome.FRESH);
+            assertThat(cache.record(SIG, "bob@b.example", 1, inAnHour())).isEqualTo(Outcome.REPLAY);
+            assertThat(cache.health(Duration.ofSeconds(1))).isEmpty();
+            // a leaked password or a compromised node: no wiping every pass at once, no listing the entries
+            for (String[] command : List.of(new String[] {"FLUSHALL"}, new String[] {"FLUSHDB"}, new String[] {"SWAPDB", "0", "1"},
+                    new String[] {"KEYS", "*"}, new String[] {"ZRANGE", "authhmac:rc:all", "0", "-1"},
+                    new String[] {"DEL", cache.sigKey("a.example", "k1", SIG.nonce())}, new String[] {"SCRIPT", "FLUSH"},
+                    new String[] {"EVAL", "return redis.call('ZRANGE', KEYS[1], 0, -1)", "1", "authhmac:rc:all"})) {
+                assertThat(own.commandAs("james-mx", "acl-password", command)).as(String.join(" ", command))
+                        .containsPattern("^-(NOPERM|ERR The user executing the script can't run this command)");
+            }
+            assertThat(own.command("GET", "other:app")).isEqualTo("precious");
+            assertThat(cache.record(SIG, "bob@b.example", 1, inAnHour())).isEqualTo(Outcome.REPLAY);
+        }
+    }
+
     @Test
     void aScriptCacheFlushedByARestartIsLoadedAgain() throws Exception {
         RedisReplayCache cache = cache(100, 100, Duration.ZERO);

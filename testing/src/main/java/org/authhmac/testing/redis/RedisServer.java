@@ -182,6 +182,25 @@ public final class RedisServer implements AutoCloseable {
         }
     }
 
+    /** Sends one command as an ACL user (AUTH user password first); the reply as {@link #command} gives it. */
+    public String commandAs(String user, String userPassword, String... args) {
+        try (Socket s = new Socket()) {
+            s.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 2000);
+            s.setSoTimeout(5000);
+            OutputStream out = s.getOutputStream();
+            InputStream in = s.getInputStream();
+            write(out, "AUTH", user, userPassword);
+            String auth = readReply(in);
+            if (!"OK".equals(auth)) {
+                throw new IllegalStateException("AUTH " + user + ": " + auth);
+            }
+            write(out, args);
+            return readReply(in);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
     private static void write(OutputStream out, String... args) throws IOException {
         StringBuilder b = new StringBuilder("*").append(args.length).append("\r\n");
         for (String a : args) {
