@@ -47,7 +47,8 @@ public final class RedisReplayCache implements ReplayCache, AutoCloseable {
      * KEYS: the signature's hash, its domain's entries, all entries. ARGV: d, s, n, replay id, maxRecipients, drop time
      * (Unix ms), capacity, domain capacity, attempt token. Answers 0 fresh, 3 fresh (recorded by an earlier attempt
      * with the same token, whose answer was lost), 1 replay, 2 recipient limit, -1 full, -2 domain share full, -3 drop
-     * time already past by Redis's clock. Time is Redis's, so that the nodes' clocks need not agree.
+     * time already past by Redis's clock. Time is Redis's, so that the nodes' clocks need not agree. A signature
+     * recorded with replay id "" (scope signature, on a node so configured) is a replay for every mailbox.
      */
     static final String SCRIPT = """
             if #KEYS ~= 3 or #ARGV ~= 9 then return redis.error_reply('auth-hmac replay script: bad arguments') end
@@ -58,6 +59,7 @@ public final class RedisReplayCache implements ReplayCache, AutoCloseable {
               if seen == ARGV[9] then return 3 end
               return 1
             end
+            if ARGV[4] ~= '' and redis.call('HGET', KEYS[1], '') then return 1 end
             if redis.call('HLEN', KEYS[1]) >= tonumber(ARGV[5]) then return 2 end
             local dropAt = tonumber(ARGV[6])
             if dropAt <= now then return -3 end

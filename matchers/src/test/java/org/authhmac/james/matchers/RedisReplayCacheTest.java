@@ -115,6 +115,14 @@ class RedisReplayCacheTest {
     }
 
     @Test
+    void aSignatureRecordedWithScopeSignatureIsAReplayForEveryMailboxOfANodeWithScopeRecipient() throws Exception {
+        RedisReplayCache scopeSignature = cache(100, 100, Duration.ZERO);
+        RedisReplayCache scopeRecipient = cache(100, 100, Duration.ZERO);
+        assertThat(scopeSignature.record(SIG, "", 1, inAnHour())).isEqualTo(Outcome.FRESH);
+        assertThat(scopeRecipient.record(SIG, "bob@b.example", 3, inAnHour())).isEqualTo(Outcome.REPLAY);
+    }
+
+    @Test
     void replayIdsWithSpacesAndLineEndsAreTheirOwnMembers() throws Exception {
         RedisReplayCache cache = cache(100, 100, Duration.ZERO);
         assertThat(cache.record(SIG, "\"a b\r\nc\"@b.example", 3, inAnHour())).isEqualTo(Outcome.FRESH);
