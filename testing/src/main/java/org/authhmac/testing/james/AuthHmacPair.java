@@ -134,7 +134,8 @@ public final class AuthHmacPair implements AutoCloseable {
         return java.util.Base64.getUrlDecoder().decode(p.getProperty("secret"));
     }
 
-    private static Map<String, String> vaultProperties(VaultKind kind, SwtpmProcess tpm) {
+    /** The auth-hmac.properties lines of a vault of this kind: the TPM at {@code tpm}'s port, or a PKCS#12 file. */
+    public static Map<String, String> vaultProperties(VaultKind kind, SwtpmProcess tpm) {
         Map<String, String> p = new LinkedHashMap<>();
         if (kind == VaultKind.TPM) {
             p.put("vault.backend", "tpm");

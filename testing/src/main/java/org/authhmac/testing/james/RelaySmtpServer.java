@@ -28,7 +28,8 @@ public final class RelaySmtpServer implements AutoCloseable {
     private final AtomicInteger relayed = new AtomicInteger();
     private final AtomicInteger rewritten = new AtomicInteger();
     private final List<Transaction> received = new CopyOnWriteArrayList<>();
-    private volatile int nextHopPort;
+    private volatile int[] nextHopPorts = {};
+    private final AtomicInteger rotation = new AtomicInteger();
     private volatile Predicate<String> forwarded = recipient -> true;
 
     /** One transaction as the relay received it, before {@code rewrite}: recipients as bare addresses. */
@@ -51,7 +52,19 @@ public final class RelaySmtpServer implements AutoCloseable {
     }
 
     public RelaySmtpServer forwardTo(int port) {
-        this.nextHopPort = port;
+        this.nextHopPorts = new int[] {port};
+        return this;
+    }
+
+    /**
+     * Forwards each transaction to the next of these ports in turn, as a load balancer in front of several MX nodes
+     * would; a failed hop gives 451 (the sender retries, and its retry goes to the next port).
+     */
+    public RelaySmtpServer forwardToEach(int... ports) {
+        if (ports.length == 0) {
+            throw new IllegalArgumentException("no next hop");
+        }
+        this.nextHopPorts = ports.clone();
         return this;
     }
 
@@ -153,6 +166,11 @@ public final class RelaySmtpServer implements AutoCloseable {
 
     /** Plain SMTP client for the next hop: the forwarded bytes are exactly what {@code rewrite} returned. */
     private void forward(String from, List<String> rcpts, String message) throws IOException {
+        int[] hops = nextHopPorts;
+        if (hops.length == 0) {
+            throw new IOException("no next hop set");
+        }
+        int nextHopPort = hops[Math.floorMod(rotation.getAndIncrement(), hops.length)];
         try (Socket s = new Socket(InetAddress.getLoopbackAddress(), nextHopPort);
              InputStream in = new BufferedInputStream(s.getInputStream()); OutputStream out = s.getOutputStream()) {
             s.setSoTimeout(60_000);

@@ -21,8 +21,9 @@ import org.authhmac.testing.FreePorts;
 import org.junit.jupiter.api.Assumptions;
 
 /**
- * A real redis-server on a free loopback port, without persistence ({@code --save "" --appendonly no}), which a test
- * can kill (SIGKILL), pause (SIGSTOP: a hung Redis) and start again on the same port. With a password it requires AUTH.
+ * A real redis-server on a free loopback port, which a test can kill (SIGKILL), pause (SIGSTOP: a hung Redis) and start
+ * again on the same port. Without persistence ({@code --save "" --appendonly no}) by default, so a restart comes back
+ * empty; {@link #startAppendOnly} keeps an append-only file that a restart reloads. With a password it requires AUTH.
  *
  * <p>When redis-server is not installed the test is skipped on a developer machine and fails in CI (environment
  * variable CI=true), so a CI run can never pass without exercising Redis (scripts/ensure-tools installs it).
@@ -30,13 +31,15 @@ import org.junit.jupiter.api.Assumptions;
 public final class RedisServer implements AutoCloseable {
     private final int port;
     private final Optional<String> password;
+    private final Optional<String> appendFsync;
     private final Path dir;
     private Process process;
     private Thread hook;
 
-    private RedisServer(Optional<String> password) {
+    private RedisServer(Optional<String> password, Optional<String> appendFsync) {
         this.port = FreePorts.next();
         this.password = password;
+        this.appendFsync = appendFsync;
         try {
             this.dir = Files.createTempDirectory("redis-");
         } catch (IOException e) {
@@ -47,13 +50,23 @@ public final class RedisServer implements AutoCloseable {
     /** Starts a fresh server that needs no password. */
     public static RedisServer start() {
         requireInstalled();
-        return new RedisServer(Optional.empty()).started();
+        return new RedisServer(Optional.empty(), Optional.empty()).started();
+    }
+
+    /**
+     * Starts a fresh server that needs no password and writes every change to an append-only file
+     * ({@code appendonly yes}) with this {@code appendfsync} policy ({@code always}, {@code everysec}): after a kill,
+     * {@link #restart()} reloads it, as a production Redis set up as docs/OPERATIONS.md advises does.
+     */
+    public static RedisServer startAppendOnly(String appendFsync) {
+        requireInstalled();
+        return new RedisServer(Optional.empty(), Optional.of(appendFsync)).started();
     }
 
     /** Starts a fresh server whose default user needs this password. */
     public static RedisServer startWithPassword(String password) {
         requireInstalled();
-        return new RedisServer(Optional.of(password)).started();
+        return new RedisServer(Optional.of(password), Optional.empty()).started();
     }
 
     public static boolean installed() {
@@ -95,7 +108,12 @@ public final class RedisServer implements AutoCloseable {
             return this;
         }
         List<String> command = new ArrayList<>(List.of(executable(), "--port", Integer.toString(port), "--bind", "127.0.0.1",
-                "--save", "", "--appendonly", "no", "--dir", dir.toString(), "--daemonize", "no", "--protected-mode", "yes"));
+                "--save", "", "--dir", dir.toString(), "--daemonize", "no", "--protected-mode", "yes"));
+        if (appendFsync.isPresent()) {
+            command.addAll(List.of("--appendonly", "yes", "--appendfsync", appendFsync.get()));
+        } else {
+            command.addAll(List.of("--appendonly", "no"));
+        }
         password.ifPresent(p -> command.addAll(List.of("--requirepass", p)));
         try {
             process = new ProcessBuilder(command)
@@ -116,7 +134,7 @@ public final class RedisServer implements AutoCloseable {
         return Files.isExecutable(Path.of("/usr/bin/redis-server")) ? "/usr/bin/redis-server" : "redis-server";
     }
 
-    /** SIGKILL: Redis disappears at once, with everything it held (no persistence). */
+    /** SIGKILL: Redis disappears at once, with everything it held in memory only. */
     public synchronized void kill() {
         if (process == null) {
             return;
@@ -135,7 +153,7 @@ public final class RedisServer implements AutoCloseable {
         }
     }
 
-    /** (Re)starts on the same port, empty, and waits until it answers PING. */
+    /** (Re)starts on the same port (empty, or reloading its append-only file) and waits until it answers PING. */
     public void restart() {
         kill();
         started();
