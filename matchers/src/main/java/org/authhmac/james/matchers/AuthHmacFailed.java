@@ -100,7 +100,7 @@ public class AuthHmacFailed extends GenericMatcher {
         policies = policyFile.policies();
         needed.verifyingFor(policies);
         if (replayCache instanceof SharedReplayCache shared) {
-            shared.checkConfiguration();
+            shared.retain();
         }
         String authservId = policies.authservId().orElseGet(() -> localHostName(InetAddress::getLocalHost));
         forgedResults = new ForgedResults(authservId, metrics);
@@ -112,6 +112,13 @@ public class AuthHmacFailed extends GenericMatcher {
         }
         verificationByPartner = Map.copyOf(byPartner);
         announcement = new ResultsAnnouncement(authservId);
+    }
+
+    @Override
+    public void destroy() {
+        if (replayCache instanceof SharedReplayCache shared) {
+            shared.release();
+        }
     }
 
     @Override

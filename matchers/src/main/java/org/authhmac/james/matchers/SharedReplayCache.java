@@ -88,6 +88,34 @@ public class SharedReplayCache implements ReplayCache {
         delegate();
     }
 
+    /** Matchers using the cache now: the last one to go closes the store's connections. */
+    private int users;
+
+    /**
+     * A matcher starts using the cache: {@link #checkConfiguration} and counted, so that {@link #release} knows when
+     * the last user has gone.
+     */
+    public synchronized void retain() throws MailetException {
+        delegate();
+        users++;
+    }
+
+    /**
+     * A matcher that {@link #retain retained} the cache is destroyed (James stopping). When it was the last, a Redis
+     * store closes its connection and threads; the next {@link #retain} or record opens a new one. A cache in memory
+     * keeps its entries: only the JVM's exit forgets them.
+     */
+    public synchronized void release() {
+        if (users == 0) {
+            return;
+        }
+        users--;
+        if (users == 0 && policyFile != null && delegate instanceof RedisReplayCache redis) {
+            delegate = null;
+            redis.close();
+        }
+    }
+
     private ReplayCache delegate() throws MailetException {
         ReplayCache d = delegate;
         if (d != null) {

@@ -6,9 +6,13 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.time.Duration;
 import java.time.Instant;
 import org.apache.james.core.healthcheck.Result;
+import org.apache.mailet.base.test.FakeMailContext;
+import org.apache.mailet.base.test.FakeMatcherConfig;
 import org.apache.james.metrics.tests.RecordingMetricFactory;
 import org.authhmac.james.Metrics;
+import org.authhmac.james.NeededKeysets;
 import org.authhmac.james.PartnerPolicyFile;
+import org.authhmac.james.testing.InMemoryKeyVault;
 import org.authhmac.james.testing.TestPartners;
 import org.authhmac.protocol.ReplayCache.Outcome;
 import org.authhmac.protocol.ReplayCache.SignatureId;
@@ -76,6 +80,63 @@ class SharedReplayCacheOnRedisTest {
             assertThat(result.isUnHealthy()).isTrue();
             assertThat(result.getCause()).hasValueSatisfying(c -> assertThat(c).contains(own.uri()));
         }
+    }
+
+    @Test
+    void theLastMatcherToGoClosesTheRedisConnectionAndANewOneOpensItAgain() throws Exception {
+        try (RedisServer own = RedisServer.start()) {
+            SharedReplayCache cache = new SharedReplayCache(PartnerPolicyFile.of(TestPartners.of("partner.a.example.keyset=a-b",
+                    "replayCache.store=redis", "replayCache.redis.uri=" + own.uri())), new RecordingMetricFactory());
+            Instant expires = Instant.now().plusSeconds(600);
+            cache.retain();
+            cache.retain();
+            assertThat(cache.record(SIG, "bob@b.example", 1, expires)).isEqualTo(Outcome.FRESH);
+            long open = clients(own);
+
+            cache.release();
+            assertThat(clients(own)).as("one matcher still uses it").isEqualTo(open);
+            cache.release();
+            awaitClients(own, open - 1);
+            cache.release();
+
+            cache.retain();
+            assertThat(cache.record(SIG, "bob@b.example", 1, expires)).isEqualTo(Outcome.REPLAY);
+            assertThat(clients(own)).isEqualTo(open);
+            cache.release();
+            awaitClients(own, open - 1);
+        }
+    }
+
+    @Test
+    void aDestroyedMatcherReleasesTheSharedCache() throws Exception {
+        try (RedisServer own = RedisServer.start()) {
+            PartnerPolicyFile file = PartnerPolicyFile.of(TestPartners.of("partner.a.example.keyset=a-b",
+                    "replayCache.store=redis", "replayCache.redis.uri=" + own.uri()));
+            SharedReplayCache cache = new SharedReplayCache(file, new RecordingMetricFactory());
+            AuthHmacFailed matcher = new AuthHmacFailed(new InMemoryKeyVault(), cache,
+                    new RecordingMetricFactory(), file, new NeededKeysets());
+            matcher.init(FakeMatcherConfig.builder().matcherName("AuthHmacFailed")
+                    .mailetContext(FakeMailContext.defaultContext()).build());
+            assertThat(cache.health(Duration.ofSeconds(2))).isEmpty();
+            long open = clients(own);
+
+            matcher.destroy();
+
+            awaitClients(own, open - 1);
+        }
+    }
+
+    /** Connections Redis has open, this probe's own included. */
+    private static long clients(RedisServer server) {
+        return server.command("CLIENT", "LIST").lines().filter(l -> l.contains("addr=")).count();
+    }
+
+    private static void awaitClients(RedisServer server, long expected) throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (clients(server) != expected && System.nanoTime() < deadline) {
+            Thread.sleep(50);
+        }
+        assertThat(clients(server)).as("connections open on Redis").isEqualTo(expected);
     }
 
     @Test
