@@ -214,7 +214,13 @@ class ConfigurationFilesTest {
         Properties health = load(CONF.resolve(role).resolve("healthcheck.properties"));
 
         assertThat(Class.forName(ext.getProperty("guice.extension.module"))).isNotNull();
-        assertThat(Class.forName(health.getProperty("additional.healthchecks"))).isEqualTo(KeyVaultHealthCheck.class);
+        List<Class<?>> checks = new ArrayList<>();
+        for (String name : health.getProperty("additional.healthchecks").split(",")) {
+            checks.add(Class.forName(name.strip()));
+        }
+        // both check the vault; the receiving server also its replay cache (Redis when shared)
+        assertThat(checks).containsExactlyElementsOf(role.equals("receiving")
+                ? List.of(KeyVaultHealthCheck.class, ReplayCacheHealthCheck.class) : List.of(KeyVaultHealthCheck.class));
         assertThat(Files.readString(CONF.resolve(role).resolve("dnsservice.xml"))).contains("<autodiscover>false</autodiscover>");
     }
 
