@@ -98,6 +98,14 @@ public final class RedisServer implements AutoCloseable {
         return port;
     }
 
+    /** The redis-server process, for a test that measures its CPU time. */
+    public synchronized long pid() {
+        if (process == null) {
+            throw new IllegalStateException("redis-server on port " + port + " is not running");
+        }
+        return process.pid();
+    }
+
     /** {@code redis://127.0.0.1:<port>/0} */
     public String uri() {
         return "redis://" + host() + ":" + port + "/0";
