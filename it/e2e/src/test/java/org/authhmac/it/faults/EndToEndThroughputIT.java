@@ -399,6 +399,13 @@ class EndToEndThroughputIT {
                     + "over one from memory; a mail asks once (one signature, one recipient)");
             out.put("replayCacheLatency", latency);
             Map<String, Object> stored = new LinkedHashMap<>();
+            stored.put("persistence", "appendonly " + redis.command("CONFIG", "GET", "appendonly").lines().skip(1).findFirst().orElse("?")
+                    + ", appendfsync " + redis.command("CONFIG", "GET", "appendfsync").lines().skip(1).findFirst().orElse("?"));
+            // Redis's own time inside the script, per call: what of the cache's answer is not the round trip and the client
+            List<String> scriptStats = redis.command("INFO", "commandstats").lines()
+                    .filter(l -> l.startsWith("cmdstat_evalsha:") || l.startsWith("cmdstat_eval:")).map(String::trim).toList();
+            stored.put("commandStats", scriptStats);
+            scriptStats.forEach(l -> System.out.println("Redis " + l));
             stored.put("signatureKeys", signatureKeys);
             stored.put("keys", Long.parseLong(redis.command("DBSIZE")));
             stored.put("usedMemoryGrowthBytes", redisMemoryAtEnd - redisMemoryAtStart);
