@@ -354,7 +354,7 @@ class EndToEndThroughputIT {
     @Test
     void mailsPerSecondWithTheReplayCacheInRedisAndInMemory() throws Exception {
         Settings settings = Settings.fromSystemProperties();
-        try (RedisServer redis = RedisServer.start(RedisServer.Persistence.APPEND_ONLY_EVERY_SECOND)) {
+        try (RedisServer redis = RedisServer.startAppendOnly("everysec")) {
             long redisMemoryAtStart = redisInfo(redis, "memory", "used_memory");
             Pipeline inMemory = new Pipeline(MEMORY, "replayCacheInMemory", "james-conf as shipped: replayCache.store=memory (the default)",
                     List.of(), () -> start(MEMORY, false, Map.of()));
