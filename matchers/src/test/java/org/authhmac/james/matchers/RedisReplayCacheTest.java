@@ -312,6 +312,46 @@ class RedisReplayCacheTest {
     }
 
     @Test
+    void overTlsTheCacheWorksWithACertificateTheJvmTrustsAndIsTemperrorWithOneItDoesNot() throws Exception {
+        try (RedisServer own = RedisServer.startAppendOnlyWithTls("everysec")) {
+            URI tls = URI.create(own.tls().uri());
+            // the JVM's own trust store does not hold the test CA: no connection, temperror, never a pass
+            RedisReplayCache untrusted = cache(tls, Optional.empty(), Duration.ofSeconds(2), 100, 100, Duration.ZERO);
+            assertThatThrownBy(() -> untrusted.record(SIG, "bob@b.example", 1, inAnHour()))
+                    .isInstanceOf(ReplayCacheException.class).hasMessageContaining("unreachable");
+            assertThat(untrusted.health(Duration.ofSeconds(2))).isPresent();
+            assertThat(own.command("EXISTS", untrusted.sigKey("a.example", "k1", SIG.nonce()))).isEqualTo("0");
+
+            // with the test CA in the trust store (as -Djavax.net.ssl.trustStore gives a James): it records
+            Map<String, String> before = new java.util.HashMap<>();
+            List<String> keys = List.of("javax.net.ssl.trustStore", "javax.net.ssl.trustStoreType", "javax.net.ssl.trustStorePassword");
+            keys.forEach(k -> before.put(k, System.getProperty(k)));
+            try {
+                System.setProperty("javax.net.ssl.trustStore", own.tls().trustStore().toString());
+                System.setProperty("javax.net.ssl.trustStoreType", "PKCS12");
+                System.setProperty("javax.net.ssl.trustStorePassword", RedisServer.Tls.TRUST_STORE_PASSWORD);
+                RedisReplayCache trusted = cache(tls, Optional.empty(), Duration.ofSeconds(2), 100, 100, Duration.ZERO);
+                assertThat(trusted.record(SIG, "bob@b.example", 1, inAnHour())).isEqualTo(Outcome.FRESH);
+                assertThat(trusted.record(SIG, "bob@b.example", 1, inAnHour())).isEqualTo(Outcome.REPLAY);
+                // the certificate names 127.0.0.1, not localhost: a name it does not carry is refused
+                RedisReplayCache wrongName = cache(URI.create("rediss://localhost:" + own.tls().port() + "/0"), Optional.empty(),
+                        Duration.ofSeconds(2), 100, 100, Duration.ZERO);
+                assertThatThrownBy(() -> wrongName.record(SIG, "carol@b.example", 2, inAnHour()))
+                        .isInstanceOf(ReplayCacheException.class);
+            } finally {
+                before.forEach((k, v) -> {
+                    if (v == null) {
+                        System.clearProperty(k);
+                    } else {
+                        System.setProperty(k, v);
+                    }
+                });
+            }
+            assertThat(own.command("HLEN", untrusted.sigKey("a.example", "k1", SIG.nonce()))).isEqualTo("1");
+        }
+    }
+
+    @Test
     void theDocumentedAclUserRunsTheCacheAndCannotWipeOrReadBeyondIt() throws Exception {
         try (RedisServer own = RedisServer.start()) {
             List<String> setuser = new ArrayList<>(List.of("ACL", "SETUSER", "james-mx"));

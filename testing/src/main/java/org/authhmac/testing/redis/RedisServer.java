@@ -24,6 +24,8 @@ import org.junit.jupiter.api.Assumptions;
  * A real redis-server on a free loopback port, which a test can kill (SIGKILL), pause (SIGSTOP: a hung Redis) and start
  * again on the same port. Without persistence ({@code --save "" --appendonly no}) by default, so a restart comes back
  * empty; {@link #startAppendOnly} keeps an append-only file that a restart reloads. With a password it requires AUTH.
+ * {@link #startAppendOnlyWithTls} also listens with TLS on a second port ({@link #tls()}), with a certificate for
+ * 127.0.0.1 from a test CA made for it: clients trust it through {@link Tls#trustStore}.
  *
  * <p>When redis-server is not installed the test is skipped on a developer machine and fails in CI (environment
  * variable CI=true), so a CI run can never pass without exercising Redis (scripts/ensure-tools installs it).
@@ -32,11 +34,12 @@ public final class RedisServer implements AutoCloseable {
     private final int port;
     private final Optional<String> password;
     private final Optional<String> appendFsync;
+    private final Optional<Tls> tls;
     private final Path dir;
     private Process process;
     private Thread hook;
 
-    private RedisServer(Optional<String> password, Optional<String> appendFsync) {
+    private RedisServer(Optional<String> password, Optional<String> appendFsync, boolean withTls) {
         this.port = FreePorts.next();
         this.password = password;
         this.appendFsync = appendFsync;
@@ -45,12 +48,69 @@ public final class RedisServer implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+        this.tls = withTls ? Optional.of(Tls.create(dir.resolve("tls"), FreePorts.next())) : Optional.empty();
+    }
+
+    /**
+     * The TLS side of a server from {@link #startAppendOnlyWithTls}: its port, and a PKCS#12 trust store (password
+     * {@link #TRUST_STORE_PASSWORD}) holding only the test CA that signed its certificate (subjectAltName IP 127.0.0.1).
+     */
+    public record Tls(int port, Path certificate, Path key, Path caCertificate, Path trustStore) {
+        public static final String TRUST_STORE_PASSWORD = "test-trust-store";
+
+        /** {@code rediss://127.0.0.1:<tls port>/0} */
+        public String uri() {
+            return "rediss://127.0.0.1:" + port + "/0";
+        }
+
+        /** The JVM options that make a JVM trust this server (and nothing else). */
+        public List<String> jvmOptions() {
+            return List.of("-Djavax.net.ssl.trustStore=" + trustStore, "-Djavax.net.ssl.trustStoreType=PKCS12",
+                    "-Djavax.net.ssl.trustStorePassword=" + TRUST_STORE_PASSWORD);
+        }
+
+        static Tls create(Path dir, int port) {
+            try {
+                Files.createDirectories(dir);
+                Path ext = Files.writeString(dir.resolve("san.ext"), "subjectAltName=IP:127.0.0.1\n");
+                run(dir, "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.crt",
+                        "-days", "2", "-subj", "/CN=auth-hmac test CA");
+                run(dir, "openssl", "req", "-newkey", "rsa:2048", "-nodes", "-keyout", "redis.key", "-out", "redis.csr",
+                        "-subj", "/CN=127.0.0.1");
+                run(dir, "openssl", "x509", "-req", "-in", "redis.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial",
+                        "-out", "redis.crt", "-days", "2", "-extfile", ext.toString());
+                run(dir, Path.of(System.getProperty("java.home"), "bin", "keytool").toString(), "-importcert", "-noprompt",
+                        "-alias", "test-ca", "-file", "ca.crt", "-keystore", "trust.p12", "-storetype", "PKCS12",
+                        "-storepass", TRUST_STORE_PASSWORD);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+            return new Tls(port, dir.resolve("redis.crt"), dir.resolve("redis.key"), dir.resolve("ca.crt"), dir.resolve("trust.p12"));
+        }
+
+        private static void run(Path dir, String... command) throws IOException {
+            Process p = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true).start();
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            try {
+                if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) {
+                    throw new IllegalStateException(String.join(" ", command) + " failed:\n" + out);
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException(e);
+            }
+        }
+    }
+
+    /** The TLS port and trust store of a server from {@link #startAppendOnlyWithTls}. */
+    public Tls tls() {
+        return tls.orElseThrow(() -> new IllegalStateException("this redis-server has no TLS port"));
     }
 
     /** Starts a fresh server that needs no password. */
     public static RedisServer start() {
         requireInstalled();
-        return new RedisServer(Optional.empty(), Optional.empty()).started();
+        return new RedisServer(Optional.empty(), Optional.empty(), false).started();
     }
 
     /**
@@ -60,13 +120,22 @@ public final class RedisServer implements AutoCloseable {
      */
     public static RedisServer startAppendOnly(String appendFsync) {
         requireInstalled();
-        return new RedisServer(Optional.empty(), Optional.of(appendFsync)).started();
+        return new RedisServer(Optional.empty(), Optional.of(appendFsync), false).started();
+    }
+
+    /**
+     * As {@link #startAppendOnly}, and also listening with TLS on {@link #tls()}'s port (the plain port stays, for
+     * {@link #command}); needs openssl.
+     */
+    public static RedisServer startAppendOnlyWithTls(String appendFsync) {
+        requireInstalled();
+        return new RedisServer(Optional.empty(), Optional.of(appendFsync), true).started();
     }
 
     /** Starts a fresh server whose default user needs this password. */
     public static RedisServer startWithPassword(String password) {
         requireInstalled();
-        return new RedisServer(Optional.of(password), Optional.empty()).started();
+        return new RedisServer(Optional.of(password), Optional.empty(), false).started();
     }
 
     public static boolean installed() {
@@ -123,6 +192,9 @@ public final class RedisServer implements AutoCloseable {
             command.addAll(List.of("--appendonly", "no"));
         }
         password.ifPresent(p -> command.addAll(List.of("--requirepass", p)));
+        tls.ifPresent(t -> command.addAll(List.of("--tls-port", Integer.toString(t.port()), "--tls-cert-file",
+                t.certificate().toString(), "--tls-key-file", t.key().toString(), "--tls-ca-cert-file",
+                t.caCertificate().toString(), "--tls-auth-clients", "no")));
         try {
             process = new ProcessBuilder(command)
                     .redirectErrorStream(true)

@@ -37,7 +37,8 @@ import org.junit.jupiter.api.TestMethodOrder;
 /**
  * Two James 3.8.1 nodes receive for b.example behind one load balancer, as several MX nodes do: B1 and B2, each with its
  * own swtpm holding the same partner key (generated in A's TPM, exported once, imported on each node, the export
- * deleted), and one replay cache in a shared redis-server (append-only file, {@code appendfsync always}). A signs what
+ * deleted), and one replay cache in a shared redis-server (append-only file, {@code appendfsync always}) that the
+ * nodes reach over TLS ({@code rediss://}, a test CA in their trust store). A signs what
  * alice sends; the balancer (a store-and-forward relay that also keeps what it carried, as an attacker on the path
  * would) hands the transactions to B1 and B2 in turn.
  *
@@ -67,7 +68,7 @@ class TwoReceivingNodesIT {
         Path root = Path.of(System.getProperty("authhmac.it.workRoot", "target/e2e-work"), "two-nodes").toAbsolutePath();
         JamesServerProcess.deleteRecursively(root);
         Path bundle = JamesRuntime.javaxBundleJar();
-        redis = RedisServer.startAppendOnly("always");
+        redis = RedisServer.startAppendOnlyWithTls("always");
         balancer = new RelaySmtpServer(message -> {
             Matcher m = MESSAGE_ID.matcher(message);
             if (m.find()) {
@@ -81,7 +82,7 @@ class TwoReceivingNodesIT {
         Map<String, String> sharedCache = new LinkedHashMap<>();
         sharedCache.put("replayCache.store", System.getProperty("authhmac.cluster.replayStore", "redis"));
         if (sharedCache.get("replayCache.store").equals("redis")) {
-            sharedCache.put("replayCache.redis.uri", redis.uri());
+            sharedCache.put("replayCache.redis.uri", redis.tls().uri());
         }
         a = JamesServerProcess.builder("a", root.resolve("james-a")).baseConf().confLayer(JamesRuntime.repoPath("james-conf/sending"))
                 .properties("auth-hmac.properties", AuthHmacPair.vaultProperties(AuthHmacPair.VaultKind.TPM, tpmA))
@@ -125,11 +126,14 @@ class TwoReceivingNodesIT {
     }
 
     private static JamesServerProcess receivingNode(String name, Path root, SwtpmProcess tpm, Map<String, String> cache, Path bundle) {
-        return JamesServerProcess.builder(name, root.resolve("james-" + name)).baseConf()
+        JamesServerProcess.Builder node = JamesServerProcess.builder(name, root.resolve("james-" + name)).baseConf()
                 .confLayer(JamesRuntime.repoPath("james-conf/receiving"))
                 .properties("auth-hmac.properties", AuthHmacPair.vaultProperties(AuthHmacPair.VaultKind.TPM, tpm))
                 .properties("auth-hmac-partners.properties", cache)
-                .extensionJar(bundle).build();
+                .extensionJar(bundle);
+        // the nodes reach Redis over TLS (rediss://), trusting the test CA as a JVM option, as an operator would
+        redis.tls().jvmOptions().forEach(node::jvmOption);
+        return node.build();
     }
 
     @AfterAll
@@ -261,7 +265,7 @@ class TwoReceivingNodesIT {
                 // (the first outage only: the health probe waits up to its limit on a dead Redis)
                 var health = b1.webAdmin().healthcheck();
                 assertThat(health.statusCode()).as("b1's health with Redis down").isEqualTo(503);
-                assertThat(health.body()).contains("AuthHmacReplayCache", redis.uri());
+                assertThat(health.body()).contains("AuthHmacReplayCache", redis.tls().uri());
                 unhealthySeen = true;
             }
             sleep(runStart + o.endMillis - System.currentTimeMillis());
