@@ -39,6 +39,13 @@ def kdf(primary, kid, dom, p, per):
     return fi, hmac.new(primary, fi, hashlib.sha256).digest()
 
 
+# ---- Appendix, key fingerprint
+def fingerprint(primary):
+    fi = (0).to_bytes(4, 'big') + b'X-Auth-HMAC key fingerprint' + b'\0'
+    fp = hmac.new(primary, fi, hashlib.sha256).digest()[:16].hex()
+    return fi, fp, '-'.join(fp[i:i + 4] for i in range(0, 32, 4))
+
+
 # ---- 2. Messages and line ends
 def read_message(raw, max_header):
     """Header fields (raw form, lines joined by CRLF) and the body (bare LF read as CRLF); Verdict when malformed."""
@@ -468,7 +475,10 @@ def main(d):
     for k in root['kdf']:
         fi, kp = kdf(bytes.fromhex(k['primaryHex']), k['keyId'], k['domain'], k['periodSeconds'], k['period'])
         if fi.hex() != k['fixedInputHex'] or kp.hex() != k['periodKeyHex']: bad += 1; print('KDF MISMATCH', k['keyId'])
-    print(len(root['vectors']), 'vectors,', len(root['kdf']), 'kdf;', bad, 'mismatches')
+    for f in root['fingerprint']:
+        if fingerprint(bytes.fromhex(f['primaryHex'])) != (bytes.fromhex(f['inputHex']), f['fingerprintHex'], f['shown']):
+            bad += 1; print('FINGERPRINT MISMATCH', f['primaryHex'][:8])
+    print(len(root['vectors']), 'vectors,', len(root['kdf']), 'kdf,', len(root['fingerprint']), 'fingerprint;', bad, 'mismatches')
     return bad
 
 

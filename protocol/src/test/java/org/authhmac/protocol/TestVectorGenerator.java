@@ -220,6 +220,7 @@ class TestVectorGenerator {
         defaults.put("periodSeconds", 900);
         defaults.put("maxHeaderBytes", MAX_HEADER_BYTES);
         root.set("kdf", kdfVectors());
+        root.set("fingerprint", fingerprintVectors());
         ArrayNode out = root.putArray("vectors");
         for (V v : vectors) {
             out.add(write(v));
@@ -527,6 +528,18 @@ class TestVectorGenerator {
         k.put("period", ctx.period());
         k.put("fixedInputHex", HexFormat.of().formatHex(Kdf.fixedInput(ctx)));
         k.put("periodKeyHex", HexFormat.of().formatHex(Kdf.derive(primary, ctx)));
+    }
+
+    private ArrayNode fingerprintVectors() {
+        ArrayNode a = json.createArrayNode();
+        for (byte[] primary : List.of(PRIMARY, OTHER_PRIMARY, HexFormat.of().parseHex("0b".repeat(64)))) {
+            ObjectNode f = a.addObject();
+            f.put("primaryHex", HexFormat.of().formatHex(primary));
+            f.put("inputHex", HexFormat.of().formatHex(KeyFingerprint.input()));
+            f.put("fingerprintHex", KeyFingerprint.of(primary).hex());
+            f.put("shown", KeyFingerprint.of(primary).grouped());
+        }
+        return a;
     }
 
     private static String body(String message) {

@@ -185,6 +185,22 @@ class TestVectorsTest {
         return tests.stream();
     }
 
+    @TestFactory
+    Stream<DynamicTest> everyFingerprintVectorGivesItsFingerprint() throws Exception {
+        List<DynamicTest> tests = new ArrayList<>();
+        int n = 0;
+        for (JsonNode f : root().get("fingerprint")) {
+            tests.add(DynamicTest.dynamicTest("fingerprint-" + (n++), () -> {
+                byte[] primary = HexFormat.of().parseHex(f.get("primaryHex").asText());
+
+                assertThat(HexFormat.of().formatHex(KeyFingerprint.input())).isEqualTo(f.get("inputHex").asText());
+                assertThat(KeyFingerprint.of(primary).hex()).isEqualTo(f.get("fingerprintHex").asText());
+                assertThat(KeyFingerprint.of(primary).grouped()).isEqualTo(f.get("shown").asText());
+            }));
+        }
+        return tests.stream();
+    }
+
     @Test
     void coversEveryReasonWithAtLeastThirtyVectorsAndNoStrayFiles() throws Exception {
         JsonNode root = root();
@@ -203,6 +219,7 @@ class TestVectorsTest {
 
         assertThat(root.get("vectors").size()).isGreaterThanOrEqualTo(30);
         assertThat(root.get("kdf").size()).isGreaterThanOrEqualTo(3);
+        assertThat(root.get("fingerprint").size()).isGreaterThanOrEqualTo(2);
         assertThat(reasons).containsAll(Stream.of(Reason.values()).map(Reason::token).toList());
         assertThat(onDisk).isEqualTo(files);
     }
