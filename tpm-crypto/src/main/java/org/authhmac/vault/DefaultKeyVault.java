@@ -10,6 +10,7 @@ import java.util.Objects;
 import java.util.Optional;
 import org.authhmac.protocol.Kdf;
 import org.authhmac.protocol.KdfContext;
+import org.authhmac.protocol.KeyFingerprint;
 import org.authhmac.protocol.KeyUnavailableException;
 import org.authhmac.protocol.PeriodKey;
 import org.authhmac.protocol.PeriodKeys;
@@ -151,6 +152,15 @@ public final class DefaultKeyVault implements ManagedKeyVault {
     @Override
     public Optional<KeyInfo> key(String keyId) {
         return Optional.ofNullable(keysets.current().record(keyId)).map(KeyRecord::info);
+    }
+
+    @Override
+    public KeyFingerprint fingerprint(String keyId) throws UnknownKeyException, KeyUnavailableException {
+        KeyRecord key = keysets.current().record(keyId);
+        if (key == null) {
+            throw new UnknownKeyException("unknown key id: " + keyId);
+        }
+        return cache.fingerprint(key);
     }
 
     @Override

@@ -1,5 +1,7 @@
 package org.authhmac.vault;
 
+import org.authhmac.protocol.KeyFingerprint;
+import org.authhmac.protocol.KeyUnavailableException;
 import org.authhmac.protocol.UnknownKeyException;
 
 /**
@@ -23,6 +25,12 @@ public interface ManagedKeyVault extends KeyVault {
      * @throws ConcurrentKeysetChangeException the primary changed since the caller looked; nothing was stored
      */
     KeyInfo replacePrimary(String keyId, String keyset, byte[] primary, java.util.Optional<String> expectedPrimary);
+
+    /**
+     * The key's public fingerprint (docs/PROTOCOL.md, appendix A), retired keys included: equal on every vault that
+     * holds the same primary, computed by the backend (the TPM, the token) as one more HMAC with the primary.
+     */
+    KeyFingerprint fingerprint(String keyId) throws UnknownKeyException, KeyUnavailableException;
 
     /**
      * Changes a key's status. Making a key PRIMARY demotes the keyset's previous primary to ACTIVE, so that mail

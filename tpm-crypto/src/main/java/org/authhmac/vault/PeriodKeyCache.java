@@ -8,6 +8,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Predicate;
 import org.authhmac.protocol.Kdf;
 import org.authhmac.protocol.KdfContext;
+import org.authhmac.protocol.KeyFingerprint;
 import org.authhmac.protocol.KeyUnavailableException;
 import org.authhmac.protocol.PeriodKey;
 
@@ -123,6 +124,29 @@ final class PeriodKeyCache {
         }
         unconfirmed.waste(dropped);
         return periodKey;
+    }
+
+    /**
+     * The key's public fingerprint: one backend HMAC over the fingerprint input, taken in turn with derivations (the
+     * backend serves one at a time). Not cached and not counted as a derivation.
+     */
+    KeyFingerprint fingerprint(KeyRecord key) throws KeyUnavailableException {
+        byte[] bytes;
+        synchronized (deriveLock) {
+            try {
+                bytes = backend.hmacSha256(key.keyId(), key.reference(), KeyFingerprint.input());
+            } catch (RuntimeException e) {
+                throw new KeyUnavailableException(backend.name() + " key store failed: " + e, e);
+            }
+        }
+        if (bytes == null || bytes.length != Kdf.OUTPUT_BITS / 8) {
+            throw new KeyUnavailableException(backend.name() + " key store returned no 256-bit HMAC");
+        }
+        try {
+            return KeyFingerprint.fromHmac(bytes);
+        } finally {
+            Arrays.fill(bytes, (byte) 0);
+        }
     }
 
     /** The backend's HMAC over the context's fixed input (one backend operation); the caller wipes it. */

@@ -241,6 +241,11 @@ class MailboxKeysTest {
         }
 
         @Override
+        public org.authhmac.protocol.KeyFingerprint fingerprint(String keyId) {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
         public void close() {
         }
     }

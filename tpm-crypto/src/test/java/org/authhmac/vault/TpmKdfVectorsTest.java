@@ -18,7 +18,10 @@ import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The TPM computes the protocol's published KDF vectors (docs/test-vectors/vectors.json, "kdf") byte for byte. */
+/**
+ * The TPM computes the protocol's published KDF vectors (docs/test-vectors/vectors.json, "kdf") and key fingerprints
+ * ("fingerprint") byte for byte.
+ */
 class TpmKdfVectorsTest {
     private static final Path VECTORS = Path.of("..", "docs", "test-vectors", "vectors.json");
 
@@ -54,16 +57,44 @@ class TpmKdfVectorsTest {
         }
     }
 
+    @Test
+    void tpmGivesEveryPublishedKeyFingerprint() throws Exception {
+        Assumptions.assumeTrue(Files.exists(VECTORS), "vectors.json not found next to this module");
+        List<String> vectors = objects(Files.readString(VECTORS), "fingerprint");
+        assertThat(vectors).isNotEmpty();
+
+        try (Swtpm swtpm = Swtpm.start();
+             DefaultKeyVault v = TestVaults.open(TestVaults.tpm(swtpm), dir, new MutableClock(Instant.EPOCH))) {
+            int n = 0;
+            for (String f : vectors) {
+                String keyId = "f" + n++;
+                v.importKey(keyId, "vectors", HexFormat.of().parseHex(str(f, "primaryHex")), KeyStatus.ACTIVE);
+
+                assertThat(v.fingerprint(keyId).hex()).as("fingerprint of %s", str(f, "primaryHex")).isEqualTo(str(f, "fingerprintHex"));
+                assertThat(v.fingerprint(keyId).grouped()).isEqualTo(str(f, "shown"));
+            }
+        }
+    }
+
     /** Just enough JSON for the flat objects of the "kdf" array. */
     static List<KdfVector> read(String json) {
-        int start = json.indexOf("\"kdf\"");
-        String array = json.substring(json.indexOf('[', start), json.indexOf(']', start) + 1);
         List<KdfVector> out = new ArrayList<>();
-        Matcher object = Pattern.compile("\\{([^}]*)}").matcher(array);
-        while (object.find()) {
-            String o = object.group(1);
+        for (String o : objects(json, "kdf")) {
             out.add(new KdfVector(str(o, "primaryHex"), str(o, "keyId"), str(o, "domain"),
                     Integer.parseInt(num(o, "periodSeconds")), Long.parseLong(num(o, "period")), str(o, "periodKeyHex")));
+        }
+        return out;
+    }
+
+    /** The flat objects of one top-level array. */
+    private static List<String> objects(String json, String name) {
+        int start = json.indexOf("\"" + name + "\"");
+        assertThat(start).as(name + " in vectors.json").isNotNegative();
+        String array = json.substring(json.indexOf('[', start), json.indexOf(']', start) + 1);
+        List<String> out = new ArrayList<>();
+        Matcher object = Pattern.compile("\\{([^}]*)}").matcher(array);
+        while (object.find()) {
+            out.add(object.group(1));
         }
         return out;
     }
