@@ -7,6 +7,7 @@ import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
+import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.authhmac.protocol.KdfContext;
@@ -120,8 +121,63 @@ class AuthHmacCliTest {
         Run list = run("-c", conf.toString(), "keys", "list");
 
         assertThat(list.exit()).isZero();
-        assertThat(list.out()).containsPattern("k1\\s+partner-b\\s+PRIMARY\\s+\\S+Z\\s+pkcs12")
+        assertThat(list.out()).containsPattern("k1\\s+partner-b\\s+PRIMARY\\s+\\S+Z\\s+pkcs12\\s+" + FINGERPRINT)
                 .doesNotContain(secretOf(export));
+    }
+
+    private static final String FINGERPRINT = "[0-9a-f]{4}(-[0-9a-f]{4}){7}";
+
+    private static String fingerprintOf(String keyId, Run list) {
+        Matcher m = Pattern.compile("(?m)^" + keyId + "\\s.*\\s(" + FINGERPRINT + ")$").matcher(list.out());
+        assertThat(m.find()).as(list.out()).isTrue();
+        return m.group(1);
+    }
+
+    @Test
+    void listShowsTheSameFingerprintOnTwoNodesHoldingThePrimaryInTheirOwnTpmsAndNoSecretBytes() throws Exception {
+        try (Swtpm tpm1 = Swtpm.start(); Swtpm tpm2 = Swtpm.start()) {
+            Path node1 = tpmConfig("node1", tpm1);
+            Path node2 = tpmConfig("node2", tpm2);
+            Path other = pkcs12Config();
+            Path export = dir.resolve("k1.key");
+            run("-c", node1.toString(), "keys", "generate", "--keyset", "a-b", "--key-id", "k1", "--export", export.toString());
+            run("-c", node2.toString(), "keys", "import", "--keyset", "a-b", "--from", export.toString());
+            run("-c", other.toString(), "keys", "generate", "--keyset", "a-b", "--key-id", "k1", "--print");
+            String secret = secretOf(export);
+            byte[] primary = java.util.Base64.getUrlDecoder().decode(secret);
+
+            Run list1 = run("-c", node1.toString(), "keys", "list");
+            Run list2 = run("-c", node2.toString(), "keys", "list");
+            Run listOther = run("-c", other.toString(), "keys", "list");
+
+            assertThat(list1.exit()).as(list1.err()).isZero();
+            assertThat(list2.exit()).as(list2.err()).isZero();
+            assertThat(list1.out()).contains("FINGERPRINT");
+            assertThat(fingerprintOf("k1", list1)).isEqualTo(fingerprintOf("k1", list2))
+                    .isEqualTo(org.authhmac.protocol.KeyFingerprint.of(primary).grouped())
+                    .isNotEqualTo(fingerprintOf("k1", listOther));
+            String hex = java.util.HexFormat.of().formatHex(primary);
+            for (Run list : List.of(list1, list2)) {
+                assertThat(list.out() + list.err()).doesNotContain(secret).doesNotContain(hex)
+                        .doesNotContain(java.util.Base64.getEncoder().encodeToString(primary))
+                        .doesNotContain(hex.substring(0, 16));
+            }
+        }
+    }
+
+    @Test
+    void listStillShowsTheKeysWhenTheTpmIsDownButNoFingerprintAndExitsOne() throws Exception {
+        try (Swtpm tpm = Swtpm.start()) {
+            Path conf = tpmConfig("a", tpm);
+            run("-c", conf.toString(), "keys", "generate", "--keyset", "partner-b", "--key-id", "k1", "--print");
+            tpm.kill();
+
+            Run list = run("-c", conf.toString(), "keys", "list");
+
+            assertThat(list.exit()).isEqualTo(1);
+            assertThat(list.out()).containsPattern("k1\\s+partner-b\\s+PRIMARY\\s+\\S+Z\\s+tpm\\s+unavailable");
+            assertThat(list.err()).contains("k1: no fingerprint");
+        }
     }
 
     @Test
