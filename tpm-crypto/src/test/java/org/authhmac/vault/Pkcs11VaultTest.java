@@ -114,6 +114,15 @@ class Pkcs11VaultTest {
     }
 
     @Test
+    void tokenComputesTheKeyFingerprintOfTheNonExtractableKey() throws Exception {
+        try (DefaultKeyVault vault = TestVaults.open(config(PIN), dir, clock)) {
+            vault.importKey(run + "h6", "partner-e", TestVaults.PRIMARY.clone(), KeyStatus.PRIMARY);
+
+            assertThat(vault.fingerprint(run + "h6")).isEqualTo(org.authhmac.protocol.KeyFingerprint.of(TestVaults.PRIMARY));
+        }
+    }
+
+    @Test
     void keyOnTheTokenIsSensitiveAndCannotBeExtracted() throws Exception {
         try (DefaultKeyVault vault = TestVaults.open(config(PIN), dir, clock)) {
             vault.importKey(run + "h2", "partner-c", TestVaults.PRIMARY.clone(), KeyStatus.PRIMARY);
