@@ -21,6 +21,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.LockSupport;
 import org.authhmac.protocol.Kdf;
 import org.authhmac.protocol.KdfContext;
+import org.authhmac.protocol.KeyFingerprint;
 import org.authhmac.protocol.PeriodKey;
 import org.authhmac.protocol.PeriodKeys;
 import org.authhmac.protocol.UnknownKeyException;
@@ -54,6 +55,27 @@ class DefaultKeyVaultTest {
 
     private KdfContext now(String domain) {
         return new KdfContext("k1", domain, P, KdfContext.periodOf(clock.instant().getEpochSecond(), P));
+    }
+
+    @Test
+    void fingerprintIsOneStoreOperationOverTheFingerprintInputAndNoDerivation() throws Exception {
+        long before = store.operationCount();
+
+        KeyFingerprint fp = vault.fingerprint("k1");
+
+        assertThat(fp).isEqualTo(KeyFingerprint.of(TestVaults.PRIMARY));
+        assertThat(store.operationCount() - before).isEqualTo(1);
+        assertThat(vault.derivationCount()).isZero();
+        assertThat(vault.cachedKeyCount()).isZero();
+    }
+
+    @Test
+    void fingerprintOfARetiredKeyIsShownAndOfAnUnknownKeyIdRefused() throws Exception {
+        vault.importKey("k2", "partner-b", new byte[32], KeyStatus.ACTIVE);
+        vault.setStatus("k2", KeyStatus.RETIRED);
+
+        assertThat(vault.fingerprint("k2")).isEqualTo(KeyFingerprint.of(new byte[32]));
+        assertThatThrownBy(() -> vault.fingerprint("k3")).isInstanceOf(UnknownKeyException.class).hasMessageContaining("k3");
     }
 
     @Test

@@ -84,4 +84,26 @@ class FailClosedTest {
             assertThat(vault.cachedKeyCount()).isZero();
         }
     }
+
+    @Test
+    void noFingerprintIsShownWhenTheLibraryFails() {
+        try (DefaultKeyVault vault = vaultOver(new BrokenStore(null, new IllegalStateException("native crash")))) {
+            assertThatThrownBy(() -> vault.fingerprint("k1"))
+                    .isInstanceOf(KeyUnavailableException.class).hasMessageContaining("native crash");
+        }
+    }
+
+    @Test
+    void noFingerprintIsShownFromAShortAnswer() {
+        try (DefaultKeyVault vault = vaultOver(new BrokenStore(new byte[20], null))) {
+            assertThatThrownBy(() -> vault.fingerprint("k1")).isInstanceOf(KeyUnavailableException.class);
+        }
+    }
+
+    @Test
+    void noFingerprintIsShownFromNoAnswer() {
+        try (DefaultKeyVault vault = vaultOver(new BrokenStore(null, null))) {
+            assertThatThrownBy(() -> vault.fingerprint("k1")).isInstanceOf(KeyUnavailableException.class);
+        }
+    }
 }

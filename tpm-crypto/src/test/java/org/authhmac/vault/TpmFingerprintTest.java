@@ -15,7 +15,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Nodes compare the public fingerprint of a key: equal for the same primary, computed by the backend itself. */
-class KeyFingerprintVaultTest {
+class TpmFingerprintTest {
     private static final byte[] OTHER_PRIMARY = HexFormat.of().parseHex("1f1e1d1c1b1a191817161514131211100f0e0d0c0b0a09080706050403020100");
 
     @TempDir
