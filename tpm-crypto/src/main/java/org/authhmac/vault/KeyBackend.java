@@ -30,7 +30,10 @@ public interface KeyBackend extends AutoCloseable {
      */
     String store(String keyId, byte[] primary) throws KeyUnavailableException;
 
-    /** HMAC-SHA256(primary of the key, data); the one operation the protocol needs (SP 800-108, one block). */
+    /**
+     * HMAC-SHA256(primary of the key, data): the one operation the vault asks for, to derive period keys (SP 800-108,
+     * one block) and to show a key's fingerprint.
+     */
     byte[] hmacSha256(String keyId, String reference, byte[] data) throws KeyUnavailableException;
 
     /** Whether the backend can compute now. Never throws. */
