@@ -163,6 +163,23 @@ class TwoReceivingNodesIT {
     }
 
     @Test
+    @Order(0)
+    void keysListShowsTheSameFingerprintOfThePartnerKeyOnEveryNode() {
+        KeyCli cli = KeyCli.fromSystemProperties();
+        List<String> fingerprints = new ArrayList<>();
+        for (JamesServerProcess server : List.of(a, b1, b2)) {
+            String listing = cli.run(AuthHmacPair.authHmacConfig(server), "keys", "list");
+            String line = listing.lines().filter(l -> l.startsWith(AuthHmacPair.FIRST_KEY_ID + " ")).findFirst()
+                    .orElseThrow(() -> new AssertionError(server.name() + " lists no " + AuthHmacPair.FIRST_KEY_ID + ":\n" + listing));
+            Matcher fingerprint = Pattern.compile("([0-9a-f]{4}(?:-[0-9a-f]{4}){7})").matcher(line);
+            assertThat(fingerprint.find()).as(server.name() + ": " + line).isTrue();
+            fingerprints.add(fingerprint.group(1));
+        }
+        // the sender and both receiving nodes hold one key: one fingerprint, from each node's own TPM
+        assertThat(fingerprints).as("fingerprints of a, b1, b2").containsOnly(fingerprints.get(0));
+    }
+
+    @Test
     @Order(1)
     void aMailDeliveredThroughOneNodeAndReplayedToTheOtherIsHeldAsAReplayThere() {
         // given two mails from alice, which the balancer hands to the two nodes in turn
