@@ -90,19 +90,27 @@ public class SharedReplayCache implements ReplayCache {
 
     /** Matchers using the cache now: the last one to go closes the store's connections. */
     private int users;
+    /**
+     * Set when the last matcher went and the Redis store was closed; cleared by the next {@link #retain}. Until then a
+     * health probe or a record (James stopping: its periodic health check, a mail still in the spool) must not open a
+     * new store: nothing would release it, and its connection and threads would stay open.
+     */
+    private volatile boolean closed;
 
     /**
      * A matcher starts using the cache: {@link #checkConfiguration} and counted, so that {@link #release} knows when
      * the last user has gone.
      */
     public synchronized void retain() throws MailetException {
+        closed = false;
         delegate();
         users++;
     }
 
     /**
      * A matcher that {@link #retain retained} the cache is destroyed (James stopping). When it was the last, a Redis
-     * store closes its connection and threads; the next {@link #retain} or record opens a new one. A cache in memory
+     * store closes its connection and threads; the next {@link #retain} opens a new one (until then a
+     * record or a health probe answers that the cache is closed). A cache in memory
      * keeps its entries: only the JVM's exit forgets them.
      */
     public synchronized void release() {
@@ -111,6 +119,7 @@ public class SharedReplayCache implements ReplayCache {
         }
         users--;
         if (users == 0 && policyFile != null && delegate instanceof RedisReplayCache redis) {
+            closed = true;
             delegate = null;
             redis.close();
         }
@@ -122,6 +131,9 @@ public class SharedReplayCache implements ReplayCache {
             return d;
         }
         synchronized (this) {
+            if (closed) {
+                throw new MailetException("auth-hmac: the replay cache in Redis is closed: no matcher uses it (James stopping)");
+            }
             if (delegate == null) {
                 for (Map.Entry<String, String> moved : MOVED_PROPERTIES.entrySet()) {
                     if (System.getProperty(moved.getKey()) != null) {

@@ -108,6 +108,34 @@ class SharedReplayCacheOnRedisTest {
     }
 
     @Test
+    void afterTheLastMatcherWentNeitherAHealthProbeNorARecordOpensAConnectionThatNothingWouldClose() throws Exception {
+        try (RedisServer own = RedisServer.start()) {
+            SharedReplayCache cache = new SharedReplayCache(PartnerPolicyFile.of(TestPartners.of("partner.a.example.keyset=a-b",
+                    "replayCache.store=redis", "replayCache.redis.uri=" + own.uri())), new RecordingMetricFactory());
+            Instant expires = Instant.now().plusSeconds(600);
+            long before = clients(own);
+            cache.retain();
+            assertThat(cache.record(SIG, "bob@b.example", 1, expires)).isEqualTo(Outcome.FRESH);
+            awaitClients(own, before + 1);
+            cache.release();
+            awaitClients(own, before);
+
+            // James stopping: its periodic health check, or a mail still in the spool, after the matchers are destroyed
+            assertThat(cache.health(Duration.ofSeconds(2))).hasValueSatisfying(p -> assertThat(p).contains("closed"));
+            assertThatThrownBy(() -> cache.record(SIG, "carol@b.example", 2, expires)).isInstanceOf(ReplayCacheException.class);
+            Thread.sleep(300);
+            assertThat(clients(own)).as("connections open on Redis").isEqualTo(before);
+
+            // a matcher that starts again opens it again
+            cache.retain();
+            assertThat(cache.record(SIG, "bob@b.example", 1, expires)).isEqualTo(Outcome.REPLAY);
+            assertThat(cache.health(Duration.ofSeconds(2))).isEmpty();
+            cache.release();
+            awaitClients(own, before);
+        }
+    }
+
+    @Test
     void aDestroyedMatcherReleasesTheSharedCache() throws Exception {
         try (RedisServer own = RedisServer.start()) {
             PartnerPolicyFile file = PartnerPolicyFile.of(TestPartners.of("partner.a.example.keyset=a-b",
