@@ -60,7 +60,10 @@ final class RecipientVerification {
         Optional<String> temporary = Optional.empty();
         TimeMetric timer = metrics.timer(Metrics.VERIFY_TIMER);
         try {
-            Map<String, Verdict> verdicts = verify(mail.getMessage(), acceptedAt, pending);
+            // The mail's own replay token, pinned on it: a retry (on any node) of a record whose answer was lost
+            // finds its entry and passes; another copy of the signature has another token (ReplayAttempt).
+            MimeMessage message = mail.getMessage();
+            Map<String, Verdict> verdicts = ReplayAttempt.during(ReplayAttempt.pin(mail), () -> verify(message, acceptedAt, pending));
             for (MailAddress r : pending) {
                 Verdict v = aligned(verdicts.get(r.asString()), authorDomain);
                 metrics.countVerdict(v.result(), v.reason());

@@ -184,8 +184,11 @@ public final class RedisReplayCache implements ReplayCache, AutoCloseable {
         }
         String[] keys = {sigKey(d, s, n), keyPrefix + "dom:" + d, keyPrefix + "all"};
         String entry = keys[0] + '\n' + replayId;
-        Unanswered earlier = unanswered.remove(entry);
-        String token = earlier != null ? earlier.token() : token();
+        // The mail's own token when the matcher verifies a mail (ReplayAttempt): its retry, on any node, finds it; no
+        // other copy has it. Else (a caller without a mail) the token of this node's unanswered record, if any.
+        Optional<String> mailToken = ReplayAttempt.current();
+        Unanswered earlier = mailToken.isPresent() ? null : unanswered.remove(entry);
+        String token = mailToken.orElseGet(() -> earlier != null ? earlier.token() : token());
         String[] args = {d, s, n, replayId, Integer.toString(maxRecipients), Long.toString(dropAt),
                 Integer.toString(capacity), Integer.toString(domainCapacity), token};
         Object answer;
@@ -195,8 +198,11 @@ public final class RedisReplayCache implements ReplayCache, AutoCloseable {
                 throw new ReplayCacheException("Redis " + where + " answered the replay script with " + describe(answer));
             }
         } catch (ReplayCacheException | RuntimeException e) {
-            // No answer: the script may have run all the same; the retry of this mail sends the same token.
-            remember(entry, new Unanswered(token, Math.max(dropAt, earlier == null ? 0 : earlier.dropAt())));
+            // No answer: the script may have run all the same; the retry of this mail sends the same token (the mail
+            // carries it, or else this node remembers it).
+            if (mailToken.isEmpty()) {
+                remember(entry, new Unanswered(token, Math.max(dropAt, earlier == null ? 0 : earlier.dropAt())));
+            }
             throw e;
         }
         long code = (Long) answer;

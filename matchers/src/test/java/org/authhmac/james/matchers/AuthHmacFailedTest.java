@@ -733,6 +733,36 @@ class AuthHmacFailedTest {
         }
 
         @Test
+        void theReplayCacheSeesTheMailsOwnTokenOnEveryAttemptAndAnotherCopyAnother() throws Exception {
+            // a cache whose first answer is lost (as a Redis timeout after the script ran), noting the token it is given
+            List<String> tokens = new ArrayList<>();
+            int[] calls = {0};
+            org.authhmac.protocol.ReplayCache cache = (signature, replayId, maxRecipients, expiresAt) -> {
+                tokens.add(ReplayAttempt.current().orElse("none"));
+                if (calls[0]++ == 0) {
+                    throw new org.authhmac.protocol.ReplayCacheException("timeout");
+                }
+                return org.authhmac.protocol.ReplayCache.Outcome.FRESH;
+            };
+            AuthHmacFailed m = new AuthHmacFailed(receiverVault, cache, metrics, TestPartners.of(PARTNERS.toArray(String[]::new)));
+            m.init(FakeMatcherConfig.builder().matcherName("AuthHmacFailed").mailetContext(FakeMailContext.defaultContext()).build());
+            FakeMail sent = signedByA("bob@b.example");
+            FakeMail mail = Mails.arrived(sent, ACCEPTED_AT);
+            FakeMail copy = Mails.arrived(sent, ACCEPTED_AT.plusSeconds(5));
+
+            assertThatThrownBy(() -> m.match(mail)).isInstanceOf(TemporaryVerificationFailure.class);
+            assertThat(m.match(copy)).isEmpty();
+            assertThat(m.match(mail)).isEmpty();
+
+            assertThat(tokens).hasSize(3).allMatch(t -> t.matches("[0-9a-f]{16}"));
+            assertThat(tokens.get(2)).as("the retry's token").isEqualTo(tokens.get(0));
+            assertThat(tokens.get(1)).as("another copy's token").isNotEqualTo(tokens.get(0));
+            assertThat(mail.getAttribute(ReplayAttempt.ATTRIBUTE)).hasValueSatisfying(
+                    a -> assertThat(a.getValue().value()).isEqualTo(tokens.get(0)));
+            assertThat(ReplayAttempt.current()).as("nothing left on the thread").isEmpty();
+        }
+
+        @Test
         void throwsSoThatTheMailWaitsAndIsNeverMatchedAsFailing() throws Exception {
             FakeMail mail = Mails.arrived(signedByA("bob@b.example"), ACCEPTED_AT);
             receiverVault.goDown();

@@ -275,6 +275,36 @@ class RedisReplayCacheTest {
     }
 
     @Test
+    void aLostRecordsPassBelongsToItsMailNotToAnotherCopyAndFollowsTheMailToAnotherNode() throws Exception {
+        try (RedisServer own = RedisServer.start()) {
+            URI uri = URI.create(own.uri());
+            RedisReplayCache node1 = cache(uri, Optional.empty(), Duration.ofMillis(300), 100, 100, Duration.ZERO);
+            RedisReplayCache node2 = cache(uri, Optional.empty(), Duration.ofSeconds(2), 100, 100, Duration.ZERO);
+            String genuine = "0123456789abcdef";
+            String captured = "fedcba9876543210";
+            assertThat(node1.record(sig("a.example", 1), "bob@b.example", 1, inAnHour())).isEqualTo(Outcome.FRESH);
+            own.pause();
+            try {
+                // the genuine mail's record is sent, Redis runs it after the timeout: temperror, the mail waits
+                assertThatThrownBy(() -> ReplayAttempt.during(genuine,
+                        () -> node1.record(sig("a.example", 2), "bob@b.example", 1, inAnHour())))
+                        .isInstanceOf(ReplayCacheException.class);
+            } finally {
+                own.resume();
+            }
+            // a captured copy delivered to the same node while the genuine mail waits: a replay, not the lost pass
+            assertThat(eventually(() -> ReplayAttempt.during(captured,
+                    () -> node1.record(sig("a.example", 2), "bob@b.example", 1, inAnHour())))).isEqualTo(Outcome.REPLAY);
+            assertThat(node1.record(sig("a.example", 2), "bob@b.example", 1, inAnHour())).isEqualTo(Outcome.REPLAY);
+            // the genuine mail's retry, taken from a shared spool by the other node (or after a restart): it passes
+            assertThat(ReplayAttempt.during(genuine,
+                    () -> node2.record(sig("a.example", 2), "bob@b.example", 1, inAnHour()))).isEqualTo(Outcome.FRESH);
+            assertThat(ReplayAttempt.during(captured,
+                    () -> node2.record(sig("a.example", 2), "bob@b.example", 1, inAnHour()))).isEqualTo(Outcome.REPLAY);
+        }
+    }
+
+    @Test
     void aWrongPasswordIsNoAnswerAndTheRightOneIs() throws Exception {
         try (RedisServer own = RedisServer.startWithPassword("right-password")) {
             RedisReplayCache wrong = cache(URI.create(own.uri()), Optional.of(password("wrong-password")), Duration.ofSeconds(2),
