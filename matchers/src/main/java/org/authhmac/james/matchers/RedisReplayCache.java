@@ -2,6 +2,7 @@ package org.authhmac.james.matchers;
 
 import io.lettuce.core.ClientOptions;
 import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisCommandTimeoutException;
 import io.lettuce.core.RedisNoScriptException;
 import io.lettuce.core.RedisURI;
 import io.lettuce.core.ScriptOutputType;
@@ -114,6 +115,8 @@ public final class RedisReplayCache implements ReplayCache, AutoCloseable {
     private final ConcurrentHashMap<String, Unanswered> unanswered = new ConcurrentHashMap<>();
     private final SecureRandom random = new SecureRandom();
     private volatile StatefulRedisConnection<String, String> connection;
+    /** System.nanoTime() of the last answer from Redis (or of the last connection opened). */
+    private volatile long lastAnswerNanos = System.nanoTime();
     private long nextAttemptNanos;
     private String lastFailure = "not connected yet";
 
@@ -250,6 +253,7 @@ public final class RedisReplayCache implements ReplayCache, AutoCloseable {
         try {
             StatefulRedisConnection<String, String> c = connection();
             String pong = c.async().ping().get(limit.toMillis(), TimeUnit.MILLISECONDS);
+            answered();
             return "PONG".equals(pong) ? Optional.empty() : Optional.of("Redis " + where + " answered PING with " + describe(pong));
         } catch (ReplayCacheException e) {
             return Optional.of(e.getMessage());
@@ -267,17 +271,46 @@ public final class RedisReplayCache implements ReplayCache, AutoCloseable {
     }
 
     private Object run(String[] keys, String[] args) throws ReplayCacheException {
-        RedisCommands<String, String> redis = connection().sync();
+        StatefulRedisConnection<String, String> c = connection();
+        RedisCommands<String, String> redis = c.sync();
         try {
+            Object answer;
             try {
-                return redis.evalsha(SCRIPT_SHA1, ScriptOutputType.INTEGER, keys, args);
+                answer = redis.evalsha(SCRIPT_SHA1, ScriptOutputType.INTEGER, keys, args);
             } catch (RedisNoScriptException notLoaded) {
                 // A restarted or new Redis has no script cache: EVAL loads it, and the next EVALSHA finds it.
-                return redis.eval(SCRIPT, ScriptOutputType.INTEGER, keys, args);
+                answer = redis.eval(SCRIPT, ScriptOutputType.INTEGER, keys, args);
             }
+            answered();
+            return answer;
+        } catch (RedisCommandTimeoutException e) {
+            timedOut(c);
+            throw new ReplayCacheException("replay cache in Redis " + where + " did not answer (timeout " + timeout + "): " + e, e);
         } catch (RuntimeException e) {
             // Timeouts, a closed connection, NOAUTH, a script error, a reply lettuce cannot decode: no answer.
             throw new ReplayCacheException("replay cache in Redis " + where + " did not answer (timeout " + timeout + "): " + e, e);
+        }
+    }
+
+    private void answered() {
+        lastAnswerNanos = System.nanoTime();
+    }
+
+    /**
+     * A command timed out. When nothing at all has answered on this connection for a whole timeout, the connection is
+     * taken as dead and closed, so that the next record connects again: a server that vanished without closing its
+     * connections (power lost, a partition, a failover that moved the address to another server) leaves them open
+     * and silent, and TCP would take many minutes to give up on them. A server that is merely slow still answers
+     * something within a timeout, and keeps its connection.
+     */
+    private void timedOut(StatefulRedisConnection<String, String> c) {
+        if (System.nanoTime() - lastAnswerNanos > timeout.toNanos()) {
+            synchronized (connecting) {
+                if (connection == c) {
+                    connection = null;
+                    c.closeAsync();
+                }
+            }
         }
     }
 
@@ -303,6 +336,7 @@ public final class RedisReplayCache implements ReplayCache, AutoCloseable {
             try {
                 c = client.connect();
                 c.setTimeout(timeout);
+                answered();
                 connection = c;
                 return c;
             } catch (RuntimeException e) {

@@ -305,6 +305,98 @@ class RedisReplayCacheTest {
     }
 
     @Test
+    void aConnectionThatWentSilentIsDroppedSoThatTheNextRecordReachesTheServerNowAtTheAddress() throws Exception {
+        // OPERATIONS.md: the nodes reach the primary through a VIP that a failover moves. A primary that dies without
+        // closing its connections (power, partition) leaves them open and silent: every command times out.
+        try (RedisServer first = RedisServer.start(); RedisServer second = RedisServer.start();
+             Vip vip = new Vip(first.port())) {
+            RedisReplayCache cache = cache(URI.create("redis://127.0.0.1:" + vip.port() + "/0"), Optional.empty(),
+                    Duration.ofMillis(300), 100, 100, Duration.ZERO);
+            assertThat(cache.record(sig("a.example", 1), "bob@b.example", 1, inAnHour())).isEqualTo(Outcome.FRESH);
+
+            vip.failOverTo(second.port());
+
+            assertThatThrownBy(() -> cache.record(sig("a.example", 2), "bob@b.example", 1, inAnHour()))
+                    .isInstanceOf(ReplayCacheException.class);
+            long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+            Outcome outcome = null;
+            while (outcome == null && System.nanoTime() < deadline) {
+                try {
+                    outcome = cache.record(sig("a.example", 3), "bob@b.example", 1, inAnHour());
+                } catch (ReplayCacheException e) {
+                    Thread.sleep(100);
+                }
+            }
+            assertThat(outcome).as("a record within 5 s of the failover").isEqualTo(Outcome.FRESH);
+            assertThat(second.command("EXISTS", prefix + "sig:a.example:k1:" + sig("a.example", 3).nonce())).contains("1");
+        }
+    }
+
+    /** A TCP forwarder standing for a VIP: after {@link #failOverTo} its old connections stay open but carry nothing. */
+    private static final class Vip implements AutoCloseable {
+        private final ServerSocket socket = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+        private volatile int target;
+        private volatile int generation;
+        private final java.util.List<java.net.Socket> sockets = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+        Vip(int target) throws IOException {
+            this.target = target;
+            Thread accept = new Thread(() -> {
+                while (!socket.isClosed()) {
+                    try {
+                        java.net.Socket client = socket.accept();
+                        java.net.Socket server = new java.net.Socket(InetAddress.getLoopbackAddress(), this.target);
+                        sockets.add(client);
+                        sockets.add(server);
+                        int born = generation;
+                        pump(client, server, born);
+                        pump(server, client, born);
+                    } catch (IOException e) {
+                        return;
+                    }
+                }
+            });
+            accept.setDaemon(true);
+            accept.start();
+        }
+
+        private void pump(java.net.Socket from, java.net.Socket to, int born) {
+            Thread t = new Thread(() -> {
+                byte[] buf = new byte[8192];
+                try {
+                    int n;
+                    while ((n = from.getInputStream().read(buf)) >= 0) {
+                        if (generation == born) {
+                            to.getOutputStream().write(buf, 0, n);
+                        }
+                    }
+                } catch (IOException e) {
+                    // closed
+                }
+            });
+            t.setDaemon(true);
+            t.start();
+        }
+
+        int port() {
+            return socket.getLocalPort();
+        }
+
+        void failOverTo(int port) {
+            target = port;
+            generation++;
+        }
+
+        @Override
+        public void close() throws IOException {
+            socket.close();
+            for (java.net.Socket s : sockets) {
+                s.close();
+            }
+        }
+    }
+
+    @Test
     void aWrongPasswordIsNoAnswerAndTheRightOneIs() throws Exception {
         try (RedisServer own = RedisServer.startWithPassword("right-password")) {
             RedisReplayCache wrong = cache(URI.create(own.uri()), Optional.of(password("wrong-password")), Duration.ofSeconds(2),
