@@ -22,6 +22,7 @@ import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Arrays;
@@ -31,6 +32,7 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
 import java.util.regex.Pattern;
 import org.authhmac.james.PartnerPolicies;
 import org.authhmac.protocol.ReplayCache;
@@ -114,6 +116,9 @@ public final class RedisReplayCache implements ReplayCache, AutoCloseable {
      */
     private final ConcurrentHashMap<String, Unanswered> unanswered = new ConcurrentHashMap<>();
     private final SecureRandom random = new SecureRandom();
+    /** The unanswered records' drop times are Unix ms, as Redis keeps them; the reconnect pause is monotonic. */
+    private final Clock clock;
+    private final LongSupplier nanoTime;
     private volatile StatefulRedisConnection<String, String> connection;
     /** System.nanoTime() of the last answer from Redis (or of the last connection opened). */
     private volatile long lastAnswerNanos = System.nanoTime();
@@ -126,7 +131,14 @@ public final class RedisReplayCache implements ReplayCache, AutoCloseable {
      */
     public RedisReplayCache(PartnerPolicies.ReplayStore.Redis settings, PartnerPolicies.ReplayCacheSize size,
                             Duration retention) throws IOException {
+        this(settings, size, retention, Clock.systemUTC(), System::nanoTime);
+    }
+
+    RedisReplayCache(PartnerPolicies.ReplayStore.Redis settings, PartnerPolicies.ReplayCacheSize size, Duration retention,
+                     Clock clock, LongSupplier nanoTime) throws IOException {
         Objects.requireNonNull(settings, "settings");
+        this.clock = Objects.requireNonNull(clock, "clock");
+        this.nanoTime = Objects.requireNonNull(nanoTime, "nanoTime");
         if (retention.isNegative()) {
             throw new IllegalArgumentException("retention must not be negative: " + retention);
         }
@@ -227,13 +239,18 @@ public final class RedisReplayCache implements ReplayCache, AutoCloseable {
 
     private void remember(String entry, Unanswered u) {
         if (unanswered.size() >= MAX_UNANSWERED) {
-            long now = System.currentTimeMillis();
+            long now = clock.millis();
             unanswered.values().removeIf(e -> e.dropAt() <= now);
         }
         if (unanswered.size() < MAX_UNANSWERED) {
             // Beyond the bound, the retry finds its own entry and is held as a replay: stricter, never looser.
             unanswered.putIfAbsent(entry, u);
         }
+    }
+
+    /** How many records wait for their retry with the token they wrote. */
+    int unansweredCount() {
+        return unanswered.size();
     }
 
     /** 64 random bits, so that two attempts (on any node) never write the same token. */
@@ -328,7 +345,7 @@ public final class RedisReplayCache implements ReplayCache, AutoCloseable {
                 c.closeAsync();
                 connection = null;
             }
-            long now = System.nanoTime();
+            long now = nanoTime.getAsLong();
             if (now - nextAttemptNanos < 0) {
                 // Redis just failed us: answer at once rather than make every spool thread wait a connect timeout.
                 throw new ReplayCacheException("replay cache in Redis " + where + " unreachable: " + lastFailure);

@@ -14,8 +14,10 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -28,6 +30,8 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.LongSupplier;
 import org.authhmac.james.PartnerPolicies;
 import org.authhmac.protocol.ReplayCache.Outcome;
 import org.authhmac.protocol.ReplayCache.SignatureId;
@@ -77,6 +81,15 @@ class RedisReplayCacheTest {
                                    Duration retention) throws IOException {
         RedisReplayCache c = new RedisReplayCache(new PartnerPolicies.ReplayStore.Redis(uri, Optional.empty(), passwordFile,
                 timeout, Duration.ofSeconds(2), prefix), new PartnerPolicies.ReplayCacheSize(capacity, sharePercent), retention);
+        opened.add(c);
+        return c;
+    }
+
+    /** A cache with its own clock and monotonic time, and a short connect timeout. */
+    private RedisReplayCache cache(URI uri, Optional<Path> passwordFile, Duration timeout, Duration connectTimeout, Clock clock,
+                                   LongSupplier nanoTime) throws IOException {
+        RedisReplayCache c = new RedisReplayCache(new PartnerPolicies.ReplayStore.Redis(uri, Optional.empty(), passwordFile,
+                timeout, connectTimeout, prefix), new PartnerPolicies.ReplayCacheSize(100, 100), Duration.ZERO, clock, nanoTime);
         opened.add(c);
         return c;
     }
@@ -553,6 +566,234 @@ class RedisReplayCacheTest {
                         .as(reply).isInstanceOf(ReplayCacheException.class);
             }
         }
+    }
+
+    @Test
+    void afterAFailedConnectionRecordsAnswerAtOnceForHalfASecondThenConnectAgain() throws Exception {
+        try (RedisServer own = RedisServer.start()) {
+            own.kill();
+            AtomicLong nanos = new AtomicLong(TimeUnit.SECONDS.toNanos(1_000));
+            RedisReplayCache cache = cache(URI.create(own.uri()), Optional.empty(), Duration.ofSeconds(2), Duration.ofSeconds(2),
+                    Clock.systemUTC(), nanos::get);
+            // the operator reads why: the refused connection, not only that there was one
+            assertThatThrownBy(() -> cache.record(SIG, "bob@b.example", 1, inAnHour()))
+                    .isInstanceOf(ReplayCacheException.class).hasMessageContaining("unreachable").hasMessageContaining("refused");
+            own.restart();
+
+            nanos.addAndGet(TimeUnit.MILLISECONDS.toNanos(500) - 1);
+            assertThatThrownBy(() -> cache.record(SIG, "bob@b.example", 1, inAnHour()))
+                    .isInstanceOf(ReplayCacheException.class).hasMessageContaining("unreachable").hasMessageContaining("refused");
+            assertThat(cache.health(Duration.ofSeconds(1))).hasValueSatisfying(p -> assertThat(p).contains("unreachable"));
+
+            nanos.incrementAndGet();
+            assertThat(cache.record(SIG, "bob@b.example", 1, inAnHour())).isEqualTo(Outcome.FRESH);
+            assertThat(cache.health(Duration.ofSeconds(1))).isEmpty();
+        }
+    }
+
+    @Test
+    void aServerThatAcceptsNoConnectionIsNoAnswerWithinTheConnectTimeout() throws Exception {
+        // a listening socket whose accept queue is full: the kernel drops further SYNs, as an unreachable host would
+        try (ServerSocket full = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            List<Socket> queued = new ArrayList<>();
+            try {
+                while (true) {
+                    Socket s = new Socket();
+                    try {
+                        s.connect(full.getLocalSocketAddress(), 200);
+                        queued.add(s);
+                    } catch (IOException timedOut) {
+                        s.close();
+                        break;
+                    }
+                    assertThat(queued).as("connections queued without accept").hasSizeLessThan(1_000);
+                }
+                RedisReplayCache cache = cache(URI.create("redis://127.0.0.1:" + full.getLocalPort() + "/0"), Optional.empty(),
+                        Duration.ofSeconds(2), Duration.ofMillis(300), Clock.systemUTC(), System::nanoTime);
+                long start = System.nanoTime();
+                assertThatThrownBy(() -> cache.record(SIG, "bob@b.example", 1, inAnHour()))
+                        .isInstanceOf(ReplayCacheException.class).hasMessageContaining("unreachable");
+                // lettuce's own connect timeout is 10 s
+                assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(6));
+            } finally {
+                for (Socket s : queued) {
+                    s.close();
+                }
+            }
+        }
+    }
+
+    @Test
+    void aServerThatHangsWhileTheConnectionIsSetUpIsNoAnswerWithinTheTimeout() throws Exception {
+        try (RedisServer own = RedisServer.start()) {
+            // database 1: the connection is ready only after SELECT, which a stopped server never answers
+            URI db1 = URI.create("redis://127.0.0.1:" + own.port() + "/1");
+            RedisReplayCache cache = cache(db1, Optional.empty(), Duration.ofMillis(300), Duration.ofSeconds(2), Clock.systemUTC(),
+                    System::nanoTime);
+            own.pause();
+            try {
+                long start = System.nanoTime();
+                assertThatThrownBy(() -> cache.record(SIG, "bob@b.example", 1, inAnHour())).isInstanceOf(ReplayCacheException.class);
+                // lettuce's own is 60 s
+                assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(6));
+            } finally {
+                own.resume();
+            }
+            assertThat(own.command("EXISTS", cache.sigKey("a.example", "k1", SIG.nonce()))).isEqualTo("0");
+        }
+    }
+
+    @Test
+    void healthSaysWhenAHungServerDidNotAnswerPingAndWhenTheAskingThreadWasInterrupted() throws Exception {
+        try (RedisServer own = RedisServer.start()) {
+            RedisReplayCache cache = cache(URI.create(own.uri()), Optional.empty(), Duration.ofSeconds(2), Duration.ofSeconds(2),
+                    Clock.systemUTC(), System::nanoTime);
+            assertThat(cache.health(Duration.ofSeconds(2))).isEmpty();
+            own.pause();
+            try {
+                assertThat(cache.health(Duration.ofMillis(200))).hasValueSatisfying(p -> assertThat(p)
+                        .contains("did not answer PING within PT0.2S").contains(own.uri()));
+                Thread.currentThread().interrupt();
+                Optional<String> interrupted = cache.health(Duration.ofSeconds(5));
+                // the interrupt is kept for the caller to see
+                assertThat(Thread.interrupted()).isTrue();
+                assertThat(interrupted).hasValueSatisfying(p -> assertThat(p).isEqualTo("interrupted while asking Redis " + own.uri()));
+            } finally {
+                Thread.interrupted();
+                own.resume();
+            }
+        }
+    }
+
+    @Test
+    void healthNamesWhatAServerAnsweredPingWithBoundedAndWithoutControlCharacters() throws Exception {
+        String eighty = "x".repeat(80 - "String ".length());
+        Map<String, String> expected = Map.of(
+                "+" + eighty + "\r\n", "String " + eighty,
+                "+" + eighty + "y\r\n", "String " + eighty + "...",
+                "$6\r\nPO\r\nNG\r\n", "String PO??NG");
+        for (Map.Entry<String, String> reply : expected.entrySet()) {
+            try (FakeServer fake = new FakeServer(reply.getKey())) {
+                RedisReplayCache cache = cache(URI.create("redis://127.0.0.1:" + fake.port() + "/0"), Optional.empty(),
+                        Duration.ofMillis(500), 100, 100, Duration.ZERO);
+                assertThat(cache.health(Duration.ofSeconds(2))).as(reply.getKey())
+                        .contains("Redis " + cache.where() + " answered PING with " + reply.getValue());
+            }
+        }
+    }
+
+    @Test
+    void closeEndsTheConnectionAtTheServer() throws Exception {
+        try (RedisServer own = RedisServer.start()) {
+            RedisReplayCache cache = cache(URI.create(own.uri()), Optional.empty(), Duration.ofSeconds(2), 100, 100, Duration.ZERO);
+            // CLIENT LIST counts the asking connection too
+            assertThat(clients(own)).isEqualTo(1);
+            assertThat(cache.record(SIG, "bob@b.example", 1, inAnHour())).isEqualTo(Outcome.FRESH);
+            assertThat(clients(own)).isEqualTo(2);
+            cache.close();
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (clients(own) > 1 && System.nanoTime() < deadline) {
+                Thread.sleep(20);
+            }
+            assertThat(clients(own)).isEqualTo(1);
+            assertThatThrownBy(() -> cache.record(SIG, "carol@b.example", 2, inAnHour())).isInstanceOf(ReplayCacheException.class);
+        }
+    }
+
+    private static int clients(RedisServer server) {
+        return (int) server.command("CLIENT", "LIST").lines().filter(l -> !l.isBlank()).count();
+    }
+
+    @Test
+    void theUnansweredRecordsAreBoundedAndThoseAlreadyDroppedMakeRoomAtTheBound() throws Exception {
+        int port;
+        try (ServerSocket closed = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            port = closed.getLocalPort();
+        }
+        Instant now = Instant.parse("2026-01-01T00:00:00Z");
+        // monotonic time stands still: one connection attempt, then every record fails at once
+        RedisReplayCache cache = cache(URI.create("redis://127.0.0.1:" + port + "/0"), Optional.empty(), Duration.ofSeconds(2),
+                Duration.ofSeconds(2), Clock.fixed(now, ZoneOffset.UTC), () -> 0L);
+        int max = RedisReplayCache.MAX_UNANSWERED;
+        for (int i = 0; i < max; i++) {
+            // two records whose entries Redis drops right now, the rest in an hour
+            Instant expires = i < 2 ? now : now.plus(Duration.ofHours(1));
+            noAnswer(cache, sig("a.example", i), expires);
+        }
+        assertThat(cache.unansweredCount()).isEqualTo(max);
+
+        // at the bound, the two already dropped go, and the new one takes a place
+        noAnswer(cache, sig("a.example", max), now.plus(Duration.ofHours(1)));
+        assertThat(cache.unansweredCount()).isEqualTo(max - 1);
+        noAnswer(cache, sig("a.example", max + 1), now.plus(Duration.ofHours(1)));
+        assertThat(cache.unansweredCount()).isEqualTo(max);
+        // nothing more to drop: the next one is not kept (its retry is then held as a replay, never passed)
+        noAnswer(cache, sig("a.example", max + 2), now.plus(Duration.ofHours(1)));
+        assertThat(cache.unansweredCount()).isEqualTo(max);
+    }
+
+    private static void noAnswer(RedisReplayCache cache, SignatureId signature, Instant expires) {
+        assertThatThrownBy(() -> cache.record(signature, "bob@b.example", 1, expires)).isInstanceOf(ReplayCacheException.class);
+    }
+
+    @Test
+    void entriesAreDroppedAtTheExpiryRoundedUpToTheMillisecond() throws Exception {
+        RedisReplayCache cache = cache(100, 100, Duration.ofHours(1));
+        Instant whole = Instant.ofEpochMilli(Instant.now().plus(Duration.ofHours(1)).toEpochMilli());
+        Map<Instant, Long> dropAt = Map.of(
+                whole, whole.toEpochMilli() + 3_600_000L,
+                whole.plusNanos(1), whole.toEpochMilli() + 1 + 3_600_000L,
+                whole.plusNanos(999_999), whole.toEpochMilli() + 1 + 3_600_000L);
+        int i = 0;
+        for (Map.Entry<Instant, Long> e : dropAt.entrySet()) {
+            SignatureId signature = sig("a.example", i++);
+            assertThat(cache.record(signature, "bob@b.example", 1, e.getKey())).isEqualTo(Outcome.FRESH);
+            String member = "a.example:k1:" + signature.nonce() + ":bob@b.example";
+            assertThat(Long.parseLong(redis.command("ZSCORE", prefix + "all", member))).as(e.getKey().toString()).isEqualTo(e.getValue());
+            assertThat(Long.parseLong(redis.command("PEXPIRETIME", cache.sigKey("a.example", "k1", signature.nonce()))))
+                    .as(e.getKey().toString()).isEqualTo(e.getValue());
+        }
+    }
+
+    @Test
+    void theLongestDomainAndReplayIdTheBoundsAllowAreRecorded() throws Exception {
+        RedisReplayCache cache = cache(100, 100, Duration.ZERO);
+        SignatureId longestDomain = new SignatureId("a".repeat(253), "k1", SIG.nonce());
+        assertThat(cache.record(longestDomain, "bob@b.example", 1, inAnHour())).isEqualTo(Outcome.FRESH);
+        // bytes, not characters: 512 two-byte characters
+        assertThat(cache.record(SIG, "\u00e9".repeat(512), 1, inAnHour())).isEqualTo(Outcome.FRESH);
+        assertThatThrownBy(() -> cache.record(SIG, "\u00e9".repeat(513), 2, inAnHour())).isInstanceOf(ReplayCacheException.class);
+        assertThat(cache.record(sig("a.example", 7), "b".repeat(1024), 1, inAnHour())).isEqualTo(Outcome.FRESH);
+    }
+
+    @Test
+    void aPasswordFileMayEndInAnyLineEndOrNone() throws Exception {
+        try (RedisServer own = RedisServer.startWithPassword("right-password")) {
+            for (String content : List.of("right-password", "right-password\n", "right-password\r\n")) {
+                Path file = Files.createTempFile(dir, "redis", ".pw");
+                Files.writeString(file, content);
+                RedisReplayCache cache = cache(URI.create(own.uri()), Optional.of(file), Duration.ofSeconds(2), 100, 100, Duration.ZERO);
+                assertThat(cache.health(Duration.ofSeconds(2))).as(content).isEmpty();
+            }
+        }
+    }
+
+    @Test
+    void aPasswordFileThatIsNotOnePasswordOnOneLineIsRefusedAtStartUp() throws Exception {
+        for (String content : List.of("", "\n", "\r\n", "\nright-password\n", "\rright-password\n", "right\npassword\n",
+                "right\rpassword", "right-password\n\n")) {
+            Path file = Files.createTempFile(dir, "redis", ".pw");
+            Files.writeString(file, content);
+            assertThatThrownBy(() -> cache(URI.create(redis.uri()), Optional.of(file), Duration.ofSeconds(2), 100, 100, Duration.ZERO))
+                    .as(content).isInstanceOf(IOException.class).hasMessageContaining("on one line");
+        }
+        Path exactly = Files.createTempFile(dir, "redis", ".pw");
+        Files.writeString(exactly, "p".repeat(RedisReplayCache.MAX_PASSWORD_FILE_BYTES));
+        assertThat(cache(URI.create(redis.uri()), Optional.of(exactly), Duration.ofSeconds(2), 100, 100, Duration.ZERO)).isNotNull();
+        Path oneMore = Files.createTempFile(dir, "redis", ".pw");
+        Files.writeString(oneMore, "p".repeat(RedisReplayCache.MAX_PASSWORD_FILE_BYTES + 1));
+        assertThatThrownBy(() -> cache(URI.create(redis.uri()), Optional.of(oneMore), Duration.ofSeconds(2), 100, 100, Duration.ZERO))
+                .isInstanceOf(IOException.class).hasMessageContaining("longer than");
     }
 
     private Path password(String text) throws IOException {
