@@ -120,8 +120,8 @@ public final class RedisReplayCache implements ReplayCache, AutoCloseable {
     private final Clock clock;
     private final LongSupplier nanoTime;
     private volatile StatefulRedisConnection<String, String> connection;
-    /** System.nanoTime() of the last answer from Redis (or of the last connection opened). */
-    private volatile long lastAnswerNanos = System.nanoTime();
+    /** {@link #nanoTime} of the last answer from Redis (or of the last connection opened); set in the constructor. */
+    private volatile long lastAnswerNanos;
     private long nextAttemptNanos;
     private String lastFailure = "not connected yet";
 
@@ -139,6 +139,7 @@ public final class RedisReplayCache implements ReplayCache, AutoCloseable {
         Objects.requireNonNull(settings, "settings");
         this.clock = Objects.requireNonNull(clock, "clock");
         this.nanoTime = Objects.requireNonNull(nanoTime, "nanoTime");
+        this.lastAnswerNanos = nanoTime.getAsLong();
         if (retention.isNegative()) {
             throw new IllegalArgumentException("retention must not be negative: " + retention);
         }
@@ -310,7 +311,7 @@ public final class RedisReplayCache implements ReplayCache, AutoCloseable {
     }
 
     private void answered() {
-        lastAnswerNanos = System.nanoTime();
+        lastAnswerNanos = nanoTime.getAsLong();
     }
 
     /**
@@ -321,7 +322,7 @@ public final class RedisReplayCache implements ReplayCache, AutoCloseable {
      * something within a timeout, and keeps its connection.
      */
     private void timedOut(StatefulRedisConnection<String, String> c) {
-        if (System.nanoTime() - lastAnswerNanos > timeout.toNanos()) {
+        if (nanoTime.getAsLong() - lastAnswerNanos > timeout.toNanos()) {
             synchronized (connecting) {
                 if (connection == c) {
                     connection = null;
