@@ -10,12 +10,12 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.UUID;
+import java.util.function.UnaryOperator;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.authhmac.testing.james.AuthHmacPair;
@@ -50,7 +50,6 @@ import org.junit.jupiter.api.TestMethodOrder;
 class TwoReceivingNodesIT {
     static final String QUARANTINE = "file://var/mail/auth-hmac-quarantine/";
     static final String HOLD = "file://var/mail/auth-hmac-hold/";
-    static final Pattern MESSAGE_ID = Pattern.compile("(?im)^Message-ID:\\s*(<[^>\\r\\n]+>)");
 
     private static RedisServer redis;
     private static RelaySmtpServer balancer;
@@ -60,8 +59,6 @@ class TwoReceivingNodesIT {
     private static JamesServerProcess a;
     private static JamesServerProcess b1;
     private static JamesServerProcess b2;
-    /** What the balancer carried, by Message-ID: the bytes an attacker on the path captures. */
-    private static final Map<String, String> captured = Collections.synchronizedMap(new HashMap<>());
 
     @BeforeAll
     static void startCluster() throws IOException {
@@ -69,13 +66,8 @@ class TwoReceivingNodesIT {
         JamesServerProcess.deleteRecursively(root);
         Path bundle = JamesRuntime.javaxBundleJar();
         redis = RedisServer.startAppendOnlyWithTls("always");
-        balancer = new RelaySmtpServer(message -> {
-            Matcher m = MESSAGE_ID.matcher(message);
-            if (m.find()) {
-                captured.put(m.group(1), message);
-            }
-            return message;
-        });
+        // the balancer keeps every transaction it carried (RelaySmtpServer.received): the attacker's capture
+        balancer = new RelaySmtpServer(UnaryOperator.identity());
         tpmA = new SwtpmProcess(root.resolve("tpm-a")).start();
         tpmB1 = new SwtpmProcess(root.resolve("tpm-b1")).start();
         tpmB2 = new SwtpmProcess(root.resolve("tpm-b2")).start();
@@ -390,8 +382,9 @@ class TwoReceivingNodesIT {
 
     /** Sends the bytes the balancer carried for this mail straight to a node's MX port, as an attacker would. */
     private static void replay(String id, JamesServerProcess node) {
-        String message = captured.get(id);
-        assertThat(message).as("captured " + id).isNotNull();
+        String message = balancer.received().stream().map(RelaySmtpServer.Transaction::message)
+                .filter(m -> m.lines().anyMatch(l -> l.regionMatches(true, 0, "Message-ID:", 0, 11) && l.contains(id)))
+                .findFirst().orElseThrow(() -> new AssertionError("the balancer carried no " + id));
         SmtpSender.mta(node.ports().smtp()).send(AuthHmacPair.ALICE, List.of(AuthHmacPair.BOB), message);
     }
 
