@@ -39,6 +39,11 @@ public final class AuthHmacAttributes {
      */
     public static final AttributeName HELD = AttributeName.of(PREFIX + "held");
     /**
+     * On a held mail: the mailboxes whose copy was released or discarded by reply (AuthHmacRelease), lower case,
+     * comma-separated (String). Their release addresses are used up.
+     */
+    public static final AttributeName SETTLED = AttributeName.of(PREFIX + "settled");
+    /**
      * Set by AuthHmacQuarantine on the notices it writes (String: {@code quarantine}), so that SignForMailbox writes
      * {@code sv=notice}: the message is the server's own, and what it quotes from the held mail is unverified.
      */

@@ -2,7 +2,9 @@ package org.authhmac.james.mailets;
 
 import com.google.inject.Inject;
 import jakarta.mail.MessagingException;
+import java.security.SecureRandom;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.Collection;
 import java.util.Locale;
 import java.util.Optional;
@@ -20,6 +22,10 @@ import org.apache.mailet.base.GenericMailet;
 import org.authhmac.james.Metrics;
 import org.authhmac.james.Parameters;
 import org.authhmac.james.RecordedVerdict;
+import org.authhmac.james.ReleaseTokens;
+import org.authhmac.james.SelfRelease;
+import org.authhmac.protocol.Reason;
+import org.authhmac.vault.ManagedKeyVault;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -28,7 +34,9 @@ import org.slf4j.LoggerFactory;
  * the verdict attributes, releasable through WebAdmin), {@code mark} (header and subject tag, then deliver) or
  * {@code delete}. A marked mail goes on to {@code releaseProcessor}, the processor after validation. Every held mail
  * gets one audit line, written whatever the repository does; each local mailbox it was for, and the postmaster, can
- * be told ({@link NoticeDelivery}, at most {@code noticesPerHour} per mailbox).
+ * be told ({@link NoticeDelivery}, at most {@code noticesPerHour} per mailbox). A recipient's notice of a mail held
+ * for a reason in {@code selfRelease} carries one-time addresses to get or discard their copy by reply
+ * ({@link ReleaseOffers}, handled by {@link AuthHmacRelease}).
  *
  * <p>This class reads the parameters and picks the {@link FailingMailAction} for {@code action} in {@link #init()};
  * each action is its own class ({@link QuarantineAction}, {@link MarkAction}, {@link DeleteAction}).
@@ -43,6 +51,8 @@ import org.slf4j.LoggerFactory;
  *   &lt;notifyPostmaster&gt;true&lt;/notifyPostmaster&gt;
  *   &lt;noticeProcessor&gt;local-delivery&lt;/noticeProcessor&gt;
  *   &lt;noticesPerHour&gt;10&lt;/noticesPerHour&gt;
+ *   &lt;selfRelease&gt;expired,future,unknown-key&lt;/selfRelease&gt;
+ *   &lt;selfReleaseValidity&gt;7d&lt;/selfReleaseValidity&gt;
  *   &lt;releaseProcessor&gt;transport&lt;/releaseProcessor&gt;
  *   &lt;onMatchException&gt;auth-hmac-verify-retry&lt;/onMatchException&gt;
  *   &lt;onMailetException&gt;auth-hmac-hold&lt;/onMailetException&gt;
@@ -63,7 +73,7 @@ public class AuthHmacQuarantine extends GenericMailet {
     static final int NOTICE_WINDOWS = 100_000;
     static final Set<String> PARAMETERS = Set.of("action", "repositoryPath", "markHeader", "subjectTag",
             "notifyRecipients", "notifyRecipientsOfReplay", "notifyPostmaster", "releaseProcessor", "webAdminUrl",
-            "noticeProcessor", "noticesPerHour");
+            "noticeProcessor", "noticesPerHour", "selfRelease", "selfReleaseValidity");
 
     /** The values of {@code action}, each done by its own {@link FailingMailAction}. */
     public enum Action { QUARANTINE, MARK, DELETE }
@@ -72,6 +82,7 @@ public class AuthHmacQuarantine extends GenericMailet {
     private final Metrics metrics;
     private final Clock clock;
     private final LocalMailboxesFactory localMailboxesFactory;
+    private final Optional<ReleaseTokens> releaseTokens;
 
     private Action action;
     private FailingMailAction failing;
@@ -85,17 +96,32 @@ public class AuthHmacQuarantine extends GenericMailet {
     }
 
     @Inject
+    public AuthHmacQuarantine(MailRepositoryStore repositoryStore, MetricFactory metricFactory, RecipientRewriteTable rrt,
+                              ManagedKeyVault vault) {
+        this(repositoryStore, metricFactory, Clock.systemUTC(),
+                context -> LocalMailboxes.resolvedBy(rrt, context::isLocalEmail),
+                Optional.of(new ReleaseTokens(vault, Clock.systemUTC(), new SecureRandom())));
+    }
+
+    /** Without a key vault: notices never offer release by reply, whatever {@code selfRelease} says. */
     public AuthHmacQuarantine(MailRepositoryStore repositoryStore, MetricFactory metricFactory, RecipientRewriteTable rrt) {
         this(repositoryStore, metricFactory, Clock.systemUTC(),
-                context -> LocalMailboxes.resolvedBy(rrt, context::isLocalEmail));
+                context -> LocalMailboxes.resolvedBy(rrt, context::isLocalEmail), Optional.empty());
     }
 
     AuthHmacQuarantine(MailRepositoryStore repositoryStore, MetricFactory metricFactory, Clock clock,
                        LocalMailboxesFactory localMailboxesFactory) {
+        this(repositoryStore, metricFactory, clock, localMailboxesFactory, Optional.empty());
+    }
+
+    /** @param releaseTokens empty: no release by reply, whatever {@code selfRelease} says (tests without a vault) */
+    AuthHmacQuarantine(MailRepositoryStore repositoryStore, MetricFactory metricFactory, Clock clock,
+                       LocalMailboxesFactory localMailboxesFactory, Optional<ReleaseTokens> releaseTokens) {
         this.repositoryStore = repositoryStore;
         this.metrics = new Metrics(metricFactory);
         this.clock = clock;
         this.localMailboxesFactory = localMailboxesFactory;
+        this.releaseTokens = releaseTokens;
     }
 
     @Override
@@ -141,7 +167,22 @@ public class AuthHmacQuarantine extends GenericMailet {
         NoticeLimiter limiter = new NoticeLimiter(Parameters.integer("noticesPerHour", getInitParameter("noticesPerHour"),
                 DEFAULT_NOTICES_PER_HOUR, 1, 10_000), NOTICE_WINDOWS, clock);
         return new NoticeDelivery(getMailetContext(), localMailboxesFactory.create(getMailetContext()), limiter, metrics,
-                recipients, recipientsOfReplay, postmaster, processor);
+                recipients, recipientsOfReplay, postmaster, processor, offers());
+    }
+
+    /** Release by reply: what a recipient's notice offers. */
+    private ReleaseOffers offers() throws MessagingException {
+        Set<Reason> reasons = SelfRelease.reasons("selfRelease", getInitParameter("selfRelease"));
+        Duration validity = Parameters.duration("selfReleaseValidity", getInitParameter("selfReleaseValidity"),
+                ReleaseOffers.DEFAULT_VALIDITY);
+        if (validity.compareTo(ReleaseOffers.MIN_VALIDITY) < 0 || validity.compareTo(ReleaseTokens.MAX_VALIDITY) > 0) {
+            throw Parameters.error("selfReleaseValidity", "must be between " + ReleaseOffers.MIN_VALIDITY.toSeconds()
+                    + "s and " + ReleaseTokens.MAX_VALIDITY.toDays() + "d: " + validity);
+        }
+        if (reasons.isEmpty() || releaseTokens.isEmpty() || action != Action.QUARANTINE) {
+            return ReleaseOffers.off();
+        }
+        return new ReleaseOffers(releaseTokens.get(), reasons, validity, clock);
     }
 
     @Override

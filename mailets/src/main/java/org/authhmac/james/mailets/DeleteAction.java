@@ -10,7 +10,7 @@ record DeleteAction(NoticeDelivery notices) implements FailingMailAction {
     @Override
     public void handle(Mail mail, Optional<RecordedVerdict> verdict) {
         AuditLine.of("delete", mail).envelope(mail).verdict(verdict).write();
-        notices.send(mail, verdict, true, Optional.empty());
+        notices.send(mail, verdict, true, Optional.empty(), Optional.empty());
         mail.setState(Mail.GHOST);
     }
 }

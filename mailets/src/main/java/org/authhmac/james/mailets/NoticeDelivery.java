@@ -2,13 +2,14 @@ package org.authhmac.james.mailets;
 
 import jakarta.mail.MessagingException;
 import java.util.ArrayList;
-import java.util.LinkedHashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Locale;
 import java.util.Optional;
-import java.util.Set;
 import java.util.function.Function;
 import org.apache.james.core.MailAddress;
+import org.apache.james.mailrepository.api.MailKey;
 import org.apache.james.server.core.MailImpl;
 import org.apache.mailet.Attribute;
 import org.apache.mailet.AttributeValue;
@@ -28,10 +29,11 @@ import org.slf4j.LoggerFactory;
  * and never undoes what was done to the mail.
  *
  * @param processor where the notices are sent ({@code noticeProcessor})
+ * @param offers      what a recipient's notice offers to get the mail back ({@code selfRelease})
  */
 record NoticeDelivery(MailetContext context, LocalMailboxes localMailboxes, NoticeLimiter limiter, Metrics metrics,
                          boolean notifyRecipients, boolean notifyRecipientsOfReplay, boolean notifyPostmaster,
-                         String processor) {
+                         String processor, ReleaseOffers offers) {
     /** The mailet's logger: these lines are the mailet's, and operators filter on its name. */
     private static final Logger LOGGER = LoggerFactory.getLogger(AuthHmacQuarantine.class);
     /** The value of {@link AuthHmacAttributes#NOTICE} on the notices this mailet writes. */
@@ -45,8 +47,9 @@ record NoticeDelivery(MailetContext context, LocalMailboxes localMailboxes, Noti
     /**
      * @param deleted the mail was deleted, not held
      * @param release the release command, for the postmaster's notice
+     * @param key     the held mail's repository key, for release by reply
      */
-    void send(Mail mail, Optional<RecordedVerdict> verdict, boolean deleted, Optional<String> release) {
+    void send(Mail mail, Optional<RecordedVerdict> verdict, boolean deleted, Optional<String> release, Optional<MailKey> key) {
         MailAddress postmaster = context.getPostmaster();
         if (postmaster == null) {
             return;
@@ -60,10 +63,17 @@ record NoticeDelivery(MailetContext context, LocalMailboxes localMailboxes, Noti
         // only to local mailboxes, never along a forward of the postmaster address out of the domain.
         List<MailAddress> postmasterMailboxes = notifyPostmaster ? localMailboxes.of(postmaster) : List.of();
         if (notifyRecipients && (!replay || notifyRecipientsOfReplay)) {
-            for (MailAddress mailbox : mailboxes(mail)) {
+            Map<MailAddress, RecordedVerdict> perRecipient = RecordedVerdict.perRecipient(mail);
+            for (Map.Entry<MailAddress, List<MailAddress>> m : mailboxes(mail).entrySet()) {
+                MailAddress mailbox = m.getKey();
                 if (!mailbox.equals(postmaster) && !postmasterMailboxes.contains(mailbox)) {
-                    send(mail, postmaster, mailbox, earlier ->
-                            QuarantineNotice.forMailbox(mailbox, mail, verdict, deleted, earlier));
+                    ReleaseOffers.Offer offer = key.isEmpty() || deleted ? new ReleaseOffers.AskAdministrator()
+                            : offers.offer(key.get(), mailbox, m.getValue().stream()
+                                    .map(r -> Optional.ofNullable(perRecipient.get(r)).or(() -> verdict))
+                                    .flatMap(Optional::stream).toList());
+                    Optional<MailAddress> replyTo = offer instanceof ReleaseOffers.SelfService s ? Optional.of(s.release()) : Optional.empty();
+                    send(mail, postmaster, mailbox, replyTo, earlier ->
+                            QuarantineNotice.forMailbox(mailbox, mail, verdict, deleted, offer, earlier));
                 }
             }
         }
@@ -72,21 +82,41 @@ record NoticeDelivery(MailetContext context, LocalMailboxes localMailboxes, Noti
                     postmaster, mail.getName());
         }
         for (MailAddress mailbox : postmasterMailboxes) {
-            send(mail, postmaster, mailbox, earlier ->
+            send(mail, postmaster, mailbox, Optional.empty(), earlier ->
                     QuarantineNotice.forPostmaster(mail, verdict, deleted, release, earlier));
         }
     }
 
-    /** Every local mailbox the recipients end in after alias rewriting, each once. */
-    private List<MailAddress> mailboxes(Mail mail) {
-        Set<MailAddress> out = new LinkedHashSet<>();
-        for (MailAddress r : mail.getRecipients()) {
-            out.addAll(localMailboxes.of(r));
+    /**
+     * Sends a message of this server's own (a notice, a reply to a release request) to one local mailbox through
+     * {@code processor}, marked with our attribute, which no sender can set: the mailbox signature of the message
+     * then says it is the server's own.
+     */
+    static void deliver(MailetContext context, MailAddress from, MailAddress to, jakarta.mail.internet.MimeMessage message,
+                        String processor) throws MessagingException {
+        MailImpl notice = MailImpl.builder().name(MailImpl.getId()).sender(from).addRecipient(to).mimeMessage(message)
+                .addAttribute(new Attribute(AuthHmacAttributes.NOTICE, AttributeValue.of(NOTICE_KIND)))
+                .build();
+        try {
+            context.sendMail(notice, processor);
+        } finally {
+            // the queue holds its own copy, as with MailetContext.sendMail(sender, recipients, message, state)
+            notice.dispose();
         }
-        return new ArrayList<>(out);
     }
 
-    private void send(Mail mail, MailAddress postmaster, MailAddress to,
+    /** Every local mailbox the recipients end in after alias rewriting, each once, with the recipients it came from. */
+    private Map<MailAddress, List<MailAddress>> mailboxes(Mail mail) {
+        Map<MailAddress, List<MailAddress>> out = new LinkedHashMap<>();
+        for (MailAddress r : mail.getRecipients()) {
+            for (MailAddress mailbox : localMailboxes.of(r)) {
+                out.computeIfAbsent(mailbox, m -> new ArrayList<>()).add(r);
+            }
+        }
+        return out;
+    }
+
+    private void send(Mail mail, MailAddress postmaster, MailAddress to, Optional<MailAddress> replyTo,
                       Function<Optional<NoticeLimiter.Suppressed>, String> text) {
         NoticeLimiter.Decision decision = limiter.admit(to.asString().toLowerCase(Locale.ROOT));
         if (!(decision instanceof NoticeLimiter.Send send)) {
@@ -94,17 +124,8 @@ record NoticeDelivery(MailetContext context, LocalMailboxes localMailboxes, Noti
             return;
         }
         try {
-            // Our attribute, which no sender can set: the mailbox signature of the notice says it is the server's own.
-            MailImpl notice = MailImpl.builder().name(MailImpl.getId()).sender(postmaster).addRecipient(to)
-                    .mimeMessage(QuarantineNotice.message(postmaster, to, text.apply(send.earlier())))
-                    .addAttribute(new Attribute(AuthHmacAttributes.NOTICE, AttributeValue.of(NOTICE_KIND)))
-                    .build();
-            try {
-                context.sendMail(notice, processor);
-            } finally {
-                // the queue holds its own copy, as with MailetContext.sendMail(sender, recipients, message, state)
-                notice.dispose();
-            }
+            deliver(context, postmaster, to, QuarantineNotice.message(postmaster, to, text.apply(send.earlier()), replyTo,
+                    QuarantineNotice.SUBJECT), processor);
             metrics.count(Metrics.NOTICES);
         } catch (MessagingException | RuntimeException e) {
             // The held mail is already safe; a failed notice must not undo that.

@@ -31,7 +31,7 @@ record QuarantineAction(MailRepositoryUrl repositoryUrl, MailRepository reposito
             throw e;
         }
         line.with("key", stored.key().asString()).envelope(mail).verdict(verdict).with("stored", stored.form()).write();
-        notices.send(mail, verdict, false, Optional.of(releaseCommand.forKey(stored.key())));
+        notices.send(mail, verdict, false, Optional.of(releaseCommand.forKey(stored.key())), Optional.of(stored.key()));
         mail.setState(Mail.GHOST);
     }
 }

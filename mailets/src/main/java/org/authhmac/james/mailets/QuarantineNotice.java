@@ -27,7 +27,7 @@ final class QuarantineNotice {
 
     /** The notice for one local mailbox. */
     static String forMailbox(MailAddress mailbox, Mail mail, Optional<RecordedVerdict> verdict, boolean deleted,
-                             Optional<NoticeLimiter.Suppressed> earlier) {
+                             ReleaseOffers.Offer offer, Optional<NoticeLimiter.Suppressed> earlier) {
         StringBuilder b = new StringBuilder();
         b.append("A message for ").append(mailbox.asString()).append(deleted
                 ? " was deleted by policy. It cannot be recovered.\n\n"
@@ -35,8 +35,7 @@ final class QuarantineNotice {
         claims(b, mail);
         why(b, verdict);
         if (!deleted) {
-            b.append("If you expected this message, ask your administrator to release it, quoting this reference: ")
-                    .append(UntrustedText.forNotice(mail.getName())).append('\n');
+            offer(b, mail, offer);
         }
         earlier.ifPresent(s -> b.append('\n').append(s.count())
                 .append(s.count() == 1 ? " more message for you was" : " more messages for you were")
@@ -60,11 +59,41 @@ final class QuarantineNotice {
         return b.toString();
     }
 
+    private static void offer(StringBuilder b, Mail mail, ReleaseOffers.Offer offer) {
+        String reference = UntrustedText.forNotice(mail.getName());
+        switch (offer) {
+            case ReleaseOffers.SelfService s -> b
+                    .append("If you expected this message, you can get it yourself: reply to this message from your own\n")
+                    .append("mailbox (what you write is ignored) before ").append(s.expiry()).append(".\n")
+                    .append("It will then be delivered to you, and to nobody else. Your reply goes to:\n\n  ")
+                    .append(s.release().asString()).append("\n\n")
+                    .append("To delete your copy instead, write to:\n\n  ").append(s.discard().asString()).append("\n\n")
+                    .append("Each address works once, only from your own account. Reference: ").append(reference).append('\n');
+            case ReleaseOffers.AdministratorDecides d -> b
+                    .append("An administrator must decide whether to release it: a message held for this reason (")
+                    .append(d.reasons()).append(") may be forged.\n")
+                    .append("If you expected this message, ask your administrator, quoting this reference: ")
+                    .append(reference).append('\n');
+            case ReleaseOffers.AskAdministrator a -> b
+                    .append("If you expected this message, ask your administrator to release it, quoting this reference: ")
+                    .append(reference).append('\n');
+        }
+    }
+
     static MimeMessage message(MailAddress from, MailAddress to, String text) throws MessagingException {
+        return message(from, to, text, Optional.empty(), SUBJECT);
+    }
+
+    /** @param replyTo where a reply goes (the release address), instead of the postmaster */
+    static MimeMessage message(MailAddress from, MailAddress to, String text, Optional<MailAddress> replyTo, String subject)
+            throws MessagingException {
         MimeMessage notice = new MimeMessage(Session.getInstance(new Properties()));
         notice.setFrom(new InternetAddress(from.asString()));
+        if (replyTo.isPresent()) {
+            notice.setReplyTo(new InternetAddress[] {new InternetAddress(replyTo.get().asString())});
+        }
         notice.addRecipient(jakarta.mail.Message.RecipientType.TO, new InternetAddress(to.asString()));
-        notice.setSubject(SUBJECT, "UTF-8");
+        notice.setSubject(subject, "UTF-8");
         // RFC 3834: vacation responders and the like do not answer it
         notice.setHeader("Auto-Submitted", "auto-generated");
         notice.setText(text, "UTF-8");

@@ -16,6 +16,7 @@ import org.apache.james.core.MailAddress;
 import org.apache.james.metrics.api.MetricFactory;
 import org.apache.mailet.Mail;
 import org.apache.mailet.base.GenericMatcher;
+import org.authhmac.james.PartnerKeys;
 import org.authhmac.james.Metrics;
 import org.authhmac.james.NeededKeysets;
 import org.authhmac.james.Parameters;

@@ -20,6 +20,7 @@ import java.util.Properties;
 import org.apache.james.core.MailAddress;
 import org.apache.james.metrics.tests.RecordingMetricFactory;
 import org.apache.mailet.base.test.FakeMail;
+import org.authhmac.james.PartnerKeys;
 import org.authhmac.james.Metrics;
 import org.authhmac.james.testing.InMemoryKeyVault;
 import org.authhmac.james.testing.Mails;

@@ -3,6 +3,7 @@ package org.authhmac.james.matchers;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.util.Map;
+import org.authhmac.james.PartnerKeys;
 import org.authhmac.james.testing.InMemoryKeyVault;
 import org.authhmac.protocol.KdfContext;
 import org.authhmac.protocol.KeyUnavailableException;

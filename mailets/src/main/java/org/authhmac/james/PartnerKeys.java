@@ -1,8 +1,7 @@
-package org.authhmac.james.matchers;
+package org.authhmac.james;
 
 import java.util.Map;
 import java.util.Optional;
-import org.authhmac.james.Metrics;
 import org.authhmac.protocol.KdfContext;
 import org.authhmac.protocol.KeyUnavailableException;
 import org.authhmac.protocol.PeriodKey;

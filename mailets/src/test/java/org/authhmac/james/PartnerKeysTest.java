@@ -1,4 +1,4 @@
-package org.authhmac.james.matchers;
+package org.authhmac.james;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
