@@ -124,6 +124,26 @@ public final class DemoMain {
                 curl -sS -XPUT %s http://127.0.0.1:%d/auth-hmac/users/%s/key > bob.key
                 AUTH_HMAC_IMAP_PASSWORD=%s %s imap-guard --host 127.0.0.1 --port %d --security NONE --login %s --key bob.key --state bob-guard.state
 
+                5. Release by reply. Promote a new key on A before B has it (a rollout in the wrong order): B holds
+                   alice's next mail as unknown-key, and bob's notice lets him get it back himself by replying.
+
+                %s -c %s keys rotate add --keyset %s --key-id k2 --export k2.secret
+                %s -c %s keys rotate promote --key-id k2
+                printf 'From: alice@a.example\\r\\nTo: bob@b.example\\r\\nSubject: signed with k2\\r\\n\\r\\nNew key.\\r\\n' | curl -sS smtp://127.0.0.1:%d --user %s:%s --mail-from %s --mail-rcpt %s --upload-file -
+
+                   Bob's notice (newest mail in his INBOX) has a Reply-To: his one-time release address. Take it:
+
+                R=$(curl -sS 'imap://127.0.0.1:%d/INBOX;UID=*;SECTION=HEADER.FIELDS%%20(REPLY-TO)' --user %s:%s | grep -o 'release-[a-z2-7]*@auth-hmac.b.example')
+
+                   Reply as bob, authenticated on B's submission port. The answer says key-missing: B has no k2 yet.
+
+                printf 'Subject: Re: held\\r\\n\\r\\nplease\\r\\n' | curl -sS smtp://127.0.0.1:%d --user %s:%s --mail-from %s --mail-rcpt "$R" --upload-file -
+
+                   Import k2 on B and reply again: "Held message released", and the mail is in bob's INBOX.
+
+                %s -c %s keys import --from k2.secret --keyset %s
+                printf 'Subject: Re: held\\r\\n\\r\\nplease\\r\\n' | curl -sS smtp://127.0.0.1:%d --user %s:%s --mail-from %s --mail-rcpt "$R" --upload-file -
+
                 Ctrl-C stops everything.
                 """.formatted(millis, tpm ? "one swtpm per server (TPM 2.0)" : "PKCS#12 files (NO TPM, see warning above)",
                 a.submission(), a.smtp(), a.imap(), a.webAdmin(),
@@ -138,6 +158,12 @@ public final class DemoMain {
                 bAuth, b.webAdmin(), quarantinePath,
                 bAuth, b.webAdmin(), quarantinePath,
                 bAuth, b.webAdmin(), AuthHmacPair.BOB,
-                AuthHmacPair.BOB_PASSWORD, cli, b.imap(), AuthHmacPair.BOB);
+                AuthHmacPair.BOB_PASSWORD, cli, b.imap(), AuthHmacPair.BOB,
+                cli, AuthHmacPair.authHmacConfig(pair.a()), AuthHmacPair.KEYSET, cli, AuthHmacPair.authHmacConfig(pair.a()),
+                a.submission(), AuthHmacPair.ALICE, AuthHmacPair.ALICE_PASSWORD, AuthHmacPair.ALICE, AuthHmacPair.BOB,
+                b.imap(), AuthHmacPair.BOB, AuthHmacPair.BOB_PASSWORD,
+                b.submission(), AuthHmacPair.BOB, AuthHmacPair.BOB_PASSWORD, AuthHmacPair.BOB,
+                cli, AuthHmacPair.authHmacConfig(pair.b()), AuthHmacPair.KEYSET,
+                b.submission(), AuthHmacPair.BOB, AuthHmacPair.BOB_PASSWORD, AuthHmacPair.BOB);
     }
 }

@@ -42,6 +42,7 @@ import org.authhmac.vault.ManagedKeyVault;
  *   &lt;repositoryPath&gt;file://var/mail/auth-hmac-quarantine/&lt;/repositoryPath&gt;
  *   &lt;releaseProcessor&gt;transport&lt;/releaseProcessor&gt;
  *   &lt;replyProcessor&gt;local-delivery&lt;/replyProcessor&gt;
+ *   &lt;onMailetException&gt;auth-hmac-hold&lt;/onMailetException&gt;
  * &lt;/mailet&gt;
  * </pre>
  */
@@ -77,6 +78,8 @@ public class AuthHmacRelease extends GenericMailet {
     @Override
     public void init() throws MessagingException {
         checkInitParameters(PARAMETERS);
+        Parameters.refuseFailOpen("onMailetException", getInitParameter("onMailetException"), "ignore",
+                "a release request this mailet could not handle would go on to transport, and be relayed");
         Set<Reason> reasons = SelfRelease.reasons("selfRelease", getInitParameter("selfRelease"));
         String url = Parameters.orDefault(getInitParameter("repositoryPath"), AuthHmacQuarantine.DEFAULT_REPOSITORY);
         MailRepository repository;
