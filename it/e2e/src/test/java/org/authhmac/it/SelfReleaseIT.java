@@ -146,7 +146,6 @@ class SelfReleaseIT {
         String key = awaitHeld(b, id, "expired");
         Notice bobsNotice = awaitNotice(bob, id);
         Notice carolsNotice = awaitNotice(carol, id);
-        assertThat(bobsNotice.replyTo()).as("bob's notice is answered to his release address").containsExactly(bobsNotice.release());
         assertThat(carolsNotice.release()).as("each recipient has an address of their own").isNotEqualTo(bobsNotice.release());
         System.out.println("self-release: bob's notice as received:\n" + bobsNotice.mail().raw());
         Set<String> bobBefore = bob.messageIds();
@@ -204,6 +203,7 @@ class SelfReleaseIT {
             awaitQuiet(b);
         } else {
             assertThat(smtp.code()).as("refused for good, not deferred").isBetween(500, 599);
+            assertThat(smtp.text()).as("refused as relaying, at RCPT").containsIgnoringCase("relay");
         }
 
         // when mallory, logged in as herself, writes to it with bob in From
@@ -254,7 +254,7 @@ class SelfReleaseIT {
 
     @Test
     @Order(4)
-    void aReleaseAddressWithOneCharacterChangedIsRefusedAsInvalid() {
+    void anAddressWithOneCharacterChangedOrWithTheDiscardTokenUnderTheReleaseWordIsRefusedAsInvalid() {
         // given a mail for bob held as expired
         Account bob = bob(b);
         String id = sendSignedByPartner(b, partnerKeyOfB, AuthHmacPair.FIRST_KEY_ID, Instant.now().minusSeconds(2 * 900),
@@ -278,6 +278,35 @@ class SelfReleaseIT {
         System.out.println("self-release: audit line of a refusal: " + audit);
         assertThat(bob.inbox().findByMessageId(id)).isEmpty();
         assertThat(recipients(b, key)).containsExactly(AuthHmacPair.BOB);
+
+        // when bob turns his discard address into a release address (the token is MAC'd with its action word)
+        String swapped = notice.discard().replaceFirst("^discard-", "release-");
+        assertThat(swapped).matches(RELEASE_ADDRESS);
+        Set<String> beforeSwap = bob.messageIds();
+        int logSwap = logMark(b);
+        bob.write(swapped, AuthHmacPair.BOB, "Re: " + NOTICE_SUBJECT);
+
+        // then that is refused as invalid too, and the mail stays held
+        assertThat(awaitOnlyReply(bob, beforeSwap).header("Subject")).containsExactly("Release refused (invalid)");
+        awaitAuditLine(b, logSwap, "action=release", "outcome=refused", "refusal=invalid", "mailbox=" + AuthHmacPair.BOB);
+        assertThat(bob.inbox().findByMessageId(id)).isEmpty();
+        assertThat(recipients(b, key)).containsExactly(AuthHmacPair.BOB);
+    }
+
+    @Test
+    @Order(9)
+    void anAddressInTheReleaseDomainThatIsNoTokenIsRefusedAsMalformed() {
+        // given bob, logged in
+        Account bob = bob(b);
+        Set<String> before = bob.messageIds();
+        int log = logMark(b);
+
+        // when he writes to an address of the release subdomain that no notice gave
+        bob.write("release-notatoken@auth-hmac.b.example", AuthHmacPair.BOB, "release everything");
+
+        // then it is refused as malformed
+        assertThat(awaitOnlyReply(bob, before).header("Subject")).containsExactly("Release refused (malformed)");
+        awaitAuditLine(b, log, "outcome=refused", "refusal=malformed", "mailbox=" + AuthHmacPair.BOB);
     }
 
     @Test
@@ -472,11 +501,11 @@ class SelfReleaseIT {
 
         /** A reply to a quarantine notice, as a mail client writes it: to its Reply-To, with In-Reply-To. */
         void replyTo(Notice notice) {
+            String to = notice.replyTo().get(0);
             String reply = "In-Reply-To: " + messageId(notice.mail()) + "\r\n"
-                    + SmtpSender.message(address, notice.replyTo().isEmpty() ? notice.release() : notice.replyTo().get(0),
-                            "Re: " + NOTICE_SUBJECT, UUID.randomUUID() + "@b.example", "Yes, I expected it. Please release it.\n");
-            SmtpSender.submission(server.ports().submission(), address, password)
-                    .send(address, List.of(notice.replyTo().isEmpty() ? notice.release() : notice.replyTo().get(0)), reply);
+                    + SmtpSender.message(address, to, "Re: " + NOTICE_SUBJECT, UUID.randomUUID() + "@b.example",
+                            "Yes, I expected it. Please release it.\n");
+            SmtpSender.submission(server.ports().submission(), address, password).send(address, List.of(to), reply);
         }
 
         /** A mail to {@code to}, logged in as this account (the envelope sender), with {@code from} in the From field. */
@@ -570,6 +599,7 @@ class SelfReleaseIT {
         Matcher discard = DISCARD_ADDRESS.matcher(text);
         assertThat(release.find()).as("a release address in the notice:\n" + text).isTrue();
         assertThat(discard.find()).as("a discard address in the notice:\n" + text).isTrue();
+        assertThat(mail.header("Reply-To")).as("a reply goes to the release address").containsExactly(release.group());
         return new Notice(mail, text, mail.header("Reply-To"), release.group(), discard.group());
     }
 
