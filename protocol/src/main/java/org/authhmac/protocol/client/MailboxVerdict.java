@@ -102,7 +102,7 @@ public record MailboxVerdict(Verdict signature, Optional<ServerVerdict> serverVe
                     : "delivered by your server, sender not verified (the signature records no server verdict)";
             case PARTNER_FAILED -> "delivered by your server although the sender's partner signature failed ("
                     + serverVerdict.orElseThrow().token() + "): treat it as a forgery";
-            case RELEASED -> "held by your server, then released by an administrator: sender not verified";
+            case RELEASED -> "held by your server, then released by an administrator or on your own reply: sender not verified";
             case SERVER_NOTICE -> "a notice from your server; what it quotes from other mail is unverified";
             case NO_VALID_SIGNATURE -> "not delivered by your server as it is (" + signature.result().token() + ", "
                     + signature.reason().token() + "): suspect";
