@@ -44,6 +44,11 @@ public final class AuthHmacAttributes {
      */
     public static final AttributeName SETTLED = AttributeName.of(PREFIX + "settled");
     /**
+     * Set by AuthHmacFailed: the From domain that the protocol's reading and mail clients' parsers agree on (String),
+     * absent when they do not. A pass must be signed for it; a release by reply checks the held mail against it.
+     */
+    public static final AttributeName AUTHOR_DOMAIN = AttributeName.of(PREFIX + "authorDomain");
+    /**
      * Set by AuthHmacQuarantine on the notices it writes (String: {@code quarantine}), so that SignForMailbox writes
      * {@code sv=notice}: the message is the server's own, and what it quotes from the held mail is unverified.
      */

@@ -46,7 +46,7 @@ public final class ReleaseTokens {
     static final int VERSION = 1;
     /** version, handle, expiry (Unix seconds, 4 bytes), MAC */
     static final int TOKEN_BYTES = 1 + HANDLE_BYTES + 4 + MAC_BYTES;
-    /** The period of the derived token key: one derivation a day per key. */
+    /** The token key's KDF context: this period length and period 0, the same for every token of a key. */
     static final int PERIOD_SECONDS = 86_400;
     /** The KDF's domain input for token keys: no signature can name it (.invalid, RFC 6761). */
     static final String KDF_DOMAIN = "release.auth-hmac.invalid";
@@ -123,6 +123,7 @@ public final class ReleaseTokens {
     private final ManagedKeyVault vault;
     private final Clock clock;
     private final SecureRandom random;
+    private final java.util.Map<String, PeriodKey> tokenKeys = new java.util.concurrent.ConcurrentHashMap<>();
 
     public ReleaseTokens(ManagedKeyVault vault, Clock clock, SecureRandom random) {
         this.vault = vault;
@@ -133,6 +134,22 @@ public final class ReleaseTokens {
     /** Whether the address is in a release subdomain: mail to it is a release request, never mail for a mailbox. */
     public static boolean isReleaseAddress(MailAddress address) {
         return address.getDomain().asString().toLowerCase(Locale.ROOT).startsWith(SUBDOMAIN);
+    }
+
+    /**
+     * Whether the address is in the release subdomain of one of this server's domains ({@code isLocal}): mail to
+     * {@code x@auth-hmac.other.example} is ordinary mail for another server.
+     */
+    public static boolean isReleaseAddress(MailAddress address, java.util.function.Predicate<org.apache.james.core.Domain> isLocal) {
+        if (!isReleaseAddress(address)) {
+            return false;
+        }
+        String rest = address.getDomain().asString().substring(SUBDOMAIN.length());
+        try {
+            return !rest.isEmpty() && isLocal.test(org.apache.james.core.Domain.of(rest));
+        } catch (RuntimeException e) {
+            return false;
+        }
     }
 
     /**
@@ -165,8 +182,8 @@ public final class ReleaseTokens {
 
     /**
      * Checks a release address for the mailbox that asks (the authenticated sender, never a header field). Costs no
-     * key work for an address that is malformed, expired or for another domain, and at most one derivation a day
-     * per key otherwise.
+     * key work for an address that is malformed, expired or for another domain, and at most one HMAC per key tried
+     * otherwise (the token keys are derived once).
      */
     public Check check(MailAddress address, MailAddress mailbox) {
         String local = address.getLocalPart().toLowerCase(Locale.ROOT);
@@ -227,9 +244,7 @@ public final class ReleaseTokens {
 
     private byte[] mac(String keyId, Action action, long expirySeconds, Handle handle, MailAddress mailbox)
             throws KeyUnavailableException, UnknownKeyException {
-        PeriodKey key = vault.periodKey(new KdfContext(keyId, KDF_DOMAIN, PERIOD_SECONDS,
-                KdfContext.periodOf(expirySeconds, PERIOD_SECONDS)));
-        Mac mac = key.newMac();
+        Mac mac = tokenKey(keyId).newMac();
         mac.update(LABEL);
         mac.update((byte) 0);
         mac.update((byte) VERSION);
@@ -241,13 +256,34 @@ public final class ReleaseTokens {
         return mac.doFinal();
     }
 
+    /**
+     * The token key of a release key: one derivation per key id for the life of this object, whatever the tokens
+     * say (their expiry is inside the MAC), so that neither notices nor requests make the vault work per mail.
+     */
+    private PeriodKey tokenKey(String keyId) throws KeyUnavailableException, UnknownKeyException {
+        PeriodKey cached = tokenKeys.get(keyId);
+        if (cached != null) {
+            return cached;
+        }
+        PeriodKey key = vault.periodKey(new KdfContext(keyId, KDF_DOMAIN, PERIOD_SECONDS, 0));
+        if (tokenKeys.size() >= MAX_KEYS_TRIED * 4) {
+            tokenKeys.clear();
+        }
+        tokenKeys.put(keyId, key);
+        return key;
+    }
+
     private List<String> verifyingKeyIds() throws KeyUnavailableException {
         Optional<Keyset> keyset = keyset();
         if (keyset.isEmpty()) {
             return List.of();
         }
-        return keyset.get().keys().stream().map(KeyInfo::keyId).filter(keyset.get()::verifiesWith)
-                .limit(MAX_KEYS_TRIED).toList();
+        // the primary first (it made every recent token), then the newest: old keys drop off the end
+        Optional<String> primary = keyset.get().primaryId();
+        return keyset.get().keys().stream().filter(k -> keyset.get().verifiesWith(k.keyId()))
+                .sorted(java.util.Comparator.comparing((KeyInfo k) -> !primary.equals(Optional.of(k.keyId())))
+                        .thenComparing(KeyInfo::created, java.util.Comparator.reverseOrder()))
+                .map(KeyInfo::keyId).limit(MAX_KEYS_TRIED).toList();
     }
 
     private Optional<Keyset> keyset() throws KeyUnavailableException {

@@ -98,7 +98,7 @@ public class AuthHmacRelease extends GenericMailet {
             }
         }
         requests = new ReleaseRequests(getMailetContext(), tokens, new HeldCopies(repository,
-                LocalMailboxes.resolvedBy(rrt, getMailetContext()::isLocalEmail)), new SignatureRecheck(policies, vault),
+                LocalMailboxes.resolvedBy(rrt, getMailetContext()::isLocalEmail)), new SignatureRecheck(policies, vault, Clock.systemUTC()),
                 reasons, releaseProcessor, replyProcessor, metrics);
         sendsTo = Parameters.processingStates(releaseProcessor, replyProcessor);
     }
@@ -106,13 +106,15 @@ public class AuthHmacRelease extends GenericMailet {
     @Override
     public void service(Mail mail) throws MessagingException {
         List<MailAddress> others = new ArrayList<>();
+        List<MailAddress> addresses = new ArrayList<>();
         for (MailAddress recipient : mail.getRecipients()) {
-            if (ReleaseTokens.isReleaseAddress(recipient)) {
-                requests.handle(mail, recipient);
+            if (ReleaseTokens.isReleaseAddress(recipient, getMailetContext()::isLocalServer)) {
+                addresses.add(recipient);
             } else {
                 others.add(recipient);
             }
         }
+        requests.handleAll(mail, addresses);
         if (others.isEmpty()) {
             mail.setState(Mail.GHOST);
         } else {

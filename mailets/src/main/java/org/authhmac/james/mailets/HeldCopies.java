@@ -21,8 +21,8 @@ import org.authhmac.james.ReleaseTokens;
 /**
  * One mailbox's copy of a held mail, as release by reply sees it. A held mail keeps every recipient it was held for;
  * a copy is settled (released or discarded) for one local mailbox at a time: the mailbox is recorded on the held mail
- * ({@link AuthHmacAttributes#SETTLED}), a recipient that is that mailbox itself is removed from it, and the held mail
- * leaves the repository once no recipient is left. Settling one held mail is serialized in this JVM, so that one
+ * ({@link AuthHmacAttributes#SETTLED}), a recipient is removed once every mailbox it ends in is settled, and the held
+ * mail leaves the repository once no recipient is left. Settling one held mail is serialized in this JVM, so that one
  * address used twice at once releases once.
  */
 final class HeldCopies {
@@ -86,9 +86,15 @@ final class HeldCopies {
         Mail held = copy.held();
         Set<String> settled = settled(held);
         settled.add(lower(copy.mailbox()));
-        List<MailAddress> left = new ArrayList<>(held.getRecipients());
-        left.remove(copy.mailbox());
-        left.removeIf(r -> r.asString().equalsIgnoreCase(copy.mailbox().asString()));
+        // A recipient goes once every mailbox it ends in is settled: an alias for bob and carol stays for carol,
+        // and bob's own address that also forwards to carol stays too.
+        List<MailAddress> left = new ArrayList<>();
+        for (MailAddress r : held.getRecipients()) {
+            List<MailAddress> mailboxes = localMailboxes.of(r);
+            if (mailboxes.isEmpty() || !mailboxes.stream().allMatch(m -> settled.contains(lower(m)))) {
+                left.add(r);
+            }
+        }
         if (left.isEmpty()) {
             repository.remove(copy.key());
             return;

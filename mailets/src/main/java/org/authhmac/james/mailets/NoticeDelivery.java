@@ -67,13 +67,15 @@ record NoticeDelivery(MailetContext context, LocalMailboxes localMailboxes, Noti
             for (Map.Entry<MailAddress, List<MailAddress>> m : mailboxes(mail).entrySet()) {
                 MailAddress mailbox = m.getKey();
                 if (!mailbox.equals(postmaster) && !postmasterMailboxes.contains(mailbox)) {
-                    ReleaseOffers.Offer offer = key.isEmpty() || deleted ? new ReleaseOffers.AskAdministrator()
-                            : offers.offer(key.get(), mailbox, m.getValue().stream()
-                                    .map(r -> Optional.ofNullable(perRecipient.get(r)).or(() -> verdict))
-                                    .flatMap(Optional::stream).toList());
-                    Optional<MailAddress> replyTo = offer instanceof ReleaseOffers.SelfService s ? Optional.of(s.release()) : Optional.empty();
-                    send(mail, postmaster, mailbox, replyTo, earlier ->
-                            QuarantineNotice.forMailbox(mailbox, mail, verdict, deleted, offer, earlier));
+                    // made only for a notice the limiter lets through: a flood of held mail costs no token work
+                    send(mail, postmaster, mailbox, earlier -> {
+                        ReleaseOffers.Offer offer = key.isEmpty() || deleted ? new ReleaseOffers.AskAdministrator()
+                                : offers.offer(key.get(), mailbox, m.getValue().stream()
+                                        .map(r -> Optional.ofNullable(perRecipient.get(r)).or(() -> verdict))
+                                        .flatMap(Optional::stream).toList());
+                        return new Notice(QuarantineNotice.forMailbox(mailbox, mail, verdict, deleted, offer, earlier),
+                                offer instanceof ReleaseOffers.SelfService s ? Optional.of(s.release()) : Optional.empty());
+                    });
                 }
             }
         }
@@ -82,8 +84,8 @@ record NoticeDelivery(MailetContext context, LocalMailboxes localMailboxes, Noti
                     postmaster, mail.getName());
         }
         for (MailAddress mailbox : postmasterMailboxes) {
-            send(mail, postmaster, mailbox, Optional.empty(), earlier ->
-                    QuarantineNotice.forPostmaster(mail, verdict, deleted, release, earlier));
+            send(mail, postmaster, mailbox, earlier ->
+                    new Notice(QuarantineNotice.forPostmaster(mail, verdict, deleted, release, earlier), Optional.empty()));
         }
     }
 
@@ -116,15 +118,20 @@ record NoticeDelivery(MailetContext context, LocalMailboxes localMailboxes, Noti
         return out;
     }
 
-    private void send(Mail mail, MailAddress postmaster, MailAddress to, Optional<MailAddress> replyTo,
-                      Function<Optional<NoticeLimiter.Suppressed>, String> text) {
+    /** A notice's text, and where a reply to it goes (the release address) when not to the postmaster. */
+    private record Notice(String text, Optional<MailAddress> replyTo) {
+    }
+
+    private void send(Mail mail, MailAddress postmaster, MailAddress to,
+                      Function<Optional<NoticeLimiter.Suppressed>, Notice> notice) {
         NoticeLimiter.Decision decision = limiter.admit(to.asString().toLowerCase(Locale.ROOT));
         if (!(decision instanceof NoticeLimiter.Send send)) {
             metrics.count(Metrics.NOTICES_SUPPRESSED);
             return;
         }
         try {
-            deliver(context, postmaster, to, QuarantineNotice.message(postmaster, to, text.apply(send.earlier()), replyTo,
+            Notice n = notice.apply(send.earlier());
+            deliver(context, postmaster, to, QuarantineNotice.message(postmaster, to, n.text(), n.replyTo(),
                     QuarantineNotice.SUBJECT), processor);
             metrics.count(Metrics.NOTICES);
         } catch (MessagingException | RuntimeException e) {

@@ -1,6 +1,7 @@
 package org.authhmac.james.mailets;
 
 import jakarta.mail.MessagingException;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
@@ -26,6 +27,7 @@ import org.slf4j.LoggerFactory;
 final class ReleaseRequests {
     private static final Logger LOGGER = LoggerFactory.getLogger(AuthHmacRelease.class);
     static final String METRIC = Metrics.PREFIX + "release.";
+    static final int MAX_ADDRESSES_PER_MAIL = 5;
 
     /** How a request ends: the word of the audit line, the metric and the reply's subject. */
     enum Outcome {
@@ -83,6 +85,33 @@ final class ReleaseRequests {
         this.releaseProcessor = releaseProcessor;
         this.replyProcessor = replyProcessor;
         this.metrics = metrics;
+    }
+
+    /**
+     * Handles the distinct release addresses of one mail (compared without case), at most
+     * {@value #MAX_ADDRESSES_PER_MAIL}: a reply names one, and each costs a repository scan and a reply. The rest get
+     * one audit line and nothing else.
+     */
+    void handleAll(Mail request, List<MailAddress> addresses) {
+        Set<String> seen = new java.util.HashSet<>();
+        int handled = 0;
+        int dropped = 0;
+        for (MailAddress address : addresses) {
+            if (!seen.add(address.asString().toLowerCase(Locale.ROOT))) {
+                continue;
+            }
+            if (handled++ < MAX_ADDRESSES_PER_MAIL) {
+                handle(request, address);
+            } else {
+                dropped++;
+            }
+        }
+        if (dropped > 0) {
+            AuditLine.of("release", request).with("action", "-").with("sender", request.getMaybeSender().asString())
+                    .with("outcome", "refused").with("refusal", "too-many").with("count", dropped)
+                    .with("detail", "at most " + MAX_ADDRESSES_PER_MAIL + " release addresses per mail").write();
+            metrics.count(METRIC + "refused.too-many");
+        }
     }
 
     void handle(Mail request, MailAddress address) {

@@ -14,9 +14,12 @@ import java.util.Set;
 import java.util.concurrent.Callable;
 import org.apache.james.core.MailAddress;
 import org.apache.james.metrics.api.MetricFactory;
+import org.apache.mailet.Attribute;
+import org.apache.mailet.AttributeValue;
 import org.apache.mailet.Mail;
 import org.apache.mailet.base.GenericMatcher;
 import org.authhmac.james.PartnerKeys;
+import org.authhmac.james.AuthHmacAttributes;
 import org.authhmac.james.Metrics;
 import org.authhmac.james.NeededKeysets;
 import org.authhmac.james.Parameters;
@@ -145,6 +148,12 @@ public class AuthHmacFailed extends GenericMatcher {
                     .verify(mail, pending, claim.authorDomain(), acceptedAt));
         }
         announcement.announce(mail, verdicts.asMap(), fresh, claim.authorDomain(), failOn);
+        // what a later check of the held mail (release by reply) aligns d= with: this reading, not a new one
+        if (claim.authorDomain().isPresent()) {
+            mail.setAttribute(new Attribute(AuthHmacAttributes.AUTHOR_DOMAIN, AttributeValue.of(claim.authorDomain().get())));
+        } else {
+            mail.removeAttribute(AuthHmacAttributes.AUTHOR_DOMAIN);
+        }
         return verdicts.failing(failOn);
     }
 

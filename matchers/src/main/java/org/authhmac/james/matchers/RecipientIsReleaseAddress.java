@@ -8,14 +8,16 @@ import org.apache.mailet.base.GenericMatcher;
 import org.authhmac.james.ReleaseTokens;
 
 /**
- * Matches the recipients that are release-by-reply addresses ({@code <action>-<token>@auth-hmac.<domain>},
+ * Matches the recipients that are release-by-reply addresses ({@code <action>-<token>@auth-hmac.<domain>} for a
+ * domain of this server,
  * {@link ReleaseTokens}), for AuthHmacRelease. Place it first in the root processor: such a recipient is a request,
  * never a mailbox, and must reach neither transport nor a relay.
  */
 public class RecipientIsReleaseAddress extends GenericMatcher {
     @Override
     public Collection<MailAddress> match(Mail mail) {
-        List<MailAddress> out = mail.getRecipients().stream().filter(ReleaseTokens::isReleaseAddress).toList();
+        List<MailAddress> out = mail.getRecipients().stream()
+                .filter(r -> ReleaseTokens.isReleaseAddress(r, getMailetContext()::isLocalServer)).toList();
         return out.isEmpty() ? null : out;
     }
 

@@ -61,10 +61,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Attacks on release by reply, end to end through the real pieces: A's signature (the protocol Signer), B's
+ * Attacks on release by reply, through the real pieces: A's signature (the protocol Signer), B's
  * AuthHmacFailed (shared replay cache), AuthHmacQuarantine (notices with release addresses), and the request path
  * (ReleaseRequests / AuthHmacRelease with HeldCopies and SignatureRecheck), one real vault (PKCS#12) on B holding the
- * partner key and the release key. Each test states what should hold and fails where it does not.
+ * partner key and the release key.
  */
 class ReleaseByReplyBreakTest {
     static final Instant SIGNED_AT = Instant.parse("2026-11-22T02:00:00Z");
@@ -145,7 +145,7 @@ class ReleaseByReplyBreakTest {
 
     ReleaseRequests requests(MailRepository repo) {
         return new ReleaseRequests(context, tokens, new HeldCopies(repo, r -> mailboxes.of(r)),
-                new SignatureRecheck(policies, vault), SelfRelease.DEFAULT, "transport", "local-delivery", new Metrics(metricFactory));
+                new SignatureRecheck(policies, vault, clock), SelfRelease.DEFAULT, "transport", "local-delivery", new Metrics(metricFactory));
     }
 
     // ---------------------------------------------------------------------------------------------------------------
@@ -235,41 +235,39 @@ class ReleaseByReplyBreakTest {
     }
 
     // ---------------------------------------------------------------------------------------------------------------
-    // 1. the replay protection (and rc=) ends where "expired" begins
+    // 1. past the window the replay cache forgets; releases by reply count against rc= themselves
 
     @Test
-    void aReplayedPartnerMailIsReleasableOnceItIsOldEnoughForAnyNumberOfRecipientsDespiteRcEquals1() throws Exception {
+    void aPartnerMailReplayedAfterItsWindowIsReleasedByReplyForNoMoreMailboxesThanItsRc() throws Exception {
         // a.example sends one invoice to alice@b.example: r=b.example, rc=1
         byte[] genuine = signedByA(invoice("alice@b.example"), SIGNED_AT, 1);
         assertThat(arrive(genuine, SIGNED_AT.plusSeconds(5), "alice@b.example")).get()
                 .extracting(RecordedVerdict::reason).isEqualTo(Reason.VERIFIED);
 
-        // whoever holds these bytes (alice, or anyone alice forwarded them to as an attachment) replays them to bob
-        // within the window: replay, an administrator's decision, no release address
+        // whoever holds these bytes replays them to bob within the window: replay, an administrator's decision
         assertThat(arrive(genuine, SIGNED_AT.plusSeconds(60), "bob@b.example")).get()
                 .extracting(RecordedVerdict::reason).isEqualTo(Reason.REPLAY);
         assertThat(releaseAddressOf("bob@b.example")).isEmpty();
 
-        // the same bytes three days later, to carol and dave: "expired", so each gets a release address...
+        // the same bytes three days later, to carol and dave: "expired", like a late original, so each gets an address
         assertThat(arrive(genuine, LATE, "carol@b.example")).get().extracting(RecordedVerdict::reason).isEqualTo(Reason.EXPIRED);
         assertThat(arrive(genuine, LATE.plusSeconds(1), "dave@b.example")).get().extracting(RecordedVerdict::reason).isEqualTo(Reason.EXPIRED);
         clock.set(LATE.plusSeconds(600));
         String carol = request("carol@b.example", releaseAddressOf("carol@b.example").orElseThrow());
         String dave = request("dave@b.example", releaseAddressOf("dave@b.example").orElseThrow());
 
-        // ...and the re-check (fresh replay cache, acceptance = t=) passes a signature already used up by alice:
-        // what the window refused as a replay, the release delivers, once per recipient, beyond rc=1
-        assertThat(List.of(carol, dave)).as("a replay must not be releasable by waiting for it to expire")
-                .doesNotContain("Held message released");
-        assertThat(releasedTo("carol@b.example")).isEmpty();
+        // the window's replay cache has forgotten alice's pass, so the first release cannot be told from a late
+        // original; but releases by reply count against rc=1 themselves: the second is refused
+        assertThat(carol).isEqualTo("Held message released");
+        assertThat(dave).isEqualTo("Release refused (unverified)");
         assertThat(releasedTo("dave@b.example")).isEmpty();
     }
 
     // ---------------------------------------------------------------------------------------------------------------
-    // 2. the re-check is the bare protocol Verifier: the matcher's parser cross-check of From is skipped
+    // 2. the re-check aligns d= with the From domain the matcher read, as the matcher does on time
 
     @Test
-    void aFromThatMailClientsReadAsAnotherSenderIsReleasedWhenItArrivesLateThoughTheMatcherRefusesItOnTime() throws Exception {
+    void aFromThatMailClientsReadAsAnotherSenderIsRefusedLateAsTheMatcherRefusesItOnTime() throws Exception {
         // a partner server that signs whatever it is given (AuthHmacFailedTest's threat): one mailbox in a.example
         // for the protocol, "ceo@b.example" for the reader
         String raw = Mails.message("\"ceo@b.example\" <billing@a.example>", "bob@b.example", "Urgent: wire today", "x");
@@ -291,7 +289,7 @@ class ReleaseByReplyBreakTest {
     }
 
     @Test
-    void partnerAGetsAMailFromPartnerCsCfoReleasedWithAMailboxBoundSignature() throws Exception {
+    void aMailFromPartnerCsCfoSignedByPartnerAWithAMailboxBindingIsNotReleased() throws Exception {
         // partner A's server signs r=bob@b.example (a mailbox binding, exempt from author alignment in the protocol,
         // PROTOCOL.md 9 step 7) over From: cfo@c.example, another partner of B. The matcher refuses it on time
         // (RecipientVerification.aligned: a pass must be for the From domain).
@@ -313,7 +311,7 @@ class ReleaseByReplyBreakTest {
     }
 
     @Test
-    void controlAnOutsidersForgeryWithAnOldTeqIsNotReleased() throws Exception {
+    void anOutsidersForgeryWithAnOldTeqIsNotReleased() throws Exception {
         // what the re-check does stop: a forged MAC behind an old t=
         arrive(signed(invoice("bob@b.example"), SIGNED_AT, 1, InMemoryKeyVault.primary("mallory")), LATE, "bob@b.example");
         assertThat(request("bob@b.example", releaseAddressOf("bob@b.example").orElseThrow())).isEqualTo("Release refused (unverified)");
@@ -321,7 +319,7 @@ class ReleaseByReplyBreakTest {
     }
 
     @Test
-    void controlAReplayWithAnAddedReplyToIsNotReleased() throws Exception {
+    void aLateCopyWithAnAddedReplyToIsNotReleased() throws Exception {
         // what the re-check does stop: a field added to the genuine bytes (coverage, unsigned-header)
         byte[] genuine = signedByA(invoice("alice@b.example"), SIGNED_AT, 1);
         byte[] altered = ("Reply-To: pay@evil.example\r\n" + new String(genuine, StandardCharsets.UTF_8)).getBytes(StandardCharsets.UTF_8);
@@ -330,10 +328,10 @@ class ReleaseByReplyBreakTest {
     }
 
     // ---------------------------------------------------------------------------------------------------------------
-    // 3. settling one mailbox's copy removes another mailbox's copy
+    // 3. settling one mailbox's copy leaves the other mailboxes' copies, and the last one empties the quarantine
 
     @Test
-    void bobsDiscardDeletesCarolsCopyWhenBobsAddressAlsoDeliversToCarol() throws Exception {
+    void bobsDiscardLeavesCarolsCopyWhenBobsAddressAlsoDeliversToCarol() throws Exception {
         // bob@b.example keeps a copy and forwards to carol (RRT: bob -> bob, carol), as James's "forward, keep a copy"
         mailboxes = r -> r.asString().equals("bob@b.example")
                 ? List.of(Mails.address("bob@b.example"), Mails.address("carol@b.example"))
@@ -352,7 +350,7 @@ class ReleaseByReplyBreakTest {
     }
 
     @Test
-    void aMailForAGroupStaysHeldAfterEveryMemberSettledIt() throws Exception {
+    void aMailForAGroupLeavesTheQuarantineOnceEveryMemberSettledIt() throws Exception {
         mailboxes = r -> r.asString().equals("team@b.example")
                 ? List.of(Mails.address("bob@b.example"), Mails.address("carol@b.example"))
                 : r.getDomain().asString().equals("b.example") ? List.of(r) : List.of();
@@ -361,17 +359,15 @@ class ReleaseByReplyBreakTest {
         assertThat(request("bob@b.example", releaseAddressOf("bob@b.example").orElseThrow())).isEqualTo("Held message released");
         assertThat(request("carol@b.example", releaseAddressOf("carol@b.example").orElseThrow())).isEqualTo("Held message released");
 
-        // OPERATIONS.md: "leaves the repository when no recipient is left ... a later WebAdmin release of it does not
-        // deliver bob's twice". It stays, still addressed to team@ (bob and carol) for the administrator to release.
+        // the held mail was for team@ only: once both its mailboxes settled it, nothing is left to hold
         assertThat(repository.size()).as("every mailbox settled: nothing left to hold").isZero();
     }
 
     // ---------------------------------------------------------------------------------------------------------------
-    // 4. key work: the release key's derived keys are never cached (their period is days ahead, outside the vault's
-    //    window), so every address made and every token checked is a backend (TPM) HMAC, on the vault's one lock
+    // 4. key work: a release key is derived once, and only for notices the limiter lets through
 
     @Test
-    void forgedMailWithAnOldTeqCostsNoKeyWorkToVerifyButTwoTpmDerivationsPerMailboxForItsNotices() throws Exception {
+    void forgedMailWithAnOldTeqCostsAtMostOneKeyDerivationForAllTheNoticesItCauses() throws Exception {
         tokens.address(ReleaseTokens.Action.RELEASE, "warm-up", Mails.address("x@b.example"), SIGNED_AT.plus(Duration.ofDays(7)));
         // an outsider's forgery: partner's d= and key id, t= three days old, its own key, to 40 mailboxes
         byte[] forged = signed(Mails.message("billing@a.example", "all@b.example", "forged", "x"), SIGNED_AT, 40,
@@ -409,7 +405,7 @@ class ReleaseByReplyBreakTest {
     }
 
     @Test
-    void everyCheckOfAWellFormedTokenIsABackendDerivation() throws Exception {
+    void checkingATokenManyTimesDerivesItsKeyAtMostOnce() throws Exception {
         clock.set(LATE);
         MailAddress bob = Mails.address("bob@b.example");
         MailAddress address = tokens.address(ReleaseTokens.Action.RELEASE, "Mail-1", bob, LATE.plus(Duration.ofDays(7)));
@@ -417,15 +413,14 @@ class ReleaseByReplyBreakTest {
         for (int i = 0; i < 50; i++) {
             tokens.check(address, bob);
         }
-        // ReleaseTokens' javadoc: "at most one derivation a day per key"
         assertThat(vault.derivationCount() - before).as("derivations for 50 checks of one token").isLessThanOrEqualTo(1);
     }
 
     // ---------------------------------------------------------------------------------------------------------------
-    // 5. one request, many recipients: every one is a full repository scan and a reply, with no bound
+    // 5. one request, many recipients: distinct addresses only, a few at most
 
     @Test
-    void oneRequestWithManyCopiesOfAUsedAddressScansTheWholeQuarantineOncePerRecipient() throws Exception {
+    void oneRequestWithManyCopiesOfAUsedAddressScansTheQuarantineOnceAndGetsOneReply() throws Exception {
         arrive(signedByA(invoice("bob@b.example"), SIGNED_AT, 1), LATE, "bob@b.example");
         MailAddress discard = discardAddressOf("bob@b.example").orElseThrow();
         // other held mail in the quarantine (it is purged by hand)
@@ -469,10 +464,10 @@ class ReleaseByReplyBreakTest {
     }
 
     // ---------------------------------------------------------------------------------------------------------------
-    // 6. after four rotations that keep the old keys ACTIVE, the primary is never tried
+    // 6. the primary key is tried first, whatever older keys are still ACTIVE
 
     @Test
-    void afterFourRotationsNewAddressesAreRefusedAsInvalid() throws Exception {
+    void afterFourRotationsThatKeepOldKeysActiveNewAddressesStillWork() throws Exception {
         MailAddress bob = Mails.address("bob@b.example");
         tokens.address(ReleaseTokens.Action.RELEASE, "Mail-0", bob, SIGNED_AT.plus(Duration.ofDays(7)));
         for (int i = 1; i <= 4; i++) {
