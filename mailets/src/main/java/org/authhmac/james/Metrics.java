@@ -15,6 +15,8 @@ public final class Metrics {
     public static final String SIGN_TIMER = PREFIX + "sign.time";
     public static final String SIGNED = PREFIX + "sign.signed";
     public static final String SIGN_SKIPPED = PREFIX + "sign.skipped";
+    /** {@code authhmac.sign.partner.<r= domain>.key.<key id>}: signatures per partner and key id. */
+    public static final String SIGN_PARTNER = PREFIX + "sign.partner.";
     public static final String SIGN_STRIPPED = PREFIX + "sign.strippedForeignHeaders";
     public static final String SIGN_KEY_UNAVAILABLE = PREFIX + "sign.keyUnavailable";
     public static final String SIGN_FAILED = PREFIX + "sign.failed";
@@ -48,6 +50,8 @@ public final class Metrics {
     public static final String VERIFY_WASTED_DERIVATIONS = PREFIX + "verify.wastedKeyDerivations";
     /** Each answer of the replay cache (in memory or in Redis), and how long it took. */
     public static final String REPLAY_CACHE_TIMER = PREFIX + "replayCache.time";
+    /** Gauge: entries in the replay cache (in memory; -1 for Redis). */
+    public static final String REPLAY_CACHE_SIZE = PREFIX + "replayCache.size";
     public static final String REPLAY_CACHE_FRESH = PREFIX + "replayCache.fresh";
     public static final String REPLAY_CACHE_REPLAY = PREFIX + "replayCache.replay";
     public static final String REPLAY_CACHE_RECIPIENT_LIMIT = PREFIX + "replayCache.recipientLimit";

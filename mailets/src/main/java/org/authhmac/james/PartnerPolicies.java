@@ -27,9 +27,10 @@ import org.authhmac.protocol.VerifierSettings;
  *                       separator); each partner's own values go over them
  * @param replayCache    the size of the replay cache (in memory, or in Redis)
  * @param replayStore    where the replay cache lives: this JVM's memory, or a Redis shared by several James
+ * @param health         when a partner counts as degraded ({@link PartnerHealth})
  */
 public record PartnerPolicies(Map<String, PartnerPolicy> partners, Optional<String> authservId, VerifierSettings shared,
-                              ReplayCacheSize replayCache, ReplayStore replayStore) {
+                              ReplayCacheSize replayCache, ReplayStore replayStore, Health health) {
     /** The file's name in James's configuration folder, without {@code .properties}, as PropertiesProvider takes it. */
     public static final String FILE = "auth-hmac-partners";
     /** Where operators find it, as messages name it. */
@@ -75,10 +76,25 @@ public record PartnerPolicies(Map<String, PartnerPolicy> partners, Optional<Stri
         }
     }
 
+    /**
+     * When a partner's health turns degraded: its offset p99 passes {@code offsetWarnPercent} of maxFutureSkew (ahead)
+     * or of its window (behind), over the passes of the last {@code window}; a key id it signs with that this server
+     * does not hold, seen within {@code window}.
+     */
+    public record Health(int offsetWarnPercent, Duration window) {
+        public static final Health DEFAULT = new Health(50, Duration.ofHours(1));
+    }
+
     /** With the replay cache in memory. */
     public PartnerPolicies(Map<String, PartnerPolicy> partners, Optional<String> authservId, VerifierSettings shared,
                            ReplayCacheSize replayCache) {
         this(partners, authservId, shared, replayCache, new ReplayStore.Memory());
+    }
+
+    /** With the default health settings. */
+    public PartnerPolicies(Map<String, PartnerPolicy> partners, Optional<String> authservId, VerifierSettings shared,
+                           ReplayCacheSize replayCache, ReplayStore replayStore) {
+        this(partners, authservId, shared, replayCache, replayStore, Health.DEFAULT);
     }
 
     public PartnerPolicies {

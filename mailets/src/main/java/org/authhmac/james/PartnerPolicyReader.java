@@ -38,7 +38,7 @@ final class PartnerPolicyReader {
     static final Set<String> SHARED_SETTINGS = Set.of("authservId", "headerName", "maxSignatures", "subAddressSeparator",
             "replayCache.capacity", "replayCache.domainSharePercent", "replayCache.store", "replayCache.redis.uri",
             "replayCache.redis.username", "replayCache.redis.passwordFile", "replayCache.redis.timeout",
-            "replayCache.redis.connectTimeout", "replayCache.redis.keyPrefix");
+            "replayCache.redis.connectTimeout", "replayCache.redis.keyPrefix", "health.offsetWarnPercent", "health.window");
     static final String REDIS_PREFIX = "replayCache.redis.";
     /** Key prefixes: no hash-tag braces, no white space or control characters, short enough to leave room for the rest. */
     private static final Pattern KEY_PREFIX = Pattern.compile("[A-Za-z0-9:._-]{1,64}");
@@ -110,7 +110,7 @@ final class PartnerPolicyReader {
         }
         String authservId = shared.get("authservId");
         return new PartnerPolicies(policies, Optional.ofNullable(authservId == null ? null : Parameters.domain("authservId", authservId)),
-                sharedSettings(shared), replayCache(shared), replayStore(shared));
+                sharedSettings(shared), replayCache(shared), replayStore(shared), health(shared));
     }
 
     private PartnerPolicy partner(String domain, Map<String, String> s) throws MailetException {
@@ -163,6 +163,16 @@ final class PartnerPolicyReader {
         } catch (IllegalArgumentException e) {
             throw error("subAddressSeparator", e.getMessage());
         }
+    }
+
+    private static PartnerPolicies.Health health(Map<String, String> s) throws MailetException {
+        PartnerPolicies.Health d = PartnerPolicies.Health.DEFAULT;
+        Duration window = Parameters.duration("health.window", s.get("health.window"), d.window());
+        if (window.compareTo(Duration.ofMinutes(1)) < 0 || window.compareTo(Duration.ofDays(7)) > 0) {
+            throw error("health.window", "must be between 1m and 7d: " + s.get("health.window"));
+        }
+        return new PartnerPolicies.Health(Parameters.integer("health.offsetWarnPercent", s.get("health.offsetWarnPercent"),
+                d.offsetWarnPercent(), 1, 100), window);
     }
 
     private static PartnerPolicies.ReplayCacheSize replayCache(Map<String, String> s) throws MailetException {

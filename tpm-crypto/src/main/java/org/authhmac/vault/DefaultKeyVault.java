@@ -221,6 +221,11 @@ public final class DefaultKeyVault implements ManagedKeyVault {
         return written.record(keyId).info();
     }
 
+    /** Times every derivation that reaches the backend from now on, for a metric (the last one set wins). */
+    public void timeDerivations(DerivationTiming timing) {
+        cache.timeDerivations(timing);
+    }
+
     /** How many derivations reached the backend (each is one TPM2_HMAC for the TPM backend). */
     public long derivationCount() {
         return cache.derivationCount();

@@ -28,6 +28,12 @@ final class PeriodKeyCache {
     private final LruTable<KdfContext, PeriodKey> trusted;
     private final UnconfirmedKeys unconfirmed;
     private final AtomicLong derivations = new AtomicLong();
+    /** Told of each backend derivation, for a latency metric; never the key. */
+    private volatile DerivationTiming derivationTiming = () -> () -> { };
+
+    void timeDerivations(DerivationTiming timing) {
+        this.derivationTiming = timing;
+    }
     private volatile long lastSweepSecond = Long.MIN_VALUE;
 
     PeriodKeyCache(KeyBackend backend, CacheSettings settings, Clock clock) {
@@ -152,11 +158,14 @@ final class PeriodKeyCache {
     /** The backend's HMAC over the context's fixed input (one backend operation); the caller wipes it. */
     private byte[] hmac(KeyRecord key, KdfContext ctx) throws KeyUnavailableException {
         byte[] bytes;
+        Runnable done = derivationTiming.started();
         try {
             bytes = backend.hmacSha256(key.keyId(), key.reference(), Kdf.fixedInput(ctx));
         } catch (RuntimeException e) {
             // whatever the backend's library throws, the caller gets the temporary answer, never a key
             throw new KeyUnavailableException(backend.name() + " key store failed: " + e, e);
+        } finally {
+            done.run();
         }
         if (bytes == null || bytes.length != Kdf.OUTPUT_BITS / 8) {
             throw new KeyUnavailableException(backend.name() + " key store returned no 256-bit HMAC");

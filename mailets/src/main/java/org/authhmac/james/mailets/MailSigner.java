@@ -91,7 +91,12 @@ final class MailSigner {
     /** As {@link #sign(SerializedMessage, List)}, with another signer ({@link #signerWithPeriod}). */
     List<String> sign(SerializedMessage raw, List<SignRequest> requests, Signer with)
             throws KeyUnavailableException, UnknownKeyException, IOException {
-        return with.sign(raw.buffer(), 0, raw.size(), requests, vault);
+        List<String> lines = with.sign(raw.buffer(), 0, raw.size(), requests, vault);
+        for (SignRequest r : requests) {
+            // per partner (r=) and key id: which key each partner's mail goes out under, for the rollout
+            metrics.count(Metrics.SIGN_PARTNER + r.recipient() + ".key." + r.keyId());
+        }
+        return lines;
     }
 
     /**

@@ -87,7 +87,13 @@ public class SignWithAuthHmac extends SigningMailet {
     private SigningPolicy policy;
     private WaitingForPrimary waiting;
 
+    /** @param clock the signing time's source: the system clock, unless a Guice module binds another (tests) */
     @Inject
+    public SignWithAuthHmac(KeyVault vault, MetricFactory metricFactory, PartnerPolicyFile policyFile, NeededKeysets needed,
+                            @com.google.inject.name.Named(org.authhmac.vault.guice.AuthHmacVaultModule.CLOCK_NAME) Clock clock) {
+        this(vault, metricFactory, clock, policyFile, needed);
+    }
+
     public SignWithAuthHmac(KeyVault vault, MetricFactory metricFactory, PartnerPolicyFile policyFile, NeededKeysets needed) {
         this(vault, metricFactory, Clock.systemUTC(), policyFile, needed);
     }

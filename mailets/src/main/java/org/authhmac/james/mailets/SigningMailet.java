@@ -8,6 +8,7 @@ import org.apache.james.metrics.api.MetricFactory;
 import org.apache.mailet.Mail;
 import org.apache.mailet.base.GenericMailet;
 import org.authhmac.james.Parameters;
+import org.authhmac.james.VaultMetrics;
 import org.authhmac.vault.KeyVault;
 
 /**
@@ -23,6 +24,7 @@ abstract class SigningMailet extends GenericMailet {
     SigningMailet(KeyVault vault, MetricFactory metricFactory, Clock clock, Set<String> parameters) {
         this.signing = new MailSigner(vault, metricFactory, clock);
         this.parameters = parameters;
+        VaultMetrics.attach(vault, metricFactory);
     }
 
     /**

@@ -10,6 +10,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import org.apache.james.core.MailAddress;
@@ -18,6 +19,7 @@ import org.apache.mailet.Attribute;
 import org.apache.mailet.AttributeValue;
 import org.apache.mailet.Mail;
 import org.apache.mailet.base.GenericMatcher;
+import org.authhmac.james.PartnerHealth;
 import org.authhmac.james.PartnerKeys;
 import org.authhmac.james.AuthHmacAttributes;
 import org.authhmac.james.Metrics;
@@ -69,6 +71,7 @@ public class AuthHmacFailed extends GenericMatcher {
     private final Metrics metrics;
     private final PartnerPolicyFile policyFile;
     private final NeededKeysets needed;
+    private final Optional<PartnerHealth> health;
     private final AcceptanceTime acceptanceTime = new AcceptanceTime(Clock.systemUTC());
 
     private PartnerPolicies policies;
@@ -78,21 +81,40 @@ public class AuthHmacFailed extends GenericMatcher {
 
     @Inject
     public AuthHmacFailed(KeyVault vault, SharedReplayCache replayCache, MetricFactory metricFactory, PartnerPolicyFile policyFile,
+            NeededKeysets needed, PartnerHealth health) {
+        this.vault = vault;
+        this.replayCache = replayCache;
+        this.metrics = new Metrics(metricFactory);
+        this.policyFile = policyFile;
+        this.needed = needed;
+        this.health = Optional.of(health);
+    }
+
+    /** Without partner health (tests that wire the matcher by hand). */
+    public AuthHmacFailed(KeyVault vault, SharedReplayCache replayCache, MetricFactory metricFactory, PartnerPolicyFile policyFile,
             NeededKeysets needed) {
         this.vault = vault;
         this.replayCache = replayCache;
         this.metrics = new Metrics(metricFactory);
         this.policyFile = policyFile;
         this.needed = needed;
+        this.health = Optional.empty();
     }
 
     /** With policies already read and any replay cache (tests, and servers that wire the matcher themselves). */
     public AuthHmacFailed(KeyVault vault, ReplayCache replayCache, MetricFactory metricFactory, PartnerPolicies policies) {
+        this(vault, replayCache, metricFactory, policies, Optional.empty());
+    }
+
+    /** The same, with the partners' health fed by this matcher. */
+    public AuthHmacFailed(KeyVault vault, ReplayCache replayCache, MetricFactory metricFactory, PartnerPolicies policies,
+                          Optional<PartnerHealth> health) {
         this.vault = vault;
         this.replayCache = replayCache;
         this.metrics = new Metrics(metricFactory);
         this.policyFile = PartnerPolicyFile.of(policies);
         this.needed = new NeededKeysets();
+        this.health = health;
     }
 
     @Override
@@ -105,6 +127,7 @@ public class AuthHmacFailed extends GenericMatcher {
         needed.verifyingFor(policies);
         if (replayCache instanceof SharedReplayCache shared) {
             shared.retain();
+            health.ifPresent(h -> h.gauge(Metrics.REPLAY_CACHE_SIZE, shared::entries));
         }
         String authservId = policies.authservId().orElseGet(() -> localHostName(InetAddress::getLocalHost));
         forgedResults = new ForgedResults(authservId, metrics);
@@ -112,7 +135,8 @@ public class AuthHmacFailed extends GenericMatcher {
         Map<String, RecipientVerification> byPartner = new HashMap<>();
         for (PartnerPolicy partner : policies.partners().values()) {
             byPartner.put(partner.domain(), new RecipientVerification(
-                    new Verifier(policies.verifierSettings(partner), keys, replayCache), metrics));
+                    new Verifier(policies.verifierSettings(partner), keys, replayCache), metrics,
+                    (verdicts, acceptedAt) -> health.ifPresent(h -> h.observe(partner.domain(), verdicts, acceptedAt))));
         }
         verificationByPartner = Map.copyOf(byPartner);
         announcement = new ResultsAnnouncement(authservId);

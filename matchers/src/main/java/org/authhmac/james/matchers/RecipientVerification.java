@@ -45,12 +45,24 @@ final class RecipientVerification {
     record TempError(Map<MailAddress, RecordedVerdict> decided, String detail) implements Attempt {
     }
 
+    /** Told the verdicts of each verified mail (the partner's health); must not throw. */
+    @FunctionalInterface
+    interface Observer {
+        void verified(List<Verdict> verdicts, Instant acceptedAt);
+    }
+
     private final Verifier verifier;
     private final Metrics metrics;
+    private final Observer observer;
 
     RecipientVerification(Verifier verifier, Metrics metrics) {
+        this(verifier, metrics, (verdicts, acceptedAt) -> { });
+    }
+
+    RecipientVerification(Verifier verifier, Metrics metrics, Observer observer) {
         this.verifier = verifier;
         this.metrics = metrics;
+        this.observer = observer;
     }
 
     /** Verifies the mail for {@code pending}, timed and counted per verdict. */
@@ -64,8 +76,10 @@ final class RecipientVerification {
             // finds its entry and passes; another copy of the signature has another token (ReplayAttempt).
             MimeMessage message = mail.getMessage();
             Map<String, Verdict> verdicts = ReplayAttempt.during(ReplayAttempt.pin(mail), () -> verify(message, acceptedAt, pending));
+            List<Verdict> seen = new java.util.ArrayList<>();
             for (MailAddress r : pending) {
                 Verdict v = aligned(verdicts.get(r.asString()), authorDomain);
+                seen.add(v);
                 metrics.countVerdict(v.result(), v.reason());
                 if (v.result() == AuthResult.TEMPERROR) {
                     temporary = Optional.of(v.reason().token() + ": " + v.detail());
@@ -73,6 +87,7 @@ final class RecipientVerification {
                     decided.put(r, RecordedVerdict.of(v));
                 }
             }
+            observer.verified(seen, acceptedAt);
         } finally {
             timer.stopAndPublish();
         }

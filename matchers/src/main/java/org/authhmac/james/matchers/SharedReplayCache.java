@@ -74,6 +74,11 @@ public class SharedReplayCache implements ReplayCache {
         this.metrics = null;
     }
 
+    /** The entries held now, for the fill gauge: known for a cache in memory; -1 for Redis or before the first use. */
+    public long entries() {
+        return delegate instanceof InMemoryReplayCache memory ? memory.size() : -1;
+    }
+
     /** The system properties that sized the cache before the partner file did, each with its key in the file now. */
     static final Map<String, String> MOVED_PROPERTIES = Map.of(
             "authhmac.replayCache.capacity", "replayCache.capacity",

@@ -1,7 +1,11 @@
 package org.authhmac.vault.guice;
 
 import com.google.inject.AbstractModule;
+import com.google.inject.Key;
 import com.google.inject.Provides;
+import com.google.inject.name.Names;
+import com.google.inject.multibindings.OptionalBinder;
+import java.time.Clock;
 import com.google.inject.Singleton;
 import java.nio.file.Path;
 import org.authhmac.protocol.PeriodKeys;
@@ -22,12 +26,18 @@ import org.authhmac.vault.ManagedKeyVault;
 public class AuthHmacVaultModule extends AbstractModule {
     public static final String CONFIG_PROPERTY = KeyVaults.CONFIG_PROPERTY;
     public static final String FILE_NAME = KeyVaults.CONFIG_FILE_NAME;
+    /** The name of the clock our mailets sign with. */
+    public static final String CLOCK_NAME = "auth-hmac";
+    public static final Key<Clock> CLOCK = Key.get(Clock.class, Names.named(CLOCK_NAME));
 
     @Override
     protected void configure() {
         // the mailets may ask for the narrower protocol interface; the WebAdmin key route for the managed one
         bind(PeriodKeys.class).to(KeyVault.class);
         bind(KeyVault.class).to(ManagedKeyVault.class);
+        // the signing mailet's clock: the system's, unless a test module sets another (OptionalBinder.setBinding);
+        // named, so that it neither takes nor changes a Clock James binds for itself
+        OptionalBinder.newOptionalBinder(binder(), CLOCK).setDefault().toInstance(Clock.systemUTC());
     }
 
     @Provides
