@@ -220,7 +220,8 @@ class ConfigurationFilesTest {
         }
         // both check the vault; the receiving server also its replay cache (Redis when shared)
         assertThat(checks).containsExactlyElementsOf(role.equals("receiving")
-                ? List.of(KeyVaultHealthCheck.class, ReplayCacheHealthCheck.class) : List.of(KeyVaultHealthCheck.class));
+                ? List.of(KeyVaultHealthCheck.class, ReplayCacheHealthCheck.class, org.authhmac.james.PartnerHealthCheck.class)
+                : List.of(KeyVaultHealthCheck.class));
         assertThat(Files.readString(CONF.resolve(role).resolve("dnsservice.xml"))).contains("<autodiscover>false</autodiscover>");
     }
 

@@ -48,6 +48,7 @@ class GuiceWiringTest {
             @Override
             protected void configure() {
                 bind(MetricFactory.class).toInstance(new RecordingMetricFactory());
+                bind(org.apache.james.metrics.api.GaugeRegistry.class).toInstance(new org.apache.james.metrics.api.NoopGaugeRegistry());
                 bind(PropertiesProvider.class).toInstance(TestPartners.provider(dir));
                 bind(MailRepositoryStore.class).toInstance(store);
                 // James binds its recipient rewrite table; only its type matters here
@@ -81,6 +82,11 @@ class GuiceWiringTest {
         // the WebAdmin key route asks for the managed vault: the same single instance
         assertThat(extensions.getInstance(org.authhmac.vault.ManagedKeyVault.class)).isSameAs(extensions.getInstance(KeyVault.class));
         assertThat(health.componentName().getName()).isEqualTo("AuthHmacKeyVault");
+        // the partners' health: one, fed by the matcher and read by its check
+        assertThat(extensions.getInstance(org.authhmac.james.PartnerHealthCheck.class).componentName().getName())
+                .isEqualTo("AuthHmacPartners");
+        assertThat(extensions.getInstance(org.authhmac.james.PartnerHealth.class))
+                .isSameAs(extensions.getInstance(org.authhmac.james.PartnerHealth.class));
         assertThat(extensions.getInstance(KeyVault.class)).isSameAs(extensions.getInstance(KeyVault.class));
     }
 
