@@ -199,7 +199,7 @@ class PartnerHealthIT {
         Path out = Path.of(png).toAbsolutePath();
         Files.createDirectories(out.getParent());
         Process chromium = new ProcessBuilder("chromium", "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
-                "--window-size=1280,1400", "--virtual-time-budget=20000", "--screenshot=" + out, page.toString())
+                "--window-size=1280,1800", "--virtual-time-budget=20000", "--screenshot=" + out, page.toString())
                 .redirectErrorStream(true).redirectOutput(root.resolve("chromium.log").toFile()).start();
         assertThat(chromium.waitFor(120, TimeUnit.SECONDS)).isTrue();
         assertThat(Files.size(out)).isGreaterThan(10_000);
@@ -306,8 +306,9 @@ class PartnerHealthIT {
     }
 
     /**
-     * Every target of james-conf/monitoring/auth-hmac-dashboard.json, keyed "panel title: refId", with the dashboard's
-     * variable as Grafana fills it when all instances are selected ({@code instance=~".*"}).
+     * Every target of james-conf/monitoring/auth-hmac-dashboard.json, keyed "panel title: refId", with the variables as
+     * Grafana fills them: all instances selected ({@code instance=~".*"}), and {@code $__rate_interval} as Grafana makes
+     * it for a 15 s scrape interval (four of them: 1m).
      */
     static Map<String, String> dashboardQueries() throws IOException {
         JsonNode dashboard = JSON.readTree(JamesRuntime.repoPath("james-conf/monitoring/auth-hmac-dashboard.json").toFile());
@@ -320,7 +321,7 @@ class PartnerHealthIT {
         for (JsonNode panel : panels) {
             for (JsonNode target : panel.path("targets")) {
                 out.put(panel.path("title").asText() + ": " + target.path("refId").asText(),
-                        target.path("expr").asText().replace("$instance", ".*"));
+                        target.path("expr").asText().replace("$instance", ".*").replace("$__rate_interval", "1m"));
             }
         }
         return out;
