@@ -28,9 +28,12 @@ import org.authhmac.protocol.VerifierSettings;
  * @param replayCache    the size of the replay cache (in memory, or in Redis)
  * @param replayStore    where the replay cache lives: this JVM's memory, or a Redis shared by several James
  * @param health         when a partner counts as degraded ({@link PartnerHealth})
+ * @param clockCheck     the reference the signing mailet compares this server's clock with ({@link ClockWatch});
+ *                       empty: none is checked
  */
 public record PartnerPolicies(Map<String, PartnerPolicy> partners, Optional<String> authservId, VerifierSettings shared,
-                              ReplayCacheSize replayCache, ReplayStore replayStore, Health health) {
+                              ReplayCacheSize replayCache, ReplayStore replayStore, Health health,
+                              Optional<ClockCheck> clockCheck) {
     /** The file's name in James's configuration folder, without {@code .properties}, as PropertiesProvider takes it. */
     public static final String FILE = "auth-hmac-partners";
     /** Where operators find it, as messages name it. */
@@ -85,6 +88,25 @@ public record PartnerPolicies(Map<String, PartnerPolicy> partners, Optional<Stri
         public static final Health DEFAULT = new Health(50, Duration.ofHours(1));
     }
 
+    /**
+     * An SNTP server ({@code clock.reference=ntp://host[:port]}) this server's clock is compared with every
+     * {@code every} ({@code clock.checkEvery}), so that the sending side sees its own clock drift before its partners
+     * hold its mail as future or expired.
+     */
+    public record ClockCheck(String host, int port, Duration every) {
+        public static final int DEFAULT_PORT = 123;
+        public static final Duration DEFAULT_EVERY = Duration.ofMinutes(5);
+        /** RFC 4330 section 10: a client polls no more often than every 15 s. */
+        public static final Duration MIN_EVERY = Duration.ofSeconds(16);
+        public static final Duration MAX_EVERY = Duration.ofDays(1);
+    }
+
+    /** With the default health settings and no clock check. */
+    public PartnerPolicies(Map<String, PartnerPolicy> partners, Optional<String> authservId, VerifierSettings shared,
+                           ReplayCacheSize replayCache, ReplayStore replayStore, Health health) {
+        this(partners, authservId, shared, replayCache, replayStore, health, Optional.empty());
+    }
+
     /** With the replay cache in memory. */
     public PartnerPolicies(Map<String, PartnerPolicy> partners, Optional<String> authservId, VerifierSettings shared,
                            ReplayCacheSize replayCache) {
@@ -114,6 +136,14 @@ public record PartnerPolicies(Map<String, PartnerPolicy> partners, Optional<Stri
         Map<String, String> out = new LinkedHashMap<>();
         partners.forEach((domain, p) -> out.put(domain, p.keyset()));
         return out;
+    }
+
+    /**
+     * The smallest maxFutureSkew among the partners: the first limit a partner would hold our mail at were our clock
+     * ahead (the file says what we accept from each partner; partners usually agree on the same both ways).
+     */
+    public Duration smallestMaxFutureSkew() {
+        return partners.values().stream().map(p -> verifierSettings(p).maxFutureSkew()).min(Duration::compareTo).orElseThrow();
     }
 
     /** The partner domains, in the file's order. */

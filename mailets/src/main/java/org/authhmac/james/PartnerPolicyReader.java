@@ -38,7 +38,8 @@ final class PartnerPolicyReader {
     static final Set<String> SHARED_SETTINGS = Set.of("authservId", "headerName", "maxSignatures", "subAddressSeparator",
             "replayCache.capacity", "replayCache.domainSharePercent", "replayCache.store", "replayCache.redis.uri",
             "replayCache.redis.username", "replayCache.redis.passwordFile", "replayCache.redis.timeout",
-            "replayCache.redis.connectTimeout", "replayCache.redis.keyPrefix", "health.offsetWarnPercent", "health.window");
+            "replayCache.redis.connectTimeout", "replayCache.redis.keyPrefix", "health.offsetWarnPercent", "health.window",
+            "clock.reference", "clock.checkEvery");
     static final String REDIS_PREFIX = "replayCache.redis.";
     /** Key prefixes: no hash-tag braces, no white space or control characters, short enough to leave room for the rest. */
     private static final Pattern KEY_PREFIX = Pattern.compile("[A-Za-z0-9:._-]{1,64}");
@@ -110,7 +111,7 @@ final class PartnerPolicyReader {
         }
         String authservId = shared.get("authservId");
         return new PartnerPolicies(policies, Optional.ofNullable(authservId == null ? null : Parameters.domain("authservId", authservId)),
-                sharedSettings(shared), replayCache(shared), replayStore(shared), health(shared));
+                sharedSettings(shared), replayCache(shared), replayStore(shared), health(shared), clockCheck(shared));
     }
 
     private PartnerPolicy partner(String domain, Map<String, String> s) throws MailetException {
@@ -173,6 +174,51 @@ final class PartnerPolicyReader {
         }
         return new PartnerPolicies.Health(Parameters.integer("health.offsetWarnPercent", s.get("health.offsetWarnPercent"),
                 d.offsetWarnPercent(), 1, 100), window);
+    }
+
+    /**
+     * {@code clock.reference} ({@code ntp://host[:port]}) and {@code clock.checkEvery}, the latter refused without the
+     * former: the operator would believe a check runs that does not.
+     */
+    static Optional<PartnerPolicies.ClockCheck> clockCheck(Map<String, String> s) throws MailetException {
+        String value = s.get("clock.reference");
+        if (value == null) {
+            if (s.containsKey("clock.checkEvery")) {
+                throw error("clock.checkEvery", "is read only with clock.reference=ntp://host[:port], which is not given");
+            }
+            return Optional.empty();
+        }
+        String key = "clock.reference";
+        URI uri;
+        try {
+            uri = new URI(value.trim());
+        } catch (URISyntaxException e) {
+            throw error(key, "is not a URI: " + e.getMessage());
+        }
+        if (!"ntp".equals(uri.getScheme())) {
+            throw error(key, "must be ntp://host[:port] (an NTP server answering SNTP, RFC 4330), got '" + value.trim() + "'");
+        }
+        if (uri.getRawUserInfo() != null || uri.getRawQuery() != null || uri.getRawFragment() != null
+                || (uri.getRawPath() != null && !uri.getRawPath().isEmpty() && !uri.getRawPath().equals("/"))) {
+            throw error(key, "must be ntp://host[:port], nothing more: got '" + value.trim() + "'");
+        }
+        String host = uri.getHost();
+        if (host == null || host.isEmpty()) {
+            throw error(key, "names no host (ntp://host[:port]): got '" + value.trim() + "'");
+        }
+        if (host.startsWith("[") && host.endsWith("]")) {
+            host = host.substring(1, host.length() - 1);
+        }
+        int port = uri.getPort() == -1 ? PartnerPolicies.ClockCheck.DEFAULT_PORT : uri.getPort();
+        if (port < 1 || port > 65535) {
+            throw error(key, "port " + port + " is no UDP port (1..65535)");
+        }
+        Duration every = Parameters.duration("clock.checkEvery", s.get("clock.checkEvery"), PartnerPolicies.ClockCheck.DEFAULT_EVERY);
+        if (every.compareTo(PartnerPolicies.ClockCheck.MIN_EVERY) < 0 || every.compareTo(PartnerPolicies.ClockCheck.MAX_EVERY) > 0) {
+            // more often burdens the NTP server (RFC 4330 asks clients for 15 s at least); less often sees nothing in time
+            throw error("clock.checkEvery", "must be between 16s and 1d: " + s.get("clock.checkEvery"));
+        }
+        return Optional.of(new PartnerPolicies.ClockCheck(host.toLowerCase(java.util.Locale.ROOT), port, every));
     }
 
     private static PartnerPolicies.ReplayCacheSize replayCache(Map<String, String> s) throws MailetException {
