@@ -11,13 +11,16 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.apache.james.core.MailAddress;
+import org.apache.james.metrics.api.GaugeRegistry;
 import org.apache.james.metrics.api.MetricFactory;
+import org.apache.james.metrics.api.NoopGaugeRegistry;
 import org.apache.mailet.Attribute;
 import org.apache.mailet.AttributeValue;
 import org.apache.mailet.Mail;
 import org.apache.mailet.ProcessingState;
 import org.apache.mailet.base.Converter7Bit;
 import org.authhmac.james.AuthHmacAttributes;
+import org.authhmac.james.ClockWatch;
 import org.authhmac.james.Metrics;
 import org.authhmac.james.NeededKeysets;
 import org.authhmac.james.Parameters;
@@ -48,7 +51,9 @@ import org.slf4j.LoggerFactory;
  * somebody else's name, to {@code refusedProcessor}.
  *
  * <p>The partner domains, each one's keyset and period length, and the signature header's name are in
- * {@code conf/auth-hmac-partners.properties} ({@link PartnerPolicies}), which the validating matcher reads too.
+ * {@code conf/auth-hmac-partners.properties} ({@link PartnerPolicies}), which the validating matcher reads too. When
+ * that file names a {@code clock.reference}, this server's clock is compared with it in the background
+ * ({@link ClockWatch}): partners hold mail whose {@code t=} is too far from their own time.
  *
  * <p>Sample configuration (james-conf/ ships the full one; docs/CONFIGURATION.md describes every parameter):
  * <pre>
@@ -78,6 +83,8 @@ public class SignWithAuthHmac extends SigningMailet {
 
     private final PartnerPolicyFile policyFile;
     private final NeededKeysets needed;
+    private final ClockWatch clockWatch;
+    private boolean watchingClock;
     private String signingDomain;
     private Partners partners;
     private boolean convertTo7Bit;
@@ -87,27 +94,39 @@ public class SignWithAuthHmac extends SigningMailet {
     private SigningPolicy policy;
     private WaitingForPrimary waiting;
 
-    /** @param clock the signing time's source: the system clock, unless a Guice module binds another (tests) */
+    /**
+     * @param clock      the signing time's source: the system clock, unless a Guice module binds another (tests)
+     * @param clockWatch compares that clock with {@code clock.reference} when the partner file names one
+     */
     @Inject
     public SignWithAuthHmac(KeyVault vault, MetricFactory metricFactory, PartnerPolicyFile policyFile, NeededKeysets needed,
-                            @com.google.inject.name.Named(org.authhmac.vault.guice.AuthHmacVaultModule.CLOCK_NAME) Clock clock) {
-        this(vault, metricFactory, clock, policyFile, needed);
+                            @com.google.inject.name.Named(org.authhmac.vault.guice.AuthHmacVaultModule.CLOCK_NAME) Clock clock,
+                            ClockWatch clockWatch) {
+        this(vault, metricFactory, clock, policyFile, needed, clockWatch);
     }
 
     public SignWithAuthHmac(KeyVault vault, MetricFactory metricFactory, PartnerPolicyFile policyFile, NeededKeysets needed) {
-        this(vault, metricFactory, Clock.systemUTC(), policyFile, needed);
+        this(vault, metricFactory, Clock.systemUTC(), policyFile, needed,
+                new ClockWatch(new NoopGaugeRegistry(), Clock.systemUTC()));
     }
 
     /** With policies already read and a clock (tests, and servers that wire the mailet themselves). */
     public SignWithAuthHmac(KeyVault vault, MetricFactory metricFactory, Clock clock, PartnerPolicies policies) {
-        this(vault, metricFactory, clock, PartnerPolicyFile.of(policies), new NeededKeysets());
+        this(vault, metricFactory, clock, policies, new NoopGaugeRegistry());
+    }
+
+    /** As above, publishing the clock check's gauges (when the policies name a reference) to {@code gauges}. */
+    public SignWithAuthHmac(KeyVault vault, MetricFactory metricFactory, Clock clock, PartnerPolicies policies,
+                            GaugeRegistry gauges) {
+        this(vault, metricFactory, clock, PartnerPolicyFile.of(policies), new NeededKeysets(), new ClockWatch(gauges, clock));
     }
 
     private SignWithAuthHmac(KeyVault vault, MetricFactory metricFactory, Clock clock, PartnerPolicyFile policyFile,
-            NeededKeysets needed) {
+            NeededKeysets needed, ClockWatch clockWatch) {
         super(vault, metricFactory, clock, PARAMETERS);
         this.policyFile = policyFile;
         this.needed = needed;
+        this.clockWatch = clockWatch;
     }
 
     @Override
@@ -132,6 +151,18 @@ public class SignWithAuthHmac extends SigningMailet {
         // null: a copy is queued to the processor the mail is in
         splitCopies = new SplitCopies(signing, getMailetContext(), Parameters.orDefault(getInitParameter("splitProcessor"), null));
         policy = new SigningPolicy(signingDomain);
+        // last: a parameter refused above must not leave a check running; asynchronous, start-up does not wait for it
+        if (!watchingClock) {
+            watchingClock = clockWatch.start(policies);
+        }
+    }
+
+    @Override
+    public void destroy() {
+        if (watchingClock) {
+            watchingClock = false;
+            clockWatch.stop();
+        }
     }
 
     @Override

@@ -88,6 +88,9 @@ class GuiceWiringTest {
         assertThat(extensions.getInstance(org.authhmac.james.PartnerHealth.class))
                 .isSameAs(extensions.getInstance(org.authhmac.james.PartnerHealth.class));
         assertThat(extensions.getInstance(KeyVault.class)).isSameAs(extensions.getInstance(KeyVault.class));
+        // the signing mailets' clock check: one thread and one set of gauges for all their declarations
+        assertThat(extensions.getInstance(org.authhmac.james.ClockWatch.class))
+                .isSameAs(extensions.getInstance(org.authhmac.james.ClockWatch.class));
     }
 
     @Test
