@@ -81,6 +81,8 @@ public class PartnerHealth {
     public record KeySeen(String keyId, Instant lastSeen, boolean held) {
     }
 
+    private enum KeyStanding { HELD, MISSING, RETIRED_OR_ELSEWHERE }
+
     /**
      * Records the verdicts of one mail from {@code partner}, one per recipient, accepted at {@code acceptedAt}: each
      * counts, and the mail's signature counts once for the offset and the key ids. Never throws: a health figure
@@ -123,11 +125,14 @@ public class PartnerHealth {
         }
     }
 
-    /** Every configured partner, in the partner file's order, measured or not. */
+    /**
+     * Every configured partner, in the partner file's order, measured or not: as of the last mail or at most a second
+     * ago, so that a flood of health, route or /metrics requests costs one view a second.
+     */
     public List<View> partners() {
         List<View> out = new ArrayList<>();
         for (String domain : policies().partners().keySet()) {
-            out.add(partner(domain).view());
+            out.add(partner(domain).snapshot());
         }
         return out;
     }
@@ -179,20 +184,24 @@ public class PartnerHealth {
         private final Map<String, Long> verdicts = new LinkedHashMap<>();
         private final Map<String, Instant> keyIds = new LinkedHashMap<>();
         private Set<String> reported = Set.of();
+        private long unlistedKeyIds;
+        private View snapshot;
+        private Instant snapshotAt = Instant.EPOCH;
 
         Partner(PartnerPolicy policy, VerifierSettings settings) {
             this.policy = policy;
             this.settings = settings;
             this.prefix = Metrics.PREFIX + "partner." + policy.domain() + ".";
-            register(prefix + "offset.p50", () -> offsets().map(Offsets::p50).orElse(0L));
-            register(prefix + "offset.p99", () -> offsets().map(Offsets::p99).orElse(0L));
-            register(prefix + "offset.max", () -> offsets().map(Offsets::max).orElse(0L));
-            register(prefix + "offset.min", () -> offsets().map(Offsets::min).orElse(0L));
-            register(prefix + "offset.p01", () -> offsets().map(Offsets::p01).orElse(0L));
-            register(prefix + "offset.samples", () -> offsets().map(Offsets::samples).orElse(0));
-            register(prefix + "lastPass", () -> lastPass().map(Instant::getEpochSecond).orElse(0L));
-            register(prefix + "degraded", () -> view().degraded() ? 1 : 0);
-            register(prefix + "unknownKeyIds", () -> (int) view().keyIds().stream().filter(k -> !k.held()).count());
+            // every gauge reads one snapshot a second: a flood of /metrics requests costs one view a second
+            register(prefix + "offset.p50", () -> snapshot().offsets().map(Offsets::p50).orElse(0L));
+            register(prefix + "offset.p99", () -> snapshot().offsets().map(Offsets::p99).orElse(0L));
+            register(prefix + "offset.max", () -> snapshot().offsets().map(Offsets::max).orElse(0L));
+            register(prefix + "offset.min", () -> snapshot().offsets().map(Offsets::min).orElse(0L));
+            register(prefix + "offset.p01", () -> snapshot().offsets().map(Offsets::p01).orElse(0L));
+            register(prefix + "offset.samples", () -> snapshot().offsets().map(Offsets::samples).orElse(0));
+            register(prefix + "lastPass", () -> snapshot().lastPass().map(Instant::getEpochSecond).orElse(0L));
+            register(prefix + "degraded", () -> snapshot().degraded() ? 1 : 0);
+            register(prefix + "unknownKeyIds", () -> (int) snapshot().keyIds().stream().filter(k -> !k.held()).count());
         }
 
         void count(Verdict verdict) {
@@ -200,6 +209,7 @@ public class PartnerHealth {
             metricFactory.generate(prefix + "verdict." + key).increment();
             synchronized (this) {
                 verdicts.merge(verdict.result().token() + " " + verdict.reason().token(), 1L, Long::sum);
+                snapshot = null;
             }
         }
 
@@ -208,6 +218,7 @@ public class PartnerHealth {
             at[next] = acceptedAt.getEpochSecond();
             next = (next + 1) % SAMPLES;
             size = Math.min(size + 1, SAMPLES);
+            snapshot = null;
             if (lastPass == null || acceptedAt.isAfter(lastPass)) {
                 lastPass = acceptedAt;
             }
@@ -215,11 +226,17 @@ public class PartnerHealth {
 
         synchronized void keySeen(String keyId, Instant when) {
             if (!keyIds.containsKey(keyId) && keyIds.size() >= KEY_IDS) {
-                // the oldest sighting makes room: the newest key ids are the ones a rollout is about
-                String oldest = keyIds.entrySet().stream().min(Map.Entry.comparingByValue()).map(Map.Entry::getKey).orElseThrow();
-                keyIds.remove(oldest);
+                // only key ids that left the window make room: first come, first kept, so that a stream of made-up
+                // key ids cannot push out the one a partner's rollout is about; the rest are counted
+                Instant from = clock.instant().minus(window());
+                keyIds.values().removeIf(t -> t.isBefore(from));
+                if (keyIds.size() >= KEY_IDS) {
+                    unlistedKeyIds++;
+                    return;
+                }
             }
             keyIds.merge(keyId, when, (a, b) -> a.isAfter(b) ? a : b);
+            snapshot = null;
         }
 
         synchronized Optional<Instant> lastPass() {
@@ -245,28 +262,51 @@ public class PartnerHealth {
                     percentile(sorted, 1)));
         }
 
+        /** The view of at most a second ago. */
+        synchronized View snapshot() {
+            Instant now = clock.instant();
+            if (snapshot == null || !now.isBefore(snapshotAt.plusSeconds(1)) || now.isBefore(snapshotAt)) {
+                snapshot = view();
+                snapshotAt = now;
+            }
+            return snapshot;
+        }
+
         View view() {
             Optional<Offsets> o = offsets();
-            List<KeySeen> seen = new ArrayList<>();
+            Map<String, Instant> ids;
             Map<String, Long> counts;
             Optional<Instant> last;
+            long unlisted;
             synchronized (this) {
                 Instant from = clock.instant().minus(window());
-                for (Map.Entry<String, Instant> k : keyIds.entrySet()) {
-                    if (!k.getValue().isBefore(from)) {
-                        seen.add(new KeySeen(k.getKey(), k.getValue(), held(k.getKey())));
+                ids = new LinkedHashMap<>();
+                keyIds.forEach((k, t) -> {
+                    if (!t.isBefore(from)) {
+                        ids.put(k, t);
                     }
-                }
+                });
                 counts = new LinkedHashMap<>(verdicts);
                 last = Optional.ofNullable(lastPass);
+                unlisted = unlistedKeyIds;
             }
-            Map<String, String> problems = problems(o, seen);
-            audit(problems);
+            // the vault is asked outside the lock the mail path takes
+            List<KeySeen> seen = new ArrayList<>();
+            Map<String, KeyStanding> standing = new LinkedHashMap<>();
+            ids.forEach((k, t) -> {
+                KeyStanding st = standing(k);
+                standing.put(k, st);
+                seen.add(new KeySeen(k, t, st == KeyStanding.HELD));
+            });
+            Map<String, String> problems = problems(o, seen, standing, unlisted);
+            synchronized (this) {
+                audit(problems);
+            }
             return new View(policy.domain(), policy.keyset(), o, counts, List.copyOf(seen), last, List.copyOf(problems.values()));
         }
 
         /** Each problem under a stable key (what it is about), with the sentence that names the figures. */
-        private Map<String, String> problems(Optional<Offsets> o, List<KeySeen> seen) {
+        private Map<String, String> problems(Optional<Offsets> o, List<KeySeen> seen, Map<String, KeyStanding> standing, long unlisted) {
             Map<String, String> out = new LinkedHashMap<>();
             int percent = policies().health().offsetWarnPercent();
             if (o.isPresent()) {
@@ -283,27 +323,48 @@ public class PartnerHealth {
                             + "% of the window " + window + " s: past it, its mail is held as expired. Check its clock (NTP) and its queue");
                 }
             }
+            List<String> missing = new ArrayList<>();
+            List<String> notOurs = new ArrayList<>();
             for (KeySeen k : seen) {
-                if (!k.held()) {
-                    out.put("key " + k.keyId(), "partner " + policy.domain() + " signs with key id " + k.keyId()
-                            + " (last seen " + k.lastSeen() + "), which this server does not hold, so its mail is held as "
-                            + "unknown-key: the key was promoted there before it was imported here. Import the file the partner "
-                            + "exported: auth-hmac keys import --keyset " + policy.keyset() + " --from <file>");
+                switch (standing.get(k.keyId())) {
+                    case MISSING -> missing.add(k.keyId() + " (last seen " + k.lastSeen() + ")");
+                    case RETIRED_OR_ELSEWHERE -> notOurs.add(k.keyId());
+                    case HELD -> { }
                 }
+            }
+            if (!missing.isEmpty()) {
+                out.put("unknown-key", "mail claiming partner " + policy.domain() + " names key id(s) " + String.join(", ", missing)
+                        + (unlisted > 0 ? " and " + unlisted + " more" : "") + ", which this server does not hold, so it is held as "
+                        + "unknown-key. Anyone can write a key id: if " + policy.domain() + " told you it promoted a new key "
+                        + "before sending you its export, the missing step is the import here (auth-hmac keys import --keyset "
+                        + policy.keyset() + " --from <file>, with a file that reached you over your usual authenticated "
+                        + "channel); if it did not, this is forged mail and nothing needs importing");
+            }
+            if (!notOurs.isEmpty()) {
+                out.put("retired-key", "mail claiming partner " + policy.domain() + " names key id(s) " + String.join(", ", notOurs)
+                        + ", retired here or of another keyset than " + policy.keyset() + ": forged, or a partner still signing "
+                        + "with a key both sides retired. Do not import it again; ask the partner which key it signs with");
             }
             return out;
         }
 
-        private boolean held(String keyId) {
+        /** What this server knows of a key id named for this partner. */
+        private KeyStanding standing(String keyId) {
             try {
-                return vault.keyset(policy.keyset()).map(ks -> ks.verifiesWith(keyId)).orElse(false);
+                if (vault.keyset(policy.keyset()).map(ks -> ks.verifiesWith(keyId)).orElse(false)) {
+                    return KeyStanding.HELD;
+                }
+                return vault.key(keyId).isPresent() ? KeyStanding.RETIRED_OR_ELSEWHERE : KeyStanding.MISSING;
             } catch (RuntimeException e) {
-                return true; // the vault cannot tell now: the vault's own health check says so
+                return KeyStanding.HELD; // the vault cannot tell now: the vault's own health check says so
             }
         }
 
-        /** The audit log says each problem once, when it starts, and says when the partner is healthy again. */
-        private synchronized void audit(Map<String, String> problems) {
+        /**
+         * The audit log says each kind of problem once, when it starts (clock ahead, behind, unknown key ids, retired
+         * ones: however many key ids a forger makes up), and says when the partner is healthy again.
+         */
+        private void audit(Map<String, String> problems) {
             for (Map.Entry<String, String> p : problems.entrySet()) {
                 if (!reported.contains(p.getKey())) {
                     AUDIT.info("auth-hmac partner-health domain={} status=degraded problem={} detail={}", policy.domain(),

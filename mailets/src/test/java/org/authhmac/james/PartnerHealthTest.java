@@ -112,11 +112,12 @@ class PartnerHealthTest {
         health.observe(A, List.of(new Verdict.PermError(Reason.UNKNOWN_KEY, Optional.of(header("k2", NOW.getEpochSecond())), "x")), NOW);
 
         assertThat(health.problems()).singleElement().asString()
-                .contains("key id k2", "does not hold", "auth-hmac keys import --keyset a-b");
+                .contains("names key id(s) k2", "does not hold", "auth-hmac keys import --keyset a-b", "forged");
         assertThat(a().keyIds()).extracting(PartnerHealth.KeySeen::keyId, PartnerHealth.KeySeen::held)
                 .containsExactly(org.assertj.core.groups.Tuple.tuple("k2", false));
 
         vault.add("k2", "a-b", KeyStatus.ACTIVE, InMemoryKeyVault.primary("k2"));
+        clock.advance(java.time.Duration.ofSeconds(1));
 
         assertThat(health.problems()).isEmpty();
         assertThat(a().keyIds()).extracting(PartnerHealth.KeySeen::held).containsExactly(true);
@@ -127,18 +128,20 @@ class PartnerHealthTest {
         vault.add("kc", "c-b", KeyStatus.PRIMARY, InMemoryKeyVault.primary("c"));
         health.observe(A, List.of(new Verdict.PermError(Reason.UNKNOWN_KEY, Optional.of(header("kc", NOW.getEpochSecond())), "x")), NOW);
 
-        assertThat(health.problems()).singleElement().asString().contains("key id kc");
+        assertThat(health.problems()).singleElement().asString().contains("key id(s) kc", "of another keyset", "Do not import");
     }
 
     @Test
-    void keyIdsSeenAreBoundedSoMadeUpOnesCannotFillTheHeap() {
+    void keyIdsSeenAreBoundedFirstComeSoMadeUpOnesNeitherFillTheHeapNorPushOutTheFirst() {
         for (int i = 0; i < 1000; i++) {
             clock.advance(java.time.Duration.ofSeconds(1));
             health.observe(A, List.of(new Verdict.PermError(Reason.UNKNOWN_KEY, Optional.of(header("x" + i, NOW.getEpochSecond())), "x")),
                     clock.instant());
         }
 
-        assertThat(a().keyIds()).hasSize(PartnerHealth.KEY_IDS).extracting(PartnerHealth.KeySeen::keyId).contains("x999");
+        assertThat(a().keyIds()).hasSize(PartnerHealth.KEY_IDS).extracting(PartnerHealth.KeySeen::keyId).contains("x0", "x15")
+                .doesNotContain("x16");
+        assertThat(health.problems()).singleElement().asString().contains("and " + (1000 - PartnerHealth.KEY_IDS) + " more");
     }
 
     @Test

@@ -31,6 +31,15 @@ final class PeriodKeyCache {
     /** Told of each backend derivation, for a latency metric; never the key. */
     private volatile DerivationTiming derivationTiming = () -> () -> { };
 
+    private Runnable timingStarted() {
+        try {
+            Runnable done = derivationTiming.started();
+            return done == null ? () -> { } : done;
+        } catch (RuntimeException e) {
+            return () -> { };
+        }
+    }
+
     void timeDerivations(DerivationTiming timing) {
         this.derivationTiming = timing;
     }
@@ -158,14 +167,18 @@ final class PeriodKeyCache {
     /** The backend's HMAC over the context's fixed input (one backend operation); the caller wipes it. */
     private byte[] hmac(KeyRecord key, KdfContext ctx) throws KeyUnavailableException {
         byte[] bytes;
-        Runnable done = derivationTiming.started();
+        Runnable done = timingStarted();
         try {
             bytes = backend.hmacSha256(key.keyId(), key.reference(), Kdf.fixedInput(ctx));
         } catch (RuntimeException e) {
             // whatever the backend's library throws, the caller gets the temporary answer, never a key
             throw new KeyUnavailableException(backend.name() + " key store failed: " + e, e);
         } finally {
-            done.run();
+            try {
+                done.run();
+            } catch (RuntimeException e) {
+                // a metric must not fail a derivation
+            }
         }
         if (bytes == null || bytes.length != Kdf.OUTPUT_BITS / 8) {
             throw new KeyUnavailableException(backend.name() + " key store returned no 256-bit HMAC");

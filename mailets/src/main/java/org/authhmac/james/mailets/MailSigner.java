@@ -93,8 +93,12 @@ final class MailSigner {
             throws KeyUnavailableException, UnknownKeyException, IOException {
         List<String> lines = with.sign(raw.buffer(), 0, raw.size(), requests, vault);
         for (SignRequest r : requests) {
-            // per partner (r=) and key id: which key each partner's mail goes out under, for the rollout
-            metrics.count(Metrics.SIGN_PARTNER + r.recipient() + ".key." + r.keyId());
+            // per partner (r= a domain) and key id: which key each partner's mail goes out under, for the rollout.
+            // A mailbox binding (delivery-time signing for a user's client) is no partner: no user's address in a
+            // metric name, and no counter per user
+            if (!r.recipient().contains("@")) {
+                metrics.count(Metrics.SIGN_PARTNER + r.recipient() + ".key." + r.keyId());
+            }
         }
         return lines;
     }

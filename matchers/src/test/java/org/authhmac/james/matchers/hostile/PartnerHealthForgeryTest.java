@@ -30,11 +30,11 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * BREAK (partner health): what a forger who holds no key of partner a.example can make B's partner health say,
- * through the real matcher. The forger signs with a key it made up (any secret, any key id): B answers
- * permerror unknown-key, and PartnerHealth.observe records the forged s= as a key id "the partner signs with".
+ * What a forger who holds no key of partner a.example can make B's partner health say, through the real matcher. The
+ * forger signs with a key it made up (any secret, any key id): B answers permerror unknown-key, and the key id is
+ * reported as a claim, not as the partner's.
  */
-class Break20PartnerHealthForgeryTest {
+class PartnerHealthForgeryTest {
     static final Instant SIGNED_AT = Instant.parse("2026-11-22T02:00:00Z");
     static final Instant ACCEPTED_AT = SIGNED_AT.plusSeconds(5);
     static final String BOB = "bob@b.example";
@@ -86,27 +86,30 @@ class Break20PartnerHealthForgeryTest {
     }
 
     @Test
-    void oneForgedMailWithAMadeUpKeyIdDoesNotMakeThePartnerDegraded() throws Exception {
+    void aMadeUpKeyIdIsReportedAsAClaimAnyoneCanWriteWithTheImportOnlyOverAnAuthenticatedChannel() throws Exception {
         arrive(signedAs("a-2027-01", "forger's own secret", "f1"));
 
-        // today: degraded for health.window, "partner a.example signs with key id a-2027-01 ... which this server does
-        // not hold ... the key was promoted there before it was imported here. Import the file the partner exported:
-        // auth-hmac keys import --keyset partner-a --from <file>" -- on the public /healthcheck, for one forged mail
-        assertThat(health.problems()).as("problems raised by a mail nobody authenticated").isEmpty();
+        // a forged mail can raise the warning (the rollout check cannot tell it from the partner's real mail), but the
+        // warning must not state that the partner signs with it, nor invite an import of whatever file comes along
+        assertThat(health.problems()).singleElement().asString()
+                .contains("mail claiming partner a.example names key id(s) a-2027-01", "Anyone can write a key id",
+                        "over your usual authenticated channel", "this is forged mail")
+                .doesNotContain("promoted there before it was imported here");
     }
 
     @Test
-    void aForgedRetiredKeyIdDoesNotAskTheAdminToImportTheRetiredKeyAgain() throws Exception {
+    void aForgedRetiredKeyIdIsNamedAsRetiredAndNeverAsAnImport() throws Exception {
         arrive(signedAs("ka0", "anything", "f2"));
 
-        assertThat(health.problems()).as("the check tells the admin to import a key B retired").isEmpty();
+        assertThat(health.problems()).singleElement().asString().contains("ka0", "retired here", "Do not import")
+                .doesNotContain("keys import");
     }
 
     @Test
     void sixteenForgedKeyIdsDoNotPushTheRealUnknownKeyIdOutOfTheView() throws Exception {
         // A really promoted ka2 before B imported it: its real mail arrives first
         arrive(signedAs("ka2", "a's real new key", "real"));
-        // then forged mail (made-up ids, seen "later": the map keeps the 16 newest sightings)
+        // then forged mail with made-up ids, 16 of them: the list holds 16 key ids, first come first kept
         Clock later = Clock.fixed(ACCEPTED_AT.plusSeconds(1), ZoneOffset.UTC);
         for (int i = 0; i < 16; i++) {
             FakeMail mail = FakeMail.builder().name("in" + i)
@@ -116,7 +119,8 @@ class Break20PartnerHealthForgeryTest {
         }
 
         assertThat(a().keyIds()).extracting(PartnerHealth.KeySeen::keyId)
-                .as("the one key id the admin must import is gone, 16 look-alikes remain").contains("ka2");
+                .as("the first key id seen in the window stays listed").contains("ka2");
+        assertThat(health.problems()).singleElement().asString().contains("ka2", "and 1 more");
     }
 
     @Test
@@ -132,8 +136,8 @@ class Break20PartnerHealthForgeryTest {
             }
         });
 
-        // today: 60 "status=degraded" lines, one per forged mail (each evicted id comes back as a new problem)
-        assertThat(audit).as("audit lines from 60 forged mails").hasSizeLessThanOrEqualTo(17);
+        // one line for the kind of problem (unknown key ids), however many ids the forger makes up
+        assertThat(audit).as("audit lines from 60 forged mails").hasSize(1);
     }
 
     static List<String> auditLines(ThrowingRunnable action) throws Exception {

@@ -17,12 +17,10 @@ import org.authhmac.vault.KeyStatus;
 import org.junit.jupiter.api.Test;
 
 /**
- * BREAK (partner health): MailSigner counts authhmac.sign.partner.&lt;r=&gt;.key.&lt;kid&gt; for every SignRequest, and
- * SignForMailbox's r= is a local user's mailbox. Each mailbox key (and each of its rotations) becomes a counter named
- * after the user's address, published on WebAdmin's public /metrics; after Prometheus's sanitizing, distinct
- * mailboxes share one series name.
+ * The signing counters name partners and key ids only: delivery-time signing binds a local user's mailbox (r=), which
+ * must never become a metric name on WebAdmin's public /metrics.
  */
-class Break20SigningMetricNamesTest {
+class SigningMetricNamesTest {
     static final Instant NOW = Instant.parse("2026-11-22T02:00:00Z");
 
     @Test
@@ -39,7 +37,6 @@ class Break20SigningMetricNamesTest {
         mailet.service(mail);
 
         Map<String, Integer> perPartner = metrics.countForPrefixName(Metrics.SIGN_PARTNER);
-        // today: {authhmac.sign.partner.alice.smith@b.example.key.mbx-alice=1, authhmac.sign.partner.alice-smith@b.example.key.mbx-alice2=1}
         assertThat(perPartner.keySet()).as("counters named after local users' addresses (public /metrics, one per user and key)")
                 .noneMatch(name -> name.contains("@"));
         // and Prometheus (simpleclient's DropwizardExports: [^a-zA-Z0-9_:] -> _) reads both as one series
