@@ -227,7 +227,7 @@ class PartnerHealthIT {
             JsonNode mail = pair.b().webAdmin().mail(QUARANTINE, pair.b().awaitRepositoryMailKey(QUARANTINE, held));
             assertThat(WebAdminClient.attribute(mail, "org.authhmac.reason")).isEqualTo("unknown-key");
             JsonNode degraded = awaitPartnersCheck(pair, "degraded", Duration.ofSeconds(30));
-            assertThat(degraded.path("cause").asText()).contains("partner a.example", "key id k2",
+            assertThat(degraded.path("cause").asText()).contains("partner a.example", "key id(s) k2",
                     "auth-hmac keys import --keyset a-b");
             JsonNode k2 = keySeen(partner(pair, "a.example"), "k2");
             assertThat(k2.path("heldHere").asBoolean()).isFalse();
