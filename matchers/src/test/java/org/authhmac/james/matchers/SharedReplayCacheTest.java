@@ -114,6 +114,19 @@ class SharedReplayCacheTest {
     }
 
     @Test
+    void theFillGaugeCountsTheEntriesOfACacheInMemory() throws Exception {
+        SharedReplayCache cache = sizedBy("partner.a.example.keyset=a-b");
+        Instant expires = now.plusSeconds(600);
+        assertThat(cache.entries()).isZero();
+
+        cache.record(new SignatureId("a.example", "ab", "n0000000000000001"), "bob@b.example", 2, expires);
+        cache.record(new SignatureId("a.example", "ab", "n0000000000000001"), "carol@b.example", 2, expires);
+        cache.record(new SignatureId("a.example", "ab", "n0000000000000002"), "bob@b.example", 1, expires);
+
+        assertThat(cache.entries()).isEqualTo(3);
+    }
+
+    @Test
     void aCacheFirstUsedWithoutItsStartUpCheckSizesItselfFromTheFileThen() throws Exception {
         SharedReplayCache cache = new SharedReplayCache(PartnerPolicyFile.of(TestPartners.of("partner.a.example.keyset=a-b",
                 "replayCache.capacity=1", "replayCache.domainSharePercent=100")));
