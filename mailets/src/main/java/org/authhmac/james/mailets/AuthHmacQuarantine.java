@@ -109,6 +109,16 @@ public class AuthHmacQuarantine extends GenericMailet {
                 context -> LocalMailboxes.resolvedBy(rrt, context::isLocalEmail), Optional.empty());
     }
 
+    /**
+     * With release tokens and a clock of the caller's, instead of tokens drawn on the vault's system clock: public for
+     * tests in other modules (the matchers module runs the receiving pipeline with its own vault and time).
+     */
+    public AuthHmacQuarantine(MailRepositoryStore repositoryStore, MetricFactory metricFactory, RecipientRewriteTable rrt,
+                              ReleaseTokens releaseTokens, Clock clock) {
+        this(repositoryStore, metricFactory, clock, context -> LocalMailboxes.resolvedBy(rrt, context::isLocalEmail),
+                Optional.of(releaseTokens));
+    }
+
     AuthHmacQuarantine(MailRepositoryStore repositoryStore, MetricFactory metricFactory, Clock clock,
                        LocalMailboxesFactory localMailboxesFactory) {
         this(repositoryStore, metricFactory, clock, localMailboxesFactory, Optional.empty());

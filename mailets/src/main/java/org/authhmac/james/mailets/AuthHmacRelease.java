@@ -65,8 +65,12 @@ public class AuthHmacRelease extends GenericMailet {
         this(repositoryStore, metricFactory, policyFile, rrt, vault, new ReleaseTokens(vault, Clock.systemUTC(), new SecureRandom()));
     }
 
-    AuthHmacRelease(MailRepositoryStore repositoryStore, MetricFactory metricFactory, PartnerPolicyFile policyFile,
-                    RecipientRewriteTable rrt, org.authhmac.vault.KeyVault vault, ReleaseTokens tokens) {
+    /**
+     * With release tokens of the caller's (their vault and clock): public for tests in other modules (the matchers
+     * module runs the receiving pipeline with its own time); James uses the {@code @Inject} constructor.
+     */
+    public AuthHmacRelease(MailRepositoryStore repositoryStore, MetricFactory metricFactory, PartnerPolicyFile policyFile,
+                           RecipientRewriteTable rrt, org.authhmac.vault.KeyVault vault, ReleaseTokens tokens) {
         this.repositoryStore = repositoryStore;
         this.metrics = new Metrics(metricFactory);
         this.policyFile = policyFile;
