@@ -433,6 +433,27 @@ class AuthHmacQuarantineTest {
         }
 
         @ParameterizedTest
+        @org.junit.jupiter.params.provider.ValueSource(strings = {"bad-mac", "none", "replay", "body-changed", "duplicate-header",
+                "no-signature", "expired,bad-mac"})
+        void aSelfReleaseReasonThatMayMeanAForgeryIsNamed(String value) {
+            assertThatThrownBy(() -> mailet("selfRelease", value))
+                    .isInstanceOf(MessagingException.class).hasMessageContaining("'selfRelease'");
+        }
+
+        @ParameterizedTest
+        @org.junit.jupiter.params.provider.ValueSource(strings = {"9s", "0", "2678401s", "32d", "seven days"})
+        void aSelfReleaseValidityOutsideTenSecondsToThirtyOneDaysIsNamed(String value) {
+            assertThatThrownBy(() -> mailet("selfReleaseValidity", value))
+                    .isInstanceOf(MessagingException.class).hasMessageContaining("'selfReleaseValidity'");
+        }
+
+        @ParameterizedTest
+        @org.junit.jupiter.params.provider.ValueSource(strings = {"10s", "31d", "2678400s", "7d"})
+        void aSelfReleaseValidityFromTenSecondsToThirtyOneDaysIsAccepted(String value) throws Exception {
+            mailet("selfReleaseValidity", value);
+        }
+
+        @ParameterizedTest
         @CsvSource({"onMatchException, nomatch", "onMatchException, NoMatch ", "onMailetException, ignore"})
         void aJamesErrorSettingThatWouldDeliverTheMailIsRefused(String parameter, String value) {
             assertThatThrownBy(() -> mailet(parameter, value))

@@ -19,15 +19,20 @@ import org.authhmac.james.NeededKeysets;
 import org.authhmac.james.PartnerPolicies;
 import org.authhmac.james.PartnerPolicy;
 import org.authhmac.james.PartnerPolicyFile;
+import org.authhmac.james.SelfRelease;
 import org.authhmac.james.mailets.AuthHmacHold;
 import org.authhmac.james.mailets.AuthHmacQuarantine;
+import org.authhmac.james.mailets.AuthHmacRelease;
 import org.authhmac.james.mailets.SignForMailbox;
 import org.authhmac.james.mailets.SignWithAuthHmac;
 import org.authhmac.james.testing.InMemoryKeyVault;
 import org.authhmac.james.testing.Repositories;
 import org.authhmac.james.testing.TestPartners;
+import org.authhmac.vault.DefaultKeyVault;
 import org.authhmac.vault.KeyStatus;
+import org.authhmac.vault.KeyVaults;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.w3c.dom.Document;
@@ -52,6 +57,18 @@ class ConfigurationFilesTest {
     InMemoryKeyVault vault = new InMemoryKeyVault()
             .add("ka1", "a-b", KeyStatus.PRIMARY, InMemoryKeyVault.primary("a"))
             .add("kc1", "c-b", KeyStatus.PRIMARY, InMemoryKeyVault.primary("c"));
+
+    @TempDir
+    Path dir;
+
+    /** A managed vault (PKCS#12), as AuthHmacRelease needs: its release tokens draw their own key in it. */
+    DefaultKeyVault managedVault() {
+        Properties p = new Properties();
+        p.setProperty("vault.backend", "pkcs12");
+        p.setProperty("pkcs12.file", "keys.p12");
+        p.setProperty("pkcs12.password", "test-password");
+        return KeyVaults.open(p, dir, java.time.Clock.systemUTC(), false);
+    }
 
     /** The role's auth-hmac-partners.properties, read as James reads it from its conf/ folder. */
     static PartnerPolicyFile partnerFile(String role) {
@@ -93,8 +110,23 @@ class ConfigurationFilesTest {
             }
             if (cls.equals(AuthHmacQuarantine.class.getName())) {
                 // the recipient rewrite table is consulted per notice, never at start-up
-                new AuthHmacQuarantine(Repositories.memoryStore("memory", "file"), new RecordingMetricFactory(), null).init(config(mailet));
+                try (DefaultKeyVault managed = managedVault()) {
+                    new AuthHmacQuarantine(Repositories.memoryStore("memory", "file"), new RecordingMetricFactory(), null, managed)
+                            .init(config(mailet));
+                }
                 initialised.add("AuthHmacQuarantine");
+            }
+            if (cls.equals(AuthHmacRelease.class.getName())) {
+                try (DefaultKeyVault managed = managedVault()) {
+                    // like the quarantine, it asks the recipient rewrite table per request, never at start-up
+                    new AuthHmacRelease(Repositories.memoryStore("memory", "file"), new RecordingMetricFactory(), partners, null, managed)
+                            .init(config(mailet));
+                }
+                RecipientIsReleaseAddress releaseAddresses = new RecipientIsReleaseAddress();
+                releaseAddresses.init(FakeMatcherConfig.builder().matcherName("RecipientIsReleaseAddress")
+                        .mailetContext(FakeMailContext.defaultContext()).build());
+                assertThat(match).as("AuthHmacRelease's matcher").isEqualTo(RecipientIsReleaseAddress.class.getName());
+                initialised.add("AuthHmacRelease");
             }
             if (cls.equals(AuthHmacHold.class.getName())) {
                 new AuthHmacHold(Repositories.memoryStore("memory", "file"), new RecordingMetricFactory()).init(config(mailet));
@@ -111,7 +143,7 @@ class ConfigurationFilesTest {
         if (role.equals("sending")) {
             assertThat(initialised).contains("SignWithAuthHmac", "AuthHmacHold");
         } else {
-            assertThat(initialised).contains("AuthHmacFailed", "AuthHmacQuarantine", "SignForMailbox", "AuthHmacHold");
+            assertThat(initialised).contains("AuthHmacFailed", "AuthHmacQuarantine", "SignForMailbox", "AuthHmacHold", "AuthHmacRelease");
         }
     }
 
@@ -128,6 +160,37 @@ class ConfigurationFilesTest {
         assertThat(fromA.keyset()).isEqualTo(toB.keyset());
         assertThat(fromA.periodSeconds()).isEqualTo(toB.periodSeconds());
         assertThat(receiving.authservId()).contains("mx.b.example");
+    }
+
+    @Test
+    void releaseByReplyReadsTheQuarantineWhoseNoticesOfferItAndAllowsEveryReasonTheyOfferItFor() throws Exception {
+        Document doc = document("receiving");
+        Element quarantine = null;
+        Element release = null;
+        for (Element mailet : elements(doc.getDocumentElement(), "mailet")) {
+            if (mailet.getAttribute("class").equals(AuthHmacQuarantine.class.getName())) {
+                quarantine = mailet;
+            }
+            if (mailet.getAttribute("class").equals(AuthHmacRelease.class.getName())) {
+                release = mailet;
+            }
+        }
+        assertThat(quarantine).isNotNull();
+        assertThat(release).isNotNull();
+        Properties held = parameters(quarantine);
+        Properties requests = parameters(release);
+
+        assertThat(requests.getProperty("repositoryPath")).isEqualTo(held.getProperty("repositoryPath"));
+        assertThat(SelfRelease.reasons("selfRelease", requests.getProperty("selfRelease")))
+                .containsAll(SelfRelease.reasons("selfRelease", held.getProperty("selfRelease")));
+        assertThat(processorExists(doc, requests.getProperty("releaseProcessor"))).isTrue();
+        assertThat(processorExists(doc, requests.getProperty("replyProcessor"))).isTrue();
+        // first in root: a release address is a request, never a recipient for transport or a relay
+        Element root = elements(doc.getDocumentElement(), "processor").stream()
+                .filter(p -> p.getAttribute("state").equals("root")).findFirst().orElseThrow();
+        List<Element> rootMailets = elements(root, "mailet");
+        assertThat(rootMailets.indexOf(release)).as("AuthHmacRelease's place in root")
+                .isLessThan(rootMailets.stream().map(m -> m.getAttribute("class")).toList().indexOf("ToProcessor"));
     }
 
     @ParameterizedTest
@@ -160,7 +223,7 @@ class ConfigurationFilesTest {
         for (Element mailet : elements(doc.getDocumentElement(), "mailet")) {
             if (mailet.getAttribute("class").startsWith("org.authhmac.") || mailet.getAttribute("match").startsWith("org.authhmac.")) {
                 Properties p = parameters(mailet);
-                for (String key : List.of("onMailetException", "onMatchException", "errorProcessor", "noticeProcessor")) {
+                for (String key : List.of("onMailetException", "onMatchException", "errorProcessor", "noticeProcessor", "replyProcessor")) {
                     if (p.getProperty(key) != null && processorExists(doc, p.getProperty(key))) {
                         reachable.add(p.getProperty(key));
                     }

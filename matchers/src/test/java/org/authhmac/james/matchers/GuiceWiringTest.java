@@ -73,12 +73,14 @@ class GuiceWiringTest {
         KeyVaultHealthCheck health = extensions.getInstance(KeyVaultHealthCheck.class);
         SignForMailbox mailboxSigner = extensions.getInstance(SignForMailbox.class);
         org.authhmac.james.mailets.AuthHmacHold hold = extensions.getInstance(org.authhmac.james.mailets.AuthHmacHold.class);
+        org.authhmac.james.mailets.AuthHmacRelease release = extensions.getInstance(org.authhmac.james.mailets.AuthHmacRelease.class);
 
         assertThat(signer).isNotNull();
         assertThat(matcher).isNotNull();
         assertThat(quarantine).isNotNull();
         assertThat(mailboxSigner).isNotNull();
         assertThat(hold).isNotNull();
+        assertThat(release).isNotNull();
         // the WebAdmin key route asks for the managed vault: the same single instance
         assertThat(extensions.getInstance(org.authhmac.vault.ManagedKeyVault.class)).isSameAs(extensions.getInstance(KeyVault.class));
         assertThat(health.componentName().getName()).isEqualTo("AuthHmacKeyVault");
