@@ -230,7 +230,8 @@ final class ReleaseRequests {
     private static String action(MailAddress address) {
         String local = address.getLocalPart().toLowerCase(Locale.ROOT);
         int dash = local.indexOf('-');
-        return dash < 0 ? "-" : local.substring(0, dash);
+        // "-" also for an empty word: every absent field of the audit line reads "-"
+        return dash <= 0 ? "-" : local.substring(0, dash);
     }
 
     /**
