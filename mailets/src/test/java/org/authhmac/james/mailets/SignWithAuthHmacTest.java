@@ -94,6 +94,7 @@ class SignWithAuthHmacTest {
         assertThat(verify(mail, "bob@b.example").result()).isEqualTo(AuthResult.PASS);
         assertThat(metrics.countFor(Metrics.SIGNED)).isEqualTo(1);
         assertThat(metrics.executionTimesFor(Metrics.SIGN_TIMER)).hasSize(1);
+        assertThat(metrics.countFor(Metrics.SIGN_PARTNER + "b.example.key.kb1")).as("signatures per partner and key id").isEqualTo(1);
     }
 
     @Test
