@@ -163,7 +163,7 @@ class PartnerHealthRoutesTest {
 
         // then the partner is degraded for k2, counted as permerror / unknown-key, and no pass gave it an offset
         assertThat(a.path("status").asText()).isEqualTo("degraded");
-        assertThat(a.path("problems").get(0).asText()).contains("key id k2", "auth-hmac keys import --keyset a-b");
+        assertThat(a.path("problems").get(0).asText()).contains("key id(s) k2", "auth-hmac keys import --keyset a-b");
         assertThat(a.path("keyIds").get(0).path("keyId").asText()).isEqualTo("k2");
         assertThat(a.path("keyIds").get(0).path("heldHere").asBoolean()).isFalse();
         assertThat(a.path("verdicts").get(0).path("result").asText()).isEqualTo("permerror");
