@@ -44,9 +44,10 @@ class StartUpChecksIT {
 
         server.launch();
 
+        // both mailets that name it (AuthHmacRelease and AuthHmacQuarantine): James lists it once for each
         assertThatThrownBy(() -> server.awaitHealthy(Duration.ofSeconds(120)))
                 .isInstanceOf(IllegalStateException.class)
-                .hasMessageContaining("undefined processors: [transprot]");
+                .hasMessageContaining("undefined processors: [transprot, transprot]");
     }
 
     @Test
