@@ -6,13 +6,10 @@ import com.google.inject.name.Named;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Optional;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.Supplier;
 import org.apache.james.metrics.api.GaugeRegistry;
 import org.authhmac.vault.guice.AuthHmacVaultModule;
 import org.slf4j.Logger;
@@ -35,10 +32,9 @@ public class ClockWatch {
     public static final String DELAY = Metrics.PREFIX + "clock.delay";
     public static final String LAST_CHECK = Metrics.PREFIX + "clock.lastCheck";
 
-    private final GaugeRegistry gauges;
+    private final Gauges gauges;
     private final Clock clock;
     private final Duration timeout;
-    private final Set<String> registered = ConcurrentHashMap.newKeySet();
     private final AtomicLong checks = new AtomicLong();
     private ScheduledExecutorService executor;
     private int users;
@@ -56,7 +52,7 @@ public class ClockWatch {
     }
 
     ClockWatch(GaugeRegistry gauges, Clock clock, Duration timeout) {
-        this.gauges = gauges;
+        this.gauges = new Gauges(gauges);
         this.clock = clock;
         this.timeout = timeout;
     }
@@ -79,9 +75,9 @@ public class ClockWatch {
         PartnerPolicies.ClockCheck c = check.get();
         reference = new ClockReference(c.host(), c.port(), clock, timeout);
         warnAboveMillis = policies.smallestMaxFutureSkew().toMillis() / 2;
-        register(OFFSET, () -> last == null ? 0L : last.offsetMillis());
-        register(DELAY, () -> last == null ? 0L : last.delayMillis());
-        register(LAST_CHECK, () -> last == null ? 0L : last.at().getEpochSecond());
+        gauges.register(OFFSET, () -> last == null ? 0L : last.offsetMillis());
+        gauges.register(DELAY, () -> last == null ? 0L : last.delayMillis());
+        gauges.register(LAST_CHECK, () -> last == null ? 0L : last.at().getEpochSecond());
         executor = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "auth-hmac-clock-check");
             t.setDaemon(true);
@@ -170,17 +166,5 @@ public class ClockWatch {
             return;
         }
         LOGGER.debug("auth-hmac: clock reference {} still gives no answer ({})", reference, n.why());
-    }
-
-    /** Registers a gauge once: a registry that already has the name (another class loader's copy) changes nothing. */
-    private void register(String name, Supplier<Long> value) {
-        if (!registered.add(name)) {
-            return;
-        }
-        try {
-            gauges.register(name, value::get);
-        } catch (RuntimeException e) {
-            LOGGER.warn("auth-hmac: metric {} not published: {}", name, e.toString());
-        }
     }
 }

@@ -45,10 +45,9 @@ public class PartnerHealth {
     private final PartnerPolicyFile policyFile;
     private final KeyVault vault;
     private final MetricFactory metricFactory;
-    private final GaugeRegistry gauges;
+    private final Gauges gauges;
     private final Clock clock;
     private final Map<String, Partner> partners = new ConcurrentHashMap<>();
-    private final Set<String> registered = ConcurrentHashMap.newKeySet();
     private volatile PartnerPolicies policies;
 
     @Inject
@@ -60,7 +59,7 @@ public class PartnerHealth {
         this.policyFile = policyFile;
         this.vault = vault;
         this.metricFactory = metricFactory;
-        this.gauges = gauges;
+        this.gauges = new Gauges(gauges);
         this.clock = clock;
         VaultMetrics.attach(vault, metricFactory);
     }
@@ -110,19 +109,7 @@ public class PartnerHealth {
 
     /** Publishes one more figure of the receiving side under this registry (the replay cache's fill). */
     public void gauge(String name, java.util.function.Supplier<? extends Number> value) {
-        register(name, value);
-    }
-
-    /** Registers a gauge once per name: a second matcher, or a registry that refuses a name, changes nothing. */
-    private void register(String name, java.util.function.Supplier<? extends Number> value) {
-        if (!registered.add(name)) {
-            return;
-        }
-        try {
-            gauges.register(name, value::get);
-        } catch (RuntimeException e) {
-            LOGGER.warn("auth-hmac: metric {} not published: {}", name, e.toString());
-        }
+        gauges.register(name, value);
     }
 
     /**
@@ -193,15 +180,15 @@ public class PartnerHealth {
             this.settings = settings;
             this.prefix = Metrics.PREFIX + "partner." + policy.domain() + ".";
             // every gauge reads one snapshot a second: a flood of /metrics requests costs one view a second
-            register(prefix + "offset.p50", () -> snapshot().offsets().map(Offsets::p50).orElse(0L));
-            register(prefix + "offset.p99", () -> snapshot().offsets().map(Offsets::p99).orElse(0L));
-            register(prefix + "offset.max", () -> snapshot().offsets().map(Offsets::max).orElse(0L));
-            register(prefix + "offset.min", () -> snapshot().offsets().map(Offsets::min).orElse(0L));
-            register(prefix + "offset.p01", () -> snapshot().offsets().map(Offsets::p01).orElse(0L));
-            register(prefix + "offset.samples", () -> snapshot().offsets().map(Offsets::samples).orElse(0));
-            register(prefix + "lastPass", () -> snapshot().lastPass().map(Instant::getEpochSecond).orElse(0L));
-            register(prefix + "degraded", () -> snapshot().degraded() ? 1 : 0);
-            register(prefix + "unknownKeyIds", () -> (int) snapshot().keyIds().stream().filter(k -> !k.held()).count());
+            gauges.register(prefix + "offset.p50", () -> snapshot().offsets().map(Offsets::p50).orElse(0L));
+            gauges.register(prefix + "offset.p99", () -> snapshot().offsets().map(Offsets::p99).orElse(0L));
+            gauges.register(prefix + "offset.max", () -> snapshot().offsets().map(Offsets::max).orElse(0L));
+            gauges.register(prefix + "offset.min", () -> snapshot().offsets().map(Offsets::min).orElse(0L));
+            gauges.register(prefix + "offset.p01", () -> snapshot().offsets().map(Offsets::p01).orElse(0L));
+            gauges.register(prefix + "offset.samples", () -> snapshot().offsets().map(Offsets::samples).orElse(0));
+            gauges.register(prefix + "lastPass", () -> snapshot().lastPass().map(Instant::getEpochSecond).orElse(0L));
+            gauges.register(prefix + "degraded", () -> snapshot().degraded() ? 1 : 0);
+            gauges.register(prefix + "unknownKeyIds", () -> (int) snapshot().keyIds().stream().filter(k -> !k.held()).count());
         }
 
         void count(Verdict verdict) {
@@ -237,10 +224,6 @@ public class PartnerHealth {
             }
             keyIds.merge(keyId, when, (a, b) -> a.isAfter(b) ? a : b);
             snapshot = null;
-        }
-
-        synchronized Optional<Instant> lastPass() {
-            return Optional.ofNullable(lastPass);
         }
 
         /** The passes accepted within the window, up to now. */
