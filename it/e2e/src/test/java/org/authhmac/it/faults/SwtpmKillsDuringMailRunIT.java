@@ -7,12 +7,16 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.EnumMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import org.authhmac.testing.james.AuthHmacPair;
 import org.authhmac.testing.james.ImapReader;
 import org.authhmac.testing.james.JamesRuntime;
@@ -21,18 +25,17 @@ import org.authhmac.testing.james.SmtpSender;
 import org.authhmac.testing.tpm.SwtpmProcess;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.api.Test;
 
 /**
- * Faults: a swtpm is SIGKILLed three times at random moments while alice streams mail to bob,
- * and restarted each time; once the signing side's (A), once the verifying side's (B). The vault caches period keys,
- * so a dead TPM only matters when a derivation is due: this pair signs with p=60 (the protocol's minimum) and no
- * prefetch on either side, and one of the three outages is placed across a period boundary, so at least one outage
- * meets a derivation (asserted from the killed side's log: A's signing mailet reports "key vault unavailable", B's
- * matcher a temperror); the other two land wherever the random draw puts them. A's outages delay signing, B's delay
- * verification (the mail waits in auth-hmac-verify-retry): neither may send unsigned mail nor quarantine good mail.
- * Mails per run: -Dauthhmac.faults.mails (default 300; the figure in docs/RELIABILITY.md is 2000).
+ * Faults: while alice streams mail to bob, the signing side's swtpm (A) and the verifying side's (B) are each
+ * SIGKILLed three times at random moments, on schedules of their own in the same run, and restarted each time. The
+ * vault caches period keys, so a dead TPM only matters when a derivation is due: this pair signs with p=60 (the
+ * protocol's minimum) and no prefetch on either side, and one outage of each side is placed across a period boundary,
+ * so at least one outage on each side meets a derivation (asserted from that side's log: A's signing mailet reports
+ * "key vault unavailable", B's matcher a temperror); the other two land wherever the random draw puts them. A's outages
+ * delay signing, B's delay verification (the mail waits in auth-hmac-verify-retry): neither may send unsigned mail nor
+ * quarantine good mail. Mails per run: -Dauthhmac.faults.mails (default 300; the figure in docs/RELIABILITY.md is 2000).
  */
 class SwtpmKillsDuringMailRunIT {
     static final String QUARANTINE = "file://var/mail/auth-hmac-quarantine/";
@@ -107,20 +110,24 @@ class SwtpmKillsDuringMailRunIT {
         }
     }
 
-    @ParameterizedTest
-    @EnumSource(Side.class)
-    void threeSwtpmKillsDuringAMailRunLoseNothingSendNothingUnsignedAndQuarantineNothing(Side side) throws Exception {
+    @Test
+    void threeSwtpmKillsOnEachSideDuringAMailRunLoseNothingSendNothingUnsignedAndQuarantineNothing() throws Exception {
         int mails = Integer.getInteger("authhmac.faults.mails", 300);
         long seed = Long.getLong("authhmac.faults.seed", System.nanoTime());
-        // the run lasts at least one period plus a margin, so that the boundary outage falls inside it
+        // the run lasts at least one period plus a margin, so that the boundary outages fall inside it
         long runMillis = Math.max(PERIOD_SECONDS * 1000L + 10_000, mails * 25L);
         long pauseMillis = runMillis / mails;
         String run = UUID.randomUUID().toString().substring(0, 8);
         long quarantinedBefore = pair.b().webAdmin().repositorySize(QUARANTINE);
         long runStart = System.currentTimeMillis();
-        List<Outage> outages = drawOutages(new Random(seed), runStart, runMillis);
-        System.out.printf("swtpm kills (%s): seed %d, %d mails over %d ms, outages (ms from start) %s%n", side, seed, mails, runMillis, outages);
-        long outageLinesBefore = outageLines(side);
+        Random random = new Random(seed);
+        Map<Side, List<Outage>> outages = new EnumMap<>(Side.class);
+        Map<Side, Long> outageLinesBefore = new EnumMap<>(Side.class);
+        for (Side side : Side.values()) {
+            outages.put(side, drawOutages(random, runStart, runMillis));
+            outageLinesBefore.put(side, outageLines(side));
+        }
+        System.out.printf("swtpm kills: seed %d, %d mails over %d ms, outages (ms from start) %s%n", seed, mails, runMillis, outages);
 
         // given a steady stream of mail from alice to bob
         List<String> sent = Collections.synchronizedList(new ArrayList<>());
@@ -135,18 +142,19 @@ class SwtpmKillsDuringMailRunIT {
             }
         });
 
-        // when that side's swtpm is SIGKILLed three times and restarted (same state, same port)
-        // (the boundary outage is kept up until the killed side has met it: when mail queues up, the first mail of
-        // the new period reaches A's signer or B's matcher later than the clock says, up to minutes on a busy machine)
-        for (Outage o : outages) {
-            sleep(runStart + o.startMillis - System.currentTimeMillis());
-            side.tpm(pair).kill();
-            sleep(runStart + o.endMillis - System.currentTimeMillis());
-            long keepUntil = System.nanoTime() + Duration.ofSeconds(180).toNanos();
-            while (o.acrossBoundary() && outageLines(side) == outageLinesBefore && System.nanoTime() < keepUntil) {
-                sleep(500);
+        // when each side's swtpm is SIGKILLed three times and restarted (same state, same port), A's and B's
+        // outages on schedules of their own
+        ExecutorService killers = Executors.newFixedThreadPool(Side.values().length);
+        try {
+            List<Future<?>> schedules = new ArrayList<>();
+            for (Side side : Side.values()) {
+                schedules.add(killers.submit(() -> killAndRestart(side, outages.get(side), runStart, outageLinesBefore.get(side))));
             }
-            side.tpm(pair).start();
+            for (Future<?> schedule : schedules) {
+                schedule.get();
+            }
+        } finally {
+            killers.shutdownNow();
         }
         sender.join();
 
@@ -168,12 +176,12 @@ class SwtpmKillsDuringMailRunIT {
             }
             Thread.sleep(2000);
         }
-        System.out.printf("swtpm kills (%s): waited until %d s after the end of the sending run%n", side,
+        System.out.printf("swtpm kills: waited until %d s after the end of the sending run%n",
                 (System.currentTimeMillis() - runStart - runMillis) / 1000);
         List<ImapReader.Received> delivered = ofRun(bob.readAll(), run);
         Set<String> deliveredIds = new HashSet<>();
         delivered.forEach(m -> deliveredIds.add(m.header("Message-ID").get(0).trim()));
-        System.out.printf("swtpm kills (%s): sent %d, delivered %d, quarantined %d%n", side, sent.size(), deliveredIds.size(), quarantined);
+        System.out.printf("swtpm kills: sent %d, delivered %d, quarantined %d%n", sent.size(), deliveredIds.size(), quarantined);
         assertThat(deliveredIds.size() + quarantined).as("delivered + quarantined == sent").isEqualTo(sent.size());
         // and no good mail was quarantined (every mail here is good)
         assertThat(quarantined).as("good mail quarantined").isZero();
@@ -189,10 +197,30 @@ class SwtpmKillsDuringMailRunIT {
             assertThat(server.webAdmin().queueSize("outgoing")).as(server.name() + " outgoing").isZero();
             assertThat(server.webAdmin().repositorySize("file://var/mail/error/")).as(server.name() + " error repository").isZero();
         }
-        // and the outage across the period boundary met a derivation: the killed side retried at least once
-        long retries = outageLines(side) - outageLinesBefore;
-        System.out.printf("swtpm kills (%s): %d '%s' lines in %s's log%n", side, retries, side.outageLogLine, side.server(pair).name());
-        assertThat(retries).as("the kills exercised a derivation with the TPM down").isPositive();
+        // and on each side the outage across the period boundary met a derivation: that side retried at least once
+        for (Side side : Side.values()) {
+            long retries = outageLines(side) - outageLinesBefore.get(side);
+            System.out.printf("swtpm kills: %d '%s' lines in %s's log%n", retries, side.outageLogLine, side.server(pair).name());
+            assertThat(retries).as("%s: the kills exercised a derivation with the TPM down", side).isPositive();
+        }
+    }
+
+    /**
+     * Kills one side's swtpm at each outage's start and restarts it at its end. The outage across the period boundary
+     * is kept up until that side has met it: when mail queues up, the first mail of the new period reaches A's signer
+     * or B's matcher later than the clock says (B's only once A has signed it), up to minutes on a busy machine.
+     */
+    private static void killAndRestart(Side side, List<Outage> outages, long runStart, long outageLinesBefore) {
+        for (Outage o : outages) {
+            sleep(runStart + o.startMillis - System.currentTimeMillis());
+            side.tpm(pair).kill();
+            sleep(runStart + o.endMillis - System.currentTimeMillis());
+            long keepUntil = System.nanoTime() + Duration.ofSeconds(180).toNanos();
+            while (o.acrossBoundary() && outageLines(side) == outageLinesBefore && System.nanoTime() < keepUntil) {
+                sleep(500);
+            }
+            side.tpm(pair).start();
+        }
     }
 
     private static long outageLines(Side side) {
