@@ -10,7 +10,6 @@ import org.authhmac.vault.KeyVault;
 import org.authhmac.vault.VaultHealth;
 import org.reactivestreams.Publisher;
 import reactor.core.publisher.Mono;
-import reactor.core.scheduler.Schedulers;
 
 /**
  * James health check for the key vault (TPM reachable, keys usable), listed in healthcheck.properties as
@@ -25,6 +24,8 @@ public class KeyVaultHealthCheck implements HealthCheck {
 
     private final KeyVault vault;
     private final NeededKeysets needed;
+    /** health() talks to the TPM: the requests that come while a probe runs share it. */
+    private final SharedProbe<Result> probe = new SharedProbe<>(this::result);
 
     @Inject
     public KeyVaultHealthCheck(KeyVault vault, NeededKeysets needed) {
@@ -39,9 +40,8 @@ public class KeyVaultHealthCheck implements HealthCheck {
 
     @Override
     public Publisher<Result> check() {
-        // health() talks to the TPM: keep it off James's event loops.
-        return Mono.fromCallable(this::result)
-                .subscribeOn(Schedulers.boundedElastic())
+        // each request waits a bounded time, even if the shared probe's own wait is not bounded
+        return probe.result()
                 .timeout(TIMEOUT)
                 .onErrorResume(e -> Mono.just(Result.unhealthy(COMPONENT, "key vault did not answer: " + e, e)));
     }

@@ -2,11 +2,17 @@ package org.authhmac.james;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.IntStream;
 import org.apache.james.core.healthcheck.Result;
 import org.authhmac.james.testing.InMemoryKeyVault;
 import org.authhmac.james.testing.TestPartners;
 import org.authhmac.vault.KeyStatus;
+import org.authhmac.vault.VaultHealth;
 import org.junit.jupiter.api.Test;
+import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
 class KeyVaultHealthCheckTest {
@@ -113,5 +119,65 @@ class KeyVaultHealthCheckTest {
         assertThat(result.getCause()).hasValueSatisfying(cause -> assertThat(cause)
                 .contains("mail to partners g.example, h.example")
                 .containsOnlyOnce("keyset 'shared'"));
+    }
+
+    /** A vault whose health probe (a TPM command on the TPM backend) takes {@code millis}, counting the probes. */
+    private static final class SlowVault extends InMemoryKeyVault {
+        final AtomicInteger probes = new AtomicInteger();
+        final AtomicInteger running = new AtomicInteger();
+        final AtomicInteger mostAtOnce = new AtomicInteger();
+        private final long millis;
+
+        SlowVault(long millis) {
+            this.millis = millis;
+        }
+
+        @Override
+        public VaultHealth health() {
+            probes.incrementAndGet();
+            mostAtOnce.accumulateAndGet(running.incrementAndGet(), Math::max);
+            try {
+                Thread.sleep(millis);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } finally {
+                running.decrementAndGet();
+            }
+            return VaultHealth.up("slow vault is up");
+        }
+    }
+
+    @Test
+    void manyConcurrentRequestsShareOneProbeOfTheVault() {
+        SlowVault slow = new SlowVault(800);
+        KeyVaultHealthCheck shared = new KeyVaultHealthCheck(slow, needed);
+
+        List<Result> results = Flux.merge(IntStream.range(0, 60).mapToObj(i -> Mono.from(shared.check())).toList())
+                .collectList().block(Duration.ofSeconds(30));
+
+        assertThat(results).hasSize(60).allMatch(Result::isHealthy);
+        assertThat(slow.probes.get()).as("probes of the vault for 60 requests at once").isEqualTo(1);
+    }
+
+    @Test
+    void aLongFloodOfRequestsNeverProbesTheVaultTwiceAtOnceAndAFinishedProbeIsNotReused() {
+        SlowVault slow = new SlowVault(200);
+        KeyVaultHealthCheck shared = new KeyVaultHealthCheck(slow, needed);
+        // 200 requests, 20 at a time, over about 2 s
+        List<Result> results = Flux.range(0, 200).flatMap(i -> Mono.from(shared.check()), 20)
+                .collectList().block(Duration.ofSeconds(60));
+
+        assertThat(results).hasSize(200).allMatch(Result::isHealthy);
+        assertThat(slow.mostAtOnce.get()).as("probes running at once").isEqualTo(1);
+        assertThat(slow.probes.get()).isBetween(2, 40);
+    }
+
+    @Test
+    void aRequestAfterAProbeFinishedSeesTheVaultAsItIsNow() {
+        assertThat(Mono.from(check.check()).block().isHealthy()).isTrue();
+
+        vault.goDown();
+
+        assertThat(Mono.from(check.check()).block().isUnHealthy()).isTrue();
     }
 }

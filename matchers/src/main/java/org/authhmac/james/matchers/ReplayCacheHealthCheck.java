@@ -5,9 +5,9 @@ import java.time.Duration;
 import org.apache.james.core.healthcheck.ComponentName;
 import org.apache.james.core.healthcheck.HealthCheck;
 import org.apache.james.core.healthcheck.Result;
+import org.authhmac.james.SharedProbe;
 import org.reactivestreams.Publisher;
 import reactor.core.publisher.Mono;
-import reactor.core.scheduler.Schedulers;
 
 /**
  * James health check for the replay cache, listed in healthcheck.properties as {@code additional.healthchecks}.
@@ -20,26 +20,11 @@ public class ReplayCacheHealthCheck implements HealthCheck {
     static final Duration PING_TIMEOUT = Duration.ofSeconds(2);
 
     private final SharedReplayCache cache;
-    private final Object probing = new Object();
     /**
-     * The probe in flight, which every request that comes while it runs shares. A probe holds a thread of reactor's
-     * boundedElastic (shared by all of James's blocking work) for as long as Redis takes, up to {@link #PING_TIMEOUT}
-     * or a connect timeout (up to 60 s): one per WebAdmin request would let a flood of /healthcheck requests, while
-     * Redis is slow or unreachable, take every such thread from the rest of James. So at most one probe runs at a time.
+     * The probe holds a thread of reactor's boundedElastic for as long as Redis takes, up to {@link #PING_TIMEOUT} or a
+     * connect timeout (up to 60 s): the requests that come while it runs share it.
      */
-    private Probe probe;
-
-    private final class Probe {
-        volatile boolean finished;
-        final Mono<Result> result = Mono.fromCallable(ReplayCacheHealthCheck.this::result)
-                // A blocking PING: keep it off James's event loops; run once for all who subscribe while it runs.
-                .subscribeOn(Schedulers.boundedElastic())
-                // Marked before any subscriber sees the result: a request that comes after it starts a new probe.
-                .doOnSuccess(r -> finished = true)
-                .doOnError(e -> finished = true)
-                .doOnCancel(() -> finished = true)
-                .cache();
-    }
+    private final SharedProbe<Result> probe = new SharedProbe<>(this::result);
 
     @Inject
     public ReplayCacheHealthCheck(SharedReplayCache cache) {
@@ -54,18 +39,9 @@ public class ReplayCacheHealthCheck implements HealthCheck {
     @Override
     public Publisher<Result> check() {
         // Each request waits a bounded time, even if the shared probe's own timeout is not.
-        return Mono.defer(this::shared)
+        return probe.result()
                 .timeout(PING_TIMEOUT.multipliedBy(3))
                 .onErrorResume(e -> Mono.just(Result.unhealthy(COMPONENT, "replay cache did not answer: " + e, e)));
-    }
-
-    private Mono<Result> shared() {
-        synchronized (probing) {
-            if (probe == null || probe.finished) {
-                probe = new Probe();
-            }
-            return probe.result;
-        }
     }
 
     Result result() {
