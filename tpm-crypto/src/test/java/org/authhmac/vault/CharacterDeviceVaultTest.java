@@ -10,6 +10,7 @@ import java.util.Properties;
 import org.authhmac.protocol.Kdf;
 import org.authhmac.protocol.KdfContext;
 import org.authhmac.protocol.KeyUnavailableException;
+import org.authhmac.testing.MutableClock;
 import org.authhmac.testing.tpm.SwtpmCharacterDevice;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;

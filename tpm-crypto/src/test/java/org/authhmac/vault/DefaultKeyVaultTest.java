@@ -25,6 +25,7 @@ import org.authhmac.protocol.KeyFingerprint;
 import org.authhmac.protocol.PeriodKey;
 import org.authhmac.protocol.PeriodKeys;
 import org.authhmac.protocol.UnknownKeyException;
+import org.authhmac.testing.MutableClock;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;

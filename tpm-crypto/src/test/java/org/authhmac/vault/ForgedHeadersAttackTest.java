@@ -29,6 +29,7 @@ import org.authhmac.protocol.StaticPeriodKeys;
 import org.authhmac.protocol.Verdict;
 import org.authhmac.protocol.Verifier;
 import org.authhmac.protocol.VerifierSettings;
+import org.authhmac.testing.MutableClock;
 import org.authhmac.testing.tpm.Swtpm;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;

@@ -15,6 +15,7 @@ import org.authhmac.protocol.KeyUnavailableException;
 import org.authhmac.protocol.PeriodKey;
 import org.authhmac.protocol.PeriodKeys;
 import org.authhmac.protocol.UnknownKeyException;
+import org.authhmac.testing.MutableClock;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

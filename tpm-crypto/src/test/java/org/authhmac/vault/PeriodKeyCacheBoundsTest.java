@@ -9,6 +9,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.authhmac.protocol.KdfContext;
 import org.authhmac.protocol.PeriodKey;
 import org.authhmac.protocol.PeriodKeys;
+import org.authhmac.testing.MutableClock;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;

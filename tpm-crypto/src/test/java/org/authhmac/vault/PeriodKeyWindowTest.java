@@ -7,6 +7,7 @@ import java.time.Instant;
 import org.authhmac.protocol.KdfContext;
 import org.authhmac.protocol.PeriodKey;
 import org.authhmac.protocol.PeriodKeys;
+import org.authhmac.testing.MutableClock;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;

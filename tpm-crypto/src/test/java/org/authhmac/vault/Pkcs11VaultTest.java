@@ -21,6 +21,7 @@ import java.util.stream.Stream;
 import org.authhmac.protocol.Kdf;
 import org.authhmac.protocol.KdfContext;
 import org.authhmac.protocol.KeyUnavailableException;
+import org.authhmac.testing.MutableClock;
 import org.authhmac.vault.pkcs11.Pkcs11Backend;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;

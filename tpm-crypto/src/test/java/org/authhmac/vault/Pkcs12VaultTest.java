@@ -12,6 +12,7 @@ import java.util.Properties;
 import org.authhmac.protocol.Kdf;
 import org.authhmac.protocol.KdfContext;
 import org.authhmac.protocol.KeyUnavailableException;
+import org.authhmac.testing.MutableClock;
 import org.authhmac.vault.pkcs12.Pkcs12Backend;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.authhmac.protocol.Kdf;
 import org.authhmac.protocol.KdfContext;
+import org.authhmac.testing.MutableClock;
 import org.authhmac.testing.tpm.Swtpm;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;

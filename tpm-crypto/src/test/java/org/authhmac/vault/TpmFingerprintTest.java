@@ -10,6 +10,7 @@ import java.util.HexFormat;
 import org.authhmac.protocol.KeyFingerprint;
 import org.authhmac.protocol.KeyUnavailableException;
 import org.authhmac.protocol.UnknownKeyException;
+import org.authhmac.testing.MutableClock;
 import org.authhmac.testing.tpm.Swtpm;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

@@ -13,6 +13,7 @@ import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.authhmac.protocol.KdfContext;
+import org.authhmac.testing.MutableClock;
 import org.authhmac.testing.tpm.Swtpm;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;

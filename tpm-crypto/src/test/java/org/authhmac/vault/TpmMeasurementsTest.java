@@ -15,6 +15,7 @@ import org.authhmac.protocol.KdfContext;
 import org.authhmac.protocol.SignRequest;
 import org.authhmac.protocol.Signer;
 import org.authhmac.protocol.SignerSettings;
+import org.authhmac.testing.MutableClock;
 import org.authhmac.testing.tpm.Swtpm;
 import org.authhmac.vault.tpm2.TcpTpmDevice;
 import org.authhmac.vault.tpm2.TpmBackend;

@@ -10,6 +10,7 @@ import java.util.Properties;
 import org.authhmac.protocol.Kdf;
 import org.authhmac.protocol.KdfContext;
 import org.authhmac.protocol.KeyUnavailableException;
+import org.authhmac.testing.MutableClock;
 import org.authhmac.testing.tpm.Swtpm;
 import org.authhmac.vault.tpm2.TcpTpmDevice;
 import org.authhmac.vault.tpm2.TpmTemplates;

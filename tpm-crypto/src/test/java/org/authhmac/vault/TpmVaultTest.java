@@ -14,6 +14,7 @@ import org.authhmac.protocol.KdfContext;
 import org.authhmac.protocol.KeyUnavailableException;
 import org.authhmac.protocol.PeriodKey;
 import org.authhmac.protocol.UnknownKeyException;
+import org.authhmac.testing.MutableClock;
 import org.authhmac.testing.tpm.Swtpm;
 import org.authhmac.vault.tpm2.TcpTpmDevice;
 import org.authhmac.vault.tpm2.TpmBackend;
