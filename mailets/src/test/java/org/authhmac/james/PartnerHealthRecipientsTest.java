@@ -8,12 +8,13 @@ import org.apache.james.metrics.tests.RecordingMetricFactory;
 import org.authhmac.james.testing.InMemoryKeyVault;
 import org.authhmac.james.testing.TestPartners;
 import org.authhmac.protocol.Verdict;
+import org.authhmac.testing.MutableClock;
 import org.authhmac.vault.KeyStatus;
 import org.junit.jupiter.api.Test;
 
 /** Verdicts count per recipient: one mail to many recipients moves a partner's figures by as many. */
 class PartnerHealthRecipientsTest {
-    final PartnerHealthTest.MutableClock clock = new PartnerHealthTest.MutableClock(PartnerHealthTest.NOW);
+    final MutableClock clock = new MutableClock(PartnerHealthTest.NOW);
     final InMemoryKeyVault vault = new InMemoryKeyVault().add("k1", "a-b", KeyStatus.PRIMARY, InMemoryKeyVault.primary("a-b"));
     final PartnerHealthTest.Gauges gauges = new PartnerHealthTest.Gauges();
     final RecordingMetricFactory metrics = new RecordingMetricFactory();

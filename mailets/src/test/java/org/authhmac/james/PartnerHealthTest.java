@@ -2,10 +2,7 @@ package org.authhmac.james;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.time.Clock;
 import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -18,6 +15,7 @@ import org.authhmac.james.testing.TestPartners;
 import org.authhmac.protocol.Reason;
 import org.authhmac.protocol.SignatureHeader;
 import org.authhmac.protocol.Verdict;
+import org.authhmac.testing.MutableClock;
 import org.authhmac.vault.KeyStatus;
 import org.junit.jupiter.api.Test;
 
@@ -189,33 +187,6 @@ class PartnerHealthTest {
 
         Object value(String name) {
             return registered.get(name).get();
-        }
-    }
-
-    static final class MutableClock extends Clock {
-        private Instant now;
-
-        MutableClock(Instant now) {
-            this.now = now;
-        }
-
-        void advance(java.time.Duration d) {
-            now = now.plus(d);
-        }
-
-        @Override
-        public ZoneId getZone() {
-            return ZoneOffset.UTC;
-        }
-
-        @Override
-        public Clock withZone(ZoneId zone) {
-            return this;
-        }
-
-        @Override
-        public Instant instant() {
-            return now;
         }
     }
 }

@@ -19,6 +19,7 @@ import org.authhmac.protocol.KeyFingerprint;
 import org.authhmac.protocol.KeyUnavailableException;
 import org.authhmac.protocol.PeriodKey;
 import org.authhmac.protocol.UnknownKeyException;
+import org.authhmac.testing.MutableClock;
 import org.authhmac.vault.DefaultKeyVault;
 import org.authhmac.vault.KeyInfo;
 import org.authhmac.vault.KeyStatus;
@@ -316,12 +317,12 @@ class ReleaseTokensTest {
     @Test
     void theKeyThatMadeTheTokensIsTriedFirstWhateverNewerKeysTheKeysetHolds() throws Exception {
         // given a release key drawn now, then more keys imported (ACTIVE, rolling out) than a check tries
-        MovingClock moving = new MovingClock();
+        MutableClock moving = new MutableClock(NOW);
         try (DefaultKeyVault rotating = KeyVaults.open(pkcs12Properties(), subdirectory("rotating"), moving, false)) {
             ReleaseTokens made = new ReleaseTokens(rotating, Clock.fixed(NOW, ZoneOffset.UTC), new SecureRandom());
             MailAddress address = made.address(ReleaseTokens.Action.RELEASE, KEY, bob, EXPIRY);
             for (int i = 1; i <= ReleaseTokens.MAX_KEYS_TRIED; i++) {
-                moving.now = NOW.plus(Duration.ofHours(i));
+                moving.set(NOW.plus(Duration.ofHours(i)));
                 rotating.importKey("rel-next-" + i, ReleaseTokens.KEYSET, org.authhmac.james.testing.InMemoryKeyVault.primary("n" + i),
                         KeyStatus.ACTIVE);
             }
@@ -336,14 +337,14 @@ class ReleaseTokensTest {
     void theTokenKeysKeptInMemoryAreBoundedAndDerivedAgainOnceDropped() throws Exception {
         // given a keyset rotated, an hour apart, through one key more than the token keys kept (each made primary,
         // then an address made with it)
-        MovingClock moving = new MovingClock();
+        MutableClock moving = new MutableClock(NOW);
         try (DefaultKeyVault rotated = KeyVaults.open(pkcs12Properties(), subdirectory("rotated"), moving, false)) {
             Meanwhile counting = new Meanwhile(rotated);
             ReleaseTokens tokens = new ReleaseTokens(counting, Clock.fixed(NOW, ZoneOffset.UTC), new SecureRandom());
             int kept = ReleaseTokens.MAX_KEYS_TRIED * 4;
             MailAddress beforeLast = null;
             for (int i = 0; i <= kept; i++) {
-                moving.now = NOW.plus(Duration.ofHours(i));
+                moving.set(NOW.plus(Duration.ofHours(i)));
                 rotated.importKey("rel-" + i, ReleaseTokens.KEYSET, org.authhmac.james.testing.InMemoryKeyVault.primary("k" + i),
                         KeyStatus.PRIMARY);
                 MailAddress address = tokens.address(ReleaseTokens.Action.RELEASE, KEY, bob, EXPIRY);
@@ -365,26 +366,6 @@ class ReleaseTokensTest {
 
     private Path subdirectory(String name) throws java.io.IOException {
         return java.nio.file.Files.createDirectories(dir.resolve(name));
-    }
-
-    /** The vault's clock, moved by hand: keys imported at distinct times, as in a real rotation. */
-    static final class MovingClock extends Clock {
-        Instant now = NOW;
-
-        @Override
-        public java.time.ZoneId getZone() {
-            return ZoneOffset.UTC;
-        }
-
-        @Override
-        public Clock withZone(java.time.ZoneId zone) {
-            return this;
-        }
-
-        @Override
-        public Instant instant() {
-            return now;
-        }
     }
 
     @Test

@@ -26,6 +26,7 @@ import org.authhmac.james.testing.Repositories;
 import org.authhmac.james.testing.UnsavedMessage;
 import org.authhmac.protocol.AuthResult;
 import org.authhmac.protocol.Reason;
+import org.authhmac.testing.MutableClock;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;

@@ -41,6 +41,7 @@ import org.authhmac.james.testing.Repositories;
 import org.authhmac.james.testing.TestPartners;
 import org.authhmac.protocol.AuthResult;
 import org.authhmac.protocol.Reason;
+import org.authhmac.testing.MutableClock;
 import org.authhmac.vault.DefaultKeyVault;
 import org.authhmac.vault.KeyStatus;
 import org.authhmac.vault.KeyVault;

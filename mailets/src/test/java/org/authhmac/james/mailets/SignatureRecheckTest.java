@@ -19,6 +19,7 @@ import org.authhmac.james.testing.TestPartners;
 import org.authhmac.protocol.AuthResult;
 import org.authhmac.protocol.Reason;
 import org.authhmac.protocol.Verdict;
+import org.authhmac.testing.MutableClock;
 import org.authhmac.vault.DefaultKeyVault;
 import org.authhmac.vault.KeyStatus;
 import org.junit.jupiter.api.AfterEach;

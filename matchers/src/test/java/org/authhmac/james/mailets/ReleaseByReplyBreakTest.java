@@ -8,11 +8,8 @@ import java.lang.reflect.Proxy;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.security.SecureRandom;
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Date;
@@ -51,6 +48,7 @@ import org.authhmac.protocol.SignRequest;
 import org.authhmac.protocol.Signer;
 import org.authhmac.protocol.SignerSettings;
 import org.authhmac.protocol.StaticPeriodKeys;
+import org.authhmac.testing.MutableClock;
 import org.authhmac.vault.DefaultKeyVault;
 import org.authhmac.vault.KeyStatus;
 import org.authhmac.vault.KeyVaults;
@@ -75,7 +73,7 @@ class ReleaseByReplyBreakTest {
 
     @TempDir
     Path dir;
-    final TestClock clock = new TestClock(SIGNED_AT);
+    final MutableClock clock = new MutableClock(SIGNED_AT);
     final RecordingMetricFactory metricFactory = new RecordingMetricFactory();
     DefaultKeyVault vault;
     PartnerPolicies policies;
@@ -486,33 +484,5 @@ class ReleaseByReplyBreakTest {
     static RecipientRewriteTable noAliases() {
         return (RecipientRewriteTable) Proxy.newProxyInstance(ReleaseByReplyBreakTest.class.getClassLoader(),
                 new Class<?>[] {RecipientRewriteTable.class}, (proxy, method, args) -> null);
-    }
-
-    /** A clock the test sets. */
-    static final class TestClock extends Clock {
-        private volatile Instant now;
-
-        TestClock(Instant start) {
-            now = start;
-        }
-
-        void set(Instant instant) {
-            now = instant;
-        }
-
-        @Override
-        public ZoneId getZone() {
-            return ZoneOffset.UTC;
-        }
-
-        @Override
-        public Clock withZone(ZoneId zone) {
-            return this;
-        }
-
-        @Override
-        public Instant instant() {
-            return now;
-        }
     }
 }

@@ -7,11 +7,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.io.ByteArrayInputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
@@ -33,6 +30,7 @@ import org.authhmac.protocol.StaticPeriodKeys;
 import org.authhmac.protocol.Verdict;
 import org.authhmac.protocol.Verifier;
 import org.authhmac.protocol.VerifierSettings;
+import org.authhmac.testing.MutableClock;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -172,37 +170,13 @@ class SharedReplayCacheTest {
         assertThat(sizedBy("partner.a.example.keyset=a-b").health(Duration.ofSeconds(1))).isEmpty();
     }
 
-    /** A clock the test moves. */
-    static final class MovingClock extends Clock {
-        Instant now;
-
-        MovingClock(Instant now) {
-            this.now = now;
-        }
-
-        @Override
-        public ZoneId getZone() {
-            return ZoneOffset.UTC;
-        }
-
-        @Override
-        public Clock withZone(ZoneId zone) {
-            return this;
-        }
-
-        @Override
-        public Instant instant() {
-            return now;
-        }
-    }
-
     static SignatureId signature(String domain, int n) {
         return new SignatureId(domain, "k1", "nonce-" + n + "-0123456789abcdef");
     }
 
     @Test
     void recordsAReplayIdOnceAndRefusesMoreRecipientsThanTheSignatureAllows() throws Exception {
-        MovingClock clock = new MovingClock(now);
+        MutableClock clock = new MutableClock(now);
         SharedReplayCache cache = new SharedReplayCache(new PartnerPolicies.ReplayCacheSize(100, 25), Duration.ofHours(1), clock);
         Instant expires = now.plus(Duration.ofMinutes(30));
 
@@ -216,7 +190,7 @@ class SharedReplayCacheTest {
     @Test
     void remembersASignatureUntilItsExpiryPlusTheRetentionAndThenFreesItsRoom() throws Exception {
         // given a cache of 4 entries, full with one domain's signatures that expire in 30 minutes
-        MovingClock clock = new MovingClock(now);
+        MutableClock clock = new MutableClock(now);
         SharedReplayCache cache = new SharedReplayCache(new PartnerPolicies.ReplayCacheSize(4, 100), Duration.ofHours(1), clock);
         Instant expires = now.plus(Duration.ofMinutes(30));
         for (int i = 0; i < 4; i++) {
@@ -226,12 +200,12 @@ class SharedReplayCacheTest {
                 .as("full").isInstanceOf(ReplayCacheException.class);
 
         // when the clock reaches the expiry plus the retention, the entries are still known: a copy is a replay
-        clock.now = expires.plus(Duration.ofHours(1));
+        clock.set(expires.plus(Duration.ofHours(1)));
         assertThat(cache.record(signature("a.example", 0), "bob@b.example", 1, expires)).isEqualTo(Outcome.REPLAY);
 
         // then one second later they are forgotten: new signatures find room, and a late copy of an old one is refused
-        clock.now = clock.now.plusSeconds(1);
-        Instant later = clock.now.plus(Duration.ofMinutes(30));
+        clock.advance(Duration.ofSeconds(1));
+        Instant later = clock.instant().plus(Duration.ofMinutes(30));
         assertThat(cache.record(signature("a.example", 5), "bob@b.example", 1, later)).isEqualTo(Outcome.FRESH);
         assertThatThrownBy(() -> cache.record(signature("a.example", 0), "bob@b.example", 1, expires))
                 .isInstanceOf(ReplayCacheException.class).hasMessageContaining("cannot tell a replay");

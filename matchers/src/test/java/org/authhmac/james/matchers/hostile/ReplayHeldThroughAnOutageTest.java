@@ -6,7 +6,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneId;
 import java.time.ZoneOffset;
 import java.util.List;
 import org.apache.james.metrics.tests.RecordingMetricFactory;
@@ -25,6 +24,7 @@ import org.authhmac.james.testing.Mails;
 import org.authhmac.james.testing.TestPartners;
 import org.authhmac.protocol.AuthResult;
 import org.authhmac.protocol.InMemoryReplayCache;
+import org.authhmac.testing.MutableClock;
 import org.authhmac.vault.KeyStatus;
 import org.junit.jupiter.api.Test;
 
@@ -37,29 +37,10 @@ class ReplayHeldThroughAnOutageTest {
     static final Instant SIGNED_AT = Instant.parse("2026-11-22T02:00:00Z");
     static final Instant ACCEPTED_AT = SIGNED_AT.plusSeconds(5);
 
-    static final class MovingClock extends Clock {
-        Instant now = ACCEPTED_AT;
-
-        @Override
-        public ZoneId getZone() {
-            return ZoneOffset.UTC;
-        }
-
-        @Override
-        public Clock withZone(ZoneId zone) {
-            return this;
-        }
-
-        @Override
-        public Instant instant() {
-            return now;
-        }
-    }
-
     @Test
     void copiesReplayedDuringAnOutageAndReleasedAfterTheCacheForgotTheGenuineMailDoNotPass() throws Exception {
         // given B's James-wide cache (default retention) and a genuine mail from A that passed for bob
-        MovingClock clock = new MovingClock();
+        MutableClock clock = new MutableClock(ACCEPTED_AT);
         InMemoryKeyVault senderVault = new InMemoryKeyVault().add("ka1", "partner-b", KeyStatus.PRIMARY, InMemoryKeyVault.primary("a-b"));
         InMemoryKeyVault receiverVault = new InMemoryKeyVault().add("ka1", "partner-a", KeyStatus.PRIMARY, InMemoryKeyVault.primary("a-b"));
         AuthHmacFailed matcher = new AuthHmacFailed(receiverVault,
@@ -79,13 +60,13 @@ class ReplayHeldThroughAnOutageTest {
 
         // when the vault goes down and two captured copies arrive for bob ten minutes later, inside the window
         receiverVault.goDown();
-        clock.now = ACCEPTED_AT.plus(Duration.ofMinutes(10));
-        List<FakeMail> copies = List.of(Mails.arrived(sent, clock.now), Mails.arrived(sent, clock.now));
+        clock.set(ACCEPTED_AT.plus(Duration.ofMinutes(10)));
+        List<FakeMail> copies = List.of(Mails.arrived(sent, clock.instant()), Mails.arrived(sent, clock.instant()));
         for (FakeMail copy : copies) {
             assertThatThrownBy(() -> matcher.match(copy)).isInstanceOf(TemporaryVerificationFailure.class);
         }
         // and they are held after an hour of retries, then released once the vault is back, 40 minutes later
-        clock.now = SIGNED_AT.plus(Duration.ofMinutes(30)).plus(InMemoryReplayCache.DEFAULT_RETENTION).plus(Duration.ofMinutes(10));
+        clock.set(SIGNED_AT.plus(Duration.ofMinutes(30)).plus(InMemoryReplayCache.DEFAULT_RETENTION).plus(Duration.ofMinutes(10)));
         receiverVault.comeBack();
 
         // then neither copy passes: the cache no longer knows the signature, so it cannot tell a replay, and the copies
