@@ -7,12 +7,13 @@ import java.time.Duration;
 import java.time.Instant;
 import org.authhmac.protocol.ReplayCache.Outcome;
 import org.authhmac.protocol.ReplayCache.SignatureId;
+import org.authhmac.testing.MutableClock;
 import org.junit.jupiter.api.Test;
 
 class InMemoryReplayCacheTest {
     private static final Instant NOW = Instant.ofEpochSecond(1_763_776_800L);
     private static final String BOB = "bob@b.example";
-    private final Fixtures.MutableClock clock = new Fixtures.MutableClock(NOW);
+    private final MutableClock clock = new MutableClock(NOW);
 
     private static SignatureId signature(String nonce) {
         return new SignatureId("a.example", "k1", nonce);
