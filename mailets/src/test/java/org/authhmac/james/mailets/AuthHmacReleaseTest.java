@@ -10,7 +10,6 @@ import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.Collection;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -705,46 +704,14 @@ class AuthHmacReleaseTest {
     }
 
     /** A repository that cannot list its mails (a file system gone away). */
-    static final class Unlistable implements MailRepository {
-        private final MailRepository delegate;
-
+    static final class Unlistable extends ForwardingMailRepository {
         Unlistable(MailRepository delegate) {
-            this.delegate = delegate;
-        }
-
-        @Override
-        public MailKey store(Mail mail) throws MessagingException {
-            return delegate.store(mail);
-        }
-
-        @Override
-        public long size() throws MessagingException {
-            return delegate.size();
+            super(delegate);
         }
 
         @Override
         public Iterator<MailKey> list() throws MessagingException {
             throw new MessagingException("repository offline");
-        }
-
-        @Override
-        public Mail retrieve(MailKey key) throws MessagingException {
-            return delegate.retrieve(key);
-        }
-
-        @Override
-        public void remove(MailKey key) throws MessagingException {
-            delegate.remove(key);
-        }
-
-        @Override
-        public void remove(Collection<MailKey> keys) throws MessagingException {
-            delegate.remove(keys);
-        }
-
-        @Override
-        public void removeAll() throws MessagingException {
-            delegate.removeAll();
         }
     }
 }

@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import jakarta.mail.MessagingException;
 import java.util.ArrayList;
-import java.util.Collection;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Optional;
@@ -222,21 +221,9 @@ class HeldCopiesTest {
     }
 
     /** A repository that lists a mail and then no longer has it (removed by another node or an administrator). */
-    static final class Forgetful implements MailRepository {
-        private final MailRepository delegate;
-
+    static final class Forgetful extends ForwardingMailRepository {
         Forgetful(MailRepository delegate) {
-            this.delegate = delegate;
-        }
-
-        @Override
-        public MailKey store(Mail mail) throws MessagingException {
-            return delegate.store(mail);
-        }
-
-        @Override
-        public long size() throws MessagingException {
-            return delegate.size();
+            super(delegate);
         }
 
         @Override
@@ -249,21 +236,6 @@ class HeldCopiesTest {
         @Override
         public Mail retrieve(MailKey key) {
             return null;
-        }
-
-        @Override
-        public void remove(MailKey key) throws MessagingException {
-            delegate.remove(key);
-        }
-
-        @Override
-        public void remove(Collection<MailKey> keys) throws MessagingException {
-            delegate.remove(keys);
-        }
-
-        @Override
-        public void removeAll() throws MessagingException {
-            delegate.removeAll();
         }
     }
 }

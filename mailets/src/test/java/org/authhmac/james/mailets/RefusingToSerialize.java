@@ -2,8 +2,6 @@ package org.authhmac.james.mailets;
 
 import jakarta.mail.MessagingException;
 import java.io.ByteArrayOutputStream;
-import java.util.Collection;
-import java.util.Iterator;
 import org.apache.james.mailrepository.api.MailKey;
 import org.apache.james.mailrepository.api.MailRepository;
 import org.apache.mailet.Mail;
@@ -14,8 +12,7 @@ import org.authhmac.james.testing.UnsavedMessage;
  * JavaMail cannot write back makes it throw, as theirs do ("Missing start boundary"; see {@link UnsavedMessage}).
  * With {@code always}, it refuses every mail (a full disk).
  */
-final class RefusingToSerialize implements MailRepository {
-    private final MailRepository delegate;
+final class RefusingToSerialize extends ForwardingMailRepository {
     private final boolean always;
     private boolean decodes;
 
@@ -24,7 +21,7 @@ final class RefusingToSerialize implements MailRepository {
     }
 
     RefusingToSerialize(MailRepository delegate, boolean always) {
-        this.delegate = delegate;
+        super(delegate);
         this.always = always;
     }
 
@@ -48,35 +45,5 @@ final class RefusingToSerialize implements MailRepository {
             throw new MessagingException("cannot write", e);
         }
         return delegate.store(mc);
-    }
-
-    @Override
-    public long size() throws MessagingException {
-        return delegate.size();
-    }
-
-    @Override
-    public Iterator<MailKey> list() throws MessagingException {
-        return delegate.list();
-    }
-
-    @Override
-    public Mail retrieve(MailKey key) throws MessagingException {
-        return delegate.retrieve(key);
-    }
-
-    @Override
-    public void remove(MailKey key) throws MessagingException {
-        delegate.remove(key);
-    }
-
-    @Override
-    public void remove(Collection<MailKey> keys) throws MessagingException {
-        delegate.remove(keys);
-    }
-
-    @Override
-    public void removeAll() throws MessagingException {
-        delegate.removeAll();
     }
 }
