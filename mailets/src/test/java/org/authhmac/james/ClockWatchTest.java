@@ -2,9 +2,6 @@ package org.authhmac.james;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -15,6 +12,8 @@ import java.util.function.BooleanSupplier;
 import org.authhmac.james.testing.SntpResponder;
 import org.authhmac.james.testing.SntpResponder.Reply;
 import org.authhmac.james.testing.TestPartners;
+import org.authhmac.testing.Stderr;
+import org.authhmac.testing.Stderr.ThrowingRunnable;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -172,21 +171,9 @@ class ClockWatchTest {
 
     /** The lines logged (slf4j-simple writes to System.err) while {@code action} runs. */
     static List<String> log(ThrowingRunnable action) throws Exception {
-        ByteArrayOutputStream captured = new ByteArrayOutputStream();
-        PrintStream original = System.err;
-        System.setErr(new PrintStream(captured, true, StandardCharsets.UTF_8));
-        try {
-            action.run();
-        } finally {
-            System.setErr(original);
-        }
-        String text = captured.toString(StandardCharsets.UTF_8);
-        original.print(text);
-        return text.lines().toList();
-    }
-
-    interface ThrowingRunnable {
-        void run() throws Exception;
+        List<String> lines = Stderr.lines(action);
+        lines.forEach(System.err::println);
+        return lines;
     }
 
     /** The system clock, moved by {@link #shift}. */

@@ -27,6 +27,8 @@ import org.authhmac.james.testing.UnsavedMessage;
 import org.authhmac.protocol.AuthResult;
 import org.authhmac.protocol.Reason;
 import org.authhmac.testing.MutableClock;
+import org.authhmac.testing.Stderr;
+import org.authhmac.testing.Stderr.ThrowingRunnable;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
@@ -265,20 +267,7 @@ class AuthHmacQuarantineTest {
     }
 
     static List<String> auditLines(ThrowingRunnable action) throws Exception {
-        java.io.ByteArrayOutputStream captured = new java.io.ByteArrayOutputStream();
-        java.io.PrintStream original = System.err;
-        System.setErr(new java.io.PrintStream(captured, true, java.nio.charset.StandardCharsets.UTF_8));
-        try {
-            action.run();
-        } finally {
-            System.setErr(original);
-        }
-        return captured.toString(java.nio.charset.StandardCharsets.UTF_8).lines()
-                .filter(l -> l.contains("org.authhmac.audit")).toList();
-    }
-
-    interface ThrowingRunnable {
-        void run() throws Exception;
+        return Stderr.linesContaining("org.authhmac.audit", action);
     }
 
     @Test
@@ -372,17 +361,7 @@ class AuthHmacQuarantineTest {
     @Test
     void writesOneAuditLineWithIdSenderRecipientsReasonKeyAndSigningTime() throws Exception {
         FakeMail mail = failedMail();
-        java.io.ByteArrayOutputStream captured = new java.io.ByteArrayOutputStream();
-        java.io.PrintStream original = System.err;
-        System.setErr(new java.io.PrintStream(captured, true, java.nio.charset.StandardCharsets.UTF_8));
-        try {
-            mailet().service(mail);
-        } finally {
-            System.setErr(original);
-        }
-
-        List<String> audit = captured.toString(java.nio.charset.StandardCharsets.UTF_8).lines()
-                .filter(l -> l.contains("org.authhmac.audit")).toList();
+        List<String> audit = auditLines(() -> mailet().service(mail));
         assertThat(audit).singleElement().asString().doesNotContain("stored=no");
         assertThat(audit).singleElement().asString()
                 .contains("auth-hmac quarantine", "mail=" + mail.getName(), "repository=memory://var/mail/auth-hmac-quarantine", "key=" + mail.getName(),

@@ -41,6 +41,8 @@ import org.authhmac.james.testing.TestPartners;
 import org.authhmac.protocol.AuthResult;
 import org.authhmac.protocol.Reason;
 import org.authhmac.testing.MutableClock;
+import org.authhmac.testing.Stderr;
+import org.authhmac.testing.Stderr.ThrowingRunnable;
 import org.authhmac.vault.DefaultKeyVault;
 import org.authhmac.vault.KeyStatus;
 import org.authhmac.vault.KeyVault;
@@ -165,11 +167,7 @@ class AuthHmacReleaseTest {
     }
 
     List<String> audit(ThrowingRunnable action) throws Exception {
-        return AuthHmacQuarantineTest.auditLines(action::run);
-    }
-
-    interface ThrowingRunnable {
-        void run() throws Exception;
+        return AuthHmacQuarantineTest.auditLines(action);
     }
 
     // ---- released and discarded ----
@@ -523,7 +521,7 @@ class AuthHmacReleaseTest {
         FakeMail request = request("bob@b.example", address(ReleaseTokens.Action.RELEASE, key, BOB));
         AuthHmacRelease m = mailet(vault, noReplies);
 
-        List<String> err = stderr(() -> m.service(request));
+        List<String> err = Stderr.lines(() -> m.service(request));
 
         assertThat(inState("transport")).hasSize(1);
         assertThat(inState("local-delivery")).isEmpty();
@@ -688,19 +686,6 @@ class AuthHmacReleaseTest {
                         throw e.getCause();
                     }
                 });
-    }
-
-    /** Every line written to stderr (slf4j-simple's log) while {@code action} runs. */
-    static List<String> stderr(ThrowingRunnable action) throws Exception {
-        java.io.ByteArrayOutputStream captured = new java.io.ByteArrayOutputStream();
-        java.io.PrintStream original = System.err;
-        System.setErr(new java.io.PrintStream(captured, true, java.nio.charset.StandardCharsets.UTF_8));
-        try {
-            action.run();
-        } finally {
-            System.setErr(original);
-        }
-        return captured.toString(java.nio.charset.StandardCharsets.UTF_8).lines().toList();
     }
 
     /** A repository that cannot list its mails (a file system gone away). */

@@ -36,6 +36,8 @@ import org.authhmac.protocol.InMemoryReplayCache;
 import org.authhmac.protocol.Verdict;
 import org.authhmac.protocol.Verifier;
 import org.authhmac.protocol.VerifierSettings;
+import org.authhmac.testing.Stderr;
+import org.authhmac.testing.Stderr.ThrowingRunnable;
 import org.authhmac.vault.KeyStatus;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Nested;
@@ -360,16 +362,8 @@ class SignWithAuthHmacTest {
         assertThat(signatures(refused)).isEmpty();
     }
 
-    static List<String> errorLines(AuthHmacQuarantineTest.ThrowingRunnable action) throws Exception {
-        java.io.ByteArrayOutputStream captured = new java.io.ByteArrayOutputStream();
-        java.io.PrintStream original = System.err;
-        System.setErr(new java.io.PrintStream(captured, true, java.nio.charset.StandardCharsets.UTF_8));
-        try {
-            action.run();
-        } finally {
-            System.setErr(original);
-        }
-        return captured.toString(java.nio.charset.StandardCharsets.UTF_8).lines().filter(l -> l.contains("ERROR")).toList();
+    static List<String> errorLines(ThrowingRunnable action) throws Exception {
+        return Stderr.linesContaining("ERROR", action);
     }
 
     @Test

@@ -3,11 +3,8 @@ package org.authhmac.james.matchers;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import jakarta.mail.MessagingException;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Proxy;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Clock;
@@ -55,6 +52,8 @@ import org.authhmac.james.testing.Repositories;
 import org.authhmac.james.testing.TestPartners;
 import org.authhmac.protocol.InMemoryReplayCache;
 import org.authhmac.protocol.Reason;
+import org.authhmac.testing.Stderr;
+import org.authhmac.testing.Stderr.ThrowingRunnable;
 import org.authhmac.vault.DefaultKeyVault;
 import org.authhmac.vault.KeyStatus;
 import org.authhmac.vault.KeyVaults;
@@ -542,18 +541,6 @@ class ReleaseByReplyPipelineTest {
 
     /** The lines of logger org.authhmac.audit written while {@code action} runs (slf4j-simple writes to stderr). */
     static List<String> auditLines(ThrowingRunnable action) throws Exception {
-        ByteArrayOutputStream captured = new ByteArrayOutputStream();
-        PrintStream original = System.err;
-        System.setErr(new PrintStream(captured, true, StandardCharsets.UTF_8));
-        try {
-            action.run();
-        } finally {
-            System.setErr(original);
-        }
-        return captured.toString(StandardCharsets.UTF_8).lines().filter(l -> l.contains("org.authhmac.audit")).toList();
-    }
-
-    interface ThrowingRunnable {
-        void run() throws Exception;
+        return Stderr.linesContaining("org.authhmac.audit", action);
     }
 }

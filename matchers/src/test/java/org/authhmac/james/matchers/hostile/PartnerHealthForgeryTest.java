@@ -25,6 +25,8 @@ import org.authhmac.james.testing.InMemoryKeyVault;
 import org.authhmac.james.testing.Mails;
 import org.authhmac.james.testing.TestPartners;
 import org.authhmac.protocol.InMemoryReplayCache;
+import org.authhmac.testing.Stderr;
+import org.authhmac.testing.Stderr.ThrowingRunnable;
 import org.authhmac.vault.KeyStatus;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -141,18 +143,6 @@ class PartnerHealthForgeryTest {
     }
 
     static List<String> auditLines(ThrowingRunnable action) throws Exception {
-        java.io.ByteArrayOutputStream captured = new java.io.ByteArrayOutputStream();
-        java.io.PrintStream original = System.err;
-        System.setErr(new java.io.PrintStream(captured, true, StandardCharsets.UTF_8));
-        try {
-            action.run();
-        } finally {
-            System.setErr(original);
-        }
-        return captured.toString(StandardCharsets.UTF_8).lines().filter(l -> l.contains("org.authhmac.audit")).toList();
-    }
-
-    interface ThrowingRunnable {
-        void run() throws Exception;
+        return Stderr.linesContaining("org.authhmac.audit", action);
     }
 }
