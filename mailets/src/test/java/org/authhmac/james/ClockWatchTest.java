@@ -9,6 +9,7 @@ import java.time.ZoneId;
 import java.time.ZoneOffset;
 import java.util.List;
 import java.util.function.BooleanSupplier;
+import org.authhmac.james.testing.RecordingGaugeRegistry;
 import org.authhmac.james.testing.SntpResponder;
 import org.authhmac.james.testing.SntpResponder.Reply;
 import org.authhmac.james.testing.TestPartners;
@@ -21,7 +22,7 @@ import org.junit.jupiter.api.Test;
 class ClockWatchTest {
     final SntpResponder server = new SntpResponder(Clock.systemUTC());
     final ShiftedClock ours = new ShiftedClock();
-    final PartnerHealthTest.Gauges gauges = new PartnerHealthTest.Gauges();
+    final RecordingGaugeRegistry gauges = new RecordingGaugeRegistry();
     final ClockWatch watch = new ClockWatch(gauges, ours, Duration.ofMillis(300));
 
     @AfterEach
@@ -73,7 +74,7 @@ class ClockWatchTest {
         assertThat(watch.start(TestPartners.of("partner.a.example.keyset=a-b"))).isFalse();
 
         assertThat(watch.running()).isFalse();
-        assertThat(gauges.registered).isEmpty();
+        assertThat(gauges.registered()).isEmpty();
     }
 
     @Test
@@ -147,7 +148,7 @@ class ClockWatchTest {
         });
         await(() -> watch.checks() == 1);
 
-        assertThat(gauges.registered).containsOnlyKeys(ClockWatch.OFFSET, ClockWatch.DELAY, ClockWatch.LAST_CHECK);
+        assertThat(gauges.registered()).containsOnlyKeys(ClockWatch.OFFSET, ClockWatch.DELAY, ClockWatch.LAST_CHECK);
         assertThat(lines).noneMatch(l -> l.contains("not published"));
         watch.stop();
         assertThat(watch.running()).isTrue();

@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.List;
 import org.apache.james.metrics.tests.RecordingMetricFactory;
 import org.authhmac.james.testing.InMemoryKeyVault;
+import org.authhmac.james.testing.RecordingGaugeRegistry;
 import org.authhmac.james.testing.TestPartners;
 import org.authhmac.protocol.Verdict;
 import org.authhmac.testing.MutableClock;
@@ -16,7 +17,7 @@ import org.junit.jupiter.api.Test;
 class PartnerHealthRecipientsTest {
     final MutableClock clock = new MutableClock(PartnerHealthTest.NOW);
     final InMemoryKeyVault vault = new InMemoryKeyVault().add("k1", "a-b", KeyStatus.PRIMARY, InMemoryKeyVault.primary("a-b"));
-    final PartnerHealthTest.Gauges gauges = new PartnerHealthTest.Gauges();
+    final RecordingGaugeRegistry gauges = new RecordingGaugeRegistry();
     final RecordingMetricFactory metrics = new RecordingMetricFactory();
     final PartnerHealth health = new PartnerHealth(PartnerPolicyFile.of(TestPartners.of("partner.a.example.keyset=a-b")),
             vault, metrics, gauges, clock);

@@ -4,13 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.time.Instant;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.ConcurrentHashMap;
-import org.apache.james.metrics.api.Gauge;
-import org.apache.james.metrics.api.GaugeRegistry;
 import org.apache.james.metrics.tests.RecordingMetricFactory;
 import org.authhmac.james.testing.InMemoryKeyVault;
+import org.authhmac.james.testing.RecordingGaugeRegistry;
 import org.authhmac.james.testing.TestPartners;
 import org.authhmac.protocol.Reason;
 import org.authhmac.protocol.SignatureHeader;
@@ -26,7 +23,7 @@ class PartnerHealthTest {
 
     final MutableClock clock = new MutableClock(NOW);
     final InMemoryKeyVault vault = new InMemoryKeyVault().add("k1", "a-b", KeyStatus.PRIMARY, InMemoryKeyVault.primary("a-b"));
-    final Gauges gauges = new Gauges();
+    final RecordingGaugeRegistry gauges = new RecordingGaugeRegistry();
     final RecordingMetricFactory metrics = new RecordingMetricFactory();
     final PartnerHealth health = new PartnerHealth(PartnerPolicyFile.of(TestPartners.of("partner.a.example.keyset=a-b",
             "partner.c.example.keyset=c-b")), vault, metrics, gauges, clock);
@@ -166,27 +163,5 @@ class PartnerHealthTest {
         health.observe("z.example", List.of(pass("k1", NOW.getEpochSecond())), NOW);
 
         assertThat(health.partners()).extracting(PartnerHealth.View::domain).doesNotContain("z.example");
-    }
-
-    /** A gauge registry that keeps what is registered, as James's does. */
-    static final class Gauges implements GaugeRegistry {
-        final Map<String, Gauge<?>> registered = new ConcurrentHashMap<>();
-
-        @Override
-        public <T> GaugeRegistry register(String name, Gauge<T> gauge) {
-            if (registered.putIfAbsent(name, gauge) != null) {
-                throw new IllegalArgumentException("A metric named " + name + " already exists");
-            }
-            return this;
-        }
-
-        @Override
-        public <T> SettableGauge<T> settableGauge(String name) {
-            throw new UnsupportedOperationException();
-        }
-
-        Object value(String name) {
-            return registered.get(name).get();
-        }
     }
 }

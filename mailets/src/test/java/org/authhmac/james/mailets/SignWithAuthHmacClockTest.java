@@ -4,10 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.time.Clock;
 import java.time.Duration;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
-import org.apache.james.metrics.api.Gauge;
-import org.apache.james.metrics.api.GaugeRegistry;
 import org.apache.james.metrics.tests.RecordingMetricFactory;
 import org.apache.mailet.base.test.FakeMail;
 import org.authhmac.james.ClockWatch;
@@ -16,6 +12,7 @@ import org.authhmac.james.PartnerPolicies;
 import org.authhmac.james.PartnerPolicyFile;
 import org.authhmac.james.testing.InMemoryKeyVault;
 import org.authhmac.james.testing.Mails;
+import org.authhmac.james.testing.RecordingGaugeRegistry;
 import org.authhmac.james.testing.SntpResponder;
 import org.authhmac.james.testing.TestPartners;
 import org.authhmac.vault.KeyStatus;
@@ -25,7 +22,7 @@ import org.junit.jupiter.api.Test;
 /** The signing mailet compares its own clock with clock.reference, in the background, from init to destroy. */
 class SignWithAuthHmacClockTest {
     final SntpResponder reference = new SntpResponder(Clock.systemUTC());
-    final Gauges gauges = new Gauges();
+    final RecordingGaugeRegistry gauges = new RecordingGaugeRegistry();
     final InMemoryKeyVault vault = new InMemoryKeyVault()
             .add("kb1", "partner-b", KeyStatus.PRIMARY, InMemoryKeyVault.primary("b"));
     SignWithAuthHmac mailet;
@@ -43,7 +40,7 @@ class SignWithAuthHmacClockTest {
     }
 
     long gauge(String name) {
-        return (Long) gauges.registered.get(name).get();
+        return (Long) gauges.value(name);
     }
 
     static void await(java.util.function.BooleanSupplier condition) throws InterruptedException {
@@ -61,7 +58,7 @@ class SignWithAuthHmacClockTest {
         mailet = new SignWithAuthHmac(vault, new RecordingMetricFactory(), signingClock, policies(), gauges);
 
         mailet.init(SignWithAuthHmacTest.config().build());
-        await(() -> gauges.registered.containsKey(ClockWatch.LAST_CHECK) && gauge(ClockWatch.LAST_CHECK) != 0);
+        await(() -> gauges.registered().containsKey(ClockWatch.LAST_CHECK) && gauge(ClockWatch.LAST_CHECK) != 0);
 
         System.out.println("SignWithAuthHmacClockTest: signing clock +200 s, authhmac.clock.offset " + gauge(ClockWatch.OFFSET)
                 + " ms, authhmac.clock.delay " + gauge(ClockWatch.DELAY) + " ms");
@@ -109,25 +106,7 @@ class SignWithAuthHmacClockTest {
         mailet.init(SignWithAuthHmacTest.config().build());
 
         assertThat(watch.running()).isFalse();
-        assertThat(gauges.registered).isEmpty();
+        assertThat(gauges.registered()).isEmpty();
         assertThat(reference.requests()).isZero();
-    }
-
-    /** Keeps what is registered and refuses a name twice, as James's registry does. */
-    static final class Gauges implements GaugeRegistry {
-        final Map<String, Gauge<?>> registered = new ConcurrentHashMap<>();
-
-        @Override
-        public <T> GaugeRegistry register(String name, Gauge<T> gauge) {
-            if (registered.putIfAbsent(name, gauge) != null) {
-                throw new IllegalArgumentException("A metric named " + name + " already exists");
-            }
-            return this;
-        }
-
-        @Override
-        public <T> SettableGauge<T> settableGauge(String name) {
-            throw new UnsupportedOperationException();
-        }
     }
 }
