@@ -104,10 +104,9 @@ final class PeriodKeyCache {
         // One derivation at a time: concurrent requests for the same period wait here and then find it in memory,
         // so the TPM sees one command per period, not one per waiting thread.
         synchronized (deriveLock) {
-            PeriodKey cached = trusted.get(ctx);
-            if (cached != null) {
-                return cached;
-            }
+            // The unconfirmed table first: a MAC that verifies (macChecked, which takes no lock) caches the key before
+            // it removes it from there, so a key found in neither table, looked for in this order, was never derived.
+            // In the other order a confirmation between the two lookups would hide it from both.
             UnconfirmedKeys.Held held = unconfirmed.get(ctx);
             if (held != null) {
                 if (onWasted == null) {
@@ -116,6 +115,10 @@ final class PeriodKeyCache {
                     unconfirmed.confirm(ctx, held);
                 }
                 return held.key;
+            }
+            PeriodKey cached = trusted.get(ctx);
+            if (cached != null) {
+                return cached;
             }
             byte[] bytes = hmac(key, ctx);
             try {

@@ -272,7 +272,9 @@ class ForgedHeadersAttackTest {
 
     @Test
     void concurrentVerifiersOfOneNewContextDeriveItOnceWhetherTheirMacsVerifyOrNot() throws Exception {
-        int contexts = 50;
+        // many rounds: the race this catches (a confirmation between a waiting deriver's two lookups) takes one
+        // context's key derived twice in about one run of six at 500 rounds on two cores
+        int contexts = 1000;
         int threads = 8;
         ExecutorService pool = Executors.newFixedThreadPool(threads);
         try {
