@@ -20,7 +20,7 @@ public final class SharedProbe<T> {
 
     private final class Run {
         volatile boolean finished;
-        final Mono<T> result = Mono.fromCallable(probe)
+        final Mono<T> result = Mono.fromCallable(SharedProbe.this::call)
                 // blocking work: keep it off James's event loops; run once for all who subscribe while it runs
                 .subscribeOn(Schedulers.boundedElastic())
                 // marked before any subscriber sees the result: a request that comes after it starts a new probe
@@ -32,6 +32,19 @@ public final class SharedProbe<T> {
 
     public SharedProbe(Callable<T> probe) {
         this.probe = probe;
+    }
+
+    /**
+     * The probe, with an Error turned into an exception: reactor rethrows a JVM-fatal error (a StackOverflowError, an
+     * OutOfMemoryError) instead of signalling it, so the shared result would never complete and every later request
+     * would wait out its timeout on it, long after the cause is gone.
+     */
+    private T call() throws Exception {
+        try {
+            return probe.call();
+        } catch (Error e) {
+            throw new IllegalStateException("the probe failed: " + e, e);
+        }
     }
 
     /** The running probe's result, or a new probe's when none runs. Bound each caller's wait with a timeout. */
