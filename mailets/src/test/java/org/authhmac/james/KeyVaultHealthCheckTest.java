@@ -4,10 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.IntStream;
 import org.apache.james.core.healthcheck.Result;
 import org.authhmac.james.testing.InMemoryKeyVault;
+import org.authhmac.james.testing.SlowProbes;
 import org.authhmac.james.testing.TestPartners;
 import org.authhmac.vault.KeyStatus;
 import org.authhmac.vault.VaultHealth;
@@ -123,27 +123,15 @@ class KeyVaultHealthCheckTest {
 
     /** A vault whose health probe (a TPM command on the TPM backend) takes {@code millis}, counting the probes. */
     private static final class SlowVault extends InMemoryKeyVault {
-        final AtomicInteger probes = new AtomicInteger();
-        final AtomicInteger running = new AtomicInteger();
-        final AtomicInteger mostAtOnce = new AtomicInteger();
-        private final long millis;
+        final SlowProbes calls;
 
         SlowVault(long millis) {
-            this.millis = millis;
+            this.calls = new SlowProbes(millis);
         }
 
         @Override
         public VaultHealth health() {
-            probes.incrementAndGet();
-            mostAtOnce.accumulateAndGet(running.incrementAndGet(), Math::max);
-            try {
-                Thread.sleep(millis);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            } finally {
-                running.decrementAndGet();
-            }
-            return VaultHealth.up("slow vault is up");
+            return calls.probe(VaultHealth.up("slow vault is up"));
         }
     }
 
@@ -156,7 +144,7 @@ class KeyVaultHealthCheckTest {
                 .collectList().block(Duration.ofSeconds(30));
 
         assertThat(results).hasSize(60).allMatch(Result::isHealthy);
-        assertThat(slow.probes.get()).as("probes of the vault for 60 requests at once").isEqualTo(1);
+        assertThat(slow.calls.probes.get()).as("probes of the vault for 60 requests at once").isEqualTo(1);
     }
 
     @Test
@@ -168,8 +156,8 @@ class KeyVaultHealthCheckTest {
                 .collectList().block(Duration.ofSeconds(60));
 
         assertThat(results).hasSize(200).allMatch(Result::isHealthy);
-        assertThat(slow.mostAtOnce.get()).as("probes running at once").isEqualTo(1);
-        assertThat(slow.probes.get()).isBetween(2, 40);
+        assertThat(slow.calls.mostAtOnce.get()).as("probes running at once").isEqualTo(1);
+        assertThat(slow.calls.probes.get()).isBetween(2, 40);
     }
 
     @Test

@@ -5,9 +5,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.IntStream;
 import org.apache.james.core.healthcheck.Result;
+import org.authhmac.james.testing.SlowProbes;
 import org.authhmac.protocol.ReplayCache;
 import org.junit.jupiter.api.Test;
 import reactor.core.publisher.Flux;
@@ -22,28 +22,16 @@ class ReplayCacheHealthCheckTest {
 
     /** A cache whose probe takes {@code millis}, counting the probes. */
     private static final class SlowProbe extends SharedReplayCache {
-        final AtomicInteger probes = new AtomicInteger();
-        final AtomicInteger running = new AtomicInteger();
-        final AtomicInteger mostAtOnce = new AtomicInteger();
-        private final long millis;
+        final SlowProbes calls;
 
         SlowProbe(long millis) {
             super((ReplayCache) (signature, replayId, maxRecipients, expiresAt) -> ReplayCache.Outcome.FRESH);
-            this.millis = millis;
+            this.calls = new SlowProbes(millis);
         }
 
         @Override
         public Optional<String> health(Duration limit) {
-            probes.incrementAndGet();
-            mostAtOnce.accumulateAndGet(running.incrementAndGet(), Math::max);
-            try {
-                Thread.sleep(millis);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            } finally {
-                running.decrementAndGet();
-            }
-            return Optional.of("Redis redis://10.0.0.1:6379/0 did not answer PING within PT2S");
+            return calls.probe(Optional.of("Redis redis://10.0.0.1:6379/0 did not answer PING within PT2S"));
         }
     }
 
@@ -57,8 +45,8 @@ class ReplayCacheHealthCheckTest {
 
         assertThat(results).hasSize(60).allMatch(Result::isUnHealthy);
         assertThat(results.get(0).getCause()).hasValueSatisfying(c -> assertThat(c).contains("did not answer PING"));
-        assertThat(cache.probes.get()).as("probes of Redis for 60 requests at once").isEqualTo(1);
-        assertThat(cache.mostAtOnce.get()).isEqualTo(1);
+        assertThat(cache.calls.probes.get()).as("probes of Redis for 60 requests at once").isEqualTo(1);
+        assertThat(cache.calls.mostAtOnce.get()).isEqualTo(1);
     }
 
     @Test
@@ -70,7 +58,7 @@ class ReplayCacheHealthCheckTest {
                 .collectList().block(Duration.ofSeconds(60));
 
         assertThat(results).hasSize(200).allMatch(Result::isUnHealthy);
-        assertThat(cache.mostAtOnce.get()).as("probes running at once").isEqualTo(1);
-        assertThat(cache.probes.get()).isBetween(2, 40);
+        assertThat(cache.calls.mostAtOnce.get()).as("probes running at once").isEqualTo(1);
+        assertThat(cache.calls.probes.get()).isBetween(2, 40);
     }
 }
